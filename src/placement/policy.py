@@ -1,0 +1,345 @@
+"""Policy: funding, travel, suitability and objective parameters, as frozen dataclasses.
+
+Policy is data (``models/*.toml``, versioned, each figure with its source). This module turns a
+plain mapping (parsed TOML) into validated, immutable objects; reading files is the job of
+:mod:`placement.io.policy_files`. Unknown keys are errors, with a "did you mean".
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from placement.domain import MAX_BAND, Need, Phase, SettingKind
+
+__all__ = [
+    "PRIORITY_RULES",
+    "Funding",
+    "ModeSpeed",
+    "Objective",
+    "Policy",
+    "PolicyError",
+    "Suitability",
+    "Travel",
+    "deep_merge",
+]
+
+
+class PolicyError(ValueError):
+    """A policy mapping that cannot be used; ``path`` is the dotted key at fault."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+PriorityRule = Literal["looked_after", "need_band", "sibling", "current_setting", "distance"]
+PRIORITY_RULES: tuple[PriorityRule, ...] = (
+    "looked_after",
+    "need_band",
+    "sibling",
+    "current_setting",
+    "distance",
+)
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _table(m: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+    v = m.get(key)
+    if not isinstance(v, Mapping):
+        raise PolicyError(f"{path}{key}", "missing or not a table")
+    return v
+
+
+def _check_keys(m: Mapping[str, Any], allowed: list[str], path: str) -> None:
+    for k in m:
+        if k not in allowed:
+            raise PolicyError(f"{path}{k}", f"unknown key{_suggest(k, allowed)}")
+
+
+def _int(v: Any, path: str, lo: int = 0, hi: int = 10_000_000) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise PolicyError(path, f"{v!r} must be a whole number from {lo} to {hi}")
+    return v
+
+
+def _float(v: Any, path: str, lo: float, hi: float) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+        raise PolicyError(path, f"{v!r} must be a number from {lo} to {hi}")
+    return float(v)
+
+
+def _kind(k: str, path: str) -> SettingKind:
+    try:
+        return SettingKind(k)
+    except ValueError:
+        raise PolicyError(
+            f"{path}{k}", f"unknown setting kind{_suggest(k, [s.value for s in SettingKind])}"
+        ) from None
+
+
+def _need(k: str, path: str) -> Need:
+    try:
+        return Need(k)
+    except ValueError:
+        raise PolicyError(path, f"unknown need {k!r}{_suggest(k, [n.value for n in Need])}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Funding:
+    """Annual public cost of a place by kind and need band, and who pays."""
+
+    place_funding_gbp: Mapping[SettingKind, int]
+    school_contribution_gbp: Mapping[SettingKind, int]
+    top_up_gbp: Mapping[SettingKind, tuple[int, ...]]
+    default_fee_gbp: Mapping[str, int]
+    transport_base_gbp: int
+    transport_per_km_gbp: int
+    transport_max_gbp: int
+    max_extra_cost_ratio: float
+    min_extra_cost_gbp: int
+
+    @staticmethod
+    def from_mapping(m: Mapping[str, Any]) -> Funding:
+        p = "funding."
+        _check_keys(
+            m,
+            [
+                "version",
+                "place_funding_gbp",
+                "school_contribution_gbp",
+                "top_up_gbp",
+                "default_fee_gbp",
+                "transport",
+                "efficiency",
+            ],
+            p,
+        )
+        place = {
+            _kind(k, p + "place_funding_gbp."): _int(v, f"{p}place_funding_gbp.{k}")
+            for k, v in _table(m, "place_funding_gbp", p).items()
+        }
+        missing = [k.value for k in SettingKind if k not in place]
+        if missing:
+            raise PolicyError(p + "place_funding_gbp", f"no figure for {', '.join(missing)}")
+        school = {
+            _kind(k, p + "school_contribution_gbp."): _int(v, f"{p}school_contribution_gbp.{k}")
+            for k, v in m.get("school_contribution_gbp", {}).items()
+        }
+        top: dict[SettingKind, tuple[int, ...]] = {}
+        for k, v in _table(m, "top_up_gbp", p).items():
+            kind = _kind(k, p + "top_up_gbp.")
+            if not isinstance(v, list) or len(v) != MAX_BAND:
+                raise PolicyError(f"{p}top_up_gbp.{k}", f"must list {MAX_BAND} bands")
+            top[kind] = tuple(_int(x, f"{p}top_up_gbp.{k}[{i}]") for i, x in enumerate(v))
+        fees: dict[str, int] = {}
+        fee_keys = [
+            f"{kind.value}_{where}"
+            for kind in SettingKind
+            if kind.is_independent or kind is SettingKind.NON_MAINTAINED_SPECIAL
+            for where in ("in_area", "out_of_area")
+        ]
+        for k, v in _table(m, "default_fee_gbp", p).items():
+            if k not in fee_keys:
+                raise PolicyError(f"{p}default_fee_gbp.{k}", f"unknown key{_suggest(k, fee_keys)}")
+            fees[k] = _int(v, f"{p}default_fee_gbp.{k}")
+        t = _table(m, "transport", p)
+        _check_keys(t, ["base_gbp", "per_km_gbp", "max_gbp"], p + "transport.")
+        e = _table(m, "efficiency", p)
+        _check_keys(e, ["max_extra_cost_ratio", "min_extra_cost_gbp"], p + "efficiency.")
+        return Funding(
+            place_funding_gbp=place,
+            school_contribution_gbp=school,
+            top_up_gbp=top,
+            default_fee_gbp=fees,
+            transport_base_gbp=_int(t.get("base_gbp"), p + "transport.base_gbp"),
+            transport_per_km_gbp=_int(t.get("per_km_gbp"), p + "transport.per_km_gbp"),
+            transport_max_gbp=_int(t.get("max_gbp"), p + "transport.max_gbp"),
+            max_extra_cost_ratio=_float(
+                e.get("max_extra_cost_ratio"), p + "efficiency.max_extra_cost_ratio", 0.0, 10.0
+            ),
+            min_extra_cost_gbp=_int(e.get("min_extra_cost_gbp"), p + "efficiency.min_extra_cost_gbp"),
+        )
+
+    def fee_for(self, kind: SettingKind, in_area: bool) -> int:
+        """Default annual fee for a fee-charging kind where the setting gives none."""
+        key = f"{kind.value}_{'in_area' if in_area else 'out_of_area'}"
+        if key not in self.default_fee_gbp:
+            raise PolicyError(f"funding.default_fee_gbp.{key}", "no default fee for this kind")
+        return self.default_fee_gbp[key]
+
+
+@dataclass(frozen=True, slots=True)
+class ModeSpeed:
+    speed_kmh: float
+    detour: float
+    overhead_min: int
+
+
+@dataclass(frozen=True, slots=True)
+class Travel:
+    """Journey limits by phase and the straight-line estimate by mode."""
+
+    max_journey_min: Mapping[Phase, int]
+    transport: ModeSpeed
+    family: ModeSpeed
+
+    @staticmethod
+    def from_mapping(m: Mapping[str, Any]) -> Travel:
+        p = "travel."
+        _check_keys(m, ["version", "max_journey_min", "modes"], p)
+        lim = _table(m, "max_journey_min", p)
+        names = [ph.label for ph in Phase]
+        _check_keys(lim, names, p + "max_journey_min.")
+        limits = {}
+        for ph in Phase:
+            if ph.label not in lim:
+                raise PolicyError(f"{p}max_journey_min.{ph.label}", "missing")
+            limits[ph] = _int(lim[ph.label], f"{p}max_journey_min.{ph.label}", 1, 240)
+        modes = _table(m, "modes", p)
+        _check_keys(modes, ["transport", "family"], p + "modes.")
+
+        def mode(name: str) -> ModeSpeed:
+            mm = _table(modes, name, p + "modes.")
+            q = f"{p}modes.{name}."
+            _check_keys(mm, ["speed_kmh", "detour", "overhead_min"], q)
+            return ModeSpeed(
+                speed_kmh=_float(mm.get("speed_kmh"), q + "speed_kmh", 1.0, 200.0),
+                detour=_float(mm.get("detour"), q + "detour", 1.0, 5.0),
+                overhead_min=_int(mm.get("overhead_min", 0), q + "overhead_min", 0, 60),
+            )
+
+        return Travel(limits, mode("transport"), mode("family"))
+
+
+@dataclass(frozen=True, slots=True)
+class Suitability:
+    """Which needs and bands each kind and designation can meet."""
+
+    general_max_band: Mapping[SettingKind, int]
+    designation_meets: Mapping[Need, frozenset[Need]]
+    secondary_met_by_any_specialist: frozenset[Need]
+
+    @staticmethod
+    def from_mapping(m: Mapping[str, Any]) -> Suitability:
+        p = "suitability."
+        _check_keys(m, ["version", "general_max_band", "designation_meets", "secondary"], p)
+        gen = {
+            _kind(k, p + "general_max_band."): _int(v, f"{p}general_max_band.{k}", 0, MAX_BAND)
+            for k, v in _table(m, "general_max_band", p).items()
+        }
+        meets: dict[Need, frozenset[Need]] = {}
+        for k, v in _table(m, "designation_meets", p).items():
+            d = _need(k, f"{p}designation_meets.{k}")
+            if not isinstance(v, list):
+                raise PolicyError(f"{p}designation_meets.{k}", "must be a list of need codes")
+            meets[d] = frozenset(_need(x, f"{p}designation_meets.{k}") for x in v) | {d}
+        for n in Need:
+            meets.setdefault(n, frozenset({n}))
+        sec = _table(m, "secondary", p)
+        _check_keys(sec, ["met_by_any_specialist"], p + "secondary.")
+        anyspec = frozenset(
+            _need(x, p + "secondary.met_by_any_specialist")
+            for x in sec.get("met_by_any_specialist", [])
+        )
+        return Suitability(gen, meets, anyspec)
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    travel_weight: int
+    max_arcs_per_child: int
+    priority: tuple[PriorityRule, ...]
+    extend_with_nearest: bool
+    list_k: int
+
+    @staticmethod
+    def from_mapping(m: Mapping[str, Any]) -> Objective:
+        p = "objective."
+        _check_keys(m, ["version", "optimised", "preference_first", "tailored_list"], p)
+        o = _table(m, "optimised", p)
+        _check_keys(o, ["travel_weight", "max_arcs_per_child"], p + "optimised.")
+        pf = _table(m, "preference_first", p)
+        _check_keys(pf, ["priority", "extend_with_nearest"], p + "preference_first.")
+        pr = pf.get("priority", [])
+        if not isinstance(pr, list):
+            raise PolicyError(p + "preference_first.priority", "must be a list")
+        prio: list[PriorityRule] = []
+        for r in pr:
+            if r not in PRIORITY_RULES:
+                raise PolicyError(
+                    p + "preference_first.priority",
+                    f"unknown rule {r!r}{_suggest(str(r), list(PRIORITY_RULES))}",
+                )
+            prio.append(r)
+        ext = pf.get("extend_with_nearest", True)
+        if not isinstance(ext, bool):
+            raise PolicyError(p + "preference_first.extend_with_nearest", "must be true or false")
+        tl = m.get("tailored_list", {})
+        _check_keys(tl, ["k"], p + "tailored_list.")
+        return Objective(
+            travel_weight=_int(o.get("travel_weight", 64), p + "optimised.travel_weight", 1, 4096),
+            max_arcs_per_child=_int(
+                o.get("max_arcs_per_child", 0), p + "optimised.max_arcs_per_child", 0, 100_000
+            ),
+            priority=tuple(prio),
+            extend_with_nearest=ext,
+            list_k=_int(tl.get("k", 5), p + "tailored_list.k", 1, 50),
+        )
+
+
+SECTIONS = ("funding", "travel", "suitability", "objective")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Everything the engine needs to know that is policy rather than law or fact."""
+
+    funding: Funding
+    travel: Travel
+    suitability: Suitability
+    objective: Objective
+    versions: Mapping[str, str]
+    academic_year_start: int
+    digest: str
+
+    @staticmethod
+    def from_mapping(m: Mapping[str, Any]) -> Policy:
+        """Build from ``{"funding": {...}, "travel": {...}, "suitability": {...},
+        "objective": {...}, "academic_year_start": 2026}``."""
+        _check_keys(m, [*SECTIONS, "academic_year_start"], "")
+        for s in SECTIONS:
+            _table(m, s, "")
+        versions = {s: str(m[s].get("version", "unversioned")) for s in SECTIONS}
+        digest = hashlib.sha256(
+            json.dumps(m, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        return Policy(
+            funding=Funding.from_mapping(m["funding"]),
+            travel=Travel.from_mapping(m["travel"]),
+            suitability=Suitability.from_mapping(m["suitability"]),
+            objective=Objective.from_mapping(m["objective"]),
+            versions=versions,
+            academic_year_start=_int(m.get("academic_year_start", 2026), "academic_year_start", 2000, 2100),
+            digest=digest,
+        )
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Overlay ``override`` on ``base`` table by table (an area's ``policy.toml`` on models/)."""
+    out = dict(base)
+    for k, v in override.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out

@@ -1,0 +1,407 @@
+"""The immutable, index-based problem: dense arrays over children and settings, and the
+suitable child-setting pairs with their journey, cost, pool and preference.
+
+Children and settings are sorted by id, so the same area gives the same problem (and the same
+allocation) whatever order its rows came in. ``*_idx`` are dense indices into these arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from placement.area import Area
+from placement.domain import (
+    FEATURE_BIT,
+    NEED_INDEX,
+    Child,
+    DomainError,
+    Entry,
+    Need,
+    Phase,
+    Setting,
+    SettingKind,
+    Sex,
+    nc_year_from_birth,
+    phase_of_year,
+)
+from placement.law import PreferenceRoute, preference_route
+from placement.policy import Policy
+
+__all__ = ["KIND_LIST", "Pairs", "Problem", "build_problem"]
+
+I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+
+KIND_LIST: tuple[SettingKind, ...] = tuple(SettingKind)
+KIND_INDEX = {k: i for i, k in enumerate(KIND_LIST)}
+NUM_NEEDS = len(Need)
+ENTRY_CODE = {Entry.MIXED: 0, Entry.GIRLS: 1, Entry.BOYS: 2}
+BLOCK = 4096  # children per block when enumerating pairs (bounds memory to BLOCK x settings)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Pairs:
+    """Suitable child-setting pairs (the arcs), sorted by child then setting.
+
+    ``start[i]:start[i+1]`` are child ``i``'s pairs. Money in whole pounds, time in minutes.
+    """
+
+    child: I32
+    setting: I32
+    pool: I32  # -1 where the child's need has no pool at that setting (setting total only)
+    travel_min: I32
+    cost_high_needs_gbp: I64
+    cost_school_gbp: I64
+    cost_transport_gbp: I64
+    pref_rank: I32  # 0 = not a family preference
+    is_request: B  # a s.38 request (rank > 0 and requestable)
+    start: I64
+
+    @property
+    def cost_gbp(self) -> I64:
+        return self.cost_high_needs_gbp + self.cost_school_gbp + self.cost_transport_gbp
+
+    def __len__(self) -> int:
+        return int(self.child.shape[0])
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Problem:
+    """An area, resolved against a policy, as dense arrays. Build with :func:`build_problem`."""
+
+    name: str
+    policy: Policy
+    children: tuple[Child, ...]
+    settings: tuple[Setting, ...]
+    child_index: dict[str, int]
+    setting_index: dict[str, int]
+    # children
+    c_east: F64
+    c_north: F64
+    c_year: I32
+    c_phase: I32
+    c_need: I32
+    c_band: I32
+    c_secondary: I64  # bitmask over Need
+    c_features: I64  # bitmask over Feature
+    c_transport: B
+    c_limit_min: I32  # journey limit: policy by phase, or the plan's own if shorter
+    c_female: B
+    c_looked_after: B
+    # settings
+    s_east: F64
+    s_north: F64
+    s_kind: I32
+    s_low: I32
+    s_high: I32
+    s_entry: I32
+    s_meets: I32  # (S, NUM_NEEDS): highest band at which s meets a child's primary need, 0 = no
+    s_secondary: I64  # bitmask of needs s meets as secondary needs
+    s_features: I64
+    s_free: I64  # places free for this run
+    s_mainstream: B
+    s_independent: B
+    s_in_area: B
+    s_base_cost_gbp: I64  # place funding or fee (fee kinds): high-needs block
+    s_school_gbp: I64
+    s_pool_of_need: I32  # (S, NUM_NEEDS) -> pool index or -1
+    # pools
+    pool_setting: I32
+    pool_need: I32
+    pool_free: I64
+    # sparse facts
+    excluded_keys: I64  # sorted child_idx * S + setting_idx
+    sibling_keys: I64
+    current_keys: I64
+    matrix_keys: I64  # sorted child_idx * S + setting_idx with a router time
+    matrix_min: I32
+    top_up: I64  # (len(KIND_LIST), 5)
+    # preferences: flattened, ranked
+    pref_child: I32
+    pref_setting: I32
+    pref_rank: I32
+    pref_route_s38: B
+    pairs: Pairs
+    input_digest: str
+
+    @property
+    def num_children(self) -> int:
+        return len(self.children)
+
+    @property
+    def num_settings(self) -> int:
+        return len(self.settings)
+
+    @property
+    def num_pools(self) -> int:
+        return int(self.pool_setting.shape[0])
+
+    def phase(self, child_idx: int) -> Phase:
+        return Phase(int(self.c_phase[child_idx]))
+
+    def pair_index(self, child_idx: int, setting_idx: int) -> int:
+        """Index into :attr:`pairs` of a suitable pair, or -1 when the pair is not suitable."""
+        lo, hi = int(self.pairs.start[child_idx]), int(self.pairs.start[child_idx + 1])
+        k = lo + int(np.searchsorted(self.pairs.setting[lo:hi], setting_idx))
+        if k < hi and int(self.pairs.setting[k]) == setting_idx:
+            return k
+        return -1
+
+    def preferences_of(self, child_idx: int) -> list[tuple[int, int, bool]]:
+        """(setting_idx, rank, is_s38_request) for a child's preferences, by rank."""
+        sel = np.flatnonzero(self.pref_child == child_idx)
+        return [
+            (int(self.pref_setting[k]), int(self.pref_rank[k]), bool(self.pref_route_s38[k]))
+            for k in sel
+        ]
+
+
+def _bits(items: Sequence[object], table: dict[object, int]) -> int:
+    out = 0
+    for x in items:
+        out |= table[x]
+    return out
+
+
+def build_problem(area: Area, policy: Policy) -> Problem:
+    """Resolve an area against a policy and enumerate every suitable pair.
+
+    Raises :class:`DomainError` when a child's date of birth and year disagree.
+    """
+    from placement.rules import eligibility_mask
+    from placement.rules.cost import pair_costs
+
+    children = tuple(sorted(area.children, key=lambda c: c.child_id))
+    settings = tuple(sorted(area.settings, key=lambda s: s.setting_id))
+    ci = {c.child_id: i for i, c in enumerate(children)}
+    si = {s.setting_id: j for j, s in enumerate(settings)}
+    n, m = len(children), len(settings)
+    need_bit: dict[object, int] = {nd: 1 << NEED_INDEX[nd] for nd in Need}
+    feat_bit: dict[object, int] = dict(FEATURE_BIT)
+    ay = policy.academic_year_start
+
+    years = np.empty(n, np.int32)
+    for i, c in enumerate(children):
+        y = c.nc_year
+        if c.date_of_birth is not None:
+            yb = nc_year_from_birth(c.date_of_birth, ay)
+            if y is not None and y != yb:
+                raise DomainError(
+                    "nc_year",
+                    f"child {c.child_id}: Year {y} disagrees with date of birth "
+                    f"{c.date_of_birth} (Year {yb} in {ay}/{(ay + 1) % 100:02d})",
+                )
+            y = yb
+        assert y is not None
+        years[i] = y
+    phases = np.array([phase_of_year(int(y)) for y in years], np.int32)
+    phase_limit = np.array([policy.travel.max_journey_min[p] for p in Phase], np.int32)
+    limit = phase_limit[phases]
+    own = np.array([c.max_journey_min or 10_000 for c in children], np.int32)
+    limit = np.minimum(limit, own).astype(np.int32)
+
+    suit = policy.suitability
+    meets = np.zeros((m, NUM_NEEDS), np.int32)
+    sec = np.zeros(m, np.int64)
+    pool_of = np.full((m, NUM_NEEDS), -1, np.int32)
+    pool_setting: list[int] = []
+    pool_need: list[int] = []
+    pool_free: list[int] = []
+    all_needs = (1 << NUM_NEEDS) - 1
+    anyspec = _bits(list(suit.secondary_met_by_any_specialist), need_bit)
+    for j, s in enumerate(settings):
+        general = suit.general_max_band.get(s.kind, 0)
+        if general > 0:
+            meets[j, :] = general
+            sec[j] = all_needs
+        elif s.kind.is_specialist:
+            sec[j] |= anyspec
+        for d, band in s.designations.items():
+            for nd in suit.designation_meets[d]:
+                meets[j, NEED_INDEX[nd]] = max(meets[j, NEED_INDEX[nd]], band)
+                sec[j] |= need_bit[nd]
+        pidx: dict[Need, int] = {}
+        for d in Need:  # fixed order: deterministic pool numbering
+            if d in s.pools:
+                pidx[d] = len(pool_setting)
+                pool_setting.append(j)
+                pool_need.append(NEED_INDEX[d])
+                pool_free.append(s.pools[d].free)
+        for nd in Need:
+            if nd in pidx:
+                pool_of[j, NEED_INDEX[nd]] = pidx[nd]
+                continue
+            for d, p in pidx.items():
+                if nd in suit.designation_meets[d]:
+                    pool_of[j, NEED_INDEX[nd]] = p
+                    break
+
+    fund = policy.funding
+    base = np.zeros(m, np.int64)
+    school = np.zeros(m, np.int64)
+    for j, s in enumerate(settings):
+        school[j] = fund.school_contribution_gbp.get(s.kind, 0)
+        if s.kind.is_independent:
+            base[j] = s.annual_fee_gbp if s.annual_fee_gbp is not None else fund.fee_for(
+                s.kind, s.in_area
+            )
+        elif s.kind is SettingKind.NON_MAINTAINED_SPECIAL and s.annual_fee_gbp is not None:
+            base[j] = s.annual_fee_gbp
+        else:
+            base[j] = fund.place_funding_gbp[s.kind]
+    top_up = np.zeros((len(KIND_LIST), 5), np.int64)
+    for k, bands in fund.top_up_gbp.items():
+        top_up[KIND_INDEX[k], :] = bands
+    for j, s in enumerate(settings):  # a fee replaces the top-up
+        if s.kind is SettingKind.NON_MAINTAINED_SPECIAL and s.annual_fee_gbp is not None:
+            pass  # handled per pair in cost: fee settings pay no top-up
+
+    def keys(pairs: list[tuple[int, int]]) -> I64:
+        arr = np.array(sorted(a * m + b for a, b in pairs), np.int64)
+        return np.unique(arr)
+
+    excluded = keys([(ci[c.child_id], si[s]) for c in children for s in c.excluded_setting_ids])
+    siblings = keys([(ci[c.child_id], si[s]) for c in children for s in c.sibling_setting_ids])
+    current = keys(
+        [(ci[c.child_id], si[c.current_setting_id]) for c in children if c.current_setting_id]
+    )
+    mk: dict[int, int] = {}
+    for t in area.travel:
+        mk[ci[t.child_id] * m + si[t.setting_id]] = t.minutes
+    matrix_keys = np.array(sorted(mk), np.int64)
+    matrix_min = np.array([mk[k] for k in sorted(mk)], np.int32)
+
+    pc: list[int] = []
+    ps: list[int] = []
+    pr: list[int] = []
+    p38: list[bool] = []
+    for i, c in enumerate(children):
+        for p in c.preferences:
+            pc.append(i)
+            ps.append(si[p.setting_id])
+            pr.append(p.rank)
+            p38.append(preference_route(settings[si[p.setting_id]]) is PreferenceRoute.S38_REQUEST)
+
+    prob = Problem(
+        name=area.name,
+        policy=policy,
+        children=children,
+        settings=settings,
+        child_index=ci,
+        setting_index=si,
+        c_east=np.array([c.location.easting for c in children], np.float64),
+        c_north=np.array([c.location.northing for c in children], np.float64),
+        c_year=years,
+        c_phase=phases,
+        c_need=np.array([NEED_INDEX[c.primary_need] for c in children], np.int32),
+        c_band=np.array([c.need_band for c in children], np.int32),
+        c_secondary=np.array([_bits(list(c.secondary_needs), need_bit) for c in children], np.int64),
+        c_features=np.array([_bits(list(c.required_features), feat_bit) for c in children], np.int64),
+        c_transport=np.array([c.transport_eligible for c in children], np.bool_),
+        c_limit_min=limit,
+        c_female=np.array([c.sex is Sex.FEMALE for c in children], np.bool_),
+        c_looked_after=np.array([c.looked_after for c in children], np.bool_),
+        s_east=np.array([s.location.easting for s in settings], np.float64),
+        s_north=np.array([s.location.northing for s in settings], np.float64),
+        s_kind=np.array([KIND_INDEX[s.kind] for s in settings], np.int32),
+        s_low=np.array([s.low_age for s in settings], np.int32),
+        s_high=np.array([s.high_age for s in settings], np.int32),
+        s_entry=np.array([ENTRY_CODE[s.entry] for s in settings], np.int32),
+        s_meets=meets,
+        s_secondary=sec,
+        s_features=np.array([_bits(list(s.features), feat_bit) for s in settings], np.int64),
+        s_free=np.array([s.free for s in settings], np.int64),
+        s_mainstream=np.array([s.kind.is_mainstream for s in settings], np.bool_),
+        s_independent=np.array([s.kind.is_independent for s in settings], np.bool_),
+        s_in_area=np.array([s.in_area for s in settings], np.bool_),
+        s_base_cost_gbp=base,
+        s_school_gbp=school,
+        s_pool_of_need=pool_of,
+        pool_setting=np.array(pool_setting, np.int32),
+        pool_need=np.array(pool_need, np.int32),
+        pool_free=np.array(pool_free, np.int64),
+        excluded_keys=excluded,
+        sibling_keys=siblings,
+        current_keys=current,
+        matrix_keys=matrix_keys,
+        matrix_min=matrix_min,
+        top_up=top_up,
+        pref_child=np.array(pc, np.int32),
+        pref_setting=np.array(ps, np.int32),
+        pref_rank=np.array(pr, np.int32),
+        pref_route_s38=np.array(p38, np.bool_),
+        pairs=_empty_pairs(n),
+        input_digest="",
+    )
+    pairs = _enumerate_pairs(prob, eligibility_mask, pair_costs)
+    digest = _digest(prob)
+    object.__setattr__(prob, "pairs", pairs)
+    object.__setattr__(prob, "input_digest", digest)
+    return prob
+
+
+def _empty_pairs(n: int) -> Pairs:
+    z32 = np.zeros(0, np.int32)
+    z64 = np.zeros(0, np.int64)
+    return Pairs(z32, z32, z32, z32, z64, z64, z64, z32, np.zeros(0, np.bool_), np.zeros(n + 1, np.int64))
+
+
+def _enumerate_pairs(prob: Problem, eligibility_mask: object, pair_costs: object) -> Pairs:
+    from placement.rules import eligibility_mask as elig
+    from placement.rules.cost import pair_costs as costs
+    from placement.rules.journey import journey_minutes
+
+    n, m = prob.num_children, prob.num_settings
+    parts_c: list[I32] = []
+    parts_s: list[I32] = []
+    parts_t: list[I32] = []
+    s_idx = np.arange(m, dtype=np.int64)[None, :]
+    for lo in range(0, n, BLOCK):
+        rows = np.arange(lo, min(n, lo + BLOCK), dtype=np.int64)[:, None]
+        minutes = journey_minutes(prob, rows, s_idx)
+        ok = elig(prob, rows, s_idx, minutes)
+        r, c = np.nonzero(ok)
+        parts_c.append((r + lo).astype(np.int32))
+        parts_s.append(c.astype(np.int32))
+        parts_t.append(minutes[r, c].astype(np.int32))
+    child = np.concatenate(parts_c) if parts_c else np.zeros(0, np.int32)
+    sett = np.concatenate(parts_s) if parts_s else np.zeros(0, np.int32)
+    travel = np.concatenate(parts_t) if parts_t else np.zeros(0, np.int32)
+    pool = prob.s_pool_of_need[sett, prob.c_need[child]].astype(np.int32)
+    hn, sc, tr = costs(prob, child.astype(np.int64), sett.astype(np.int64))
+    rank = np.zeros(child.shape[0], np.int32)
+    req = np.zeros(child.shape[0], np.bool_)
+    if prob.pref_child.shape[0] and child.shape[0]:
+        key = child.astype(np.int64) * m + sett
+        pkey = prob.pref_child.astype(np.int64) * m + prob.pref_setting
+        order = np.argsort(pkey)
+        pos = np.searchsorted(pkey[order], key)
+        pos = np.minimum(pos, pkey.shape[0] - 1)
+        hit = pkey[order][pos] == key
+        rank[hit] = prob.pref_rank[order][pos[hit]]
+        req[hit] = prob.pref_route_s38[order][pos[hit]]
+    start = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(child, minlength=n), out=start[1:])
+    return Pairs(child, sett, pool, travel, hn, sc, tr, rank, req, start)
+
+
+def _digest(prob: Problem) -> str:
+    """Hash of the resolved input (order-independent: everything is sorted by id)."""
+    h = hashlib.sha256()
+    for c in prob.children:
+        h.update(repr(c).encode())
+    for s in prob.settings:
+        h.update(repr((s.setting_id, s.name, s.kind, s.location, s.low_age, s.high_age,
+                       s.capacity, s.roll, s.entry, sorted(s.designations.items()),
+                       sorted(s.features), sorted((k, v) for k, v in s.pools.items()),
+                       s.s41_approved, s.la_code, s.in_area, s.annual_fee_gbp)).encode())
+    h.update(prob.matrix_keys.tobytes())
+    h.update(prob.matrix_min.tobytes())
+    return h.hexdigest()
