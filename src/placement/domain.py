@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
 __all__ = [
+    "Child",
     "DomainError",
     "Entry",
     "Feature",
@@ -25,10 +26,9 @@ __all__ = [
     "Phase",
     "Pool",
     "Preference",
-    "Sex",
-    "SettingKind",
-    "Child",
     "Setting",
+    "SettingKind",
+    "Sex",
     "nc_year_from_birth",
     "phase_of_year",
 ]
@@ -199,7 +199,11 @@ def nc_year_from_birth(date_of_birth: dt.date, academic_year_start: int) -> int:
     A child's age on 31 August before the year, minus 4 (an 11-year-old on 31 August is in Year 7).
     """
     ref = dt.date(academic_year_start, 8, 31)
-    age = ref.year - date_of_birth.year - ((ref.month, ref.day) < (date_of_birth.month, date_of_birth.day))
+    age = (
+        ref.year
+        - date_of_birth.year
+        - ((ref.month, ref.day) < (date_of_birth.month, date_of_birth.day))
+    )
     return age - 4
 
 
@@ -208,9 +212,7 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 def _check_id(name: str, value: str) -> None:
     if not isinstance(value, str) or not _ID_RE.match(value):
-        raise DomainError(
-            name, f"{value!r} is not an id (1-64 letters, digits, '_', '-' or '.')"
-        )
+        raise DomainError(name, f"{value!r} is not an id (1-64 letters, digits, '_', '-' or '.')")
 
 
 # British National Grid bounds (EPSG:27700 projected bounds, metres).
@@ -376,10 +378,14 @@ class Setting:
             if not isinstance(need, Need):
                 raise DomainError("designations", f"{need!r} is not a SEN2 need code")
             if not isinstance(band, int) or not 1 <= band <= MAX_BAND:
-                raise DomainError("designations", f"band {band!r} for {need} must be 1 to {MAX_BAND}")
+                raise DomainError(
+                    "designations", f"band {band!r} for {need} must be 1 to {MAX_BAND}"
+                )
         for need, pool in self.pools.items():
             if need not in self.designations:
-                raise DomainError("pools", f"pool for {need} but the setting is not designated for it")
+                raise DomainError(
+                    "pools", f"pool for {need} but the setting is not designated for it"
+                )
             if not isinstance(pool, Pool):
                 raise DomainError("pools", f"pool for {need} must be a Pool")
         if self.annual_fee_gbp is not None and not 0 <= self.annual_fee_gbp <= 1_000_000:

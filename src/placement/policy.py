@@ -91,7 +91,9 @@ def _need(k: str, path: str) -> Need:
     try:
         return Need(k)
     except ValueError:
-        raise PolicyError(path, f"unknown need {k!r}{_suggest(k, [n.value for n in Need])}") from None
+        raise PolicyError(
+            path, f"unknown need {k!r}{_suggest(k, [n.value for n in Need])}"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +169,9 @@ class Funding:
             max_extra_cost_ratio=_float(
                 e.get("max_extra_cost_ratio"), p + "efficiency.max_extra_cost_ratio", 0.0, 10.0
             ),
-            min_extra_cost_gbp=_int(e.get("min_extra_cost_gbp"), p + "efficiency.min_extra_cost_gbp"),
+            min_extra_cost_gbp=_int(
+                e.get("min_extra_cost_gbp"), p + "efficiency.min_extra_cost_gbp"
+            ),
         )
 
     def fee_for(self, kind: SettingKind, in_area: bool) -> int:
@@ -256,8 +260,8 @@ class Suitability:
 
 @dataclass(frozen=True, slots=True)
 class Objective:
-    travel_weight: int
     max_arcs_per_child: int
+    min_guard_bits: int
     priority: tuple[PriorityRule, ...]
     extend_with_nearest: bool
     list_k: int
@@ -267,7 +271,7 @@ class Objective:
         p = "objective."
         _check_keys(m, ["version", "optimised", "preference_first", "tailored_list"], p)
         o = _table(m, "optimised", p)
-        _check_keys(o, ["travel_weight", "max_arcs_per_child"], p + "optimised.")
+        _check_keys(o, ["max_arcs_per_child", "min_guard_bits"], p + "optimised.")
         pf = _table(m, "preference_first", p)
         _check_keys(pf, ["priority", "extend_with_nearest"], p + "preference_first.")
         pr = pf.get("priority", [])
@@ -287,10 +291,10 @@ class Objective:
         tl = m.get("tailored_list", {})
         _check_keys(tl, ["k"], p + "tailored_list.")
         return Objective(
-            travel_weight=_int(o.get("travel_weight", 64), p + "optimised.travel_weight", 1, 4096),
             max_arcs_per_child=_int(
                 o.get("max_arcs_per_child", 0), p + "optimised.max_arcs_per_child", 0, 100_000
             ),
+            min_guard_bits=_int(o.get("min_guard_bits", 3), p + "optimised.min_guard_bits", 0, 20),
             priority=tuple(prio),
             extend_with_nearest=ext,
             list_k=_int(tl.get("k", 5), p + "tailored_list.k", 1, 50),
@@ -320,16 +324,16 @@ class Policy:
         for s in SECTIONS:
             _table(m, s, "")
         versions = {s: str(m[s].get("version", "unversioned")) for s in SECTIONS}
-        digest = hashlib.sha256(
-            json.dumps(m, sort_keys=True, default=str).encode()
-        ).hexdigest()
+        digest = hashlib.sha256(json.dumps(m, sort_keys=True, default=str).encode()).hexdigest()
         return Policy(
             funding=Funding.from_mapping(m["funding"]),
             travel=Travel.from_mapping(m["travel"]),
             suitability=Suitability.from_mapping(m["suitability"]),
             objective=Objective.from_mapping(m["objective"]),
             versions=versions,
-            academic_year_start=_int(m.get("academic_year_start", 2026), "academic_year_start", 2000, 2100),
+            academic_year_start=_int(
+                m.get("academic_year_start", 2026), "academic_year_start", 2000, 2100
+            ),
             digest=digest,
         )
 

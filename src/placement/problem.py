@@ -43,7 +43,7 @@ KIND_LIST: tuple[SettingKind, ...] = tuple(SettingKind)
 KIND_INDEX = {k: i for i, k in enumerate(KIND_LIST)}
 NUM_NEEDS = len(Need)
 ENTRY_CODE = {Entry.MIXED: 0, Entry.GIRLS: 1, Entry.BOYS: 2}
-BLOCK = 4096  # children per block when enumerating pairs (bounds memory to BLOCK x settings)
+BLOCK_CELLS = 1 << 21  # child x setting cells per block when enumerating pairs (bounds memory)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -175,9 +175,6 @@ def build_problem(area: Area, policy: Policy) -> Problem:
 
     Raises :class:`DomainError` when a child's date of birth and year disagree.
     """
-    from placement.rules import eligibility_mask
-    from placement.rules.cost import pair_costs
-
     children = tuple(sorted(area.children, key=lambda c: c.child_id))
     settings = tuple(sorted(area.settings, key=lambda s: s.setting_id))
     ci = {c.child_id: i for i, c in enumerate(children)}
@@ -249,8 +246,10 @@ def build_problem(area: Area, policy: Policy) -> Problem:
     for j, s in enumerate(settings):
         school[j] = fund.school_contribution_gbp.get(s.kind, 0)
         if s.kind.is_independent:
-            base[j] = s.annual_fee_gbp if s.annual_fee_gbp is not None else fund.fee_for(
-                s.kind, s.in_area
+            base[j] = (
+                s.annual_fee_gbp
+                if s.annual_fee_gbp is not None
+                else fund.fee_for(s.kind, s.in_area)
             )
         elif s.kind is SettingKind.NON_MAINTAINED_SPECIAL and s.annual_fee_gbp is not None:
             base[j] = s.annual_fee_gbp
@@ -259,9 +258,6 @@ def build_problem(area: Area, policy: Policy) -> Problem:
     top_up = np.zeros((len(KIND_LIST), 5), np.int64)
     for k, bands in fund.top_up_gbp.items():
         top_up[KIND_INDEX[k], :] = bands
-    for j, s in enumerate(settings):  # a fee replaces the top-up
-        if s.kind is SettingKind.NON_MAINTAINED_SPECIAL and s.annual_fee_gbp is not None:
-            pass  # handled per pair in cost: fee settings pay no top-up
 
     def keys(pairs: list[tuple[int, int]]) -> I64:
         arr = np.array(sorted(a * m + b for a, b in pairs), np.int64)
@@ -302,8 +298,12 @@ def build_problem(area: Area, policy: Policy) -> Problem:
         c_phase=phases,
         c_need=np.array([NEED_INDEX[c.primary_need] for c in children], np.int32),
         c_band=np.array([c.need_band for c in children], np.int32),
-        c_secondary=np.array([_bits(list(c.secondary_needs), need_bit) for c in children], np.int64),
-        c_features=np.array([_bits(list(c.required_features), feat_bit) for c in children], np.int64),
+        c_secondary=np.array(
+            [_bits(list(c.secondary_needs), need_bit) for c in children], np.int64
+        ),
+        c_features=np.array(
+            [_bits(list(c.required_features), feat_bit) for c in children], np.int64
+        ),
         c_transport=np.array([c.transport_eligible for c in children], np.bool_),
         c_limit_min=limit,
         c_female=np.array([c.sex is Sex.FEMALE for c in children], np.bool_),
@@ -340,7 +340,7 @@ def build_problem(area: Area, policy: Policy) -> Problem:
         pairs=_empty_pairs(n),
         input_digest="",
     )
-    pairs = _enumerate_pairs(prob, eligibility_mask, pair_costs)
+    pairs = _enumerate_pairs(prob)
     digest = _digest(prob)
     object.__setattr__(prob, "pairs", pairs)
     object.__setattr__(prob, "input_digest", digest)
@@ -350,10 +350,12 @@ def build_problem(area: Area, policy: Policy) -> Problem:
 def _empty_pairs(n: int) -> Pairs:
     z32 = np.zeros(0, np.int32)
     z64 = np.zeros(0, np.int64)
-    return Pairs(z32, z32, z32, z32, z64, z64, z64, z32, np.zeros(0, np.bool_), np.zeros(n + 1, np.int64))
+    return Pairs(
+        z32, z32, z32, z32, z64, z64, z64, z32, np.zeros(0, np.bool_), np.zeros(n + 1, np.int64)
+    )
 
 
-def _enumerate_pairs(prob: Problem, eligibility_mask: object, pair_costs: object) -> Pairs:
+def _enumerate_pairs(prob: Problem) -> Pairs:
     from placement.rules import eligibility_mask as elig
     from placement.rules.cost import pair_costs as costs
     from placement.rules.journey import journey_minutes
@@ -363,8 +365,9 @@ def _enumerate_pairs(prob: Problem, eligibility_mask: object, pair_costs: object
     parts_s: list[I32] = []
     parts_t: list[I32] = []
     s_idx = np.arange(m, dtype=np.int64)[None, :]
-    for lo in range(0, n, BLOCK):
-        rows = np.arange(lo, min(n, lo + BLOCK), dtype=np.int64)[:, None]
+    block = max(1, BLOCK_CELLS // max(1, m))
+    for lo in range(0, n, block):
+        rows = np.arange(lo, min(n, lo + block), dtype=np.int64)[:, None]
         minutes = journey_minutes(prob, rows, s_idx)
         ok = elig(prob, rows, s_idx, minutes)
         r, c = np.nonzero(ok)
@@ -398,10 +401,28 @@ def _digest(prob: Problem) -> str:
     for c in prob.children:
         h.update(repr(c).encode())
     for s in prob.settings:
-        h.update(repr((s.setting_id, s.name, s.kind, s.location, s.low_age, s.high_age,
-                       s.capacity, s.roll, s.entry, sorted(s.designations.items()),
-                       sorted(s.features), sorted((k, v) for k, v in s.pools.items()),
-                       s.s41_approved, s.la_code, s.in_area, s.annual_fee_gbp)).encode())
+        h.update(
+            repr(
+                (
+                    s.setting_id,
+                    s.name,
+                    s.kind,
+                    s.location,
+                    s.low_age,
+                    s.high_age,
+                    s.capacity,
+                    s.roll,
+                    s.entry,
+                    sorted(s.designations.items()),
+                    sorted(s.features),
+                    sorted((k, v) for k, v in s.pools.items()),
+                    s.s41_approved,
+                    s.la_code,
+                    s.in_area,
+                    s.annual_fee_gbp,
+                )
+            ).encode()
+        )
     h.update(prob.matrix_keys.tobytes())
     h.update(prob.matrix_min.tobytes())
     return h.hexdigest()

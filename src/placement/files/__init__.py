@@ -1,0 +1,1 @@
+"""File adapters: policy TOML, area CSV directories, GIAS imports, allocation outputs."""

@@ -1,0 +1,436 @@
+"""The result of an area-wide allocation, whichever mechanism produced it.
+
+Solvers produce a choice of suitable pair per child (or none); :func:`finalise` turns that into
+an :class:`Allocation`: placements, unplaced children with their reason, every family preference
+that was not met with the lawful ground for it, metrics and a manifest. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+from placement.domain import Need, Phase
+from placement.problem import Problem
+from placement.reasons import Reason, ReasonCode
+from placement.rules import why_unsuitable
+from placement.rules.common import I32, I64
+from placement.rules.cost import disproportionate, threshold_gbp
+
+__all__ = [
+    "Allocation",
+    "Manifest",
+    "Metrics",
+    "Placement",
+    "Refusal",
+    "Unplaced",
+    "finalise",
+    "pair_taken",
+    "preference_ground",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    child_id: str
+    setting_id: str
+    pool_need: str | None  # the designated pool the place comes from, None = general places
+    travel_min: int
+    cost_high_needs_gbp: int
+    cost_school_gbp: int
+    cost_transport_gbp: int
+    preference_rank: int  # 0 = not one of the family's preferences
+
+    @property
+    def cost_gbp(self) -> int:
+        return self.cost_high_needs_gbp + self.cost_school_gbp + self.cost_transport_gbp
+
+
+@dataclass(frozen=True, slots=True)
+class Unplaced:
+    child_id: str
+    reason: Reason  # NO_SUITABLE_SETTING or ALL_SUITABLE_FULL
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A family preference ranked above the setting named (or any, if unplaced) that was not
+    met, with the grounds. ``route`` is ``s38_request`` or ``s9_representation``."""
+
+    child_id: str
+    setting_id: str
+    rank: int
+    route: str
+    reasons: tuple[Reason, ...]  # empty only when no lawful ground exists (a validator error)
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    children: int
+    placed: int
+    placed_pct: float
+    first_preference_pct: float  # of children who expressed a preference
+    any_preference_pct: float
+    request_honoured_pct: float  # of children with an s.38 request
+    mean_journey_min: float
+    p95_journey_min: float
+    total_cost_gbp: int
+    cost_by_payer_gbp: Mapping[str, int]
+    mainstream_pct: float  # of placed
+    independent_pct: float  # of placed
+    justified_envy: int  # children who prefer a setting that placed a lower-priority child
+    unmet_by_need: Mapping[str, int]
+    unmet_by_phase: Mapping[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            k: (dict(v) if isinstance(v, Mapping) else v)
+            for k, v in (
+                (f, getattr(self, f))
+                for f in self.__dataclass_fields__  # type: ignore[attr-defined]
+            )
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    mechanism: str
+    input_hash: str
+    policy_hash: str
+    policy_versions: Mapping[str, str]
+    package_version: str
+    ortools_version: str
+    python_version: str
+    parameters: Mapping[str, Any]
+    seed: int | None
+    output_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mechanism": self.mechanism,
+            "input_hash": self.input_hash,
+            "policy_hash": self.policy_hash,
+            "policy_versions": dict(self.policy_versions),
+            "package_version": self.package_version,
+            "ortools_version": self.ortools_version,
+            "python_version": self.python_version,
+            "parameters": dict(self.parameters),
+            "seed": self.seed,
+            "output_hash": self.output_hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """One allocation run. ``assign[i]`` is child ``i``'s pair index, or -1 (unplaced)."""
+
+    area: str
+    mechanism: str
+    placements: tuple[Placement, ...]
+    unplaced: tuple[Unplaced, ...]
+    refusals: tuple[Refusal, ...]
+    metrics: Metrics
+    manifest: Manifest
+    cutoffs: Mapping[str, Any] = field(default_factory=dict)
+    assign: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def setting_of(self, child_id: str) -> str | None:
+        for p in self.placements:
+            if p.child_id == child_id:
+                return p.setting_id
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output (everything but the internal ``assign`` array)."""
+        return {
+            "area": self.area,
+            "mechanism": self.mechanism,
+            "placements": [
+                {
+                    "child_id": p.child_id,
+                    "setting_id": p.setting_id,
+                    "pool_need": p.pool_need,
+                    "travel_min": p.travel_min,
+                    "cost_high_needs_gbp": p.cost_high_needs_gbp,
+                    "cost_school_gbp": p.cost_school_gbp,
+                    "cost_transport_gbp": p.cost_transport_gbp,
+                    "preference_rank": p.preference_rank,
+                }
+                for p in self.placements
+            ],
+            "unplaced": [{"child_id": u.child_id, **u.reason.as_dict()} for u in self.unplaced],
+            "refusals": [
+                {
+                    "child_id": r.child_id,
+                    "setting_id": r.setting_id,
+                    "rank": r.rank,
+                    "route": r.route,
+                    "reasons": [x.as_dict() for x in r.reasons],
+                }
+                for r in self.refusals
+            ],
+            "metrics": self.metrics.as_dict(),
+            "cutoffs": dict(self.cutoffs),
+            "manifest": self.manifest.as_dict(),
+        }
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def pair_taken(p: Problem, assign: I64) -> tuple[I64, I64]:
+    """Places taken in this run per pool and per setting."""
+    chosen = assign[assign >= 0]
+    sett = p.pairs.setting[chosen]
+    pool = p.pairs.pool[chosen]
+    by_setting = np.bincount(sett, minlength=p.num_settings).astype(np.int64)
+    by_pool = np.bincount(pool[pool >= 0], minlength=p.num_pools).astype(np.int64)
+    return by_pool, by_setting
+
+
+def preference_ground(
+    p: Problem,
+    i: int,
+    s: int,
+    assigned_pair: int,
+    pool_taken: I64,
+    setting_taken: I64,
+    alternative_gbp: int | None,
+) -> list[Reason]:
+    """Every lawful ground on which child ``i``'s preference for setting ``s`` is not met,
+    in the statutory order: s.39(4)(a) suitability (and the journey limit); s.39(4)(b)
+    efficient education of others (the pool or setting is full); s.39(4)(b) efficient use
+    of resources (or, for an s.9 representation, unreasonable public expenditure).
+    ``alternative_gbp`` is the cost of the setting named instead (None: unplaced)."""
+    reasons = why_unsuitable(p, i, s)
+    if reasons:
+        return reasons
+    cid, sid = p.children[i].child_id, p.settings[s].setting_id
+    k = p.pair_index(i, s)
+    mine = 1 if assigned_pair == k else 0
+    pool = int(p.pairs.pool[k])
+    if pool >= 0 and int(pool_taken[pool]) - mine >= int(p.pool_free[pool]):
+        reasons.append(
+            Reason(
+                ReasonCode.POOL_FULL,
+                cid,
+                sid,
+                {
+                    "need": Need(list(Need)[int(p.pool_need[pool])]).value,
+                    "places_free": int(p.pool_free[pool]),
+                    "taken_in_run": int(pool_taken[pool]),
+                },
+            )
+        )
+    if int(setting_taken[s]) - mine >= int(p.s_free[s]):
+        reasons.append(
+            Reason(
+                ReasonCode.SETTING_FULL,
+                cid,
+                sid,
+                {"places_free": int(p.s_free[s]), "taken_in_run": int(setting_taken[s])},
+            )
+        )
+    if alternative_gbp is not None:
+        cost = int(p.pairs.cost_gbp[k])
+        if disproportionate(p, cost, alternative_gbp):
+            s38 = any(ps == s and r38 for ps, _, r38 in p.preferences_of(i))
+            code = (
+                ReasonCode.COST_DISPROPORTIONATE
+                if s38
+                else ReasonCode.NOT_S41_UNREASONABLE_EXPENDITURE
+            )
+            reasons.append(
+                Reason(
+                    code,
+                    cid,
+                    sid,
+                    {
+                        "cost_gbp": cost,
+                        "alternative_gbp": alternative_gbp,
+                        "extra_gbp": cost - alternative_gbp,
+                        "threshold_gbp": threshold_gbp(p, alternative_gbp),
+                    },
+                )
+            )
+    return reasons
+
+
+def _refusals(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> list[Refusal]:
+    out: list[Refusal] = []
+    for i in np.unique(p.pref_child).tolist():
+        k = int(assign[i])
+        got_rank = int(p.pairs.pref_rank[k]) if k >= 0 else 0
+        alt = int(p.pairs.cost_gbp[k]) if k >= 0 else None
+        for s, rank, s38 in p.preferences_of(i):
+            if got_rank and rank >= got_rank:
+                break
+            reasons = preference_ground(p, i, s, k, pool_taken, setting_taken, alt)
+            out.append(
+                Refusal(
+                    p.children[i].child_id,
+                    p.settings[s].setting_id,
+                    rank,
+                    "s38_request" if s38 else "s9_representation",
+                    tuple(reasons),
+                )
+            )
+    return out
+
+
+def _unplaced(p: Problem, assign: I64) -> list[Unplaced]:
+    out: list[Unplaced] = []
+    starts = p.pairs.start
+    for i in np.flatnonzero(assign < 0).tolist():
+        n_suitable = int(starts[i + 1] - starts[i])
+        cid = p.children[i].child_id
+        if n_suitable == 0:
+            r = Reason(
+                ReasonCode.NO_SUITABLE_SETTING,
+                cid,
+                None,
+                {
+                    "primary_need": p.children[i].primary_need.value,
+                    "need_band": int(p.c_band[i]),
+                    "phase": p.phase(i).label,
+                    "journey_limit_min": int(p.c_limit_min[i]),
+                },
+            )
+        else:
+            r = Reason(ReasonCode.ALL_SUITABLE_FULL, cid, None, {"suitable_settings": n_suitable})
+        out.append(Unplaced(cid, r))
+    return out
+
+
+def compute_metrics(p: Problem, assign: I64, justified_envy: int) -> Metrics:
+    n = p.num_children
+    placed_mask = assign >= 0
+    chosen = assign[placed_mask]
+    pr = p.pairs
+    placed = int(chosen.shape[0])
+    travel = pr.travel_min[chosen].astype(np.float64)
+    ranks = pr.pref_rank[chosen]
+    with_pref = np.zeros(n, np.bool_)
+    with_pref[p.pref_child] = True
+    first = np.zeros(n, np.bool_)
+    anyp = np.zeros(n, np.bool_)
+    idx = np.flatnonzero(placed_mask)
+    first[idx[ranks == 1]] = True
+    anyp[idx[ranks > 0]] = True
+    # a child's "request": the highest-ranked s.38 preference
+    req_setting = np.full(n, -1, np.int64)
+    order = np.lexsort((p.pref_rank, p.pref_child))
+    for k in order[::-1].tolist():
+        if p.pref_route_s38[k]:
+            req_setting[int(p.pref_child[k])] = int(p.pref_setting[k])
+    has_req = req_setting >= 0
+    honoured = np.zeros(n, np.bool_)
+    honoured[idx] = pr.setting[chosen] == req_setting[idx]
+    sett = pr.setting[chosen]
+    need_names = [nd.value for nd in Need]
+    unplaced_idx = np.flatnonzero(~placed_mask)
+    by_need = np.bincount(p.c_need[unplaced_idx], minlength=len(need_names))
+    by_phase = np.bincount(p.c_phase[unplaced_idx], minlength=len(Phase))
+
+    def pct(a: int, b: int) -> float:
+        return round(100.0 * a / b, 2) if b else 0.0
+
+    return Metrics(
+        children=n,
+        placed=placed,
+        placed_pct=pct(placed, n),
+        first_preference_pct=pct(int(first[with_pref].sum()), int(with_pref.sum())),
+        any_preference_pct=pct(int(anyp[with_pref].sum()), int(with_pref.sum())),
+        request_honoured_pct=pct(int(honoured[has_req].sum()), int(has_req.sum())),
+        mean_journey_min=round(float(travel.mean()), 2) if placed else 0.0,
+        p95_journey_min=round(float(np.percentile(travel, 95)), 2) if placed else 0.0,
+        total_cost_gbp=int(pr.cost_gbp[chosen].sum()),
+        cost_by_payer_gbp={
+            "high_needs_block": int(pr.cost_high_needs_gbp[chosen].sum()),
+            "schools": int(pr.cost_school_gbp[chosen].sum()),
+            "transport": int(pr.cost_transport_gbp[chosen].sum()),
+        },
+        mainstream_pct=pct(int(p.s_mainstream[sett].sum()), placed),
+        independent_pct=pct(int(p.s_independent[sett].sum()), placed),
+        justified_envy=justified_envy,
+        unmet_by_need={need_names[k]: int(v) for k, v in enumerate(by_need) if v},
+        unmet_by_phase={Phase(k).label: int(v) for k, v in enumerate(by_phase) if v},
+    )
+
+
+def output_hash(p: Problem, assign: I64) -> str:
+    h = hashlib.sha256()
+    for i, c in enumerate(p.children):
+        k = int(assign[i])
+        h.update(
+            f"{c.child_id}->{p.settings[int(p.pairs.setting[k])].setting_id if k >= 0 else '-'};".encode()
+        )
+    return h.hexdigest()
+
+
+def finalise(
+    p: Problem,
+    mechanism: str,
+    assign: I64 | I32,
+    *,
+    parameters: Mapping[str, Any],
+    seed: int | None,
+    justified_envy: int,
+    cutoffs: Mapping[str, Any] | None = None,
+) -> Allocation:
+    """Build the result of a run from each child's chosen pair (-1: unplaced)."""
+    a = np.asarray(assign, np.int64)
+    if a.shape != (p.num_children,):
+        raise ValueError(f"assign has shape {a.shape}, expected ({p.num_children},)")
+    pool_taken, setting_taken = pair_taken(p, a)
+    pr = p.pairs
+    need_names = [nd.value for nd in Need]
+    placements = tuple(
+        Placement(
+            child_id=p.children[i].child_id,
+            setting_id=p.settings[int(pr.setting[k])].setting_id,
+            pool_need=need_names[int(p.pool_need[int(pr.pool[k])])] if pr.pool[k] >= 0 else None,
+            travel_min=int(pr.travel_min[k]),
+            cost_high_needs_gbp=int(pr.cost_high_needs_gbp[k]),
+            cost_school_gbp=int(pr.cost_school_gbp[k]),
+            cost_transport_gbp=int(pr.cost_transport_gbp[k]),
+            preference_rank=int(pr.pref_rank[k]),
+        )
+        for i, k in enumerate(a.tolist())
+        if k >= 0
+    )
+    out_hash = output_hash(p, a)
+    manifest = Manifest(
+        mechanism=mechanism,
+        input_hash=p.input_digest,
+        policy_hash=p.policy.digest,
+        policy_versions=dict(p.policy.versions),
+        package_version=_version("placement"),
+        ortools_version=_version("ortools"),
+        python_version=platform.python_version(),
+        parameters=json.loads(json.dumps(dict(parameters), sort_keys=True, default=str)),
+        seed=seed,
+        output_hash=out_hash,
+    )
+    return Allocation(
+        area=p.name,
+        mechanism=mechanism,
+        placements=placements,
+        unplaced=tuple(_unplaced(p, a)),
+        refusals=tuple(_refusals(p, a, pool_taken, setting_taken)),
+        metrics=compute_metrics(p, a, justified_envy),
+        manifest=manifest,
+        cutoffs=dict(cutoffs or {}),
+        assign=a,
+    )

@@ -1,0 +1,83 @@
+"""Journey time and the journey limit.
+
+Minutes come from the router matrix (``travel_minutes.csv``: OSRM ``table`` or r5py output)
+where the pair has a row, else from a straight-line estimate by mode: ``overhead + km x detour /
+speed x 60``, rounded up. Children eligible for LA transport travel by the transport mode, others
+by the family mode (``models/travel.toml``).
+
+The limit is the policy's maximum by phase (DfE home to school travel guidance: 45 minutes for
+primary-age and 75 for secondary-age children as best practice) or the plan's own, if shorter.
+A longer journey is a ground under the LA's travel policy, relied on as unsuitability.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from placement.reasons import Reason, ReasonCode
+from placement.rules.common import F64, I32, I64, B, ids, pair_key
+
+if TYPE_CHECKING:
+    from placement.problem import Problem
+
+CODE = ReasonCode.JOURNEY_OVER_LIMIT
+
+
+def straight_km(p: Problem, ci: I64, si: I64) -> F64:
+    de = p.c_east[ci] - p.s_east[si]
+    dn = p.c_north[ci] - p.s_north[si]
+    return np.asarray(np.hypot(de, dn) / 1000.0, np.float64)
+
+
+def journey_minutes(p: Problem, ci: I64, si: I64) -> I32:
+    """One-way minutes for each (child, setting), broadcasting ``ci`` against ``si``."""
+    km = straight_km(p, ci, si)
+    t, f = p.policy.travel.transport, p.policy.travel.family
+    tr = p.c_transport[ci]
+    speed = np.where(tr, t.speed_kmh, f.speed_kmh)
+    detour = np.where(tr, t.detour, f.detour)
+    over = np.where(tr, t.overhead_min, f.overhead_min)
+    est = np.ceil(over + km * detour / speed * 60.0 - 1e-9).astype(np.int32)
+    if p.matrix_keys.shape[0]:
+        key = pair_key(p, ci, si)
+        key = np.broadcast_to(key, est.shape)
+        pos = np.minimum(np.searchsorted(p.matrix_keys, key), p.matrix_keys.shape[0] - 1)
+        hit = p.matrix_keys[pos] == key
+        est = np.where(hit, p.matrix_min[pos], est).astype(np.int32)
+    return est
+
+
+def minutes_between(p: Problem, i: int, s: int) -> int:
+    return int(journey_minutes(p, np.array([i], np.int64), np.array([s], np.int64))[0])
+
+
+def from_matrix(p: Problem, i: int, s: int) -> bool:
+    key = i * p.num_settings + s
+    k = int(np.searchsorted(p.matrix_keys, key))
+    return k < p.matrix_keys.shape[0] and int(p.matrix_keys[k]) == key
+
+
+def passes(p: Problem, ci: I64, si: I64, minutes: I32) -> B:
+    return np.asarray(minutes <= p.c_limit_min[ci], np.bool_)
+
+
+def explain(p: Problem, i: int, s: int, minutes: int) -> Reason | None:
+    limit = int(p.c_limit_min[i])
+    if minutes <= limit:
+        return None
+    c, st = ids(p, i, s)
+    own = p.children[i].max_journey_min
+    return Reason(
+        CODE,
+        c,
+        st,
+        {
+            "minutes": minutes,
+            "limit": limit,
+            "phase": p.phase(i).label,
+            "limit_source": "plan" if own is not None and own <= limit else "policy",
+            "source": "router matrix" if from_matrix(p, i, s) else "straight-line estimate",
+        },
+    )

@@ -1,0 +1,26 @@
+"""Area-wide allocation mechanisms. Both return a :class:`placement.result.Allocation`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from placement.problem import Problem
+from placement.result import Allocation
+
+Mechanism = Literal["optimised", "preference-first"]
+MECHANISMS: tuple[Mechanism, ...] = ("optimised", "preference-first")
+
+__all__ = ["MECHANISMS", "Mechanism", "allocate"]
+
+
+def allocate(p: Problem, mechanism: Mechanism, *, seed: int = 0) -> Allocation:
+    """Allocate every child in the problem with the named mechanism."""
+    if mechanism == "optimised":
+        from placement.solve.optimised import solve_optimised
+
+        return solve_optimised(p, seed=seed)
+    if mechanism == "preference-first":
+        from placement.solve.preference_first import solve_preference_first
+
+        return solve_preference_first(p, seed=seed)
+    raise ValueError(f"unknown mechanism {mechanism!r}: choose one of {', '.join(MECHANISMS)}")

@@ -1,0 +1,266 @@
+"""The ``optimised`` mechanism: lexicographic min-cost flow (OR-Tools ``SimpleMinCostFlow``).
+
+Network: child -> need pool (or the setting itself when the child's need has no pool) ->
+setting -> sink. A child arc has capacity 1; a pool arc the pool's free places; a setting arc
+the setting's free places. ``solve_max_flow_with_min_cost`` first places as many children as
+possible (the "unplaced arc" with infinite cost, exactly), then minimises the arc cost, which
+packs the remaining tiers in lexicographic order:
+
+1. name the family's s.38 request (their highest-ranked requestable preference) unless it is
+   incompatible with the efficient use of resources (it costs more than the child's cheapest
+   suitable alternative by more than the policy threshold);
+2. a mainstream setting where the family has not asked for a specialist one (s.33);
+3. the family's other preferences by rank (where not disproportionate in cost);
+4. the least annual public cost, then the least journey time (per child: pounds, then minutes).
+
+Each tier's unit outweighs ``2**g`` children's worth of all lower tiers; ``g`` is as large as
+int64 allows for the area and is recorded in the manifest. After the solve a repair loop makes
+the legal tier exact: any family preference ranked above the child's placement that is suitable,
+has room, and is not disproportionate in cost against the setting actually named is forced and
+the flow re-solved, until every unmet preference has a lawful ground (s.39(4)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from placement.problem import Problem
+from placement.result import Allocation, finalise, pair_taken
+from placement.rules.common import I64
+from placement.solve.priority import count_justified_envy, priority_keys
+
+__all__ = ["FlowModel", "SolverError", "build_flow", "solve_flow", "solve_optimised"]
+
+_COST_BITS = 20  # pounds per arc are clipped at 2**20 - 1 (about £1.05m a year)
+_MINUTE_BITS = 8  # minutes per arc are clipped at 255 (limits are at most 240)
+_INT_BITS = 62  # leave the sign bit and one more for OR-Tools' internal scaling
+MAX_REPAIR_ROUNDS = 50
+
+
+class SolverError(RuntimeError):
+    """The flow could not be solved (a policy or size that int64 tiers cannot represent)."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FlowModel:
+    """The arcs of one solve: child arcs first (one per kept pair), then pool, then setting."""
+
+    pair_of_arc: I64  # pair index of each child arc
+    tails: I64
+    heads: I64
+    caps: I64
+    costs: I64
+    supply_nodes: I64
+    supplies: I64
+    num_child_arcs: int
+    guard_bits: int
+    disproportionate: np.ndarray  # per pair: a preference whose cost is out of proportion
+
+
+def _cheapest(p: Problem) -> I64:
+    """Each child's cheapest suitable pair cost (0 for children with none)."""
+    pr = p.pairs
+    n = p.num_children
+    out = np.zeros(n, np.int64)
+    if len(pr) == 0:
+        return out
+    has = pr.start[1:] > pr.start[:-1]
+    red = np.minimum.reduceat(pr.cost_gbp, pr.start[:-1][has])
+    out[has] = red
+    return out
+
+
+def _disproportionate(p: Problem, alt: I64) -> np.ndarray:
+    f = p.policy.funding
+    cost = p.pairs.cost_gbp
+    thr = np.maximum(f.min_extra_cost_gbp, np.rint(alt * f.max_extra_cost_ratio)).astype(np.int64)
+    return np.asarray(cost - alt > thr, np.bool_)
+
+
+def build_flow(p: Problem) -> FlowModel:
+    """The arcs, capacities and tier costs for the problem (see the module docstring)."""
+    pr = p.pairs
+    n, m, npool = p.num_children, p.num_settings, p.num_pools
+    child = pr.child.astype(np.int64)
+    cheapest = _cheapest(p)
+    disp = (pr.pref_rank > 0) & _disproportionate(p, cheapest[child])
+
+    # tier 1: each child's s.38 request = highest-ranked requestable, proportionate preference
+    cand = np.flatnonzero(pr.is_request & ~disp)
+    target = np.full(n, -1, np.int64)
+    if cand.shape[0]:
+        order = cand[np.lexsort((pr.pref_rank[cand], child[cand]))]
+        first = np.ones(order.shape[0], np.bool_)
+        first[1:] = child[order][1:] != child[order][:-1]
+        target[child[order[first]]] = order[first]
+    req_pen = (target[child] >= 0) & (target[child] != np.arange(len(pr)))
+    # tier 2: s.33, unless the family asked for a setting that is not mainstream
+    asked_specialist = np.zeros(n, np.bool_)
+    asked_specialist[p.pref_child[~p.s_mainstream[p.pref_setting]]] = True
+    main_pen = ~asked_specialist[child] & ~p.s_mainstream[pr.setting]
+    # tier 3: preference rank
+    rmax = int(p.pref_rank.max()) if p.pref_rank.shape[0] else 1
+    rank_pen = np.where((pr.pref_rank > 0) & ~disp, pr.pref_rank - 1, rmax).astype(np.int64)
+    # tier 4: pounds then minutes
+    base = (np.minimum(pr.cost_gbp, (1 << _COST_BITS) - 1) << _MINUTE_BITS) | np.minimum(
+        pr.travel_min, (1 << _MINUTE_BITS) - 1
+    ).astype(np.int64)
+
+    nodes = n + npool + m + 1
+    bb = int(base.max()).bit_length() if len(pr) else 1
+    br = max(1, rmax.bit_length())
+    spare = _INT_BITS - nodes.bit_length() - bb - br - 2
+    g = spare // 3
+    if g < p.policy.objective.min_guard_bits:
+        raise SolverError(
+            f"{n} children are too many to keep the optimised tiers lexicographic in int64 "
+            f"(guard bits {g} < objective.optimised.min_guard_bits "
+            f"{p.policy.objective.min_guard_bits}); split the area or lower min_guard_bits"
+        )
+    w_rank = 1 << (bb + g)
+    w_main = 1 << (bb + g + br + g)
+    w_req = 1 << (bb + g + br + g + 1 + g)
+    cost = req_pen * w_req + main_pen * w_main + rank_pen * w_rank + base
+
+    keep = np.ones(len(pr), np.bool_)
+    cap_n = p.policy.objective.max_arcs_per_child
+    if cap_n > 0 and len(pr):
+        order = np.lexsort((cost, child))
+        pos = np.arange(len(pr)) - pr.start[child[order]]
+        keep = np.zeros(len(pr), np.bool_)
+        keep[order[pos < cap_n]] = True
+        keep |= pr.pref_rank > 0
+    kept = np.flatnonzero(keep).astype(np.int64)
+
+    pool = pr.pool[kept].astype(np.int64)
+    sett = pr.setting[kept].astype(np.int64)
+    child_heads = np.where(pool >= 0, n + pool, n + npool + sett)
+    sink = n + npool + m
+    tails = np.concatenate(
+        [
+            child[kept],
+            n + np.arange(npool, dtype=np.int64),
+            n + npool + np.arange(m, dtype=np.int64),
+        ]
+    )
+    heads = np.concatenate(
+        [child_heads, n + npool + p.pool_setting.astype(np.int64), np.full(m, sink, np.int64)]
+    )
+    caps = np.concatenate([np.ones(kept.shape[0], np.int64), p.pool_free, p.s_free])
+    costs = np.concatenate([cost[kept], np.zeros(npool + m, np.int64)])
+    active = np.unique(child[kept])
+    supply_nodes = np.concatenate([active, [sink]]).astype(np.int64)
+    supplies = np.concatenate([np.ones(active.shape[0], np.int64), [-active.shape[0]]])
+    return FlowModel(
+        pair_of_arc=kept,
+        tails=tails,
+        heads=heads,
+        caps=caps,
+        costs=costs.astype(np.int64),
+        supply_nodes=supply_nodes,
+        supplies=supplies.astype(np.int64),
+        num_child_arcs=int(kept.shape[0]),
+        guard_bits=g,
+        disproportionate=disp,
+    )
+
+
+def _new_solver(fm: FlowModel) -> min_cost_flow.SimpleMinCostFlow:
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(fm.tails, fm.heads, fm.caps, fm.costs)
+    smcf.set_nodes_supplies(fm.supply_nodes, fm.supplies)
+    return smcf
+
+
+def solve_flow(smcf: min_cost_flow.SimpleMinCostFlow, fm: FlowModel, n: int) -> I64:
+    """Solve and read back each child's pair (-1: unplaced)."""
+    status = smcf.solve_max_flow_with_min_cost()
+    if status != smcf.OPTIMAL:
+        raise SolverError(f"min-cost flow ended with status {status!r}")
+    flows = smcf.flows(np.arange(fm.num_child_arcs, dtype=np.int64))
+    used = fm.pair_of_arc[flows > 0]
+    assign = np.full(n, -1, np.int64)
+    assign[_child_of(fm, used)] = used
+    return assign
+
+
+def _child_of(fm: FlowModel, pairs: I64) -> I64:
+    # child arcs' tails are the child nodes
+    idx = np.searchsorted(fm.pair_of_arc, pairs)
+    return fm.tails[idx]
+
+
+def _violations(p: Problem, assign: I64, disp: np.ndarray) -> list[tuple[int, int]]:
+    """(child, pair) for each child with a preference ranked above its placement that has no
+    lawful ground to be refused; the highest-ranked such preference per child."""
+    pr = p.pairs
+    pool_taken, set_taken = pair_taken(p, assign)
+    out: list[tuple[int, int]] = []
+    f = p.policy.funding
+    for i in np.unique(p.pref_child).tolist():
+        k = int(assign[i])
+        got = int(pr.pref_rank[k]) if k >= 0 else 0
+        lo, hi = int(pr.start[i]), int(pr.start[i + 1])
+        prefs = [
+            q for q in range(lo, hi) if pr.pref_rank[q] > 0 and (got == 0 or pr.pref_rank[q] < got)
+        ]
+        for q in sorted(prefs, key=lambda q: int(pr.pref_rank[q])):
+            s, pool = int(pr.setting[q]), int(pr.pool[q])
+            if set_taken[s] >= p.s_free[s] or (pool >= 0 and pool_taken[pool] >= p.pool_free[pool]):
+                continue  # full: efficient education of others
+            if k >= 0:
+                alt = int(pr.cost_gbp[k])
+                thr = max(f.min_extra_cost_gbp, round(alt * f.max_extra_cost_ratio))
+                if int(pr.cost_gbp[q]) - alt > thr:
+                    continue  # efficient use of resources
+            out.append((i, q))
+            break
+    return out
+
+
+def solve_optimised(p: Problem, *, seed: int = 0) -> Allocation:
+    """Allocate the area with the optimised mechanism (see the module docstring)."""
+    fm = build_flow(p)
+    n = p.num_children
+    smcf = _new_solver(fm)
+    assign = solve_flow(smcf, fm, n)
+    rounds = 0
+    forced: dict[int, int] = {}
+    arc_of_pair = np.full(len(p.pairs), -1, np.int64)
+    arc_of_pair[fm.pair_of_arc] = np.arange(fm.num_child_arcs)
+    child_arcs = fm.tails[: fm.num_child_arcs]
+    caps = fm.caps[: fm.num_child_arcs].copy()
+    while rounds < MAX_REPAIR_ROUNDS:
+        viol = _violations(p, assign, fm.disproportionate)
+        if not viol:
+            break
+        rounds += 1
+        pool_taken, set_taken = pair_taken(p, assign)
+        for i, q in viol:
+            s, pool = int(p.pairs.setting[q]), int(p.pairs.pool[q])
+            if set_taken[s] >= p.s_free[s] or (pool >= 0 and pool_taken[pool] >= p.pool_free[pool]):
+                continue  # taken by an earlier forced child this round
+            set_taken[s] += 1
+            if pool >= 0:
+                pool_taken[pool] += 1
+            forced[i] = q
+            arcs = np.flatnonzero(child_arcs == i)
+            caps[arcs] = 0
+            caps[arc_of_pair[q]] = 1
+        smcf.set_arc_capacities(np.arange(fm.num_child_arcs, dtype=np.int64), caps)
+        assign = solve_flow(smcf, fm, n)
+    keys = priority_keys(p, seed)
+    envy = count_justified_envy(p, assign, keys)
+    params = {
+        "max_arcs_per_child": p.policy.objective.max_arcs_per_child,
+        "guard_bits": fm.guard_bits,
+        "arcs": int(fm.tails.shape[0]),
+        "suitable_pairs": len(p.pairs),
+        "kept_pairs": fm.num_child_arcs,
+        "repair_rounds": rounds,
+        "forced_preferences": len(forced),
+    }
+    return finalise(p, "optimised", assign, parameters=params, seed=seed, justified_envy=envy)

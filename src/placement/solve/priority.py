@@ -1,0 +1,91 @@
+"""LA priority between children competing for the same setting (preference-first), and the
+justified-envy count both mechanisms report.
+
+Priority rules come from policy (``objective.preference_first.priority``), in order:
+looked-after children first (School Admissions Code 1.7), higher need band first, a sibling at
+the setting, the child's current setting (continuity), nearer journey first; a seeded lottery
+breaks what is left. A key is an int64 per suitable pair: lower key = higher priority.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from placement.problem import Problem
+from placement.rules.common import I64, in_sorted
+
+__all__ = ["count_justified_envy", "lottery", "priority_keys"]
+
+_LOTTERY_BITS = 24
+
+
+def lottery(p: Problem, seed: int) -> I64:
+    """A seeded random number per child, drawn in child-id order (so independent of row order)."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 1 << _LOTTERY_BITS, size=p.num_children, dtype=np.int64)
+
+
+def priority_keys(p: Problem, seed: int) -> I64:
+    """Priority of each suitable pair's child at that pair's setting (lower is higher)."""
+    pr = p.pairs
+    c = pr.child.astype(np.int64)
+    s = pr.setting.astype(np.int64)
+    key = np.zeros(len(pr), np.int64)
+    m = p.num_settings
+    for rule in p.policy.objective.priority:
+        if rule == "looked_after":
+            key = (key << 1) | (~p.c_looked_after[c]).astype(np.int64)
+        elif rule == "need_band":
+            key = (key << 3) | (5 - p.c_band[c]).astype(np.int64)
+        elif rule == "sibling":
+            key = (key << 1) | (~in_sorted(p.sibling_keys, c * m + s)).astype(np.int64)
+        elif rule == "current_setting":
+            key = (key << 1) | (~in_sorted(p.current_keys, c * m + s)).astype(np.int64)
+        elif rule == "distance":
+            key = (key << 8) | np.minimum(pr.travel_min, 255).astype(np.int64)
+    return (key << _LOTTERY_BITS) | lottery(p, seed)[c]
+
+
+def count_justified_envy(p: Problem, assign: I64, keys: I64) -> int:
+    """Children with justified envy over their family's preferences.
+
+    Child ``i`` has justified envy when it prefers a suitable setting ``s`` (ranked above its
+    own placement, or it is unplaced or placed off its list), ``s`` is full for it, and a child
+    ``j`` with lower priority at ``s`` holds a place there that ``i`` could take (in the same
+    pool when the pool is full, else anywhere in the setting). A preference refused while a
+    place is free (on cost, say) is a refusal with its own ground, not envy.
+    """
+    pr = p.pairs
+    pool_taken = np.zeros(p.num_pools, np.int64)
+    set_taken = np.zeros(p.num_settings, np.int64)
+    chosen = assign[assign >= 0]
+    np.add.at(set_taken, pr.setting[chosen], 1)
+    cp = pr.pool[chosen]
+    np.add.at(pool_taken, cp[cp >= 0], 1)
+    # the worst (largest key) holder per (setting, pool) and per setting
+    worst_pool = np.full(p.num_pools, -1, np.int64)
+    worst_set = np.full(p.num_settings, -1, np.int64)
+    np.maximum.at(worst_set, pr.setting[chosen], keys[chosen])
+    if cp.shape[0]:
+        ck = keys[chosen]
+        np.maximum.at(worst_pool, cp[cp >= 0], ck[cp >= 0])
+    pref_pairs = np.flatnonzero(pr.pref_rank > 0)
+    own_rank = np.full(p.num_children, 1 << 30, np.int64)
+    placed = assign >= 0
+    r = pr.pref_rank[assign[placed]].astype(np.int64)
+    own_rank[np.flatnonzero(placed)] = np.where(r > 0, r, 1 << 30)
+    seen = np.zeros(p.num_children, np.bool_)
+    for k in pref_pairs.tolist():
+        i = int(pr.child[k])
+        if seen[i] or int(pr.pref_rank[k]) >= int(own_rank[i]):
+            continue
+        s = int(pr.setting[k])
+        q = int(pr.pool[k])
+        room_set = set_taken[s] < p.s_free[s]
+        room_pool = q < 0 or pool_taken[q] < p.pool_free[q]
+        if room_set and room_pool:
+            continue
+        holder = worst_pool[q] if not room_pool else worst_set[s]
+        if holder > keys[k]:
+            seen[i] = True
+    return int(seen.sum())
