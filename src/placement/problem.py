@@ -8,8 +8,9 @@ allocation) whatever order its rows came in. ``*_idx`` are dense indices into th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -163,7 +164,7 @@ class Problem:
         ]
 
 
-def _bits(items: Sequence[object], table: dict[object, int]) -> int:
+def _bits(items: Sequence[object], table: Mapping[Any, int]) -> int:
     out = 0
     for x in items:
         out |= table[x]
@@ -181,7 +182,7 @@ def build_problem(area: Area, policy: Policy) -> Problem:
     si = {s.setting_id: j for j, s in enumerate(settings)}
     n, m = len(children), len(settings)
     need_bit: dict[object, int] = {nd: 1 << NEED_INDEX[nd] for nd in Need}
-    feat_bit: dict[object, int] = dict(FEATURE_BIT)
+    feat_bit: Mapping[Any, int] = FEATURE_BIT
     ay = policy.academic_year_start
 
     years = np.empty(n, np.int32)
@@ -279,11 +280,12 @@ def build_problem(area: Area, policy: Policy) -> Problem:
     pr: list[int] = []
     p38: list[bool] = []
     for i, c in enumerate(children):
-        for p in c.preferences:
+        for pref in c.preferences:
             pc.append(i)
-            ps.append(si[p.setting_id])
-            pr.append(p.rank)
-            p38.append(preference_route(settings[si[p.setting_id]]) is PreferenceRoute.S38_REQUEST)
+            ps.append(si[pref.setting_id])
+            pr.append(pref.rank)
+            route = preference_route(settings[si[pref.setting_id]])
+            p38.append(route is PreferenceRoute.S38_REQUEST)
 
     prob = Problem(
         name=area.name,

@@ -11,7 +11,7 @@ import hashlib
 import json
 import platform
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import metadata
 from typing import Any
 
@@ -90,13 +90,11 @@ class Metrics:
     unmet_by_phase: Mapping[str, int]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            k: (dict(v) if isinstance(v, Mapping) else v)
-            for k, v in (
-                (f, getattr(self, f))
-                for f in self.__dataclass_fields__  # type: ignore[attr-defined]
-            )
-        }
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = dict(v) if isinstance(v, Mapping) else v
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,9 +371,8 @@ def output_hash(p: Problem, assign: I64) -> str:
     h = hashlib.sha256()
     for i, c in enumerate(p.children):
         k = int(assign[i])
-        h.update(
-            f"{c.child_id}->{p.settings[int(p.pairs.setting[k])].setting_id if k >= 0 else '-'};".encode()
-        )
+        sid = p.settings[int(p.pairs.setting[k])].setting_id if k >= 0 else "-"
+        h.update(f"{c.child_id}->{sid};".encode())
     return h.hexdigest()
 
 

@@ -33,7 +33,7 @@ class Rule(Protocol):
     def explain(self, p: Problem, i: int, s: int, minutes: int) -> Reason | None: ...
 
 
-RULES: tuple[Rule, ...] = (age, sex, need, band, secondary, features, exclusion, journey)  # type: ignore[assignment]
+RULES: tuple[Rule, ...] = (age, sex, need, band, secondary, features, exclusion, journey)
 
 
 def eligibility_mask(p: Problem, ci: I64, si: I64, minutes: I32) -> B:

@@ -22,5 +22,6 @@ def allocate(p: Problem, mechanism: Mechanism, *, seed: int = 0) -> Allocation:
     if mechanism == "preference-first":
         from placement.solve.preference_first import solve_preference_first
 
-        return solve_preference_first(p, seed=seed)
+        result: Allocation = solve_preference_first(p, seed=seed)
+        return result
     raise ValueError(f"unknown mechanism {mechanism!r}: choose one of {', '.join(MECHANISMS)}")
