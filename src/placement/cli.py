@@ -1,0 +1,272 @@
+"""The ``placement`` command line: an adapter around the core (no rules live here).
+
+Exit codes: 0 success; 1 the allocation failed validation or the solver failed; 2 bad input
+(a file, a flag or an area name), with one message naming what is wrong and where.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from placement.area import Area
+from placement.domain import DomainError
+from placement.files.errors import InputError
+from placement.policy import Policy, PolicyError
+from placement.result import Allocation
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class UsageError(Exception):
+    """A bad flag value or argument (exit 2)."""
+
+
+@contextmanager
+def step(label: str) -> Iterator[None]:
+    """Show a spinner on a terminal while a long step runs, then its time."""
+    t0 = time.perf_counter()
+    with err.status(label, spinner="dots"):
+        yield
+    err.print(f"[dim]{label}: {time.perf_counter() - t0:.2f} s[/dim]")
+
+
+def _load(area_dir: Path) -> tuple[Area, Policy]:
+    from placement.files.area_files import load_area
+    from placement.files.policy_files import load_policy
+
+    if not area_dir.is_dir():
+        raise InputError(str(area_dir), None, None, "not a directory (an area is a folder)")
+    loaded = load_area(area_dir)
+    try:
+        policy = load_policy(loaded.policy_overrides)
+    except PolicyError as e:
+        raise InputError("policy.toml", None, None, str(e)) from None
+    return loaded.area, policy
+
+
+def _allocate(area: Area, policy: Policy, mechanism: str, seed: int) -> Allocation:
+    from placement.problem import build_problem
+    from placement.solve import allocate
+
+    with step(f"building suitable pairs for {len(area.children):,} children"):
+        p = build_problem(area, policy)
+    with step(f"allocating ({mechanism})"):
+        return allocate(p, mechanism, seed=seed)  # type: ignore[arg-type]
+
+
+def _check(area: Area, policy: Policy, alloc: Allocation) -> bool:
+    from placement.validate import validate_allocation
+
+    mapping = {c.child_id: alloc.setting_of(c.child_id) for c in area.children}
+    report = validate_allocation(area, policy, mapping, claimed_metrics=alloc.metrics.as_dict())
+    for f in report.findings[:20]:
+        err.print(f"[red]validation:[/red] {f.code}: {f.message}")
+    return report.ok
+
+
+def _summary(allocs: Sequence[Allocation]) -> Table:
+    t = Table(title="Area allocation", show_lines=False)
+    t.add_column("metric")
+    for a in allocs:
+        t.add_column(a.mechanism, justify="right")
+    rows: list[tuple[str, Callable[[Allocation], str]]] = [
+        ("children", lambda a: f"{a.metrics.children:,}"),
+        ("placed", lambda a: f"{a.metrics.placed:,} ({a.metrics.placed_pct:.1f}%)"),
+        ("first preference", lambda a: f"{a.metrics.first_preference_pct:.1f}%"),
+        ("any preference", lambda a: f"{a.metrics.any_preference_pct:.1f}%"),
+        ("s.38 request named", lambda a: f"{a.metrics.request_honoured_pct:.1f}%"),
+        ("mean journey", lambda a: f"{a.metrics.mean_journey_min:.1f} min"),
+        ("95th pct journey", lambda a: f"{a.metrics.p95_journey_min:.0f} min"),
+        ("annual public cost", lambda a: f"£{a.metrics.total_cost_gbp / 1e6:,.1f}m"),
+        (
+            "  high-needs block",
+            lambda a: f"£{a.metrics.cost_by_payer_gbp['high_needs_block'] / 1e6:,.1f}m",
+        ),
+        ("  schools", lambda a: f"£{a.metrics.cost_by_payer_gbp['schools'] / 1e6:,.1f}m"),
+        ("  transport", lambda a: f"£{a.metrics.cost_by_payer_gbp['transport'] / 1e6:,.1f}m"),
+        ("mainstream", lambda a: f"{a.metrics.mainstream_pct:.1f}%"),
+        ("independent", lambda a: f"{a.metrics.independent_pct:.1f}%"),
+        ("justified envy", lambda a: f"{a.metrics.justified_envy:,}"),
+        ("unplaced", lambda a: f"{len(a.unplaced):,}"),
+    ]
+    for name, fn in rows:
+        t.add_row(name, *(fn(a) for a in allocs))
+    return t
+
+
+def _unmet(a: Allocation) -> str:
+    by_need = ", ".join(f"{k} {v}" for k, v in sorted(a.metrics.unmet_by_need.items()))
+    by_phase = ", ".join(f"{k} {v}" for k, v in a.metrics.unmet_by_phase.items())
+    return f"{a.mechanism}: unplaced by need: {by_need or 'none'}; by phase: {by_phase or 'none'}"
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from placement.files.area_files import write_area
+    from placement.generate import generate_area
+
+    if args.scale <= 0:
+        raise UsageError(f"--scale {args.scale}: must be greater than 0")
+    with step(f"generating an area like {args.like}"):
+        area = generate_area(args.like, seed=args.seed, cohort=args.cohort, scale=args.scale)
+    write_area(area, args.out, overwrite=args.force)
+    out.print(
+        f"wrote {len(area.children):,} children and {len(area.settings):,} settings to {args.out}/"
+    )
+    for note in area.notes:
+        out.print(f"  note: {note}")
+    return EXIT_OK
+
+
+def cmd_allocate(args: argparse.Namespace) -> int:
+    from placement.files.outputs import write_allocation
+
+    area, policy = _load(args.area)
+    alloc = _allocate(area, policy, args.mechanism, args.seed)
+    if not _check(area, policy, alloc):
+        err.print("[red]error:[/red] the allocation failed validation; nothing written")
+        return EXIT_FAILED
+    paths = write_allocation(alloc, args.out)
+    out.print(_summary([alloc]))
+    out.print(_unmet(alloc))
+    out.print(f"wrote {', '.join(str(p) for p in paths)}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from placement.problem import build_problem
+    from placement.validate import validate_allocation
+
+    area, policy = _load(args.area)
+    p = build_problem(area, policy)
+    none = int((p.pairs.start[1:] == p.pairs.start[:-1]).sum())
+    out.print(
+        f"area {area.name}: {p.num_children:,} children, {p.num_settings:,} settings, "
+        f"{len(p.pairs):,} suitable pairs; {none:,} children have no suitable setting"
+    )
+    if args.allocation is None:
+        return EXIT_OK
+    from placement.files.outputs import read_allocation
+
+    mapping, metrics = read_allocation(args.allocation)
+    report = validate_allocation(area, policy, mapping, claimed_metrics=metrics)
+    for f in report.findings:
+        out.print(f"[red]{f.code}[/red]: {f.message}")
+    out.print(json.dumps(dict(report.metrics)))
+    if report.ok:
+        out.print(f"[green]valid[/green]: {args.allocation}")
+        return EXIT_OK
+    out.print(f"[red]invalid[/red]: {len(report.findings)} findings")
+    return EXIT_FAILED
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from placement.files.area_files import write_area
+    from placement.files.outputs import write_allocation, write_atomic
+    from placement.generate import generate_area
+
+    folder: Path = args.out
+    with step(f"generating a synthetic area like {args.like} (seed {args.seed})"):
+        area = generate_area(args.like, seed=args.seed, scale=args.scale)
+    write_area(area, folder / "area", overwrite=True)
+    from placement.files.policy_files import load_policy
+
+    policy = load_policy()
+    allocs = []
+    for mech in ("optimised", "preference-first"):
+        a = _allocate(area, policy, mech, args.seed)
+        if not _check(area, policy, a):
+            err.print(f"[red]error:[/red] the {mech} allocation failed validation")
+            return EXIT_FAILED
+        write_allocation(a, folder)
+        allocs.append(a)
+    out.print(_summary(allocs))
+    for a in allocs:
+        out.print(_unmet(a))
+    summary: dict[str, Any] = {a.mechanism: a.metrics.as_dict() for a in allocs}
+    write_atomic(folder / "summary.json", json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    out.print(
+        f"\nBoth allocations passed the independent validator. The area is in {folder}/area/, "
+        f"the results in {folder}/ (optimised.*, preference-first.*, summary.json).\n"
+        "Every placement is advisory until a placement officer confirms it."
+    )
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="placement",
+        description="Tailored lists and area-wide placement matching for children with SEND.",
+    )
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    d = sub.add_parser("demo", help="generate a realistic synthetic area and allocate it both ways")
+    d.add_argument("--like", default="Kent", help="local authority to calibrate on (default Kent)")
+    d.add_argument("--scale", type=float, default=0.16, help="fraction of its plans (default 0.16)")
+    d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    d.set_defaults(func=cmd_demo)
+
+    g = sub.add_parser("generate", help="write a synthetic area calibrated to a real LA")
+    g.add_argument("--like", required=True, help="LA name or code, e.g. Kent, E10000016, 886")
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument(
+        "--cohort",
+        choices=["caseload", "transfer"],
+        default="caseload",
+        help="the whole caseload, or only the phase-transfer year groups",
+    )
+    g.add_argument("--scale", type=float, default=1.0, help="multiply the LA's plan count")
+    g.add_argument("--out", type=Path, required=True, help="area folder to write")
+    g.add_argument("--force", action="store_true", help="replace an existing area folder")
+    g.set_defaults(func=cmd_generate)
+
+    a = sub.add_parser("allocate", help="allocate every child in an area")
+    a.add_argument("area", type=Path, help="area folder (children.csv, settings.csv, ...)")
+    a.add_argument("--mechanism", choices=["optimised", "preference-first"], default="optimised")
+    a.add_argument("--seed", type=int, default=0, help="lottery seed (preference-first ties)")
+    a.add_argument("--out", type=Path, required=True, help="folder for the results")
+    a.set_defaults(func=cmd_allocate)
+
+    v = sub.add_parser("validate", help="check an area, and optionally an allocation of it")
+    v.add_argument("area", type=Path)
+    v.add_argument("--allocation", type=Path, help="allocation .json or .csv to check")
+    v.set_defaults(func=cmd_validate)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        rc: int = args.func(args)
+        return rc
+    except (InputError, DomainError, PolicyError, UsageError, FileExistsError) as e:
+        err.print(f"[red]error:[/red] {e}")
+        return EXIT_INPUT
+    except LookupError as e:  # unknown LA name in generate/demo
+        err.print(f"[red]error:[/red] {e.args[0] if e.args else e}")
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing half-written")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
