@@ -157,7 +157,9 @@ class Problem:
 
     def preferences_of(self, child_idx: int) -> list[tuple[int, int, bool]]:
         """(setting_idx, rank, is_s38_request) for a child's preferences, by rank."""
-        sel = np.flatnonzero(self.pref_child == child_idx)
+        lo = int(np.searchsorted(self.pref_child, child_idx, "left"))
+        hi = int(np.searchsorted(self.pref_child, child_idx, "right"))
+        sel = range(lo, hi)  # preferences are stored by child, then rank
         return [
             (int(self.pref_setting[k]), int(self.pref_rank[k]), bool(self.pref_route_s38[k]))
             for k in sel

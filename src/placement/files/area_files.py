@@ -274,9 +274,7 @@ def read_csv(
     if header is None:
         expect = f": expected a header row naming {', '.join(required)}" if required else ""
         raise InputError(file, None, None, f"file is empty{expect}")
-    columns = tuple(
-        h.strip().lower() if lower_header else h.strip() for h in header
-    )
+    columns = tuple(h.strip().lower() if lower_header else h.strip() for h in header)
     _check_header(file, header_line, columns, known, required)
 
     index = {c: i for i, c in enumerate(columns) if c}
@@ -294,8 +292,12 @@ def read_csv(
             )
         for i in unnamed:
             if cells[i].strip():
-                raise InputError(file, line, None, f"value {cells[i]!r} in column {i + 1}, "
-                                 "which has no name in the header")
+                raise InputError(
+                    file,
+                    line,
+                    None,
+                    f"value {cells[i]!r} in column {i + 1}, which has no name in the header",
+                )
         rows.append(CsvRow(file, line, cells, index))
     return CsvTable(file, header_line, columns, tuple(rows), encoding)
 
@@ -456,9 +458,7 @@ def _location(row: CsvRow) -> Location:
             raise row.fail(
                 "latitude", f"{lat_txt}, {lon_txt} is outside Great Britain{hint}"
             ) from None
-    raise row.fail(
-        "easting", "no location: give easting and northing, or latitude and longitude"
-    )
+    raise row.fail("easting", "no location: give easting and northing, or latitude and longitude")
 
 
 def _check_location_columns(table: CsvTable) -> None:
@@ -513,12 +513,10 @@ def _setting(row: CsvRow) -> Setting:
         need = _need(row, "pools", code.strip())
         places_txt, slash, roll_txt = rest.partition("/")
         places_txt, roll_txt = places_txt.strip(), roll_txt.strip()
-        if (
-            not sep
-            or not places_txt.isdigit()
-            or (slash and not roll_txt.isdigit())
-        ):
-            raise row.fail("pools", f"{item!r}: write need:places or need:places/roll, e.g. ASD:40/35")
+        if not sep or not places_txt.isdigit() or (slash and not roll_txt.isdigit()):
+            raise row.fail(
+                "pools", f"{item!r}: write need:places or need:places/roll, e.g. ASD:40/35"
+            )
         if need in pools:
             raise row.fail("pools", f"{need} appears twice")
         pools[need] = _domain(row, lambda p=places_txt, r=roll_txt: Pool(int(p), int(r or 0)))
@@ -684,13 +682,9 @@ def _read_policy(path: Path) -> dict[str, Any]:
     allowed = [*SECTIONS, "academic_year_start"]
     for key in overrides:
         if key not in allowed:
-            found = re.search(
-                rf"^[ \t]*(\[[ \t]*)?{re.escape(key)}\b", text, flags=re.MULTILINE
-            )
+            found = re.search(rf"^[ \t]*(\[[ \t]*)?{re.escape(key)}\b", text, flags=re.MULTILINE)
             line = text.count("\n", 0, found.start()) + 1 if found else None
-            raise InputError(
-                file, line, None, f"unknown section {key!r}{suggest(key, allowed)}"
-            )
+            raise InputError(file, line, None, f"unknown section {key!r}{suggest(key, allowed)}")
     return overrides
 
 
@@ -819,8 +813,10 @@ def load_area(directory: Path) -> LoadedArea:
     _check_location_columns(ct)
     if not (ct.has("nc_year") or ct.has("date_of_birth")):
         raise InputError(
-            CHILD_FILE, ct.header_line, "nc_year", "required column is missing: give nc_year "
-            "or date_of_birth (or both)"
+            CHILD_FILE,
+            ct.header_line,
+            "nc_year",
+            "required column is missing: give nc_year or date_of_birth (or both)",
         )
     children: list[Child] = []
     child_line: dict[str, int] = {}
@@ -837,8 +833,9 @@ def load_area(directory: Path) -> LoadedArea:
             cid, sid = row["child_id"], row["setting_id"]
             if cid not in child_line:
                 raise row.fail(
-                    "child_id", f"unknown child {cid!r}: not in {CHILD_FILE}"
-                    f"{suggest(cid, sorted(child_line)) if len(child_line) < 5000 else ''}"
+                    "child_id",
+                    f"unknown child {cid!r}: not in {CHILD_FILE}"
+                    f"{suggest(cid, sorted(child_line)) if len(child_line) < 5000 else ''}",
                 )
             if sid not in setting_line:
                 raise row.fail(

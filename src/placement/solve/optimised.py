@@ -74,10 +74,7 @@ def _cheapest(p: Problem) -> I64:
 
 
 def _disproportionate(p: Problem, alt: I64) -> np.ndarray:
-    f = p.policy.funding
-    cost = p.pairs.cost_gbp
-    thr = np.maximum(f.min_extra_cost_gbp, np.rint(alt * f.max_extra_cost_ratio)).astype(np.int64)
-    return np.asarray(cost - alt > thr, np.bool_)
+    return _disproportionate_against(p, p.pairs.cost_gbp, alt)
 
 
 def build_flow(p: Problem) -> FlowModel:
@@ -193,32 +190,40 @@ def _child_of(fm: FlowModel, pairs: I64) -> I64:
     return fm.tails[idx]
 
 
-def _violations(p: Problem, assign: I64, disp: np.ndarray) -> list[tuple[int, int]]:
+def _violations(p: Problem, assign: I64) -> list[tuple[int, int]]:
     """(child, pair) for each child with a preference ranked above its placement that has no
-    lawful ground to be refused; the highest-ranked such preference per child."""
+    lawful ground to be refused (it is suitable, has room, and is not disproportionate in cost
+    against the setting named); the highest-ranked such preference per child."""
     pr = p.pairs
     pool_taken, set_taken = pair_taken(p, assign)
-    out: list[tuple[int, int]] = []
+    q = np.flatnonzero(pr.pref_rank > 0)
+    i = pr.child[q].astype(np.int64)
+    k = assign[i]
+    got = np.where(k >= 0, pr.pref_rank[np.maximum(k, 0)], 0)
+    above = (got == 0) | (pr.pref_rank[q] < got)
+    s, pool = pr.setting[q], pr.pool[q]
+    # one sentinel pool at the end so that pool -1 indexes safely (and always has room)
+    taken = np.append(pool_taken, 0)
+    free = np.append(p.pool_free, 1)
+    room = (set_taken[s] < p.s_free[s]) & (taken[pool] < free[pool])
+    too_dear = (k >= 0) & _disproportionate_against(
+        p, pr.cost_gbp[q], pr.cost_gbp[np.maximum(k, 0)]
+    )
+    bad = q[above & room & ~too_dear]
+    if bad.shape[0] == 0:
+        return []
+    order = bad[np.lexsort((pr.pref_rank[bad], pr.child[bad]))]
+    first = np.ones(order.shape[0], np.bool_)
+    first[1:] = pr.child[order][1:] != pr.child[order][:-1]
+    return [(int(pr.child[x]), int(x)) for x in order[first]]
+
+
+def _disproportionate_against(p: Problem, cost: I64, alt: I64) -> np.ndarray:
+    """s.39(4)(b): ``cost`` exceeds ``alt`` by more than the policy threshold (vectorised
+    :func:`placement.rules.cost.disproportionate`)."""
     f = p.policy.funding
-    for i in np.unique(p.pref_child).tolist():
-        k = int(assign[i])
-        got = int(pr.pref_rank[k]) if k >= 0 else 0
-        lo, hi = int(pr.start[i]), int(pr.start[i + 1])
-        prefs = [
-            q for q in range(lo, hi) if pr.pref_rank[q] > 0 and (got == 0 or pr.pref_rank[q] < got)
-        ]
-        for q in sorted(prefs, key=lambda q: int(pr.pref_rank[q])):
-            s, pool = int(pr.setting[q]), int(pr.pool[q])
-            if set_taken[s] >= p.s_free[s] or (pool >= 0 and pool_taken[pool] >= p.pool_free[pool]):
-                continue  # full: efficient education of others
-            if k >= 0:
-                alt = int(pr.cost_gbp[k])
-                thr = max(f.min_extra_cost_gbp, round(alt * f.max_extra_cost_ratio))
-                if int(pr.cost_gbp[q]) - alt > thr:
-                    continue  # efficient use of resources
-            out.append((i, q))
-            break
-    return out
+    thr = np.maximum(f.min_extra_cost_gbp, np.rint(alt * f.max_extra_cost_ratio)).astype(np.int64)
+    return np.asarray(cost - alt > thr, np.bool_)
 
 
 def solve_optimised(p: Problem, *, seed: int = 0) -> Allocation:
@@ -234,7 +239,7 @@ def solve_optimised(p: Problem, *, seed: int = 0) -> Allocation:
     child_arcs = fm.tails[: fm.num_child_arcs]
     caps = fm.caps[: fm.num_child_arcs].copy()
     while rounds < MAX_REPAIR_ROUNDS:
-        viol = _violations(p, assign, fm.disproportionate)
+        viol = _violations(p, assign)
         if not viol:
             break
         rounds += 1

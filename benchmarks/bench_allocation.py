@@ -1,0 +1,123 @@
+"""Area-wide allocation benchmark: both mechanisms against the floor (the raw OR-Tools solve on
+the same arcs), on synthetic areas calibrated to Kent at about 2k, 20k and 100k children.
+
+Run: ``make bench`` (or ``.venv/bin/python -m benchmarks.bench_allocation [--sizes 2000,20000]``).
+Writes ``benchmarks/results/allocation.json``. Times are the median of ``--repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from placement.files.policy_files import load_policy
+from placement.generate import generate_area, resolve_la
+from placement.problem import build_problem
+from placement.solve.optimised import build_flow, solve_optimised
+from placement.solve.preference_first import solve_preference_first
+from placement.validate import validate_allocation
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times = []
+    out = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def floor_solve(p: Any) -> float:
+    """The raw solver: SimpleMinCostFlow on the same arcs, costs and supplies (build + solve)."""
+    fm = build_flow(p)
+    t0 = time.perf_counter()
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(fm.tails, fm.heads, fm.caps, fm.costs)
+    smcf.set_nodes_supplies(fm.supply_nodes, fm.supplies)
+    status = smcf.solve_max_flow_with_min_cost()
+    smcf.flows(np.arange(fm.num_child_arcs, dtype=np.int64))
+    assert status == smcf.OPTIMAL
+    return time.perf_counter() - t0
+
+
+def run_size(n: int, repeat: int, validate: bool) -> dict[str, Any]:
+    kent = resolve_la("Kent")
+    scale = n / kent.plans
+    t0 = time.perf_counter()
+    area = generate_area("Kent", seed=1, scale=scale)
+    t_gen = time.perf_counter() - t0
+    policy = load_policy()
+    t_build, p = timed(lambda: build_problem(area, policy), 1)
+    fm = build_flow(p)
+    t_floor = statistics.median(floor_solve(p) for _ in range(repeat))
+    t_opt, opt = timed(lambda: solve_optimised(p), repeat)
+    t_da, da = timed(lambda: solve_preference_first(p), repeat)
+    row: dict[str, Any] = {
+        "children": p.num_children,
+        "settings": p.num_settings,
+        "pools": p.num_pools,
+        "suitable_pairs": len(p.pairs),
+        "arcs": int(fm.tails.shape[0]),
+        "generate_s": round(t_gen, 3),
+        "build_problem_s": round(t_build, 3),
+        "floor_s": round(t_floor, 4),
+        "optimised_s": round(t_opt, 4),
+        "optimised_over_floor": round(t_opt / t_floor, 2),
+        "preference_first_s": round(t_da, 4),
+        "optimised": {
+            k: opt.metrics.as_dict()[k]
+            for k in ("placed_pct", "first_preference_pct", "request_honoured_pct",
+                      "mean_journey_min", "total_cost_gbp", "mainstream_pct", "justified_envy")
+        },
+        "preference_first": {
+            k: da.metrics.as_dict()[k]
+            for k in ("placed_pct", "first_preference_pct", "request_honoured_pct",
+                      "mean_journey_min", "total_cost_gbp", "mainstream_pct", "justified_envy")
+        },
+        "optimised_repair_rounds": opt.manifest.parameters["repair_rounds"],
+    }
+    if validate:
+        for name, a in (("optimised", opt), ("preference_first", da)):
+            mapping = {c.child_id: a.setting_of(c.child_id) for c in area.children}
+            t_v, rep = timed(lambda m=mapping: validate_allocation(area, policy, m), 1)
+            row[f"{name}_validate_s"] = round(t_v, 3)
+            row[f"{name}_valid"] = rep.ok
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="2000,20635,100000")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-validate", action="store_true")
+    args = ap.parse_args()
+    rows = []
+    for n in (int(x) for x in args.sizes.split(",")):
+        row = run_size(n, args.repeat, not args.no_validate)
+        print(json.dumps(row))
+        rows.append(row)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "benchmark": "allocation",
+        "machine": {"python": platform.python_version(), "cpu": platform.processor(),
+                    "cores": __import__("os").cpu_count()},
+        "date": time.strftime("%Y-%m-%d"),
+        "rows": rows,
+    }
+    (RESULTS / "allocation.json").write_text(json.dumps(doc, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
