@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from placement.area import Area
-from placement.domain import Child, Location, Need, Pool, Preference, Setting, SettingKind
+from placement.domain import Child, Location, Need, Pool, Preference, Setting, SettingKind, Sex
 from placement.files.policy_files import load_policy
 from placement.policy import Policy
 from placement.problem import Problem, build_problem
@@ -50,6 +50,7 @@ def child(
     """A Year 3 child at the origin with the given need, band and ranked preferences."""
     kw.setdefault("nc_year", 3)
     kw.setdefault("location", at())
+    kw.setdefault("sex", Sex.MALE)
     return Child(
         cid,
         primary_need=need,

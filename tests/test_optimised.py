@@ -155,7 +155,7 @@ def random_area(seed: int, n: int = 60) -> tuple[list[Child], list[Setting]]:
             special(
                 f"SP{k}",
                 d,
-                places=rng.randint(1, 4),
+                places=rng.randint(1, 2),
                 capacity=rng.randint(2, 6),
                 location=at(rng.uniform(-10, 10), rng.uniform(-10, 10)),
             )

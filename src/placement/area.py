@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from placement.domain import Child, DomainError, Setting
 
-__all__ = ["Area", "TravelTime"]
+__all__ = ["Area", "TravelTime", "suggest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,13 @@ class Area:
                             f"child {c.child_id}: unknown setting {sid!r}"
                             f"{suggest(sid, sorted(sids))}",
                         )
+        pairs: set[tuple[str, str]] = set()
         for t in self.travel:
+            if (t.child_id, t.setting_id) in pairs:
+                raise DomainError(
+                    "travel", f"child {t.child_id} to setting {t.setting_id} appears twice"
+                )
+            pairs.add((t.child_id, t.setting_id))
             if t.child_id not in seen:
                 raise DomainError("travel.child_id", f"unknown child {t.child_id!r}")
             if t.setting_id not in sids:

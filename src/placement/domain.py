@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from types import MappingProxyType
 
 __all__ = [
     "Child",
@@ -275,7 +276,7 @@ class Child:
     required_features: frozenset[Feature] = frozenset()
     transport_eligible: bool = False
     max_journey_min: int | None = None
-    sex: Sex = Sex.MALE
+    sex: Sex = field(kw_only=True)  # no default: a wrong guess sends a girl to a boys' school
     current_setting_id: str | None = None
     excluded_setting_ids: frozenset[str] = frozenset()
     preferences: tuple[Preference, ...] = ()
@@ -296,6 +297,14 @@ class Child:
             raise DomainError(
                 "nc_year", f"{self.nc_year} is outside {MIN_NC_YEAR}..{MAX_NC_YEAR} (ages 0-25)"
             )
+        if not isinstance(self.sex, Sex):
+            raise DomainError("sex", f"{self.sex!r} must be F or M")
+        for nd in self.secondary_needs:
+            if not isinstance(nd, Need):
+                raise DomainError("secondary_needs", f"{nd!r} is not a SEN2 need code")
+        for f in self.required_features:
+            if not isinstance(f, Feature):
+                raise DomainError("required_features", f"{f!r} is not a provision feature")
         if self.primary_need in self.secondary_needs:
             raise DomainError("secondary_needs", f"repeats the primary need {self.primary_need}")
         if self.max_journey_min is not None and not 1 <= self.max_journey_min <= 240:
@@ -368,7 +377,7 @@ class Setting:
             raise DomainError("kind", f"{self.kind!r} is not a setting kind")
         if not 0 <= self.low_age < self.high_age <= 26:
             raise DomainError(
-                "age range", f"{self.low_age}-{self.high_age} must satisfy 0 <= low < high <= 26"
+                "low_age", f"{self.low_age}-{self.high_age} must satisfy 0 <= low < high <= 26"
             )
         if not isinstance(self.capacity, int) or self.capacity < 0:
             raise DomainError("capacity", f"{self.capacity!r} must be a whole number >= 0")
@@ -381,7 +390,20 @@ class Setting:
                 raise DomainError(
                     "designations", f"band {band!r} for {need} must be 1 to {MAX_BAND}"
                 )
+        object.__setattr__(self, "designations", MappingProxyType(dict(self.designations)))
+        object.__setattr__(self, "pools", MappingProxyType(dict(self.pools)))
+        object.__setattr__(self, "features", frozenset(self.features))
+        for f in self.features:
+            if not isinstance(f, Feature):
+                raise DomainError("features", f"{f!r} is not a provision feature")
+        if not isinstance(self.entry, Entry):
+            raise DomainError("entry", f"{self.entry!r} must be mixed, girls or boys")
         for need, pool in self.pools.items():
+            if isinstance(pool, Pool) and pool.places > self.capacity:
+                raise DomainError(
+                    "pools",
+                    f"{need} pool has {pool.places} places, more than capacity {self.capacity}",
+                )
             if need not in self.designations:
                 raise DomainError(
                     "pools", f"pool for {need} but the setting is not designated for it"

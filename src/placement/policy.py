@@ -2,7 +2,7 @@
 
 Policy is data (``models/*.toml``, versioned, each figure with its source). This module turns a
 plain mapping (parsed TOML) into validated, immutable objects; reading files is the job of
-:mod:`placement.io.policy_files`. Unknown keys are errors, with a "did you mean".
+:mod:`placement.files.policy_files`. Unknown keys are errors, with a "did you mean".
 """
 
 from __future__ import annotations

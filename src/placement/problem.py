@@ -7,9 +7,12 @@ allocation) whatever order its rows came in. ``*_idx`` are dense indices into th
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -399,34 +402,31 @@ def _enumerate_pairs(prob: Problem) -> Pairs:
     return Pairs(child, sett, pool, travel, hn, sc, tr, rank, req, start)
 
 
+def _canon(v: object) -> object:
+    """A JSON-able, order-independent form (sets sorted; enums as values; dates ISO)."""
+    if isinstance(v, (frozenset, set)):
+        return sorted(_canon(x) for x in v)  # type: ignore[type-var]
+    if isinstance(v, Mapping):
+        return sorted([_canon(k), _canon(x)] for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return [_canon(x) for x in v]
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v.value if isinstance(v, Enum) else v
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if hasattr(v, "__dataclass_fields__"):
+        return {f.name: _canon(getattr(v, f.name)) for f in fields(v)}  # type: ignore[arg-type]
+    return str(v)
+
+
 def _digest(prob: Problem) -> str:
-    """Hash of the resolved input (order-independent: everything is sorted by id)."""
+    """SHA-256 of the resolved input: children, settings, router rows (sorted by id, sets
+    sorted, so independent of row order and of Python's per-process hash seed)."""
     h = hashlib.sha256()
     for c in prob.children:
-        h.update(repr(c).encode())
+        h.update(json.dumps(_canon(c), sort_keys=True).encode())
     for s in prob.settings:
-        h.update(
-            repr(
-                (
-                    s.setting_id,
-                    s.name,
-                    s.kind,
-                    s.location,
-                    s.low_age,
-                    s.high_age,
-                    s.capacity,
-                    s.roll,
-                    s.entry,
-                    sorted(s.designations.items()),
-                    sorted(s.features),
-                    sorted((k, v) for k, v in s.pools.items()),
-                    s.s41_approved,
-                    s.la_code,
-                    s.in_area,
-                    s.annual_fee_gbp,
-                )
-            ).encode()
-        )
+        h.update(json.dumps(_canon(s), sort_keys=True).encode())
     h.update(prob.matrix_keys.tobytes())
     h.update(prob.matrix_min.tobytes())
     return h.hexdigest()

@@ -131,6 +131,7 @@ _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,17 +141,15 @@ E = TypeVar("E", bound=StrEnum)
 
 @dataclass(frozen=True, slots=True)
 class CsvRow:
-    """One data row of a CSV file: its cells by column name, and where it is."""
+    """One data row of a CSV file: its cells by column name (spaces stripped), and where it is."""
 
     file: str
     line: int
-    cells: Sequence[str]
-    index: Mapping[str, int]
+    values: Mapping[str, str]
 
     def __getitem__(self, column: str) -> str:
         """The cell's text with surrounding spaces removed; ``""`` if the column is absent."""
-        i = self.index.get(column)
-        return self.cells[i].strip() if i is not None else ""
+        return self.values.get(column, "")
 
     def fail(self, column: str | None, message: str) -> InputError:
         """An :class:`InputError` at this row (raise it)."""
@@ -208,7 +207,7 @@ def _column_at(data: bytes, offset: int) -> str | None:
             quoted = not quoted
         elif b == 0x2C and not quoted:
             commas += 1
-    return names[commas].strip().lower() if commas < len(names) else None
+    return names[commas].strip() if commas < len(names) else None
 
 
 def read_csv(
@@ -262,7 +261,7 @@ def read_csv(
         for cells in reader:
             start = prev + 1
             prev = reader.line_num
-            if not any(c.strip() for c in cells):  # blank line, or a row of bare commas
+            if not "".join(cells).strip():  # blank line, or a row of bare commas
                 continue
             if header is None:
                 header, header_line = cells, start
@@ -277,7 +276,7 @@ def read_csv(
     columns = tuple(h.strip().lower() if lower_header else h.strip() for h in header)
     _check_header(file, header_line, columns, known, required)
 
-    index = {c: i for i, c in enumerate(columns) if c}
+    named = [(c, i) for i, c in enumerate(columns) if c]
     unnamed = [i for i, c in enumerate(columns) if not c]
     width = len(columns)
     rows: list[CsvRow] = []
@@ -298,7 +297,7 @@ def read_csv(
                     None,
                     f"value {cells[i]!r} in column {i + 1}, which has no name in the header",
                 )
-        rows.append(CsvRow(file, line, cells, index))
+        rows.append(CsvRow(file, line, {c: cells[i].strip() for c, i in named}))
     return CsvTable(file, header_line, columns, tuple(rows), encoding)
 
 
@@ -433,7 +432,8 @@ def _location(row: CsvRow) -> Location:
         if not n_txt:
             raise row.fail("northing", "is empty but easting is given")
         e, n = parse_float(row, "easting"), parse_float(row, "northing")
-        assert e is not None and n is not None
+        assert e is not None
+        assert n is not None
         try:
             return Location(e, n)
         except DomainError as err:
@@ -445,7 +445,8 @@ def _location(row: CsvRow) -> Location:
         if not lon_txt:
             raise row.fail("longitude", "is empty but latitude is given")
         lat, lon = parse_float(row, "latitude"), parse_float(row, "longitude")
-        assert lat is not None and lon is not None
+        assert lat is not None
+        assert lon is not None
         if not -90.0 <= lat <= 90.0:
             raise row.fail("latitude", f"{lat_txt!r} must be -90 to 90 degrees")
         if not -180.0 <= lon <= 180.0:
@@ -484,7 +485,7 @@ def _check_location_columns(table: CsvTable) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _domain(row: CsvRow, build: Callable[[], Any]) -> Any:
+def _domain(row: CsvRow, build: Callable[[], T]) -> T:
     try:
         return build()
     except DomainError as e:
@@ -519,14 +520,14 @@ def _setting(row: CsvRow) -> Setting:
             )
         if need in pools:
             raise row.fail("pools", f"{need} appears twice")
-        pools[need] = _domain(row, lambda p=places_txt, r=roll_txt: Pool(int(p), int(r or 0)))
+        pools[need] = Pool(int(places_txt), int(roll_txt or 0))  # digits: always valid
     features = frozenset(
         parse_enum(row, "features", f, Feature, "a feature") for f in _items(row, "features")
     )
     location = _location(row)
     low, high = required_int(row, "low_age"), required_int(row, "high_age")
     capacity = required_int(row, "capacity")
-    roll = parse_int(row, "roll", default=0)
+    roll = parse_int(row, "roll") or 0
     fee = parse_int(row, "annual_fee_gbp")
     s41 = parse_bool(row, "s41_approved", False)
     la_code = row["la_code"]
@@ -1026,7 +1027,11 @@ def _swap_into_place(tmp: Path, target: Path) -> None:
         return
     if not any(target.iterdir()):
         target.rmdir()
-        tmp.rename(target)
+        try:
+            tmp.rename(target)
+        except BaseException:
+            target.mkdir(exist_ok=True)
+            raise
         return
     old = target.parent / f".{target.name}.old-{secrets.token_hex(6)}"
     target.rename(old)
