@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from placement.area import Area
-from placement.domain import Child, Location, Need, Pool, Preference, Setting, SettingKind
+from placement.domain import Child, Location, Need, Pool, Preference, Setting, SettingKind, Sex
 from placement.files.policy_files import load_policy
 from placement.problem import build_problem
 from placement.result import finalise
@@ -109,6 +109,7 @@ def synthetic_area(n_children: int, seed: int = 1) -> Area:
                 transport_eligible=bool(rng.random() < 0.5),
                 preferences=prefs,
                 looked_after=bool(rng.random() < 0.05),
+                sex=Sex.FEMALE if rng.random() < 0.3 else Sex.MALE,
             )
         )
     return Area("synthetic", tuple(children), tuple(settings))

@@ -28,8 +28,8 @@ __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class UsageError(Exception):

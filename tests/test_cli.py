@@ -1,0 +1,102 @@
+"""The command line: bad input gives one clear message and exit code 2, nothing half-written;
+a good area allocates, writes its results and validates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from placement.area import Area
+from placement.cli import main
+from placement.domain import Need
+from placement.files.area_files import write_area
+
+from .factories import at, child, setting, special
+
+
+def small_area(tmp_path: Path) -> Path:
+    kids = (
+        child("C1", Need.ASD, 4, prefs=("S1",)),
+        child("C2", Need.SLCN, 1, location=at(1)),
+        child("C3", Need.ASD, 5, prefs=("S1", "S2")),
+    )
+    sets = (special("S1", places=1, capacity=3), special("S2", location=at(4)), setting("M1"))
+    d = tmp_path / "area"
+    write_area(Area("small", kids, sets), d)
+    return d
+
+
+@pytest.mark.parametrize("mechanism", ["optimised", "preference-first"])
+def test_allocate_writes_results_that_validate(
+    tmp_path: Path, mechanism: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    area = small_area(tmp_path)
+    out = tmp_path / "out"
+    assert main(["allocate", str(area), "--mechanism", mechanism, "--out", str(out)]) == 0
+    data = json.loads((out / f"{mechanism}.json").read_text())
+    assert data["metrics"]["placed"] == 3
+    assert {p["child_id"] for p in data["placements"]} == {"C1", "C2", "C3"}
+    assert (out / f"{mechanism}.csv").read_text().startswith("child_id,status,setting_id")
+    code = main(["validate", str(area), "--allocation", str(out / f"{mechanism}.json")])
+    assert code == 0
+    assert "valid" in capsys.readouterr().out
+
+
+def test_validate_rejects_a_tampered_allocation(tmp_path: Path) -> None:
+    area = small_area(tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("child_id,setting_id\nC1,S1\nC2,S1\nC3,S1\n")  # one ASD place at S1
+    assert main(["validate", str(area), "--allocation", str(bad)]) == 1
+
+
+def test_bad_child_file_names_file_line_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    area = small_area(tmp_path)
+    path = area / "children.csv"
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2].replace("SLCN", "SLNC")
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    assert main(["allocate", str(area), "--out", str(out)]) == 2
+    msg = capsys.readouterr().err
+    assert "children.csv:3" in msg
+    assert "primary_need" in msg
+    assert "did you mean 'SLCN'" in msg
+    assert "Traceback" not in msg
+    assert not out.exists()  # nothing written
+
+
+def test_missing_area_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["allocate", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    assert "not a directory" in capsys.readouterr().err
+
+
+def test_bad_policy_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    area = small_area(tmp_path)
+    (area / "policy.toml").write_text("[travel.max_journey_min]\nprimari = 30\n")
+    assert main(["allocate", str(area), "--out", str(tmp_path / "o")]) == 2
+    assert "did you mean 'primary'" in capsys.readouterr().err
+
+
+def test_unknown_mechanism_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["allocate", str(small_area(tmp_path)), "--mechanism", "magic", "--out", "x"])
+    assert e.value.code == 2
+
+
+def test_validate_without_allocation_reports_the_area(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(small_area(tmp_path))]) == 0
+    assert "3 children, 3 settings" in capsys.readouterr().out
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for cmd in ("demo", "generate", "allocate", "validate"):
+        assert cmd in text
