@@ -241,7 +241,7 @@ def preference_ground(
             )
         )
     if alternative_gbp is not None:
-        cost = int(p.pairs.cost_gbp[k])
+        cost = _pair_cost(p, k)
         if disproportionate(p, cost, alternative_gbp):
             s38 = any(ps == s and r38 for ps, _, r38 in p.preferences_of(i))
             code = (
@@ -265,12 +265,20 @@ def preference_ground(
     return reasons
 
 
+def _pair_cost(p: Problem, k: int) -> int:
+    """Pair ``k``'s total annual cost (``Pairs.cost_gbp`` sums whole arrays: not per pair)."""
+    pr = p.pairs
+    return (
+        int(pr.cost_high_needs_gbp[k]) + int(pr.cost_school_gbp[k]) + int(pr.cost_transport_gbp[k])
+    )
+
+
 def _refusals(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> list[Refusal]:
     out: list[Refusal] = []
     for i in np.unique(p.pref_child).tolist():
         k = int(assign[i])
         got_rank = int(p.pairs.pref_rank[k]) if k >= 0 else 0
-        alt = int(p.pairs.cost_gbp[k]) if k >= 0 else None
+        alt = _pair_cost(p, k) if k >= 0 else None
         for s, rank, s38 in p.preferences_of(i):
             if got_rank and rank >= got_rank:
                 break

@@ -13,7 +13,8 @@ Two-level capacity and choice
     A pair whose need has a pool at the setting needs a place in that pool
     (``Problem.pool_free``) **and** in the setting (``Problem.s_free``); a pair without a pool
     needs only the setting. A setting ranks every applicant by ``priority_keys(p, seed)`` at that
-    pair (lower is higher; exact ties, i.e. equal lottery draws, go to the lower child index).
+    pair (lower is higher). The lottery is a permutation, so two children never tie; should a
+    policy ever produce one, the lower child index (child id) goes first.
     Its choice from a set of applicants is *greedy*: take applicants in priority order and admit
     each while its pool (if any) and the setting both have room. Pools are disjoint and nested in
     the setting, so the feasible sets form a laminar matroid and the greedy choice is its
@@ -57,7 +58,9 @@ it is ordered by journey time alone.
 
 Cutoffs: for every setting (and each of its pools), whether it is full at the end, its free
 places, the number admitted, and for a full one the priority facts of the last (lowest-priority)
-child admitted: a child with higher priority who asked for it would have been admitted.
+child admitted. Read them as admissions cutoffs: a child who asked for the setting would have
+been admitted had it outranked the pool's last admitted child when its pool is full, or else the
+setting's last admitted child when the setting is full.
 """
 
 from __future__ import annotations
@@ -167,8 +170,6 @@ def deferred_acceptance(
     held_s = [-1] * n  # setting holding each child (-1: none)
     held_t = [-1] * n  # its position in ``order``
     push, pop, replace = heapq.heappush, heapq.heappop, heapq.heapreplace
-    proposals = 0
-    rejections = 0
 
     for first in range(n):
         i = first
@@ -177,7 +178,6 @@ def deferred_acceptance(
             if t == end[i]:
                 break  # list exhausted: unplaced
             ptr[i] = t + 1
-            proposals += 1
             s = set_o[t]
             q = pool_o[t]
             e = -prio_o[t]  # heap entry: max-heap on priority key (worst on top)
@@ -187,7 +187,6 @@ def deferred_acceptance(
                 while h and held_s[-h[0] % n] != s:
                     pop(h)
                 if not h or e < h[0]:
-                    rejections += 1
                     continue  # i proposes to its next setting
                 j = -h[0] % n
                 replace(h, e)
@@ -195,7 +194,6 @@ def deferred_acceptance(
                 held_s[j] = -1
                 held_s[i] = s
                 held_t[i] = t
-                rejections += 1
                 i = j
                 continue
             if s_room[s] > 0:
@@ -212,7 +210,6 @@ def deferred_acceptance(
             while h and held_s[-h[0] % n] != s:
                 pop(h)
             if not h or e < h[0]:
-                rejections += 1
                 continue
             j = -h[0] % n
             replace(h, e)
@@ -225,7 +222,6 @@ def deferred_acceptance(
             held_s[j] = -1
             held_s[i] = s
             held_t[i] = t
-            rejections += 1
             i = j
 
     hs = np.array(held_s, np.int64)
@@ -233,7 +229,10 @@ def deferred_acceptance(
     assign = np.full(n, -1, np.int64)
     placed = hs >= 0
     assign[placed] = order[ht[placed]]
-    return DeferredAcceptance(assign, prio, proposals, rejections)
+    # each proposal that is not refused either fills a new place (held places never empty:
+    # a displacement swaps one holder for another) or displaces a holder
+    proposals = int(np.sum(np.array(ptr, np.int64) - start[:-1]))
+    return DeferredAcceptance(assign, prio, proposals, proposals - int(placed.sum()))
 
 
 def _facts(p: Problem, k: int, lot: I64) -> dict[str, Any]:
