@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
+from placement.generate import generate_area, resolve_la
 
 from placement.files.policy_files import load_policy
-from placement.generate import generate_area, resolve_la
 from placement.problem import build_problem
 from placement.solve.optimised import build_flow, solve_optimised
 from placement.solve.preference_first import solve_preference_first
@@ -78,13 +78,27 @@ def run_size(n: int, repeat: int, validate: bool) -> dict[str, Any]:
         "preference_first_s": round(t_da, 4),
         "optimised": {
             k: opt.metrics.as_dict()[k]
-            for k in ("placed_pct", "first_preference_pct", "request_honoured_pct",
-                      "mean_journey_min", "total_cost_gbp", "mainstream_pct", "justified_envy")
+            for k in (
+                "placed_pct",
+                "first_preference_pct",
+                "request_honoured_pct",
+                "mean_journey_min",
+                "total_cost_gbp",
+                "mainstream_pct",
+                "justified_envy",
+            )
         },
         "preference_first": {
             k: da.metrics.as_dict()[k]
-            for k in ("placed_pct", "first_preference_pct", "request_honoured_pct",
-                      "mean_journey_min", "total_cost_gbp", "mainstream_pct", "justified_envy")
+            for k in (
+                "placed_pct",
+                "first_preference_pct",
+                "request_honoured_pct",
+                "mean_journey_min",
+                "total_cost_gbp",
+                "mainstream_pct",
+                "justified_envy",
+            )
         },
         "optimised_repair_rounds": opt.manifest.parameters["repair_rounds"],
     }
@@ -111,8 +125,11 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     doc = {
         "benchmark": "allocation",
-        "machine": {"python": platform.python_version(), "cpu": platform.processor(),
-                    "cores": __import__("os").cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpu": platform.processor(),
+            "cores": __import__("os").cpu_count(),
+        },
         "date": time.strftime("%Y-%m-%d"),
         "rows": rows,
     }

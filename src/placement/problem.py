@@ -67,10 +67,7 @@ class Pairs:
     pref_rank: I32  # 0 = not a family preference
     is_request: B  # a s.38 request (rank > 0 and requestable)
     start: I64
-
-    @property
-    def cost_gbp(self) -> I64:
-        return self.cost_high_needs_gbp + self.cost_school_gbp + self.cost_transport_gbp
+    cost_gbp: I64  # the whole annual public cost: high-needs + school + transport
 
     def __len__(self) -> int:
         return int(self.child.shape[0])
@@ -358,7 +355,17 @@ def _empty_pairs(n: int) -> Pairs:
     z32 = np.zeros(0, np.int32)
     z64 = np.zeros(0, np.int64)
     return Pairs(
-        z32, z32, z32, z32, z64, z64, z64, z32, np.zeros(0, np.bool_), np.zeros(n + 1, np.int64)
+        z32,
+        z32,
+        z32,
+        z32,
+        z64,
+        z64,
+        z64,
+        z32,
+        np.zeros(0, np.bool_),
+        np.zeros(n + 1, np.int64),
+        z64,
     )
 
 
@@ -399,7 +406,7 @@ def _enumerate_pairs(prob: Problem) -> Pairs:
         req[hit] = prob.pref_route_s38[order][pos[hit]]
     start = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(child, minlength=n), out=start[1:])
-    return Pairs(child, sett, pool, travel, hn, sc, tr, rank, req, start)
+    return Pairs(child, sett, pool, travel, hn, sc, tr, rank, req, start, hn + sc + tr)
 
 
 def _canon(v: object) -> object:

@@ -44,6 +44,7 @@ class ReasonCode(StrEnum):
     # Why a child is unplaced.
     NO_SUITABLE_SETTING = "no_suitable_setting"
     ALL_SUITABLE_FULL = "all_suitable_full"
+    ROOM_NOT_OFFERED = "room_not_offered"  # a suitable setting has room; an officer must name it
 
 
 GROUND_OF: Mapping[ReasonCode, Ground] = {
@@ -61,6 +62,7 @@ GROUND_OF: Mapping[ReasonCode, Ground] = {
     ReasonCode.NOT_S41_UNREASONABLE_EXPENDITURE: Ground.S9_EA1996,
     ReasonCode.NO_SUITABLE_SETTING: Ground.NONE,
     ReasonCode.ALL_SUITABLE_FULL: Ground.NONE,
+    ReasonCode.ROOM_NOT_OFFERED: Ground.NONE,
 }
 
 

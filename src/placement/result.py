@@ -266,11 +266,7 @@ def preference_ground(
 
 
 def _pair_cost(p: Problem, k: int) -> int:
-    """Pair ``k``'s total annual cost (``Pairs.cost_gbp`` sums whole arrays: not per pair)."""
-    pr = p.pairs
-    return (
-        int(pr.cost_high_needs_gbp[k]) + int(pr.cost_school_gbp[k]) + int(pr.cost_transport_gbp[k])
-    )
+    return int(p.pairs.cost_gbp[k])
 
 
 def _refusals(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> list[Refusal]:
@@ -295,9 +291,12 @@ def _refusals(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> l
     return out
 
 
-def _unplaced(p: Problem, assign: I64) -> list[Unplaced]:
+def _unplaced(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> list[Unplaced]:
     out: list[Unplaced] = []
     starts = p.pairs.start
+    pr = p.pairs
+    taken = np.append(pool_taken, 0)
+    free = np.append(p.pool_free, 1)
     for i in np.flatnonzero(assign < 0).tolist():
         n_suitable = int(starts[i + 1] - starts[i])
         cid = p.children[i].child_id
@@ -314,7 +313,23 @@ def _unplaced(p: Problem, assign: I64) -> list[Unplaced]:
                 },
             )
         else:
-            r = Reason(ReasonCode.ALL_SUITABLE_FULL, cid, None, {"suitable_settings": n_suitable})
+            lo, hi = int(starts[i]), int(starts[i + 1])
+            s, q = pr.setting[lo:hi], pr.pool[lo:hi]
+            room = (setting_taken[s] < p.s_free[s]) & (taken[q] < free[q])
+            if room.any():
+                r = Reason(
+                    ReasonCode.ROOM_NOT_OFFERED,
+                    cid,
+                    None,
+                    {
+                        "suitable_settings": n_suitable,
+                        "with_room": [p.settings[int(x)].setting_id for x in s[room][:10]],
+                    },
+                )
+            else:
+                r = Reason(
+                    ReasonCode.ALL_SUITABLE_FULL, cid, None, {"suitable_settings": n_suitable}
+                )
         out.append(Unplaced(cid, r))
     return out
 
@@ -432,7 +447,7 @@ def finalise(
         area=p.name,
         mechanism=mechanism,
         placements=placements,
-        unplaced=tuple(_unplaced(p, a)),
+        unplaced=tuple(_unplaced(p, a, pool_taken, setting_taken)),
         refusals=tuple(_refusals(p, a, pool_taken, setting_taken)),
         metrics=compute_metrics(p, a, justified_envy),
         manifest=manifest,
