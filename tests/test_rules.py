@@ -177,3 +177,23 @@ def test_mask_and_explanations_agree_on_a_mixed_area() -> None:
             suitable += ok
             assert (p.pair_index(i, s) >= 0) == ok
     assert 0 < suitable < p.num_children * p.num_settings
+
+
+def test_scalar_and_vectorised_journeys_agree() -> None:
+    import numpy as np
+
+    from placement.rules.journey import journey_minutes, minutes_between
+
+    kids = [
+        child(f"C{k}", location=at(k * 1.7, -k * 0.9), transport_eligible=k % 2 == 0)
+        for k in range(12)
+    ]
+    sets = [setting(f"S{j}", location=at(-j * 2.3, j)) for j in range(5)]
+    p = problem(kids, sets, travel=(TravelTime("C3", "S2", 17),))
+    grid = journey_minutes(
+        p, np.arange(12, dtype=np.int64)[:, None], np.arange(5, dtype=np.int64)[None, :]
+    )
+    for i in range(12):
+        for s in range(5):
+            assert minutes_between(p, i, s) == int(grid[i, s])
+    assert minutes_between(p, p.child_index["C3"], p.setting_index["S2"]) == 17

@@ -24,6 +24,8 @@ from placement.rules import why_unsuitable
 from placement.rules.common import I32, I64
 from placement.rules.cost import disproportionate, threshold_gbp
 
+_NEEDS = tuple(Need)
+
 __all__ = [
     "Allocation",
     "Manifest",
@@ -201,6 +203,9 @@ def preference_ground(
     p: Problem,
     i: int,
     s: int,
+    *,
+    pair: int,
+    s38: bool,
     assigned_pair: int,
     pool_taken: I64,
     setting_taken: I64,
@@ -210,14 +215,14 @@ def preference_ground(
     in the statutory order: s.39(4)(a) suitability (and the journey limit); s.39(4)(b)
     efficient education of others (the pool or setting is full); s.39(4)(b) efficient use
     of resources (or, for an s.9 representation, unreasonable public expenditure).
-    ``alternative_gbp`` is the cost of the setting named instead (None: unplaced)."""
-    reasons = why_unsuitable(p, i, s)
-    if reasons:
-        return reasons
+    ``pair`` is the suitable pair's index (-1: not suitable); ``alternative_gbp`` the cost of
+    the setting named instead (None: unplaced). Empty: no lawful ground."""
+    if pair < 0:
+        return why_unsuitable(p, i, s)
+    reasons: list[Reason] = []
     cid, sid = p.children[i].child_id, p.settings[s].setting_id
-    k = p.pair_index(i, s)
-    mine = 1 if assigned_pair == k else 0
-    pool = int(p.pairs.pool[k])
+    mine = 1 if assigned_pair == pair else 0
+    pool = int(p.pairs.pool[pair])
     if pool >= 0 and int(pool_taken[pool]) - mine >= int(p.pool_free[pool]):
         reasons.append(
             Reason(
@@ -225,7 +230,7 @@ def preference_ground(
                 cid,
                 sid,
                 {
-                    "need": Need(list(Need)[int(p.pool_need[pool])]).value,
+                    "need": _NEEDS[int(p.pool_need[pool])].value,
                     "places_free": int(p.pool_free[pool]),
                     "taken_in_run": int(pool_taken[pool]),
                 },
@@ -241,9 +246,8 @@ def preference_ground(
             )
         )
     if alternative_gbp is not None:
-        cost = _pair_cost(p, k)
+        cost = int(p.pairs.cost_gbp[pair])
         if disproportionate(p, cost, alternative_gbp):
-            s38 = any(ps == s and r38 for ps, _, r38 in p.preferences_of(i))
             code = (
                 ReasonCode.COST_DISPROPORTIONATE
                 if s38
@@ -265,29 +269,52 @@ def preference_ground(
     return reasons
 
 
-def _pair_cost(p: Problem, k: int) -> int:
-    return int(p.pairs.cost_gbp[k])
+def preference_pairs(p: Problem) -> I64:
+    """For each stored preference, its suitable pair's index (-1: the setting is unsuitable)."""
+    pr = p.pairs
+    m = p.num_settings
+    if len(pr) == 0 or p.pref_child.shape[0] == 0:
+        return np.full(p.pref_child.shape[0], -1, np.int64)
+    keys = pr.child.astype(np.int64) * m + pr.setting
+    want = p.pref_child.astype(np.int64) * m + p.pref_setting
+    pos = np.minimum(np.searchsorted(keys, want), keys.shape[0] - 1)
+    return np.where(keys[pos] == want, pos, -1).astype(np.int64)
 
 
 def _refusals(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> list[Refusal]:
     out: list[Refusal] = []
-    for i in np.unique(p.pref_child).tolist():
+    pairs = preference_pairs(p).tolist()
+    children = p.pref_child.tolist()
+    settings = p.pref_setting.tolist()
+    ranks = p.pref_rank.tolist()
+    s38s = p.pref_route_s38.tolist()
+    rank_of_pair = p.pairs.pref_rank
+    cost = p.pairs.cost_gbp
+    for x, i in enumerate(children):
         k = int(assign[i])
-        got_rank = int(p.pairs.pref_rank[k]) if k >= 0 else 0
-        alt = _pair_cost(p, k) if k >= 0 else None
-        for s, rank, s38 in p.preferences_of(i):
-            if got_rank and rank >= got_rank:
-                break
-            reasons = preference_ground(p, i, s, k, pool_taken, setting_taken, alt)
-            out.append(
-                Refusal(
-                    p.children[i].child_id,
-                    p.settings[s].setting_id,
-                    rank,
-                    "s38_request" if s38 else "s9_representation",
-                    tuple(reasons),
-                )
+        got_rank = int(rank_of_pair[k]) if k >= 0 else 0
+        if got_rank and ranks[x] >= got_rank:
+            continue
+        reasons = preference_ground(
+            p,
+            i,
+            settings[x],
+            pair=pairs[x],
+            s38=s38s[x],
+            assigned_pair=k,
+            pool_taken=pool_taken,
+            setting_taken=setting_taken,
+            alternative_gbp=int(cost[k]) if k >= 0 else None,
+        )
+        out.append(
+            Refusal(
+                p.children[i].child_id,
+                p.settings[settings[x]].setting_id,
+                ranks[x],
+                "s38_request" if s38s[x] else "s9_representation",
+                tuple(reasons),
             )
+        )
     return out
 
 

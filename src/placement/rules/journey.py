@@ -12,6 +12,7 @@ A longer journey is a ground under the LA's travel policy, relied on as unsuitab
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,7 +51,13 @@ def journey_minutes(p: Problem, ci: I64, si: I64) -> I32:
 
 
 def minutes_between(p: Problem, i: int, s: int) -> int:
-    return int(journey_minutes(p, np.array([i], np.int64), np.array([s], np.int64))[0])
+    """Scalar :func:`journey_minutes` for one pair (the same formula, without array overhead)."""
+    if p.matrix_keys.shape[0] and from_matrix(p, i, s):
+        k = int(np.searchsorted(p.matrix_keys, i * p.num_settings + s))
+        return int(p.matrix_min[k])
+    mode = p.policy.travel.transport if p.c_transport[i] else p.policy.travel.family
+    km = math.hypot(float(p.c_east[i] - p.s_east[s]), float(p.c_north[i] - p.s_north[s])) / 1000.0
+    return math.ceil(mode.overhead_min + km * mode.detour / mode.speed_kmh * 60.0 - 1e-9)
 
 
 def from_matrix(p: Problem, i: int, s: int) -> bool:
