@@ -48,6 +48,17 @@ PRIORITY_RULES: tuple[PriorityRule, ...] = (
 )
 
 
+LIST_COMPONENTS = (
+    "need_fit",
+    "journey",
+    "cost",
+    "preference",
+    "mainstream",
+    "continuity",
+    "capacity_pressure",
+)
+
+
 def _suggest(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -265,6 +276,7 @@ class Objective:
     priority: tuple[PriorityRule, ...]
     extend_with_nearest: bool
     list_k: int
+    list_weights: Mapping[str, float]
 
     @staticmethod
     def from_mapping(m: Mapping[str, Any]) -> Objective:
@@ -289,7 +301,13 @@ class Objective:
         if not isinstance(ext, bool):
             raise PolicyError(p + "preference_first.extend_with_nearest", "must be true or false")
         tl = m.get("tailored_list", {})
-        _check_keys(tl, ["k"], p + "tailored_list.")
+        _check_keys(tl, ["k", "weights"], p + "tailored_list.")
+        w = tl.get("weights", {})
+        _check_keys(w, list(LIST_COMPONENTS), p + "tailored_list.weights.")
+        weights = {
+            c: _float(w.get(c, 10), f"{p}tailored_list.weights.{c}", 0.0, 1000.0)
+            for c in LIST_COMPONENTS
+        }
         return Objective(
             max_arcs_per_child=_int(
                 o.get("max_arcs_per_child", 0), p + "optimised.max_arcs_per_child", 0, 100_000
@@ -298,6 +316,7 @@ class Objective:
             priority=tuple(prio),
             extend_with_nearest=ext,
             list_k=_int(tl.get("k", 5), p + "tailored_list.k", 1, 50),
+            list_weights=weights,
         )
 
 

@@ -45,6 +45,14 @@ class ReasonCode(StrEnum):
     NO_SUITABLE_SETTING = "no_suitable_setting"
     ALL_SUITABLE_FULL = "all_suitable_full"
     ROOM_NOT_OFFERED = "room_not_offered"  # a suitable setting has room; an officer must name it
+    # Why a setting is on a tailored list (informative) or left off it though suitable.
+    MEETS_NEEDS = "meets_needs"
+    WITHIN_JOURNEY = "within_journey"
+    FAMILY_PREFERENCE = "family_preference"
+    MAINSTREAM_PRESUMPTION = "mainstream_presumption"
+    CONTINUITY = "continuity"
+    AREA_RUN_PLACE = "area_run_place"
+    RANKED_BELOW = "ranked_below"
 
 
 GROUND_OF: Mapping[ReasonCode, Ground] = {
@@ -63,6 +71,13 @@ GROUND_OF: Mapping[ReasonCode, Ground] = {
     ReasonCode.NO_SUITABLE_SETTING: Ground.NONE,
     ReasonCode.ALL_SUITABLE_FULL: Ground.NONE,
     ReasonCode.ROOM_NOT_OFFERED: Ground.NONE,
+    ReasonCode.MEETS_NEEDS: Ground.NONE,
+    ReasonCode.WITHIN_JOURNEY: Ground.NONE,
+    ReasonCode.FAMILY_PREFERENCE: Ground.NONE,
+    ReasonCode.MAINSTREAM_PRESUMPTION: Ground.S33,
+    ReasonCode.CONTINUITY: Ground.NONE,
+    ReasonCode.AREA_RUN_PLACE: Ground.NONE,
+    ReasonCode.RANKED_BELOW: Ground.NONE,
 }
 
 

@@ -1,0 +1,667 @@
+"""Tailored lists: for one child, the suitable settings ranked by a documented score, with the
+reasons for each option, the reason each other setting is left off, and the statutory tests
+for each of the family's requests. Advisory: a family may always ask for any setting.
+
+The score is a sum of named components (weights in ``models/objective.toml``
+``[tailored_list.weights]``), computed for every suitable pair at once:
+
+- ``need_fit``: designated for the child's primary need (1.0), for a related need (0.8), or
+  mainstream with support (0.6); less 0.1 per band the setting is built for above the child's;
+- ``journey``: the share of the child's journey limit left;
+- ``cost``: the child's cheapest suitable annual cost over this option's;
+- ``preference``: 1 / rank for the family's preferences;
+- ``mainstream``: the s.33 presumption, where the family has not asked for a specialist setting;
+- ``continuity``: the child's current setting (a sibling there counts half);
+- ``capacity_pressure``: minus the share of the setting's (or pool's) places the area run filled.
+
+The list is the top ``k`` by score, plus always: one mainstream option where one is suitable
+(s.33); every setting the family asked for; the setting the area run gives the child (so the list
+and the run never disagree). Each option carries a chance band from the area run: for
+``preference-first`` from the published cutoff (the child's priority against the last child
+admitted); for ``optimised`` from the counterfactual cost of naming it (the option's extra cost
+over the child's placement, plus the cheapest way to free a place by moving one holder to a
+setting with room). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from placement.domain import NEED_INDEX, Need
+from placement.law import PreferenceRoute, preference_route
+from placement.problem import Problem
+from placement.reasons import Ground, Reason, ReasonCode
+from placement.result import Allocation, pair_taken, preference_ground, preference_pairs
+from placement.rules import RULES, why_unsuitable
+from placement.rules.common import F64, I64, in_sorted
+from placement.rules.cost import disproportionate, threshold_gbp
+from placement.rules.journey import journey_minutes
+from placement.solve.priority import priority_keys
+
+__all__ = [
+    "ADVISORY",
+    "CHANCES",
+    "COMPONENTS",
+    "AreaRun",
+    "LeftOff",
+    "Option",
+    "RequestAssessment",
+    "ScoreTable",
+    "StatutoryTest",
+    "TailoredList",
+    "area_run",
+    "assess_requests",
+    "score_table",
+    "tailored_list",
+    "top_k_all",
+]
+
+Chance = Literal["likely", "possible", "unlikely", "placed", "unknown"]
+COMPONENTS = (
+    "need_fit",
+    "journey",
+    "cost",
+    "preference",
+    "mainstream",
+    "continuity",
+    "capacity_pressure",
+)
+ADVISORY = (
+    "This list is advice, not a decision. The family can ask for any school or college, "
+    "including one that is not on this list, and the council must consider the request."
+)
+_LOTTERY_BITS = 24  # priority keys end in the lottery draw (placement.solve.priority)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AreaRun:
+    """The facts of an area allocation that lists read: who holds which place."""
+
+    allocation: Allocation
+    assign: I64
+    pool_taken: I64
+    setting_taken: I64
+    keys: I64 | None  # priority keys (preference-first)
+    holder_worst_pool: I64  # worst (largest) priority key among each pool's holders
+    holder_worst_setting: I64
+    free_cost_pool: I64  # optimised: cheapest extra cost of moving one holder out of the pool
+    free_cost_setting: I64
+
+
+_INF = np.iinfo(np.int64).max // 4
+
+
+def area_run(p: Problem, alloc: Allocation) -> AreaRun:
+    """Precompute what the lists need from an area run (once per run, vectorised)."""
+    a = alloc.assign
+    if a.shape != (p.num_children,):
+        raise ValueError("the allocation is not of this problem")
+    pool_taken, setting_taken = pair_taken(p, a)
+    pr = p.pairs
+    placed = np.flatnonzero(a >= 0)
+    held = a[placed]
+    keys: I64 | None = None
+    worst_pool = np.full(p.num_pools, -1, np.int64)
+    worst_set = np.full(p.num_settings, -1, np.int64)
+    if alloc.mechanism == "preference-first":
+        keys = priority_keys(p, alloc.manifest.seed or 0)
+        np.maximum.at(worst_set, pr.setting[held], keys[held])
+        hp = pr.pool[held]
+        np.maximum.at(worst_pool, hp[hp >= 0], keys[held][hp >= 0])
+    # optimised counterfactual: cheapest way to free one place by moving a holder elsewhere
+    room = _room(p, pool_taken, setting_taken)
+    child = pr.child.astype(np.int64)
+    own = np.where(a[child] >= 0, pr.cost_gbp[np.maximum(a[child], 0)], 0)
+    delta = np.where(
+        room & (a[child] >= 0) & (np.arange(len(pr)) != a[child]), pr.cost_gbp - own, _INF
+    )
+    best_move = np.full(p.num_children, _INF, np.int64)
+    np.minimum.at(best_move, child, delta)
+    free_pool = np.full(p.num_pools, _INF, np.int64)
+    free_set = np.full(p.num_settings, _INF, np.int64)
+    np.minimum.at(free_set, pr.setting[held], best_move[placed])
+    hp = pr.pool[held]
+    np.minimum.at(free_pool, hp[hp >= 0], best_move[placed][hp >= 0])
+    return AreaRun(
+        alloc, a, pool_taken, setting_taken, keys, worst_pool, worst_set, free_pool, free_set
+    )
+
+
+def _room(p: Problem, pool_taken: I64, setting_taken: I64) -> np.ndarray:
+    pr = p.pairs
+    taken = np.append(pool_taken, 0)
+    free = np.append(p.pool_free, 1)
+    return np.asarray(
+        (setting_taken[pr.setting] < p.s_free[pr.setting]) & (taken[pr.pool] < free[pr.pool]),
+        np.bool_,
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScoreTable:
+    """Score components (points) for every suitable pair; ``total`` is their sum."""
+
+    components: dict[str, F64]
+    total: F64
+    places_left: I64
+    chance: np.ndarray  # per pair: index into CHANCES
+
+
+CHANCES: tuple[Chance, ...] = ("likely", "possible", "unlikely", "placed", "unknown")
+
+
+def _need_fit(p: Problem) -> F64:
+    pr = p.pairs
+    suit = p.policy.suitability
+    exact = np.zeros((p.num_settings, len(Need)), np.bool_)
+    designated = np.zeros((p.num_settings, len(Need)), np.bool_)
+    for j, s in enumerate(p.settings):
+        for d in s.designations:
+            exact[j, NEED_INDEX[d]] = True
+            for nd in suit.designation_meets[d]:
+                designated[j, NEED_INDEX[nd]] = True
+    need = p.c_need[pr.child]
+    base = np.where(exact[pr.setting, need], 1.0, np.where(designated[pr.setting, need], 0.8, 0.6))
+    over = np.maximum(p.s_meets[pr.setting, need] - p.c_band[pr.child], 0)
+    return np.asarray(np.maximum(base - 0.1 * over, 0.0), np.float64)
+
+
+def score_table(p: Problem, run: AreaRun | None = None) -> ScoreTable:
+    """Every suitable pair's score components, total, places left and chance band."""
+    pr = p.pairs
+    w = p.policy.objective.list_weights
+    child = pr.child.astype(np.int64)
+    n = p.num_children
+    cheapest = np.full(n, _INF, np.int64)
+    np.minimum.at(cheapest, child, pr.cost_gbp)
+    asked_specialist = np.zeros(n, np.bool_)
+    asked_specialist[p.pref_child[~p.s_mainstream[p.pref_setting]]] = True
+    key = child * p.num_settings + pr.setting
+    current = in_sorted(p.current_keys, key)
+    sibling = in_sorted(p.sibling_keys, key)
+    comps: dict[str, object] = {
+        "need_fit": w["need_fit"] * _need_fit(p),
+        "journey": w["journey"] * np.clip(1.0 - pr.travel_min / p.c_limit_min[child], 0.0, 1.0),
+        "cost": w["cost"] * cheapest[child] / np.maximum(pr.cost_gbp, 1),
+        "preference": w["preference"]
+        * np.where(pr.pref_rank > 0, 1.0 / np.maximum(pr.pref_rank, 1), 0.0),
+        "mainstream": w["mainstream"] * (p.s_mainstream[pr.setting] & ~asked_specialist[child]),
+        "continuity": w["continuity"] * np.where(current, 1.0, np.where(sibling, 0.5, 0.0)),
+    }
+    places_left = np.zeros(len(pr), np.int64)
+    chance = np.full(len(pr), CHANCES.index("unknown"), np.int8)
+    if run is None:
+        comps["capacity_pressure"] = np.zeros(len(pr), np.float64)
+        free = np.where(pr.pool >= 0, p.pool_free[np.maximum(pr.pool, 0)], p.s_free[pr.setting])
+        places_left = np.minimum(free, p.s_free[pr.setting]).astype(np.int64)
+    else:
+        pool = pr.pool
+        ptaken = np.append(run.pool_taken, 0)[pool]
+        pfree = np.append(p.pool_free, 1 << 40)[pool]
+        stak = run.setting_taken[pr.setting]
+        sfree = p.s_free[pr.setting]
+        left = np.minimum(np.where(pool >= 0, pfree - ptaken, sfree - stak), sfree - stak)
+        places_left = np.maximum(left, 0).astype(np.int64)
+        share = np.where(pool >= 0, ptaken / np.maximum(pfree, 1), stak / np.maximum(sfree, 1))
+        comps["capacity_pressure"] = -w["capacity_pressure"] * np.clip(share, 0.0, 1.0)
+        chance = _chance(p, run, places_left)
+    rounded: dict[str, F64] = {
+        k: np.asarray(np.round(np.asarray(v, np.float64), 1), np.float64) for k, v in comps.items()
+    }
+    total = np.zeros(len(pr), np.float64)
+    for v in rounded.values():
+        total += v
+    total = np.asarray(np.round(total, 1), np.float64)
+    return ScoreTable(rounded, total, places_left, chance)
+
+
+def _chance(p: Problem, run: AreaRun, places_left: I64) -> np.ndarray:
+    pr = p.pairs
+    n_pairs = len(pr)
+    child = pr.child.astype(np.int64)
+    a = run.assign
+    out = np.full(n_pairs, CHANCES.index("unlikely"), np.int8)
+    room = places_left > 0
+    pool_full = (pr.pool >= 0) & (
+        np.append(run.pool_taken, 0)[pr.pool] >= np.append(p.pool_free, 1 << 40)[pr.pool]
+    )
+    if run.keys is not None:  # preference-first: against the cutoff
+        holder = np.where(
+            pool_full,
+            run.holder_worst_pool[np.maximum(pr.pool, 0)],
+            run.holder_worst_setting[pr.setting],
+        )
+        mine = run.keys
+        beats = mine < holder
+        same_class = (mine >> _LOTTERY_BITS) == (holder >> _LOTTERY_BITS)
+        out[same_class] = CHANCES.index("possible")
+        out[beats | room] = CHANCES.index("likely")
+    else:  # optimised: counterfactual cost of naming it
+        own = np.where(a[child] >= 0, pr.cost_gbp[np.maximum(a[child], 0)], 0)
+        extra = pr.cost_gbp - own
+        free_cost = np.where(
+            pool_full,
+            run.free_cost_pool[np.maximum(pr.pool, 0)],
+            run.free_cost_setting[pr.setting],
+        )
+        counterfactual = np.where(room, extra, np.where(free_cost >= _INF, _INF, extra + free_cost))
+        f = p.policy.funding
+        thr = np.maximum(f.min_extra_cost_gbp, np.rint(own * f.max_extra_cost_ratio))
+        out[counterfactual < _INF] = CHANCES.index("possible")
+        out[counterfactual <= thr] = CHANCES.index("likely")
+    placed_here = a[child] == np.arange(n_pairs)
+    out[placed_here] = CHANCES.index("placed")
+    return out
+
+
+# -- the list for one child ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    setting_id: str
+    name: str
+    kind: str
+    mainstream: bool
+    journey_min: int
+    transport_provided: bool
+    cost_gbp: int
+    cost_by_payer_gbp: dict[str, int]
+    places_left: int
+    pool_need: str | None
+    score: float
+    components: dict[str, float]
+    chance: Chance
+    preference_rank: int
+    route: str  # s38_request or s9_representation
+    included_because: tuple[str, ...]  # top_k, mainstream, family_asked, area_run
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StatutoryTest:
+    name: str  # suitability, efficient_education_of_others, efficient_use_of_resources, s9, s33
+    ground: Ground
+    outcome: Literal["met", "not_met", "not_applicable"]
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestAssessment:
+    setting_id: str
+    setting_name: str
+    rank: int
+    route: str
+    tests: tuple[StatutoryTest, ...]
+    outcome: Literal["can_be_named", "named", "refused"]
+    grounds: tuple[Ground, ...]  # the grounds it fails on, in statutory order
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOff:
+    setting_id: str
+    name: str
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TailoredList:
+    child_id: str
+    phase: str
+    primary_need: str
+    need_band: int
+    journey_limit_min: int
+    mechanism: str | None
+    allocated_setting_id: str | None
+    options: tuple[Option, ...]
+    requests: tuple[RequestAssessment, ...]
+    left_off: tuple[LeftOff, ...]  # with evidence: the family's asks and settings nearby
+    left_off_counts: dict[str, int]  # every other setting, by its first reason code
+    advisory: str = ADVISORY
+
+
+def _inclusion_reasons(
+    p: Problem, i: int, s: int, k: int, table: ScoreTable, run: AreaRun | None
+) -> tuple[Reason, ...]:
+    pr = p.pairs
+    c, sett = p.children[i], p.settings[s]
+    out = [
+        Reason(
+            ReasonCode.MEETS_NEEDS,
+            c.child_id,
+            sett.setting_id,
+            {
+                "primary_need": c.primary_need.value,
+                "need_band": c.need_band,
+                "max_band": int(p.s_meets[s, int(p.c_need[i])]),
+                "designations": sorted(d.value for d in sett.designations),
+                "kind": sett.kind.value,
+            },
+        ),
+        Reason(
+            ReasonCode.WITHIN_JOURNEY,
+            c.child_id,
+            sett.setting_id,
+            {
+                "minutes": int(pr.travel_min[k]),
+                "limit": int(p.c_limit_min[i]),
+                "phase": p.phase(i).label,
+                "transport": bool(p.c_transport[i]),
+            },
+        ),
+    ]
+    if pr.pref_rank[k] > 0:
+        out.append(
+            Reason(
+                ReasonCode.FAMILY_PREFERENCE,
+                c.child_id,
+                sett.setting_id,
+                {"rank": int(pr.pref_rank[k]), "route": preference_route(sett).value},
+            )
+        )
+    if table.components["mainstream"][k] > 0:
+        out.append(Reason(ReasonCode.MAINSTREAM_PRESUMPTION, c.child_id, sett.setting_id, {}))
+    if table.components["continuity"][k] > 0:
+        current = c.current_setting_id == sett.setting_id
+        out.append(
+            Reason(
+                ReasonCode.CONTINUITY,
+                c.child_id,
+                sett.setting_id,
+                {"current_setting": current, "sibling": not current},
+            )
+        )
+    if run is not None and int(run.assign[i]) == k:
+        out.append(
+            Reason(
+                ReasonCode.AREA_RUN_PLACE,
+                c.child_id,
+                sett.setting_id,
+                {"mechanism": run.allocation.mechanism},
+            )
+        )
+    return tuple(out)
+
+
+def _option(
+    p: Problem, i: int, k: int, table: ScoreTable, run: AreaRun | None, because: tuple[str, ...]
+) -> Option:
+    pr = p.pairs
+    s = int(pr.setting[k])
+    sett = p.settings[s]
+    pool = int(pr.pool[k])
+    return Option(
+        setting_id=sett.setting_id,
+        name=sett.name,
+        kind=sett.kind.value,
+        mainstream=bool(p.s_mainstream[s]),
+        journey_min=int(pr.travel_min[k]),
+        transport_provided=bool(p.c_transport[i]),
+        cost_gbp=int(pr.cost_gbp[k]),
+        cost_by_payer_gbp={
+            "high_needs_block": int(pr.cost_high_needs_gbp[k]),
+            "schools": int(pr.cost_school_gbp[k]),
+            "transport": int(pr.cost_transport_gbp[k]),
+        },
+        places_left=int(table.places_left[k]),
+        pool_need=list(Need)[int(p.pool_need[pool])].value if pool >= 0 else None,
+        score=float(table.total[k]),
+        components={c: float(table.components[c][k]) for c in COMPONENTS},
+        chance=CHANCES[int(table.chance[k])],
+        preference_rank=int(pr.pref_rank[k]),
+        route=preference_route(sett).value,
+        included_because=because,
+        reasons=_inclusion_reasons(p, i, s, k, table, run),
+    )
+
+
+def _ranked(p: Problem, i: int, table: ScoreTable) -> I64:
+    lo, hi = int(p.pairs.start[i]), int(p.pairs.start[i + 1])
+    idx = np.arange(lo, hi, dtype=np.int64)
+    # best score first; ties: shorter journey, then setting id order
+    return idx[np.lexsort((p.pairs.setting[idx], p.pairs.travel_min[idx], -table.total[idx]))]
+
+
+def top_k_all(p: Problem, table: ScoreTable) -> I64:
+    """Every child's top-k pair indices by score (-1 padded), shape (children, k): the
+    vectorised core of all lists at once."""
+    k = p.policy.objective.list_k
+    pr = p.pairs
+    order = np.lexsort((pr.setting, pr.travel_min, -table.total, pr.child))
+    pos = np.arange(len(pr)) - pr.start[pr.child[order]]
+    keep = order[pos < k]
+    out = np.full((p.num_children, k), -1, np.int64)
+    out[pr.child[keep], (np.arange(len(pr)) - pr.start[pr.child[order]])[pos < k]] = keep
+    return out
+
+
+def tailored_list(
+    p: Problem,
+    child_id: str,
+    *,
+    run: AreaRun | None = None,
+    table: ScoreTable | None = None,
+) -> TailoredList:
+    """The tailored list for one child (see the module docstring)."""
+    if child_id not in p.child_index:
+        raise KeyError(child_id)
+    i = p.child_index[child_id]
+    table = table or score_table(p, run)
+    pr = p.pairs
+    ranked = _ranked(p, i, table)
+    k = p.policy.objective.list_k
+    chosen: dict[int, list[str]] = {int(x): ["top_k"] for x in ranked[:k]}
+    mainstream = [int(x) for x in ranked if p.s_mainstream[int(pr.setting[x])]]
+    if mainstream and not any(p.s_mainstream[int(pr.setting[x])] for x in chosen):
+        chosen.setdefault(mainstream[0], []).append("mainstream")
+    for x in ranked:
+        if pr.pref_rank[x] > 0:
+            chosen.setdefault(int(x), []).append("family_asked")
+    assigned = int(run.assign[i]) if run is not None else -1
+    if assigned >= 0:
+        chosen.setdefault(assigned, []).append("area_run")
+    order = [int(x) for x in ranked if int(x) in chosen]
+    options = tuple(_option(p, i, x, table, run, tuple(chosen[x])) for x in order)
+    listed = {int(pr.setting[x]) for x in order}
+    left, counts = _left_off(p, i, listed, table, run, ranked)
+    return TailoredList(
+        child_id=child_id,
+        phase=p.phase(i).label,
+        primary_need=p.children[i].primary_need.value,
+        need_band=int(p.c_band[i]),
+        journey_limit_min=int(p.c_limit_min[i]),
+        mechanism=run.allocation.mechanism if run is not None else None,
+        allocated_setting_id=p.settings[int(pr.setting[assigned])].setting_id
+        if assigned >= 0
+        else None,
+        options=options,
+        requests=assess_requests(p, i, run),
+        left_off=left,
+        left_off_counts=counts,
+    )
+
+
+def _left_off(
+    p: Problem,
+    i: int,
+    listed: set[int],
+    table: ScoreTable,
+    run: AreaRun | None,
+    ranked: I64,
+) -> tuple[tuple[LeftOff, ...], dict[str, int]]:
+    """Why each setting is not on the list. Evidence for the family's asks and for settings
+    within the journey limit; every other setting is counted by its first reason."""
+    pr = p.pairs
+    m = p.num_settings
+    ci = np.array([[i]], np.int64)
+    si = np.arange(m, dtype=np.int64)[None, :]
+    minutes = journey_minutes(p, ci, si)
+    first = np.full(m, -1, np.int64)
+    for r, rule in enumerate(RULES):
+        fail = ~rule.passes(p, ci, si, minutes)[0]
+        first[(first < 0) & fail] = r
+    asked = set(p.pref_setting[p.pref_child == i].tolist())
+    near = set(np.flatnonzero(minutes[0] <= p.c_limit_min[i]).tolist())
+    kth = (
+        float(table.total[ranked[min(len(ranked), p.policy.objective.list_k) - 1]])
+        if len(ranked)
+        else 0.0
+    )
+    assigned = int(run.assign[i]) if run is not None else -1
+    alt = int(pr.cost_gbp[assigned]) if assigned >= 0 else None
+    counts: Counter[str] = Counter()
+    out: list[LeftOff] = []
+    c = p.children[i]
+    for s in range(m):
+        if s in listed:
+            continue
+        if first[s] >= 0:
+            code = RULES[int(first[s])].CODE.value
+            if s in asked or (
+                s in near and RULES[int(first[s])].CODE is not ReasonCode.AGE_OUT_OF_RANGE
+            ):
+                out.append(
+                    LeftOff(
+                        p.settings[s].setting_id, p.settings[s].name, tuple(why_unsuitable(p, i, s))
+                    )
+                )
+            counts[code] += 1
+            continue
+        k = p.pair_index(i, s)
+        reasons: list[Reason] = []
+        if run is not None:
+            reasons = preference_ground(
+                p,
+                i,
+                s,
+                pair=k,
+                s38=preference_route(p.settings[s]) is PreferenceRoute.S38_REQUEST,
+                assigned_pair=assigned,
+                pool_taken=run.pool_taken,
+                setting_taken=run.setting_taken,
+                alternative_gbp=alt,
+            )
+        if not reasons:
+            reasons = [
+                Reason(
+                    ReasonCode.RANKED_BELOW,
+                    c.child_id,
+                    p.settings[s].setting_id,
+                    {
+                        "score": float(table.total[k]),
+                        "kth_score": kth,
+                        "k": p.policy.objective.list_k,
+                    },
+                )
+            ]
+        counts[reasons[0].code.value] += 1
+        out.append(LeftOff(p.settings[s].setting_id, p.settings[s].name, tuple(reasons)))
+    return tuple(out), dict(sorted(counts.items()))
+
+
+def assess_requests(p: Problem, i: int, run: AreaRun | None) -> tuple[RequestAssessment, ...]:
+    """The statutory tests, in order, for each of the family's preferences.
+
+    s.38 request: s.39(4)(a) suitability (with the LA's journey limit); s.39(4)(b) efficient
+    education of others (full in the area run); s.39(4)(b) efficient use of resources (its cost
+    against the setting the run names, or the cheapest suitable one without a run). An s.9
+    EA 1996 representation (an independent setting off the s.41 list, or AP) is weighed against
+    unreasonable public expenditure instead. If a request fails, s.33 applies: a mainstream
+    place unless incompatible with the family's wishes or the efficient education of others.
+    """
+    pr = p.pairs
+    out: list[RequestAssessment] = []
+    pairs = preference_pairs(p)
+    assigned = int(run.assign[i]) if run is not None else -1
+    lo, hi = int(pr.start[i]), int(pr.start[i + 1])
+    cheapest = int(pr.cost_gbp[lo:hi].min()) if hi > lo else None
+    for x in np.flatnonzero(p.pref_child == i).tolist():
+        s = int(p.pref_setting[x])
+        k = int(pairs[x])
+        sett = p.settings[s]
+        route = preference_route(sett)
+        s38 = route is PreferenceRoute.S38_REQUEST
+        tests: list[StatutoryTest] = []
+        unsuit = why_unsuitable(p, i, s) if k < 0 else []
+        tests.append(
+            StatutoryTest(
+                "suitability",
+                Ground.S39_4_A,
+                "not_met" if unsuit else "met",
+                tuple(unsuit),
+            )
+        )
+        full: list[Reason] = []
+        dear: list[Reason] = []
+        if k >= 0 and run is not None:
+            grounds = preference_ground(
+                p,
+                i,
+                s,
+                pair=k,
+                s38=s38,
+                assigned_pair=assigned,
+                pool_taken=run.pool_taken,
+                setting_taken=run.setting_taken,
+                alternative_gbp=int(pr.cost_gbp[assigned]) if assigned >= 0 else None,
+            )
+            full = [r for r in grounds if r.code in (ReasonCode.POOL_FULL, ReasonCode.SETTING_FULL)]
+            dear = [r for r in grounds if r not in full]
+        elif k >= 0 and cheapest is not None:
+            cost = int(pr.cost_gbp[k])
+            if disproportionate(p, cost, cheapest):
+                dear = [
+                    Reason(
+                        ReasonCode.COST_DISPROPORTIONATE
+                        if s38
+                        else ReasonCode.NOT_S41_UNREASONABLE_EXPENDITURE,
+                        p.children[i].child_id,
+                        sett.setting_id,
+                        {
+                            "cost_gbp": cost,
+                            "alternative_gbp": cheapest,
+                            "extra_gbp": cost - cheapest,
+                            "threshold_gbp": threshold_gbp(p, cheapest),
+                        },
+                    )
+                ]
+        na: Literal["not_applicable"] = "not_applicable"
+        tests.append(
+            StatutoryTest(
+                "efficient_education_of_others",
+                Ground.S39_4_B_OTHERS,
+                na if k < 0 else ("not_met" if full else "met"),
+                tuple(full),
+            )
+        )
+        tests.append(
+            StatutoryTest(
+                "efficient_use_of_resources" if s38 else "s9_public_expenditure",
+                Ground.S39_4_B_RESOURCES if s38 else Ground.S9_EA1996,
+                na if k < 0 else ("not_met" if dear else "met"),
+                tuple(dear),
+            )
+        )
+        failed = tuple(t.ground for t in tests if t.outcome == "not_met")
+        named = assigned >= 0 and int(pr.setting[assigned]) == s
+        outcome: Literal["can_be_named", "named", "refused"] = (
+            "named" if named else ("refused" if failed else "can_be_named")
+        )
+        if outcome == "refused":
+            tests.append(StatutoryTest("mainstream_presumption", Ground.S33, "met", ()))
+        out.append(
+            RequestAssessment(
+                sett.setting_id,
+                sett.name,
+                int(p.pref_rank[x]),
+                route.value,
+                tuple(tests),
+                outcome,
+                failed,
+            )
+        )
+    return tuple(out)

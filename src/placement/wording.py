@@ -1,0 +1,357 @@
+"""Words for two audiences from the same reason objects.
+
+Officer wording gives codes, figures and the sections of law; family wording says the same
+facts in plain English (short sentences, no codes or section numbers), aimed at a reading age
+of about 9 to 11. Both read only a :class:`~placement.reasons.Reason`'s code and facts, so the
+two can never say different things. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from placement.reasons import Reason, ReasonCode
+
+__all__ = ["Audience", "describe_kind", "render", "render_list_text"]
+
+Audience = Literal["family", "officer"]
+
+KIND_WORDS = {
+    "mainstream": "a mainstream school",
+    "resourced_provision": "a special base (resourced provision) in a mainstream school",
+    "sen_unit": "a special unit in a mainstream school",
+    "special_la_maintained": "a special school",
+    "special_academy_free": "a special school (academy)",
+    "non_maintained_special": "a non-maintained special school",
+    "independent_special": "an independent special school",
+    "independent_mainstream": "an independent school",
+    "alternative_provision": "alternative provision",
+    "fe_college": "a further education college",
+    "specialist_post16": "a specialist post-16 college",
+}
+NEED_WORDS = {
+    "ASD": "autism",
+    "SLCN": "speech, language and communication needs",
+    "SEMH": "social, emotional and mental health needs",
+    "MLD": "moderate learning difficulties",
+    "SLD": "severe learning difficulties",
+    "PMLD": "profound and multiple learning difficulties",
+    "SPLD": "specific learning difficulties, like dyslexia",
+    "HI": "hearing impairment",
+    "VI": "vision impairment",
+    "MSI": "multi-sensory impairment",
+    "PD": "physical disability",
+    "DS": "Down syndrome",
+    "OTH": "other needs",
+}
+PHASE_WORDS = {
+    "early_years": "children under school age",
+    "primary": "primary-age children",
+    "secondary": "secondary-age children",
+    "post16": "young people over 16",
+}
+
+
+def describe_kind(kind: str) -> str:
+    return KIND_WORDS.get(kind, kind.replace("_", " "))
+
+
+def _needs(codes: Any) -> str:
+    return " and ".join(NEED_WORDS.get(str(c), str(c)) for c in codes) or "no particular needs"
+
+
+def _money(v: Any) -> str:
+    return f"£{int(v):,}"
+
+
+Renderer = Callable[[Mapping[str, Any], str], str]
+
+# (officer, family): each takes the facts and the setting's name
+_TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
+    ReasonCode.AGE_OUT_OF_RANGE: (
+        lambda f, n: (
+            f"age {f['age']} (Year {f['nc_year']}) outside the setting's ages "
+            f"{f['low_age']}-{f['high_age'] - 1}: unsuitable for age, s.39(4)(a)"
+        ),
+        lambda f, n: (
+            f"{n} is for children aged {f['low_age']} to {f['high_age'] - 1}. "
+            f"Your child will be {f['age']} at the start of the school year."
+        ),
+    ),
+    ReasonCode.SEX_NOT_ADMITTED: (
+        lambda f, n: f"single-sex setting ({f['entry']}); child is {f['sex']}: s.39(4)(a)",
+        lambda f, n: f"{n} is a school for {f['entry']} only.",
+    ),
+    ReasonCode.NEED_NOT_MET: (
+        lambda f, n: (
+            f"designated for {', '.join(f['designations']) or 'no SEN'}; the child's "
+            f"primary need is {f['primary_need']}: unsuitable for the child's SEN, s.39(4)(a)"
+        ),
+        lambda f, n: (
+            f"{n} is set up for children with {_needs(f['designations'])}. "
+            f"It is not set up for {_needs([f['primary_need']])}."
+        ),
+    ),
+    ReasonCode.NEED_LEVEL_ABOVE_DESIGNATION: (
+        lambda f, n: (
+            f"need band {f['need_band']} above the band {f['max_band']} this "
+            f"{f['kind'].replace('_', ' ')} setting can meet for {f['primary_need']}: s.39(4)(a)"
+        ),
+        lambda f, n: (
+            f"Your child needs more help than {n} can give. "
+            f"It can help children up to level {f['max_band']}; "
+            f"your child's level is {f['need_band']}."
+        ),
+    ),
+    ReasonCode.SECONDARY_NEED_NOT_MET: (
+        lambda f, n: f"secondary need(s) {', '.join(f['unmet'])} not met here: s.39(4)(a)",
+        lambda f, n: f"{n} cannot also help with {_needs(f['unmet'])}.",
+    ),
+    ReasonCode.FEATURE_MISSING: (
+        lambda f, n: f"lacks required provision: {', '.join(f['missing'])}: s.39(4)(a)",
+        lambda f, n: (
+            f"{n} does not have {' or '.join(m.replace('_', ' ') for m in f['missing'])}, "
+            "which your child's plan says they need."
+        ),
+    ),
+    ReasonCode.EXCLUDED: (
+        lambda f, n: (
+            "child permanently excluded from this setting: s.39(4)(b) efficient education of others"
+        ),
+        lambda f, n: f"Your child was excluded from {n}, so it is not offered.",
+    ),
+    ReasonCode.JOURNEY_OVER_LIMIT: (
+        lambda f, n: (
+            f"journey {f['minutes']} min ({f['source']}), over the {f['limit']} min "
+            f"limit for {PHASE_WORDS.get(f['phase'], f['phase'])} ({f['limit_source']}): LA travel "
+            "policy, relied on under s.39(4)(a)"
+        ),
+        lambda f, n: (
+            f"The trip to {n} takes about {f['minutes']} minutes. "
+            f"The longest trip we plan for your child is {f['limit']} minutes."
+        ),
+    ),
+    ReasonCode.POOL_FULL: (
+        lambda f, n: (
+            f"all {f['places_free']} {f['need']} places are taken in the area run: "
+            "s.39(4)(b) efficient education of others"
+        ),
+        lambda f, n: (
+            f"All {f['places_free']} places for children with "
+            f"{_needs([f['need']])} at {n} are taken this year."
+        ),
+    ),
+    ReasonCode.SETTING_FULL: (
+        lambda f, n: (
+            f"all {f['places_free']} places are taken in the area run: s.39(4)(b) "
+            "efficient education of others"
+        ),
+        lambda f, n: f"All {f['places_free']} free places at {n} are taken this year.",
+    ),
+    ReasonCode.COST_DISPROPORTIONATE: (
+        lambda f, n: (
+            f"annual public cost {_money(f['cost_gbp'])} against "
+            f"{_money(f['alternative_gbp'])} for the suitable alternative, "
+            f"{_money(f['extra_gbp'])} more (threshold {_money(f['threshold_gbp'])}): "
+            "efficient use of resources, s.39(4)(b)"
+        ),
+        lambda f, n: (
+            f"A place at {n} costs {_money(f['extra_gbp'])} a year more than another "
+            "school that can meet your child's needs. "
+            "The council does not have to pay that much more."
+        ),
+    ),
+    ReasonCode.NOT_S41_UNREASONABLE_EXPENDITURE: (
+        lambda f, n: (
+            f"independent setting not on the s.41 list: a representation under s.9 EA "
+            f"1996; cost {_money(f['cost_gbp'])} against {_money(f['alternative_gbp'])} "
+            f"({_money(f['extra_gbp'])} more, threshold {_money(f['threshold_gbp'])}): "
+            "unreasonable public expenditure"
+        ),
+        lambda f, n: (
+            f"{n} is an independent school. A place there costs "
+            f"{_money(f['extra_gbp'])} a year more than another school that can meet your "
+            "child's needs, which is more than the council has to pay."
+        ),
+    ),
+    ReasonCode.NO_SUITABLE_SETTING: (
+        lambda f, n: (
+            f"no setting meets {f['primary_need']} band {f['need_band']} within "
+            f"{f['journey_limit_min']} min for the {f['phase']} phase"
+        ),
+        lambda f, n: (
+            "We have not found a school near enough that can meet your child's needs. "
+            "A placement officer will work with you on this."
+        ),
+    ),
+    ReasonCode.ALL_SUITABLE_FULL: (
+        lambda f, n: f"all {f['suitable_settings']} suitable settings are full in the area run",
+        lambda f, n: (
+            "Every school that can meet your child's needs is full this year. "
+            "A placement officer will work with you on this."
+        ),
+    ),
+    ReasonCode.ROOM_NOT_OFFERED: (
+        lambda f, n: (
+            f"{len(f['with_room'])}+ suitable settings have room but were not offered "
+            f"by the mechanism ({', '.join(f['with_room'][:3])}): an officer must name one"
+        ),
+        lambda f, n: (
+            "There are schools with room that can meet your child's needs. "
+            "A placement officer will talk to you about them."
+        ),
+    ),
+    ReasonCode.MEETS_NEEDS: (
+        lambda f, n: (
+            f"meets {f['primary_need']} at band {f['need_band']} (up to band "
+            f"{f['max_band']}; {f['kind'].replace('_', ' ')}"
+            f"{'; designated ' + ', '.join(f['designations']) if f['designations'] else ''})"
+        ),
+        lambda f, n: (
+            f"{n} is {describe_kind(f['kind'])} that can help children with "
+            f"{_needs([f['primary_need']])}."
+        ),
+    ),
+    ReasonCode.WITHIN_JOURNEY: (
+        lambda f, n: (
+            f"journey {f['minutes']} min within the {f['limit']} min limit"
+            f"{'; LA transport provided' if f['transport'] else ''}"
+        ),
+        lambda f, n: (
+            f"The trip takes about {f['minutes']} minutes"
+            f"{', and the council will arrange transport' if f['transport'] else ''}."
+        ),
+    ),
+    ReasonCode.FAMILY_PREFERENCE: (
+        lambda f, n: (
+            f"family preference {f['rank']} "
+            f"({'s.38 request' if f['route'] == 's38_request' else 's.9 EA 1996 representation'})"
+        ),
+        lambda f, n: f"You asked for {n} (choice {f['rank']}).",
+    ),
+    ReasonCode.MAINSTREAM_PRESUMPTION: (
+        lambda f, n: "mainstream: s.33 presumption (the family has not asked for specialist)",
+        lambda f, n: (
+            "Children with a plan usually go to a mainstream school unless "
+            "their family asks otherwise."
+        ),
+    ),
+    ReasonCode.CONTINUITY: (
+        lambda f, n: "current setting (continuity)" if f["current_setting"] else "sibling attends",
+        lambda f, n: (
+            f"Your child already goes to {n}."
+            if f["current_setting"]
+            else f"A brother or sister goes to {n}."
+        ),
+    ),
+    ReasonCode.AREA_RUN_PLACE: (
+        lambda f, n: f"the area run ({f['mechanism']}) names this setting",
+        lambda f, n: (
+            f"When we planned places for every child in the area, {n} had a place for your child."
+        ),
+    ),
+    ReasonCode.RANKED_BELOW: (
+        lambda f, n: (
+            f"suitable; score {f['score']:.1f} below the top {f['k']} "
+            f"(cut-off {f['kth_score']:.1f})"
+        ),
+        lambda f, n: f"{n} could meet your child's needs, but other schools are a better match.",
+    ),
+}
+
+
+def render(reason: Reason, audience: Audience, names: Mapping[str, str] | None = None) -> str:
+    """One reason in the audience's words. ``names`` maps setting ids to names."""
+    officer, family = _TEXT[reason.code]
+    sid = reason.setting_id or ""
+    name = (names or {}).get(sid, sid or "this school")
+    f = reason.facts
+    if audience == "officer":
+        return f"[{reason.code.value}] {officer(f, name)}"
+    return family(f, name)
+
+
+def render_list_text(tl: Any, audience: Audience) -> str:
+    """A :class:`~placement.tailored.TailoredList` as plain text for one audience."""
+    names = {o.setting_id: o.name for o in tl.options}
+    names.update({lo.setting_id: lo.name for lo in tl.left_off})
+    names.update({r.setting_id: r.setting_name for r in tl.requests})
+    lines: list[str] = []
+    fam = audience == "family"
+    if fam:
+        lines.append("Schools and colleges that can meet your child's needs")
+    else:
+        lines.append(
+            f"Tailored list for {tl.child_id}: {tl.primary_need} band {tl.need_band}, "
+            f"{tl.phase}, journey limit {tl.journey_limit_min} min"
+            + (f"; area run: {tl.mechanism}" if tl.mechanism else "")
+        )
+    lines.append("")
+    chance_words = {
+        "placed": "a place is planned for your child here",
+        "likely": "a place is likely",
+        "possible": "a place is possible",
+        "unlikely": "a place is unlikely",
+        "unknown": "no plan for places yet",
+    }
+    for n, o in enumerate(tl.options, 1):
+        if fam:
+            lines.append(
+                f"{n}. {o.name}: {describe_kind(o.kind)}, about {o.journey_min} minutes away."
+            )
+            lines.append(f"   {chance_words[o.chance].capitalize()}.")
+        else:
+            comps = ", ".join(f"{k} {v:+.1f}" for k, v in o.components.items())
+            pool = f" in {o.pool_need} pool" if o.pool_need else ""
+            lines.append(
+                f"{n}. {o.name} [{o.setting_id}] {o.kind}; {o.journey_min} min"
+                f"{' (transport)' if o.transport_provided else ''}; £{o.cost_gbp:,}/yr; "
+                f"{o.places_left} places left{pool}; "
+                f"chance {o.chance}; score {o.score:.1f} = {comps}; "
+                f"listed: {', '.join(o.included_because)}"
+            )
+        for r in o.reasons:
+            lines.append(f"   - {render(r, audience, names)}")
+    if tl.requests:
+        lines.append("")
+        lines.append("What you asked for" if fam else "Requests (statutory tests in order)")
+        for req in tl.requests:
+            if fam:
+                verdict = {
+                    "named": "This is the school planned for your child.",
+                    "can_be_named": "The council can name this school.",
+                    "refused": "The council can say no to this, because:",
+                }[req.outcome]
+                lines.append(f"- Choice {req.rank}, {req.setting_name}: {verdict}")
+            else:
+                head = f"- {req.rank}. {req.setting_name} [{req.setting_id}]"
+                lines.append(f"{head} {req.route}: {req.outcome}")
+            for t in req.tests:
+                if fam:
+                    for r in t.reasons:
+                        lines.append(f"    {render(r, audience, names)}")
+                    if t.name == "mainstream_presumption":
+                        lines.append(
+                            "    The council must then offer a mainstream school, unless you "
+                            "do not want one or it would harm other children's education."
+                        )
+                else:
+                    ev = "; ".join(render(r, audience, names) for r in t.reasons)
+                    lines.append(f"    {t.ground.value}: {t.outcome}{': ' + ev if ev else ''}")
+    if tl.left_off:
+        lines.append("")
+        lines.append(
+            "Why some schools near you are not on the list" if fam else "Left off (with evidence)"
+        )
+        for lo in tl.left_off[: 12 if fam else len(tl.left_off)]:
+            said = render(lo.reasons[0], audience, names)
+            lines.append(f"- {said}" if fam else f"- {lo.name}: {said}")
+    if not fam and tl.left_off_counts:
+        lines.append(
+            "All other settings, by first reason: "
+            + ", ".join(f"{k} {v}" for k, v in tl.left_off_counts.items())
+        )
+    lines.append("")
+    lines.append(tl.advisory)
+    return "\n".join(lines)
