@@ -232,7 +232,7 @@ def _chance(p: Problem, run: AreaRun, places_left: I64) -> np.ndarray:
     if run.keys is not None:  # preference-first: against the cutoff
         holder = np.where(
             pool_full,
-            run.holder_worst_pool[np.maximum(pr.pool, 0)],
+            np.append(run.holder_worst_pool, -1)[pr.pool],
             run.holder_worst_setting[pr.setting],
         )
         mine = run.keys
@@ -245,7 +245,7 @@ def _chance(p: Problem, run: AreaRun, places_left: I64) -> np.ndarray:
         extra = pr.cost_gbp - own
         free_cost = np.where(
             pool_full,
-            run.free_cost_pool[np.maximum(pr.pool, 0)],
+            np.append(run.free_cost_pool, _INF)[pr.pool],
             run.free_cost_setting[pr.setting],
         )
         counterfactual = np.where(room, extra, np.where(free_cost >= _INF, _INF, extra + free_cost))
@@ -319,7 +319,7 @@ class TailoredList:
     allocated_setting_id: str | None
     options: tuple[Option, ...]
     requests: tuple[RequestAssessment, ...]
-    left_off: tuple[LeftOff, ...]  # with evidence: the family's asks and settings nearby
+    left_off: tuple[LeftOff, ...]  # with evidence (all but other-age settings not asked for)
     left_off_counts: dict[str, int]  # every other setting, by its first reason code
     advisory: str = ADVISORY
 
@@ -493,8 +493,8 @@ def _left_off(
     run: AreaRun | None,
     ranked: I64,
 ) -> tuple[tuple[LeftOff, ...], dict[str, int]]:
-    """Why each setting is not on the list. Evidence for the family's asks and for settings
-    within the journey limit; every other setting is counted by its first reason."""
+    """Why each setting is not on the list, with evidence; settings for other ages that the
+    family did not ask about are only counted (by their first reason)."""
     pr = p.pairs
     m = p.num_settings
     ci = np.array([[i]], np.int64)
@@ -505,7 +505,6 @@ def _left_off(
         fail = ~rule.passes(p, ci, si, minutes)[0]
         first[(first < 0) & fail] = r
     asked = set(p.pref_setting[p.pref_child == i].tolist())
-    near = set(np.flatnonzero(minutes[0] <= p.c_limit_min[i]).tolist())
     kth = (
         float(table.total[ranked[min(len(ranked), p.policy.objective.list_k) - 1]])
         if len(ranked)
@@ -521,9 +520,7 @@ def _left_off(
             continue
         if first[s] >= 0:
             code = RULES[int(first[s])].CODE.value
-            if s in asked or (
-                s in near and RULES[int(first[s])].CODE is not ReasonCode.AGE_OUT_OF_RANGE
-            ):
+            if s in asked or RULES[int(first[s])].CODE is not ReasonCode.AGE_OUT_OF_RANGE:
                 out.append(
                     LeftOff(
                         p.settings[s].setting_id, p.settings[s].name, tuple(why_unsuitable(p, i, s))
