@@ -206,3 +206,47 @@ def test_trimming_arcs_does_not_change_the_answer_on_small_areas() -> None:
         b = allocate(problem(kids, sets, trimmed), "optimised")
         assert b.metrics.placed <= a.metrics.placed
         assert a.manifest.parameters["kept_pairs"] >= b.manifest.parameters["kept_pairs"]
+
+
+def test_what_if_re_solves_exactly_and_reports_who_moves() -> None:
+    from placement.solve.optimised import finish_optimised, run_optimised
+    from placement.whatif import what_if
+
+    # A and B both fit S1 (one place) and S2; B got S1 (nearer). What if A took S1?
+    kids = [child("A", Need.ASD, 4, location=at(3)), child("B", Need.ASD, 4)]
+    sets = [special("S1", capacity=1), special("S2", location=at(3))]
+    p = problem(kids, sets)
+    state = run_optimised(p)
+    a = finish_optimised(state)
+    assert a.setting_of("B") == "S1"
+    w = what_if(state, "A", "S1")
+    assert w.possible
+    assert [(m.child_id, m.from_setting, m.to_setting) for m in w.moves] == [("B", "S1", "S2")]
+    assert w.change["placed"] == 0
+    assert w.change["cost_gbp"] == 0  # same kind of school, no transport: only travel moves
+    # the state is left as it was: asking again gives the same answer
+    assert what_if(state, "A", "S1").moves == w.moves
+    assert what_if(state, "B", "S1").moves == ()
+
+
+def test_what_if_unsuitable_setting_gives_the_reason() -> None:
+    from placement.solve.optimised import run_optimised
+    from placement.whatif import what_if
+
+    p = problem([child("A", Need.SEMH, 4)], [special("S1", {Need.SEMH: 5}), special("S2")])
+    w = what_if(run_optimised(p), "A", "S2")
+    assert not w.possible
+    assert w.reasons[0].code is ReasonCode.NEED_NOT_MET
+
+
+def test_what_if_that_displaces_a_child_with_nowhere_else() -> None:
+    from placement.solve.optimised import run_optimised
+    from placement.whatif import what_if
+
+    # B fits only S1 (SEMH); A fits S1 and S2. Forcing A into S1 leaves B unplaced.
+    kids = [child("A", Need.ASD, 4), child("B", Need.SEMH, 4)]
+    sets = [special("S1", {Need.ASD: 5, Need.SEMH: 5}, capacity=1), special("S2", location=at(2))]
+    state = run_optimised(problem(kids, sets))
+    w = what_if(state, "A", "S1")
+    assert w.change["placed"] == -1
+    assert [(m.child_id, m.to_setting) for m in w.moves] == [("B", None)]

@@ -32,7 +32,16 @@ from placement.result import Allocation, finalise, pair_taken
 from placement.rules.common import I64
 from placement.solve.priority import count_justified_envy, priority_keys
 
-__all__ = ["FlowModel", "SolverError", "build_flow", "solve_flow", "solve_optimised"]
+__all__ = [
+    "FlowModel",
+    "FlowState",
+    "SolverError",
+    "build_flow",
+    "finish_optimised",
+    "run_optimised",
+    "solve_flow",
+    "solve_optimised",
+]
 
 _COST_BITS = 20  # pounds per arc are clipped at 2**20 - 1 (about £1.05m a year)
 _MINUTE_BITS = 8  # minutes per arc are clipped at 255 (limits are at most 240)
@@ -226,37 +235,111 @@ def _disproportionate_against(p: Problem, cost: I64, alt: I64) -> np.ndarray:
     return np.asarray(cost - alt > thr, np.bool_)
 
 
+@dataclass(slots=True, eq=False)
+class FlowState:
+    """A solved optimised run kept in memory: the model, the solver (reused for re-solves)
+    and the child-arc capacities after the repair loop. Used by what-if questions."""
+
+    problem: Problem
+    fm: FlowModel
+    smcf: min_cost_flow.SimpleMinCostFlow
+    caps: I64
+    assign: I64
+    rounds: int
+    forced: dict[int, int]
+
+    def solve(
+        self, caps: I64, fixed: dict[int, int] | None = None
+    ) -> tuple[I64, int, dict[int, int]]:
+        """Solve with these child-arc capacities, then repair until every unmet preference
+        has a lawful ground. ``fixed`` maps children to pairs they must take (a what-if):
+        their places are taken out of the network first. Returns (assign, repair rounds,
+        forced child -> pair)."""
+        p, fm = self.problem, self.fm
+        pr = p.pairs
+        fixed = fixed or {}
+        nc = fm.num_child_arcs
+        caps = caps.copy()
+        other = fm.caps[nc:].copy()
+        starts = np.searchsorted(fm.tails[:nc], np.arange(p.num_children + 1))
+        for i, k in fixed.items():
+            caps[starts[i] : starts[i + 1]] = 0
+            pool, s = int(pr.pool[k]), int(pr.setting[k])
+            if pool >= 0:
+                other[pool] -= 1
+            other[p.num_pools + s] -= 1
+        if (other < 0).any():
+            raise SolverError("a fixed placement needs a place where none is free")
+        all_arcs = np.arange(fm.tails.shape[0], dtype=np.int64)
+        arcs = all_arcs[:nc]
+
+        def run() -> I64:
+            self.smcf.set_arc_capacities(all_arcs, np.concatenate([caps, other]))
+            a = solve_flow(self.smcf, fm, p.num_children)
+            for i, k in fixed.items():
+                a[i] = k
+            return a
+
+        assign = run()
+        rounds = 0
+        forced: dict[int, int] = {}
+        arc_of_pair = np.full(len(pr), -1, np.int64)
+        arc_of_pair[fm.pair_of_arc] = arcs
+        while rounds < MAX_REPAIR_ROUNDS:
+            viol = [(i, q) for i, q in _violations(p, assign) if i not in fixed]
+            if not viol:
+                break
+            rounds += 1
+            pool_taken, set_taken = pair_taken(p, assign)
+            for i, q in viol:
+                s, pool = int(pr.setting[q]), int(pr.pool[q])
+                if set_taken[s] >= p.s_free[s] or (
+                    pool >= 0 and pool_taken[pool] >= p.pool_free[pool]
+                ):
+                    continue  # taken by an earlier forced child this round
+                set_taken[s] += 1
+                if pool >= 0:
+                    pool_taken[pool] += 1
+                forced[i] = q
+                caps[starts[i] : starts[i + 1]] = 0
+                caps[arc_of_pair[q]] = 1
+            assign = run()
+        return assign, rounds, forced
+
+    def arc_of(self, pair: int) -> int:
+        k = int(np.searchsorted(self.fm.pair_of_arc, pair))
+        if k < self.fm.num_child_arcs and int(self.fm.pair_of_arc[k]) == pair:
+            return k
+        return -1
+
+
+def run_optimised(p: Problem) -> FlowState:
+    """Solve the area and keep the solver for later what-if questions."""
+    fm = build_flow(p)
+    smcf = _new_solver(fm)
+    state = FlowState(
+        p, fm, smcf, fm.caps[: fm.num_child_arcs].copy(), np.zeros(0, np.int64), 0, {}
+    )
+    assign, rounds, forced = state.solve(state.caps)
+    state.assign, state.rounds, state.forced = assign, rounds, forced
+    # keep the repaired capacities so that what-ifs start from the same legal constraints
+    caps = state.caps.copy()
+    starts = np.searchsorted(fm.tails[: fm.num_child_arcs], np.arange(p.num_children + 1))
+    for i, q in forced.items():
+        caps[starts[i] : starts[i + 1]] = 0
+        caps[state.arc_of(q)] = 1
+    state.caps = caps
+    return state
+
+
 def solve_optimised(p: Problem, *, seed: int = 0) -> Allocation:
     """Allocate the area with the optimised mechanism (see the module docstring)."""
-    fm = build_flow(p)
-    n = p.num_children
-    smcf = _new_solver(fm)
-    assign = solve_flow(smcf, fm, n)
-    rounds = 0
-    forced: dict[int, int] = {}
-    arc_of_pair = np.full(len(p.pairs), -1, np.int64)
-    arc_of_pair[fm.pair_of_arc] = np.arange(fm.num_child_arcs)
-    child_arcs = fm.tails[: fm.num_child_arcs]
-    caps = fm.caps[: fm.num_child_arcs].copy()
-    while rounds < MAX_REPAIR_ROUNDS:
-        viol = _violations(p, assign)
-        if not viol:
-            break
-        rounds += 1
-        pool_taken, set_taken = pair_taken(p, assign)
-        for i, q in viol:
-            s, pool = int(p.pairs.setting[q]), int(p.pairs.pool[q])
-            if set_taken[s] >= p.s_free[s] or (pool >= 0 and pool_taken[pool] >= p.pool_free[pool]):
-                continue  # taken by an earlier forced child this round
-            set_taken[s] += 1
-            if pool >= 0:
-                pool_taken[pool] += 1
-            forced[i] = q
-            arcs = np.flatnonzero(child_arcs == i)
-            caps[arcs] = 0
-            caps[arc_of_pair[q]] = 1
-        smcf.set_arc_capacities(np.arange(fm.num_child_arcs, dtype=np.int64), caps)
-        assign = solve_flow(smcf, fm, n)
+    return finish_optimised(run_optimised(p), seed=seed)
+
+
+def finish_optimised(state: FlowState, *, seed: int = 0) -> Allocation:
+    """The Allocation of a solved run."""
+    p, fm, assign = state.problem, state.fm, state.assign
     keys = priority_keys(p, seed)
     envy = count_justified_envy(p, assign, keys)
     params = {
@@ -265,7 +348,7 @@ def solve_optimised(p: Problem, *, seed: int = 0) -> Allocation:
         "arcs": int(fm.tails.shape[0]),
         "suitable_pairs": len(p.pairs),
         "kept_pairs": fm.num_child_arcs,
-        "repair_rounds": rounds,
-        "forced_preferences": len(forced),
+        "repair_rounds": state.rounds,
+        "forced_preferences": len(state.forced),
     }
     return finalise(p, "optimised", assign, parameters=params, seed=seed, justified_envy=envy)
