@@ -100,3 +100,38 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     text = capsys.readouterr().out
     for cmd in ("demo", "generate", "allocate", "validate"):
         assert cmd in text
+
+
+@pytest.mark.parametrize("audience", ["family", "officer"])
+def test_list_text_and_json(
+    tmp_path: Path, audience: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    area = small_area(tmp_path)
+    assert main(["list", str(area), "--child", "C3", "--audience", audience]) == 0
+    text = capsys.readouterr().out
+    assert "ask for any school" in text
+    assert (
+        main(["list", str(area), "--child", "C3", "--format", "json", "--audience", audience]) == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert data["allocated_setting_id"] in {o["setting_id"] for o in data["options"]}
+    assert ("components" in data["options"][0]) is (audience == "officer")
+
+
+def test_list_unknown_child_suggests(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", str(small_area(tmp_path)), "--child", "C33"]) == 2
+    assert "did you mean" in capsys.readouterr().err
+
+
+def test_explain_why_why_not_and_what_if(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    area = small_area(tmp_path)
+    assert main(["explain", str(area), "--child", "C3", "--setting", "S1"]) == 0
+    out = capsys.readouterr().out
+    assert "What if the child were placed here" in out
+    assert main(["explain", str(area), "--child", "C3", "--setting", "M1"]) == 0
+    out = capsys.readouterr().out
+    assert "Not on the list" in out
+    assert "need_level_above_designation" in out
+    assert main(["explain", str(area), "--child", "C3", "--setting", "NOPE"]) == 2

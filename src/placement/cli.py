@@ -210,6 +210,110 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_for_lists(area: Area, policy: Policy, mechanism: str, seed: int) -> tuple[Any, Any, Any]:
+    """Problem, area run and (optimised) solver state for the list and explain commands."""
+    from placement.problem import build_problem
+    from placement.solve.optimised import finish_optimised, run_optimised
+    from placement.solve.preference_first import solve_preference_first
+    from placement.tailored import area_run
+
+    with step(f"building suitable pairs for {len(area.children):,} children"):
+        p = build_problem(area, policy)
+    with step(f"area run ({mechanism})"):
+        if mechanism == "optimised":
+            state = run_optimised(p)
+            alloc = finish_optimised(state, seed=seed)
+        else:
+            state = None
+            alloc = solve_preference_first(p, seed=seed)
+    return p, area_run(p, alloc), state
+
+
+def _child_index(p: Any, child_id: str) -> int:
+    from placement.area import suggest
+
+    if child_id not in p.child_index:
+        raise UsageError(
+            f"--child {child_id!r}: not in this area{suggest(child_id, list(p.child_index))}"
+        )
+    return int(p.child_index[child_id])
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from placement.tailored import tailored_list
+    from placement.wording import list_as_dict, render_list_text
+
+    area, policy = _load(args.area)
+    p, run, _ = _run_for_lists(area, policy, args.mechanism, args.seed)
+    _child_index(p, args.child)
+    tl = tailored_list(p, args.child, run=run)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(list_as_dict(tl, args.audience), indent=1) + "\n")
+    else:
+        sys.stdout.write(render_list_text(tl, args.audience) + "\n")
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from placement.area import suggest
+    from placement.tailored import tailored_list
+    from placement.whatif import what_if
+    from placement.wording import render
+
+    area, policy = _load(args.area)
+    p, run, state = _run_for_lists(area, policy, args.mechanism, args.seed)
+    _child_index(p, args.child)
+    if args.setting not in p.setting_index:
+        hint = suggest(args.setting, list(p.setting_index))
+        raise UsageError(f"--setting {args.setting!r}: not in this area{hint}")
+    tl = tailored_list(p, args.child, run=run)
+    aud = args.audience
+    names = {s.setting_id: s.name for s in p.settings}
+    name = names[args.setting]
+    opt = [o for o in tl.options if o.setting_id == args.setting]
+    lo = [x for x in tl.left_off if x.setting_id == args.setting]
+    req = [r for r in tl.requests if r.setting_id == args.setting]
+    lines = [f"{name} [{args.setting}] for {args.child}"]
+    if opt:
+        o = opt[0]
+        lines.append(f"On the list (chance: {o.chance}). Why:")
+        lines += [f"  - {render(r, aud, names)}" for r in o.reasons]
+    else:
+        lines.append("Not on the list. Why not:")
+        if lo:
+            lines += [f"  - {render(r, aud, names)}" for r in lo[0].reasons]
+        else:
+            code = "a setting for another age group"
+            lines.append(f"  - {code}")
+    for r in req:
+        lines.append(f"The family asked for it (choice {r.rank}): {r.outcome.replace('_', ' ')}.")
+        for t in r.tests:
+            ev = "; ".join(render(x, aud, names) for x in t.reasons)
+            label = t.ground.value if aud == "officer" else t.name.replace("_", " ")
+            lines.append(f"  {label}: {t.outcome.replace('_', ' ')}{': ' + ev if ev else ''}")
+    if state is not None:
+        w = what_if(state, args.child, args.setting)
+        lines.append("What if the child were placed here:")
+        if not w.possible:
+            lines += [f"  not possible: {render(r, aud, names)}" for r in w.reasons]
+        elif not w.moves and w.change and not any(w.change.values()):
+            lines.append("  this is the area run's placement: nothing changes")
+        else:
+            ch = w.change
+            lines.append(
+                f"  placed {ch['placed']:+d}, requests named {ch['requests_named']:+d}, "
+                f"mainstream kept {ch['mainstream_presumption_kept']:+d}, "
+                f"preferences met {ch['preferences_met']:+d}, cost £{ch['cost_gbp']:+,}/yr, "
+                f"travel {ch['travel_min']:+d} min"
+            )
+            for m in w.moves:
+                was, now = m.from_setting or "unplaced", m.to_setting or "unplaced"
+                lines.append(f"  {m.child_id}: {was} -> {now}")
+    lines.append(tl.advisory)
+    sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="placement",
@@ -249,6 +353,27 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("area", type=Path)
     v.add_argument("--allocation", type=Path, help="allocation .json or .csv to check")
     v.set_defaults(func=cmd_validate)
+
+    for name, helptext, func in (
+        ("list", "the tailored list for one child", cmd_list),
+        ("explain", "why, why not and what if, for one child and one setting", cmd_explain),
+    ):
+        c = sub.add_parser(name, help=helptext)
+        c.add_argument("area", type=Path)
+        c.add_argument("--child", required=True, help="child id")
+        if name == "explain":
+            c.add_argument("--setting", required=True, help="setting id (URN or UKPRN)")
+        else:
+            c.add_argument("--format", choices=["text", "json"], default="text")
+        c.add_argument("--audience", choices=["family", "officer"], default="officer")
+        c.add_argument(
+            "--mechanism",
+            choices=["optimised", "preference-first"],
+            default="optimised",
+            help="the area run the list is read against",
+        )
+        c.add_argument("--seed", type=int, default=0)
+        c.set_defaults(func=func)
     return ap
 
 

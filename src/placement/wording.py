@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from placement.reasons import Reason, ReasonCode
 
-__all__ = ["Audience", "describe_kind", "render", "render_list_text"]
+__all__ = ["Audience", "describe_kind", "list_as_dict", "render", "render_list_text"]
 
 Audience = Literal["family", "officer"]
 
@@ -355,3 +355,86 @@ def render_list_text(tl: Any, audience: Audience) -> str:
     lines.append("")
     lines.append(tl.advisory)
     return "\n".join(lines)
+
+
+def _reason_dict(r: Reason, audience: Audience, names: Mapping[str, str]) -> dict[str, Any]:
+    d = r.as_dict() if audience == "officer" else {"setting_id": r.setting_id}
+    d["text"] = render(r, audience, names)
+    return d
+
+
+def list_as_dict(tl: Any, audience: Audience) -> dict[str, Any]:
+    """A tailored list as plain data for JSON, with each reason's wording for the audience.
+    Officer output keeps codes, grounds and facts; family output keeps the words."""
+    names = {o.setting_id: o.name for o in tl.options}
+    names.update({lo.setting_id: lo.name for lo in tl.left_off})
+    names.update({r.setting_id: r.setting_name for r in tl.requests})
+    officer = audience == "officer"
+    options = []
+    for o in tl.options:
+        d: dict[str, Any] = {
+            "setting_id": o.setting_id,
+            "name": o.name,
+            "kind": o.kind,
+            "kind_words": describe_kind(o.kind),
+            "journey_min": o.journey_min,
+            "transport_provided": o.transport_provided,
+            "places_left": o.places_left,
+            "chance": o.chance,
+            "preference_rank": o.preference_rank,
+            "reasons": [_reason_dict(r, audience, names) for r in o.reasons],
+        }
+        if officer:
+            d.update(
+                {
+                    "mainstream": o.mainstream,
+                    "cost_gbp": o.cost_gbp,
+                    "cost_by_payer_gbp": o.cost_by_payer_gbp,
+                    "pool_need": o.pool_need,
+                    "score": o.score,
+                    "components": o.components,
+                    "route": o.route,
+                    "included_because": list(o.included_because),
+                }
+            )
+        options.append(d)
+    return {
+        "child_id": tl.child_id,
+        "audience": audience,
+        "advisory": tl.advisory,
+        "allocated_setting_id": tl.allocated_setting_id,
+        "mechanism": tl.mechanism,
+        "phase": tl.phase,
+        "primary_need": tl.primary_need,
+        "need_band": tl.need_band,
+        "journey_limit_min": tl.journey_limit_min,
+        "options": options,
+        "requests": [
+            {
+                "setting_id": r.setting_id,
+                "name": r.setting_name,
+                "rank": r.rank,
+                "outcome": r.outcome,
+                **({"route": r.route, "grounds": [g.value for g in r.grounds]} if officer else {}),
+                "tests": [
+                    {
+                        "test": t.name,
+                        "outcome": t.outcome,
+                        **({"ground": t.ground.value} if officer else {}),
+                        "reasons": [_reason_dict(x, audience, names) for x in t.reasons],
+                    }
+                    for t in r.tests
+                ],
+            }
+            for r in tl.requests
+        ],
+        "left_off": [
+            {
+                "setting_id": lo.setting_id,
+                "name": lo.name,
+                "reasons": [_reason_dict(x, audience, names) for x in lo.reasons],
+            }
+            for lo in tl.left_off
+        ],
+        "left_off_counts": dict(tl.left_off_counts) if officer else {},
+    }
