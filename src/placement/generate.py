@@ -578,7 +578,8 @@ def generate_area(
     notes = (
         f"calibrated to {la.la_name} ({la.la_code}/{la.old_la_code}): {la.plans:,} EHC plans "
         f"in 2024/25, {la.area_km2:,.0f} km², population {la.population:,}",
-        f"cohort {cohort}, scale {scale:g}, seed {seed}: {n:,} children, {len(settings):,} settings",
+        f"cohort {cohort}, scale {scale:g}, seed {seed}: "
+        f"{n:,} children, {len(settings):,} settings",
         "synthetic: no real child is represented",
     )
     return Area(
