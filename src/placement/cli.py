@@ -23,6 +23,7 @@ from placement.domain import DomainError
 from placement.files.errors import InputError
 from placement.policy import Policy, PolicyError
 from placement.result import Allocation
+from placement.solve.optimised import SolverError
 
 __all__ = ["main"]
 
@@ -322,8 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     d = sub.add_parser("demo", help="generate a realistic synthetic area and allocate it both ways")
-    d.add_argument("--like", default="Kent", help="local authority to calibrate on (default Kent)")
-    d.add_argument("--scale", type=float, default=0.16, help="fraction of its plans (default 0.16)")
+    d.add_argument(
+        "--like",
+        default="South Gloucestershire",
+        help="local authority to calibrate on (default: South Gloucestershire, a median-sized LA)",
+    )
+    d.add_argument("--scale", type=float, default=1.0, help="multiply its plan count (default 1)")
     d.add_argument("--seed", type=int, default=1)
     d.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
     d.set_defaults(func=cmd_demo)
@@ -388,6 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LookupError as e:  # unknown LA name in generate/demo
         err.print(f"[red]error:[/red] {e.args[0] if e.args else e}")
         return EXIT_INPUT
+    except SolverError as e:
+        err.print(f"[red]error:[/red] the solver failed: {e}")
+        return EXIT_FAILED
     except KeyboardInterrupt:
         err.print("interrupted; nothing half-written")
         return 130

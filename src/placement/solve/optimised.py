@@ -53,6 +53,10 @@ class SolverError(RuntimeError):
     """The flow could not be solved (a policy or size that int64 tiers cannot represent)."""
 
 
+class CostRangeError(SolverError):
+    """OR-Tools' cost scaling would overflow: retry with fewer guard bits."""
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class FlowModel:
     """The arcs of one solve: child arcs first (one per kept pair), then pool, then setting."""
@@ -86,8 +90,9 @@ def _disproportionate(p: Problem, alt: I64) -> np.ndarray:
     return _disproportionate_against(p, p.pairs.cost_gbp, alt)
 
 
-def build_flow(p: Problem) -> FlowModel:
-    """The arcs, capacities and tier costs for the problem (see the module docstring)."""
+def build_flow(p: Problem, guard_bits: int | None = None) -> FlowModel:
+    """The arcs, capacities and tier costs for the problem (see the module docstring).
+    ``guard_bits`` caps the guard bits (the solver's own overflow checks may need fewer)."""
     pr = p.pairs
     n, m, npool = p.num_children, p.num_settings, p.num_pools
     child = pr.child.astype(np.int64)
@@ -119,7 +124,7 @@ def build_flow(p: Problem) -> FlowModel:
     bb = int(base.max()).bit_length() if len(pr) else 1
     br = max(1, rmax.bit_length())
     spare = _INT_BITS - nodes.bit_length() - bb - br - 2
-    g = spare // 3
+    g = spare // 3 if guard_bits is None else min(guard_bits, spare // 3)
     if g < p.policy.objective.min_guard_bits:
         raise SolverError(
             f"{n} children are too many to keep the optimised tiers lexicographic in int64 "
@@ -184,6 +189,8 @@ def _new_solver(fm: FlowModel) -> min_cost_flow.SimpleMinCostFlow:
 def solve_flow(smcf: min_cost_flow.SimpleMinCostFlow, fm: FlowModel, n: int) -> I64:
     """Solve and read back each child's pair (-1: unplaced)."""
     status = smcf.solve_max_flow_with_min_cost()
+    if status == smcf.BAD_COST_RANGE:
+        raise CostRangeError("OR-Tools found the arc costs too large for its cost scaling")
     if status != smcf.OPTIMAL:
         raise SolverError(f"min-cost flow ended with status {status!r}")
     flows = smcf.flows(np.arange(fm.num_child_arcs, dtype=np.int64))
@@ -314,13 +321,24 @@ class FlowState:
 
 
 def run_optimised(p: Problem) -> FlowState:
-    """Solve the area and keep the solver for later what-if questions."""
-    fm = build_flow(p)
-    smcf = _new_solver(fm)
-    state = FlowState(
-        p, fm, smcf, fm.caps[: fm.num_child_arcs].copy(), np.zeros(0, np.int64), 0, {}
-    )
-    assign, rounds, forced = state.solve(state.caps)
+    """Solve the area and keep the solver for later what-if questions.
+
+    Starts with as many guard bits as int64 allows and drops one at a time while OR-Tools
+    reports that its cost scaling could overflow (it bounds potentials along augmenting
+    paths, which depends on the graph, not only on the largest cost)."""
+    guard: int | None = None
+    while True:
+        fm = build_flow(p, guard)
+        smcf = _new_solver(fm)
+        state = FlowState(
+            p, fm, smcf, fm.caps[: fm.num_child_arcs].copy(), np.zeros(0, np.int64), 0, {}
+        )
+        try:
+            assign, rounds, forced = state.solve(state.caps)
+            break
+        except CostRangeError:
+            guard = fm.guard_bits - 1  # build_flow raises SolverError below the policy minimum
+
     state.assign, state.rounds, state.forced = assign, rounds, forced
     # keep the repaired capacities so that what-ifs start from the same legal constraints
     caps = state.caps.copy()
