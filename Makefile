@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/placement demo
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
 
@@ -30,7 +30,10 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python -m pytest benchmarks -q -s -p no:xdist
+	$(BIN)/python -m benchmarks.bench_allocation
+	$(BIN)/python -m benchmarks.bench_lists
+	$(BIN)/python -m benchmarks.bench_peers
+	$(BIN)/python -m benchmarks.bench_cpsat
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -370,3 +370,25 @@ def test_rendered_list_reads_for_each_audience() -> None:
     assert "Oakfield School" in fam and "ask for any school" in fam
     assert "s.9 EA 1996" in off and "s.9" not in fam
     assert "£45,400 a year more" in fam
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.sampled_from(["optimised", "preference-first"]))
+def test_list_properties_on_generated_areas(seed: int, mechanism: str) -> None:
+    from placement.generate import generate_area
+    from placement.problem import build_problem
+
+    area = generate_area("Rutland", seed=seed, scale=0.5)
+    p = build_problem(area, load_policy())
+    alloc = allocate(p, mechanism)  # type: ignore[arg-type]
+    run = area_run(p, alloc)
+    for c in p.children[:: max(1, p.num_children // 40)]:
+        tl = tailored_list(p, c.child_id, run=run)
+        got = alloc.setting_of(c.child_id)
+        assert tl.allocated_setting_id == got
+        if got is not None:
+            assert got in {o.setting_id for o in tl.options}
+        for o in tl.options:
+            assert round(sum(o.components.values()), 1) == o.score
+        for r in tl.requests:
+            assert r.outcome != "refused" or (r.grounds and any(t.reasons for t in r.tests))
