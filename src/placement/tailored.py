@@ -251,7 +251,9 @@ def _chance(p: Problem, run: AreaRun, places_left: I64) -> np.ndarray:
         counterfactual = np.where(room, extra, np.where(free_cost >= _INF, _INF, extra + free_cost))
         f = p.policy.funding
         thr = np.maximum(f.min_extra_cost_gbp, np.rint(own * f.max_extra_cost_ratio))
-        out[counterfactual < _INF] = CHANCES.index("possible")
+        # possible: a place can be freed and the option itself is not out of proportion in
+        # cost; likely: naming it (freeing a place included) stays within the threshold
+        out[(counterfactual < _INF) & (extra <= thr)] = CHANCES.index("possible")
         out[counterfactual <= thr] = CHANCES.index("likely")
     placed_here = a[child] == np.arange(n_pairs)
     out[placed_here] = CHANCES.index("placed")
@@ -576,6 +578,7 @@ def assess_requests(p: Problem, i: int, run: AreaRun | None) -> tuple[RequestAss
     assigned = int(run.assign[i]) if run is not None else -1
     lo, hi = int(pr.start[i]), int(pr.start[i + 1])
     cheapest = int(pr.cost_gbp[lo:hi].min()) if hi > lo else None
+    named_a_preference = assigned >= 0 and int(pr.pref_rank[assigned]) > 0
     for x in np.flatnonzero(p.pref_child == i).tolist():
         s = int(p.pref_setting[x])
         k = int(pairs[x])
@@ -648,7 +651,8 @@ def assess_requests(p: Problem, i: int, run: AreaRun | None) -> tuple[RequestAss
         outcome: Literal["can_be_named", "named", "refused"] = (
             "named" if named else ("refused" if failed else "can_be_named")
         )
-        if outcome == "refused":
+        if outcome == "refused" and not named_a_preference:
+            # s.33 applies when the family's request fails and the LA names another setting
             tests.append(StatutoryTest("mainstream_presumption", Ground.S33, "met", ()))
         out.append(
             RequestAssessment(

@@ -344,9 +344,20 @@ def render_list_text(tl: Any, audience: Audience) -> str:
         lines.append(
             "Why some schools near you are not on the list" if fam else "Left off (with evidence)"
         )
-        for lo in tl.left_off[: 12 if fam else len(tl.left_off)]:
-            said = render(lo.reasons[0], audience, names)
-            lines.append(f"- {said}" if fam else f"- {lo.name}: {said}")
+        if fam:
+            # one line per reason, with the other settings it applies to
+            groups: dict[ReasonCode, list[Any]] = {}
+            for lo in tl.left_off:
+                groups.setdefault(lo.reasons[0].code, []).append(lo)
+            for los in groups.values():
+                lines.append(f"- {render(los[0].reasons[0], audience, names)}")
+                others = [lo.name for lo in los[1:]]
+                if others:
+                    more = f" and {len(others) - 6} more" if len(others) > 6 else ""
+                    lines.append(f"  The same goes for {', '.join(others[:6])}{more}.")
+        else:
+            for lo in tl.left_off:
+                lines.append(f"- {lo.name}: {render(lo.reasons[0], audience, names)}")
     if not fam and tl.left_off_counts:
         lines.append(
             "All other settings, by first reason: "
