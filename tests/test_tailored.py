@@ -392,3 +392,19 @@ def test_list_properties_on_generated_areas(seed: int, mechanism: str) -> None:
             assert round(sum(o.components.values()), 1) == o.score
         for r in tl.requests:
             assert r.outcome != "refused" or (r.grounds and any(t.reasons for t in r.tests))
+
+
+def test_left_off_evidence_equals_the_full_rule_check() -> None:
+    from placement.rules import why_unsuitable
+
+    kids = [child("A", Need.SEMH, 4, nc_year=8, location=at(3), sex=Sex.FEMALE)]
+    sets = [
+        special("S1", {Need.SEMH: 5}),
+        special("S2", {Need.SLD: 5}, high_age=11),
+        setting("M1", entry=Entry.BOYS, low_age=11, high_age=16, location=at(30)),
+        setting("M2", low_age=11, high_age=16),
+    ]
+    p = problem(kids, sets)
+    tl = listed(p)
+    for lo in tl.left_off:
+        assert list(lo.reasons) == why_unsuitable(p, 0, p.setting_index[lo.setting_id])

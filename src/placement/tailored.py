@@ -35,7 +35,7 @@ from placement.domain import NEED_INDEX, Need
 from placement.law import PreferenceRoute, preference_route
 from placement.problem import Problem
 from placement.reasons import Ground, Reason, ReasonCode
-from placement.result import Allocation, pair_taken, preference_ground, preference_pairs
+from placement.result import Allocation, pair_taken, preference_ground
 from placement.rules import RULES, why_unsuitable
 from placement.rules.common import F64, I64, in_sorted
 from placement.rules.cost import disproportionate, threshold_gbp
@@ -433,7 +433,16 @@ def top_k_all(p: Problem, table: ScoreTable) -> I64:
     vectorised core of all lists at once."""
     k = p.policy.objective.list_k
     pr = p.pairs
-    order = np.lexsort((pr.setting, pr.travel_min, -table.total, pr.child))
+    # one stable argsort of a packed key: child, then score (tenths, best first), then journey;
+    # pairs are stored by child then setting, so stability breaks the last ties by setting
+    tenths = np.rint(table.total * 10).astype(np.int64)
+    score_key = (tenths.max() if len(pr) else 0) - tenths  # >= 0, smaller is better
+    packed = (
+        (pr.child.astype(np.int64) << 40)
+        | (np.minimum(score_key, (1 << 24) - 1) << 16)
+        | np.minimum(pr.travel_min, (1 << 16) - 1).astype(np.int64)
+    )
+    order = np.argsort(packed, kind="stable")
     pos = np.arange(len(pr)) - pr.start[pr.child[order]]
     keep = order[pos < k]
     out = np.full((p.num_children, k), -1, np.int64)
@@ -503,9 +512,12 @@ def _left_off(
     si = np.arange(m, dtype=np.int64)[None, :]
     minutes = journey_minutes(p, ci, si)
     first = np.full(m, -1, np.int64)
+    fails = np.zeros((len(RULES), m), np.bool_)
     for r, rule in enumerate(RULES):
-        fail = ~rule.passes(p, ci, si, minutes)[0]
-        first[(first < 0) & fail] = r
+        fails[r] = ~rule.passes(p, ci, si, minutes)[0]
+        first[(first < 0) & fails[r]] = r
+    mins = minutes[0].tolist()
+    fails_t = fails.T.tolist()
     asked = set(p.pref_setting[p.pref_child == i].tolist())
     kth = (
         float(table.total[ranked[min(len(ranked), p.policy.objective.list_k) - 1]])
@@ -525,7 +537,15 @@ def _left_off(
             if s in asked or RULES[int(first[s])].CODE is not ReasonCode.AGE_OUT_OF_RANGE:
                 out.append(
                     LeftOff(
-                        p.settings[s].setting_id, p.settings[s].name, tuple(why_unsuitable(p, i, s))
+                        p.settings[s].setting_id,
+                        p.settings[s].name,
+                        # only the rules the vectorised masks say fail: the same reasons as
+                        # why_unsuitable, in the same order, without testing the others
+                        tuple(
+                            why
+                            for x, failed in enumerate(fails_t[s])
+                            if failed and (why := RULES[x].explain(p, i, s, mins[s])) is not None
+                        ),
                     )
                 )
             counts[code] += 1
@@ -574,14 +594,15 @@ def assess_requests(p: Problem, i: int, run: AreaRun | None) -> tuple[RequestAss
     """
     pr = p.pairs
     out: list[RequestAssessment] = []
-    pairs = preference_pairs(p)
     assigned = int(run.assign[i]) if run is not None else -1
     lo, hi = int(pr.start[i]), int(pr.start[i + 1])
     cheapest = int(pr.cost_gbp[lo:hi].min()) if hi > lo else None
     named_a_preference = assigned >= 0 and int(pr.pref_rank[assigned]) > 0
-    for x in np.flatnonzero(p.pref_child == i).tolist():
+    first = int(np.searchsorted(p.pref_child, i, "left"))
+    last = int(np.searchsorted(p.pref_child, i, "right"))
+    for x in range(first, last):
         s = int(p.pref_setting[x])
-        k = int(pairs[x])
+        k = p.pair_index(i, s)
         sett = p.settings[s]
         route = preference_route(sett)
         s38 = route is PreferenceRoute.S38_REQUEST

@@ -61,6 +61,8 @@ def minutes_between(p: Problem, i: int, s: int) -> int:
 
 
 def from_matrix(p: Problem, i: int, s: int) -> bool:
+    if p.matrix_keys.shape[0] == 0:
+        return False
     key = i * p.num_settings + s
     k = int(np.searchsorted(p.matrix_keys, key))
     return k < p.matrix_keys.shape[0] and int(p.matrix_keys[k]) == key
