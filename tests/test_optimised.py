@@ -250,3 +250,18 @@ def test_what_if_that_displaces_a_child_with_nowhere_else() -> None:
     w = what_if(state, "A", "S1")
     assert w.change["placed"] == -1
     assert [(m.child_id, m.to_setting) for m in w.moves] == [("B", None)]
+
+
+def test_unplaced_with_room_elsewhere_is_not_called_all_full() -> None:
+    # preference-first without the nearest-school fallback only proposes to listed settings
+    no_fallback = load_policy({"objective": {"preference_first": {"extend_with_nearest": False}}})
+    kids = [
+        child("A", Need.ASD, 4, prefs=("S1",), looked_after=True),
+        child("B", Need.ASD, 4, prefs=("S1",)),
+    ]
+    p = problem(kids, [special("S1", capacity=1), special("S2", location=at(2))], no_fallback)
+    a = allocate(p, "preference-first")
+    [u] = a.unplaced
+    assert u.child_id == "B"
+    assert u.reason.code is ReasonCode.ROOM_NOT_OFFERED
+    assert u.reason.facts["with_room"] == ["S2"]

@@ -324,6 +324,10 @@ def _unplaced(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> l
     pr = p.pairs
     taken = np.append(pool_taken, 0)
     free = np.append(p.pool_free, 1)
+    room_pair = (setting_taken[pr.setting] < p.s_free[pr.setting]) & (
+        taken[pr.pool] < free[pr.pool]
+    )
+    rooms = np.bincount(pr.child[room_pair], minlength=p.num_children)
     for i in np.flatnonzero(assign < 0).tolist():
         n_suitable = int(starts[i + 1] - starts[i])
         cid = p.children[i].child_id
@@ -340,17 +344,16 @@ def _unplaced(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> l
                 },
             )
         else:
-            lo, hi = int(starts[i]), int(starts[i + 1])
-            s, q = pr.setting[lo:hi], pr.pool[lo:hi]
-            room = (setting_taken[s] < p.s_free[s]) & (taken[q] < free[q])
-            if room.any():
+            if rooms[i] > 0:
+                lo, hi = int(starts[i]), int(starts[i + 1])
+                s = pr.setting[lo:hi][room_pair[lo:hi]]
                 r = Reason(
                     ReasonCode.ROOM_NOT_OFFERED,
                     cid,
                     None,
                     {
                         "suitable_settings": n_suitable,
-                        "with_room": [p.settings[int(x)].setting_id for x in s[room][:10]],
+                        "with_room": [p.settings[int(x)].setting_id for x in s[:10]],
                     },
                 )
             else:
