@@ -35,5 +35,9 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_peers
 	$(BIN)/python -m benchmarks.bench_cpsat
 
+load: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks.load.run_load --users 50 --seconds 60
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

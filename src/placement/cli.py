@@ -379,6 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         c.add_argument("--seed", type=int, default=0)
         c.set_defaults(func=func)
+
+    from placement.service.commands import add_commands  # serve, users, audit (the service)
+
+    add_commands(sub)
     return ap
 
 

@@ -1,0 +1,113 @@
+"""The app factory: ``create_app(settings)`` migrates the database and wires the routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlmodel import col, update
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from placement.service.core import CoreCache, RunJobs
+from placement.service.db import make_engine, migrate, write_session
+from placement.service.deps import Ctx
+from placement.service.errors import install_handlers, problem
+from placement.service.models import RunRow
+from placement.service.routes import areas, audit, auth, placements, policies
+from placement.service.settings import Settings, get_settings, jwt_secret
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """\
+Tailored lists and placement decisions for children with EHC plans (CFA 2014 s.38/s.39).
+
+Sign in with `POST /auth/token` (OAuth2 password flow) and send `Authorization: Bearer ...`.
+Roles: **officer** (their LA's children: lists, explanations, placements, decisions),
+**family** (their own child: list and reasons in family wording, their requests), **planner**
+(areas, policies, allocation runs and aggregates without child-level fields). Lists are advice:
+a family may ask for any setting, and every refusal needs a lawful reason. Every error is an
+RFC 9457 problem (`application/problem+json`).
+"""
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes (413), declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        too_big = problem(
+            413, "Content too large", f"request bodies are limited to {self.limit} bytes"
+        )
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await too_big(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLargeError
+            return msg
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLargeError:
+            await too_big(scope, receive, send)
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service: engine, migrations, signing secret, cache, run workers, routes."""
+    settings = settings or get_settings()
+    engine = make_engine(settings)
+    migrate(engine)
+    with write_session(engine) as s:  # runs a previous process left unfinished
+        s.execute(
+            update(RunRow)
+            .where(col(RunRow.status).in_(("queued", "running")))
+            .values(
+                status="failed",
+                error="interrupted: the service restarted",
+                finished_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    ctx = Ctx(
+        settings=settings,
+        engine=engine,
+        secret=jwt_secret(settings),
+        cache=CoreCache(engine, settings.cache_entries),
+        jobs=RunJobs(engine, settings.run_workers, settings.validate_runs),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.jobs.shutdown()
+        engine.dispose()
+
+    app = FastAPI(
+        title="Placement service",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_handlers(app)
+    for r in (auth.router, areas.router, placements.router, policies.router, audit.router):
+        app.include_router(r)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

@@ -1,0 +1,332 @@
+"""The bridge to the engine: areas rebuilt from the database, allocation runs as jobs, and an
+in-memory cache of the built problem and area run per (area revision, run, policy) so that a
+tailored list is a dictionary lookup after the first request.
+
+Nothing here decides anything the core does not: lists, reasons and allocations come from
+:mod:`placement.tailored`, :mod:`placement.wording` and :mod:`placement.solve`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
+
+from placement.area import Area, TravelTime
+from placement.files.policy_files import load_policy
+from placement.policy import Policy, deep_merge
+from placement.problem import Problem, build_problem
+from placement.result import Allocation, finalise
+from placement.service import audit
+from placement.service.codec import child_from_dict, setting_from_dict
+from placement.service.db import write_session
+from placement.service.models import (
+    AreaRow,
+    ChildRow,
+    PlacementRow,
+    PolicyRow,
+    PoolRow,
+    RunRow,
+    SettingRow,
+)
+from placement.solve import Mechanism, allocate
+from placement.solve.priority import count_justified_envy, priority_keys
+from placement.tailored import AreaRun, ScoreTable, TailoredList, area_run, score_table
+from placement.tailored import tailored_list as core_tailored_list
+from placement.wording import Audience, list_as_dict
+
+__all__ = ["LIGHT_RUN", "Computed", "CoreCache", "RunJobs", "area_from_db", "policy_for"]
+
+log = logging.getLogger("placement.service")
+# the result column holds a whole allocation (megabytes for a large LA): load it only when used
+LIGHT_RUN = (defer(RunRow.result), defer(RunRow.manifest), defer(RunRow.metrics))  # type: ignore[arg-type]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def area_from_db(session: Session, area: AreaRow, *, for_run: bool = False) -> Area:
+    """The stored area as a core :class:`Area`. ``for_run``: children whose placement is
+    confirmed are left out and their places count as taken (added to the rolls)."""
+    assert area.id is not None
+    settings_rows = session.exec(
+        select(SettingRow).where(SettingRow.area_id == area.id).order_by(col(SettingRow.id))
+    ).all()
+    pools: dict[int, dict[str, int]] = {}
+    if for_run:
+        ids = [s.id for s in settings_rows]
+        for p in session.exec(
+            select(PoolRow).where(col(PoolRow.setting_row_id).in_(ids), PoolRow.confirmed > 0)
+        ).all():
+            pools.setdefault(p.setting_row_id, {})[p.need] = p.confirmed
+    settings = tuple(
+        setting_from_dict(
+            json.loads(s.data),
+            extra_roll=s.confirmed if for_run else 0,
+            extra_pool_roll=pools.get(s.id or 0),
+        )
+        for s in settings_rows
+    )
+    placed: set[str] = set()
+    if for_run:
+        placed = set(
+            session.exec(
+                select(PlacementRow.child_id).where(
+                    PlacementRow.area_id == area.id, PlacementRow.status == "confirmed"
+                )
+            ).all()
+        )
+    children = tuple(
+        child_from_dict(json.loads(d))
+        for cid, d in session.exec(
+            select(ChildRow.child_id, ChildRow.data)
+            .where(ChildRow.area_id == area.id)
+            .order_by(col(ChildRow.id))
+        ).all()
+        if cid not in placed
+    )
+    keep = {c.child_id for c in children}
+    travel = tuple(TravelTime(t[0], t[1], t[2]) for t in json.loads(area.travel) if t[0] in keep)
+    return Area(area.name, children, settings, travel, la_code=area.la_code)
+
+
+def policy_for(session: Session, area: AreaRow, policy_id: int | None) -> Policy:
+    """The default policy, the area's own overrides, then the LA's versioned policy."""
+    overrides: dict[str, Any] = json.loads(area.policy_overrides)
+    if policy_id is not None:
+        row = session.get(PolicyRow, policy_id)
+        if row is not None:
+            overrides = deep_merge(overrides, json.loads(row.overrides))
+    return load_policy(overrides)
+
+
+@dataclass(eq=False)
+class Computed:
+    """A built problem, its area run (if any) and the score table, with serialised lists."""
+
+    problem: Problem
+    run: AreaRun | None
+    table: ScoreTable
+    run_id: int | None
+    max_lists: int = 20_000
+    _lists: OrderedDict[tuple[str, str], bytes] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def tailored(self, child_id: str) -> TailoredList:
+        return core_tailored_list(self.problem, child_id, run=self.run, table=self.table)
+
+    def list_json(self, child_id: str, audience: Audience) -> bytes:
+        key = (child_id, audience)
+        with self._lock:
+            hit = self._lists.get(key)
+            if hit is not None:
+                self._lists.move_to_end(key)
+                return hit
+        d = list_as_dict(self.tailored(child_id), audience)
+        d["run_id"] = self.run_id
+        body = json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode()
+        with self._lock:
+            self._lists[key] = body
+            while len(self._lists) > self.max_lists:
+                self._lists.popitem(last=False)
+        return body
+
+
+def allocation_from_result(p: Problem, result: Mapping[str, Any]) -> Allocation:
+    """Rebuild a stored run's Allocation against ``p`` from its child -> setting mapping."""
+    assign = np.full(p.num_children, -1, np.int64)
+    for row in result.get("placements", ()):
+        i = p.child_index.get(row["child_id"])
+        s = p.setting_index.get(row["setting_id"])
+        if i is not None and s is not None:
+            assign[i] = p.pair_index(i, s)
+    manifest = result.get("manifest", {})
+    seed = manifest.get("seed")
+    keys = priority_keys(p, seed or 0)
+    return finalise(
+        p,
+        str(result.get("mechanism", "optimised")),
+        assign,
+        parameters=manifest.get("parameters", {}),
+        seed=seed,
+        justified_envy=count_justified_envy(p, assign, keys),
+    )
+
+
+class CoreCache:
+    """Built problems keyed by (area, revision, run, policy); least recently used evicted."""
+
+    def __init__(self, engine: Engine, entries: int) -> None:
+        self.engine = engine
+        self.entries = entries
+        self._items: OrderedDict[tuple[int, int, int, int], Computed] = OrderedDict()
+        self._lock = threading.Lock()
+        self._building: dict[tuple[int, int, int, int], threading.Lock] = {}
+
+    def latest_run(self, session: Session, area_id: int) -> RunRow | None:
+        return session.exec(
+            select(RunRow)
+            .options(*LIGHT_RUN)
+            .where(RunRow.area_id == area_id, RunRow.status == "succeeded")
+            .order_by(col(RunRow.id).desc())
+            .limit(1)
+        ).first()
+
+    def latest_policy_id(self, session: Session, la_code: str) -> int | None:
+        return session.exec(
+            select(PolicyRow.id)
+            .where(PolicyRow.la_code == la_code)
+            .order_by(col(PolicyRow.version).desc())
+            .limit(1)
+        ).first()
+
+    def get(self, session: Session, area: AreaRow) -> Computed:
+        """The computed lists for the area's current revision and latest successful run."""
+        assert area.id is not None
+        run = self.latest_run(session, area.id)
+        policy_id = (
+            run.policy_id if run is not None else self.latest_policy_id(session, area.la_code)
+        )
+        key = (area.id, area.revision, run.id or 0 if run else 0, policy_id or 0)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+            gate = self._building.setdefault(key, threading.Lock())
+        with gate:  # one builder per key; the others wait for it
+            with self._lock:
+                hit = self._items.get(key)
+                if hit is not None:
+                    return hit
+            computed = self._build(session, area, run, policy_id)
+            with self._lock:
+                self._items[key] = computed
+                self._building.pop(key, None)
+                while len(self._items) > self.entries:
+                    self._items.popitem(last=False)
+            return computed
+
+    def _build(
+        self, session: Session, area: AreaRow, run: RunRow | None, policy_id: int | None
+    ) -> Computed:
+        policy = policy_for(session, area, policy_id)
+        p = build_problem(area_from_db(session, area), policy)
+        ar: AreaRun | None = None
+        if run is not None and run.result:
+            ar = area_run(p, allocation_from_result(p, json.loads(run.result)))
+        return Computed(p, ar, score_table(p, ar), run.id if run else None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class RunJobs:
+    """Allocation runs on a small thread pool, off the event loop, each with a time bound.
+
+    A thread cannot be killed: when a run passes its bound it is marked failed at once and
+    whatever it finishes later is discarded (the final update is conditional on ``running``).
+    The pool size bounds how many solves run at once; the queue is bounded by the caller.
+    """
+
+    def __init__(self, engine: Engine, workers: int, validate: bool) -> None:
+        self.engine = engine
+        self.validate = validate
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run")
+        self._timers: dict[int, threading.Timer] = {}
+
+    def submit(self, run_id: int, time_limit_s: int) -> None:
+        self.pool.submit(self._run, run_id, time_limit_s)
+
+    def shutdown(self) -> None:
+        for t in list(self._timers.values()):
+            t.cancel()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _finish(self, run_id: int, status: str, **fields: Any) -> bool:
+        with write_session(self.engine) as s:
+            run = s.get(RunRow, run_id)
+            if run is None or run.status not in ("queued", "running"):
+                return False
+            area = s.get(AreaRow, run.area_id)
+            run.status = status
+            run.finished_at = _now()
+            for k, v in fields.items():
+                setattr(run, k, v)
+            s.add(run)
+            audit.append(
+                s,
+                actor="system",
+                role="system",
+                action=f"run.{status}",
+                object_type="run",
+                object_id=str(run_id),
+                la_code=area.la_code if area else "",
+                details={"error": fields.get("error")} if status == "failed" else {},
+            )
+            return True
+
+    def _timeout(self, run_id: int, limit: int) -> None:
+        self._finish(run_id, "failed", error=f"the solver passed its time limit of {limit} s")
+
+    def _run(self, run_id: int, time_limit_s: int) -> None:
+
+        timer = threading.Timer(time_limit_s, self._timeout, (run_id, time_limit_s))
+        timer.daemon = True
+        try:
+            with write_session(self.engine) as s:
+                run = s.get(RunRow, run_id)
+                if run is None or run.status != "queued":
+                    return
+                run.status, run.started_at = "running", _now()
+                s.add(run)
+            self._timers[run_id] = timer
+            timer.start()
+            with Session(self.engine) as s:
+                run = s.get(RunRow, run_id)
+                area = s.get(AreaRow, run.area_id) if run else None
+                if run is None or area is None:
+                    return
+                policy = policy_for(s, area, run.policy_id)
+                a = area_from_db(s, area, for_run=True)
+            mech: Mechanism = "optimised" if run.mechanism == "optimised" else "preference-first"
+            p = build_problem(a, policy)
+            alloc = allocate(p, mech, seed=run.seed)
+            if self.validate:
+                from placement.validate import validate_allocation
+
+                mapping = {c.child_id: alloc.setting_of(c.child_id) for c in a.children}
+                report = validate_allocation(
+                    a, policy, mapping, claimed_metrics=alloc.metrics.as_dict()
+                )
+                if not report.ok:
+                    f = report.findings[0]
+                    self._finish(run_id, "failed", error=f"validation: {f.code}: {f.message}")
+                    return
+            d = alloc.as_dict()
+            self._finish(
+                run_id,
+                "succeeded",
+                manifest=json.dumps(d["manifest"], sort_keys=True),
+                metrics=json.dumps(d["metrics"], sort_keys=True),
+                result=json.dumps(d, separators=(",", ":")),
+            )
+        except Exception as e:  # the run fails; the service goes on
+            log.exception("run %s failed", run_id)
+            self._finish(run_id, "failed", error=f"{type(e).__name__}: {e}"[:2000])
+        finally:
+            timer.cancel()
+            self._timers.pop(run_id, None)

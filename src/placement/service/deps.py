@@ -1,0 +1,153 @@
+"""Typed dependencies and the object-level access checks every route goes through.
+
+Role checks answer 403 (the role may never do this); object checks answer 404 whether the
+object is missing or belongs to someone else (another LA's child, another family's child), so
+guessing ids tells nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import defer
+from sqlmodel import Session, select
+
+from placement.service.core import CoreCache, RunJobs
+from placement.service.errors import ForbiddenError, NotFoundError, UnauthorisedError
+from placement.service.models import AreaRow, ChildRow, PlacementRow, RunRow, User
+from placement.service.security import Principal, Role, decode_token
+from placement.service.settings import Settings
+
+__all__ = [
+    "Ctx",
+    "CtxDep",
+    "PageDep",
+    "PrincipalDep",
+    "SessionDep",
+    "area_for",
+    "child_for",
+    "placement_for",
+    "require",
+    "run_for",
+]
+
+
+@dataclass(eq=False)
+class Ctx:
+    settings: Settings
+    engine: Engine
+    secret: str
+    cache: CoreCache
+    jobs: RunJobs
+
+
+def get_ctx(request: Request) -> Ctx:
+    ctx: Ctx = request.app.state.ctx
+    return ctx
+
+
+CtxDep = Annotated[Ctx, Depends(get_ctx)]
+
+
+def get_session(ctx: CtxDep) -> Iterator[Session]:
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        yield s
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+def get_principal(
+    ctx: CtxDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]
+) -> Principal:
+    if not token:
+        raise UnauthorisedError("sign in: send 'Authorization: Bearer <token>'")
+    uid = decode_token(token, ctx.secret)
+    user = session.get(User, uid) if uid is not None else None
+    if user is None or user.disabled or user.id is None:
+        raise UnauthorisedError("the token is invalid or has expired")
+    role: Role = user.role  # type: ignore[assignment]
+    session.commit()  # end the read transaction: a write may follow with the lock first
+    return Principal(user.id, user.username, role, user.la_code, user.area_id, user.child_id)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    page: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100, description="at most 100")] = 50,
+) -> PageParams:
+    return PageParams(page, size)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def require(who: Principal, *roles: Role) -> None:
+    if who.role not in roles:
+        raise ForbiddenError(f"a {who.role} cannot do this (needs: {', '.join(roles)})")
+
+
+def area_for(session: Session, who: Principal, area_id: int) -> AreaRow:
+    """The area if the caller's LA holds it (families: their child's area), else 404."""
+    area = session.get(AreaRow, area_id)
+    if area is None or area.la_code != who.la_code:
+        raise NotFoundError(f"area {area_id} not found")
+    if who.role == "family" and who.area_id != area_id:
+        raise NotFoundError(f"area {area_id} not found")
+    return area
+
+
+def child_for(session: Session, who: Principal, area_id: int, child_id: str) -> ChildRow:
+    """A child the caller may see: an officer's LA's child, or a family's own child."""
+    require(who, "officer", "family")
+    if who.role == "family" and (who.area_id != area_id or who.child_id != child_id):
+        raise NotFoundError(f"child {child_id} not found")
+    area_for(session, who, area_id)
+    row = session.exec(
+        select(ChildRow).where(ChildRow.area_id == area_id, ChildRow.child_id == child_id)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"child {child_id} not found")
+    return row
+
+
+def placement_for(session: Session, who: Principal, placement_id: int) -> PlacementRow:
+    require(who, "officer", "family")
+    row = session.get(PlacementRow, placement_id)
+    if row is None:
+        raise NotFoundError(f"placement {placement_id} not found")
+    try:
+        child_for(session, who, row.area_id, row.child_id)
+    except NotFoundError:
+        raise NotFoundError(f"placement {placement_id} not found") from None
+    return row
+
+
+def run_for(session: Session, who: Principal, run_id: int) -> RunRow:
+    require(who, "officer", "planner")
+    row = session.get(RunRow, run_id, options=[defer(RunRow.result)])  # type: ignore[arg-type]
+    if row is None:
+        raise NotFoundError(f"run {run_id} not found")
+    try:
+        area_for(session, who, row.area_id)
+    except NotFoundError:
+        raise NotFoundError(f"run {run_id} not found") from None
+    return row

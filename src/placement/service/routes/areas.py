@@ -1,0 +1,434 @@
+"""Areas, children, settings, tailored lists and explanations, requests, runs, aggregates."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Response, status
+from sqlmodel import Session, col, func, select
+
+from placement.domain import DomainError
+from placement.generate import generate_area
+from placement.rules import why_unsuitable
+from placement.service import services
+from placement.service.deps import (
+    CtxDep,
+    PageDep,
+    PrincipalDep,
+    SessionDep,
+    area_for,
+    child_for,
+    require,
+    run_for,
+)
+from placement.service.errors import InvalidError, NotFoundError
+from placement.service.models import AreaRow, ChildRow, PlacementRow, PoolRow, RunRow, SettingRow
+from placement.service.schemas import (
+    AreaGenerate,
+    AreaImport,
+    AreaPublic,
+    ChildPublic,
+    ChildSummary,
+    Page,
+    RequestsUpdate,
+    RunCreate,
+    RunPublic,
+    SettingPublic,
+)
+from placement.wording import render
+
+router = APIRouter()
+
+ID = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+AreaId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+RunId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+ChildId = Annotated[str, Path(pattern=ID)]
+SettingId = Annotated[str, Path(pattern=ID)]
+AudienceQ = Annotated[Literal["officer", "family"] | None, Query()]
+
+
+def area_public(a: AreaRow) -> AreaPublic:
+    assert a.id is not None
+    return AreaPublic(
+        id=a.id,
+        name=a.name,
+        la_code=a.la_code,
+        source=a.source,
+        revision=a.revision,
+        num_children=a.num_children,
+        num_settings=a.num_settings,
+        created_by=a.created_by,
+        created_at=a.created_at,
+    )
+
+
+def run_public(r: RunRow, *, suppress: bool) -> RunPublic:
+    assert r.id is not None
+    metrics = json.loads(r.metrics) if r.metrics else None
+    if metrics is not None and suppress:
+        for k in ("unmet_by_need", "unmet_by_phase"):
+            metrics[k] = services._suppress(metrics.get(k, {}))
+    return RunPublic(
+        id=r.id,
+        area_id=r.area_id,
+        area_revision=r.area_revision,
+        policy_id=r.policy_id,
+        mechanism=r.mechanism,
+        seed=r.seed,
+        time_limit_s=r.time_limit_s,
+        status=r.status,
+        error=r.error,
+        created_by=r.created_by,
+        created_at=r.created_at,
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+        manifest=json.loads(r.manifest) if r.manifest else None,
+        metrics=metrics,
+    )
+
+
+# -- areas ------------------------------------------------------------------------------------
+
+
+@router.get("/areas", tags=["areas"])
+def list_areas(session: SessionDep, who: PrincipalDep, pg: PageDep) -> Page[AreaPublic]:
+    """The caller's LA's areas (officers and planners)."""
+    require(who, "officer", "planner")
+    q = select(AreaRow).where(AreaRow.la_code == who.la_code)
+    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    rows = session.exec(q.order_by(col(AreaRow.id)).offset(pg.offset).limit(pg.size)).all()
+    return Page(items=[area_public(a) for a in rows], page=pg.page, size=pg.size, total=total)
+
+
+@router.post("/areas/import", status_code=status.HTTP_201_CREATED, tags=["areas"])
+def import_area(
+    ctx: CtxDep, session: SessionDep, who: PrincipalDep, body: AreaImport
+) -> AreaPublic:
+    """Import an area directory (children.csv, settings.csv, ...) from the server's import
+    folder (``PLACEMENT_IMPORT_ROOT``) for the planner's LA."""
+    require(who, "planner")
+    area, overrides = services.import_area(ctx.settings.import_root, body.path)
+    row = services.store_area(
+        session,
+        who,
+        area=area,
+        overrides=overrides,
+        name=body.name or area.name,
+        source=f"import:{body.path}",
+        max_children=ctx.settings.max_area_children,
+    )
+    return area_public(row)
+
+
+@router.post("/areas/generate", status_code=status.HTTP_201_CREATED, tags=["areas"])
+def generate(ctx: CtxDep, session: SessionDep, who: PrincipalDep, body: AreaGenerate) -> AreaPublic:
+    """Generate a synthetic area calibrated to a real LA (no real child data)."""
+    require(who, "planner")
+    try:
+        area = generate_area(body.like, seed=body.seed, cohort=body.cohort, scale=body.scale)
+    except (LookupError, ValueError, DomainError) as e:
+        raise InvalidError(str(e.args[0] if e.args else e)) from None
+    row = services.store_area(
+        session,
+        who,
+        area=area,
+        overrides={},
+        name=body.name or f"like {body.like} (seed {body.seed})",
+        source=f"generate:{body.like}:seed={body.seed}:cohort={body.cohort}:scale={body.scale}",
+        max_children=ctx.settings.max_area_children,
+    )
+    return area_public(row)
+
+
+@router.get("/areas/{area_id}", tags=["areas"])
+def get_area(session: SessionDep, who: PrincipalDep, area_id: AreaId) -> AreaPublic:
+    require(who, "officer", "planner")
+    return area_public(area_for(session, who, area_id))
+
+
+@router.get("/areas/{area_id}/aggregates", tags=["areas"])
+def get_aggregates(
+    ctx: CtxDep, session: SessionDep, who: PrincipalDep, area_id: AreaId
+) -> dict[str, Any]:
+    """Counts by need, phase and kind of setting, and the latest run's figures: no
+    child-level fields; counts from 1 to 9 are withheld (null)."""
+    require(who, "planner", "officer")
+    return services.aggregates(session, area=area_for(session, who, area_id), cache=ctx.cache)
+
+
+# -- children ---------------------------------------------------------------------------------
+
+
+@router.get("/areas/{area_id}/children", tags=["children"])
+def list_children(
+    session: SessionDep, who: PrincipalDep, area_id: AreaId, pg: PageDep
+) -> Page[ChildSummary]:
+    """The area's children (officers of the area's LA)."""
+    require(who, "officer")
+    area_for(session, who, area_id)
+    q = select(ChildRow).where(ChildRow.area_id == area_id)
+    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    rows = session.exec(q.order_by(col(ChildRow.child_id)).offset(pg.offset).limit(pg.size)).all()
+    status_of = dict(
+        session.exec(
+            select(PlacementRow.child_id, PlacementRow.status).where(
+                PlacementRow.area_id == area_id,
+                col(PlacementRow.child_id).in_([r.child_id for r in rows]),
+            )
+        ).all()
+    )
+    return Page(
+        items=[
+            ChildSummary(
+                child_id=r.child_id,
+                nc_year=r.nc_year,
+                primary_need=r.primary_need,
+                placement_status=status_of.get(r.child_id),
+            )
+            for r in rows
+        ],
+        page=pg.page,
+        size=pg.size,
+        total=total,
+    )
+
+
+@router.get("/areas/{area_id}/children/{child_id}", tags=["children"])
+def get_child(
+    session: SessionDep, who: PrincipalDep, area_id: AreaId, child_id: ChildId
+) -> ChildPublic:
+    row = child_for(session, who, area_id, child_id)
+    return ChildPublic(area_id=area_id, child=json.loads(row.data))
+
+
+def _computed(ctx: CtxDep, session: Session, who: Any, area_id: int) -> Any:
+    area = session.get(AreaRow, area_id)
+    assert area is not None
+    return ctx.cache.get(session, area)
+
+
+@router.get(
+    "/areas/{area_id}/children/{child_id}/list",
+    tags=["lists"],
+    responses={200: {"content": {"application/json": {}}, "description": "the tailored list"}},
+)
+def tailored_list(
+    ctx: CtxDep,
+    session: SessionDep,
+    who: PrincipalDep,
+    area_id: AreaId,
+    child_id: ChildId,
+    audience: AudienceQ = None,
+) -> Response:
+    """The child's tailored list from the stored area and its latest run: options with
+    reasons, requests with the statutory tests, settings left off and why. Families always
+    get family wording (no codes, costs or scores)."""
+    child_for(session, who, area_id, child_id)
+    aud: Literal["officer", "family"] = (
+        "family" if who.role == "family" else (audience or "officer")
+    )
+    body = _computed(ctx, session, who, area_id).list_json(child_id, aud)
+    return Response(content=body, media_type="application/json")
+
+
+@router.get("/areas/{area_id}/children/{child_id}/explanations/{setting_id}", tags=["lists"])
+def explain(
+    ctx: CtxDep,
+    session: SessionDep,
+    who: PrincipalDep,
+    area_id: AreaId,
+    child_id: ChildId,
+    setting_id: SettingId,
+    audience: AudienceQ = None,
+) -> dict[str, Any]:
+    """Why a setting is on the child's list, or why not, and the statutory tests if the
+    family asked for it."""
+    child_for(session, who, area_id, child_id)
+    aud: Literal["officer", "family"] = (
+        "family" if who.role == "family" else (audience or "officer")
+    )
+    comp = _computed(ctx, session, who, area_id)
+    p = comp.problem
+    if setting_id not in p.setting_index:
+        raise NotFoundError(f"setting {setting_id} not found")
+    d = json.loads(comp.list_json(child_id, aud))
+    option = next((o for o in d["options"] if o["setting_id"] == setting_id), None)
+    left = next((lo for lo in d["left_off"] if lo["setting_id"] == setting_id), None)
+    requests = [r for r in d["requests"] if r["setting_id"] == setting_id]
+    why_not: list[dict[str, Any]] = []
+    if option is None:
+        if left is not None:
+            why_not = left["reasons"]
+        else:
+            names = {s.setting_id: s.name for s in p.settings}
+            i, s = p.child_index[child_id], p.setting_index[setting_id]
+            why_not = [
+                {"setting_id": setting_id, "text": render(r, aud, names)}
+                | (r.as_dict() if aud == "officer" else {})
+                for r in why_unsuitable(p, i, s)
+            ]
+    return {
+        "child_id": child_id,
+        "setting_id": setting_id,
+        "name": p.settings[p.setting_index[setting_id]].name,
+        "on_list": option is not None,
+        "option": option,
+        "why_not": why_not,
+        "requests": requests,
+        "advisory": d["advisory"],
+        "run_id": d.get("run_id"),
+    }
+
+
+@router.get("/areas/{area_id}/children/{child_id}/requests", tags=["children"])
+def get_requests(
+    ctx: CtxDep, session: SessionDep, who: PrincipalDep, area_id: AreaId, child_id: ChildId
+) -> dict[str, Any]:
+    """The family's ranked requests and the statutory tests on each."""
+    child_for(session, who, area_id, child_id)
+    aud: Literal["officer", "family"] = "family" if who.role == "family" else "officer"
+    d = json.loads(_computed(ctx, session, who, area_id).list_json(child_id, aud))
+    return {"child_id": child_id, "requests": d["requests"], "advisory": d["advisory"]}
+
+
+@router.put("/areas/{area_id}/children/{child_id}/requests", tags=["children"])
+def put_requests(
+    session: SessionDep,
+    who: PrincipalDep,
+    area_id: AreaId,
+    child_id: ChildId,
+    body: RequestsUpdate,
+) -> dict[str, Any]:
+    """Replace the ranked requests (the family, or an officer on their behalf). A family may
+    ask for any setting in the area, on the list or not."""
+    row = child_for(session, who, area_id, child_id)
+    d = services.set_requests(session, who, child=row, setting_ids=list(body.setting_ids))
+    return {"child_id": child_id, "preferences": d["preferences"]}
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def _setting_public(session: Session, r: SettingRow, details: bool) -> SettingPublic:
+    pools = {
+        p.need: {
+            "places": p.places,
+            "roll": p.roll,
+            "confirmed": p.confirmed,
+            "free": max(0, p.places - p.roll - p.confirmed),
+        }
+        for p in session.exec(select(PoolRow).where(PoolRow.setting_row_id == r.id)).all()
+    }
+    return SettingPublic(
+        setting_id=r.setting_id,
+        name=r.name,
+        kind=r.kind,
+        capacity=r.capacity,
+        roll=r.roll,
+        confirmed=r.confirmed,
+        free=max(0, r.capacity - r.roll - r.confirmed),
+        pools=pools,
+        details=json.loads(r.data) if details else None,
+    )
+
+
+@router.get("/areas/{area_id}/settings", tags=["settings"])
+def list_settings(
+    session: SessionDep, who: PrincipalDep, area_id: AreaId, pg: PageDep
+) -> Page[SettingPublic]:
+    require(who, "officer", "planner")
+    area_for(session, who, area_id)
+    q = select(SettingRow).where(SettingRow.area_id == area_id)
+    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    rows = session.exec(
+        q.order_by(col(SettingRow.setting_id)).offset(pg.offset).limit(pg.size)
+    ).all()
+    return Page(
+        items=[_setting_public(session, r, False) for r in rows],
+        page=pg.page,
+        size=pg.size,
+        total=total,
+    )
+
+
+@router.get("/areas/{area_id}/settings/{setting_id}", tags=["settings"])
+def get_setting(
+    session: SessionDep, who: PrincipalDep, area_id: AreaId, setting_id: SettingId
+) -> SettingPublic:
+    require(who, "officer", "planner")
+    area_for(session, who, area_id)
+    r = session.exec(
+        select(SettingRow).where(SettingRow.area_id == area_id, SettingRow.setting_id == setting_id)
+    ).first()
+    if r is None:
+        raise NotFoundError(f"setting {setting_id} not found")
+    return _setting_public(session, r, True)
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+@router.post("/areas/{area_id}/runs", status_code=status.HTTP_202_ACCEPTED, tags=["runs"])
+def start_run(
+    ctx: CtxDep, session: SessionDep, who: PrincipalDep, area_id: AreaId, body: RunCreate
+) -> RunPublic:
+    """Start an allocation run: it is queued and solved off the event loop; poll
+    ``GET /runs/{id}``. The solver's time is bounded (``time_limit_s``)."""
+    require(who, "planner")
+    area = area_for(session, who, area_id)
+    limit = min(body.time_limit_s or ctx.settings.run_time_limit_s, ctx.settings.run_time_limit_s)
+    run = services.start_run(
+        session,
+        who,
+        area=area,
+        jobs=ctx.jobs,
+        mechanism=body.mechanism,
+        seed=body.seed,
+        policy_id=body.policy_id,
+        time_limit_s=limit,
+        max_queued=ctx.settings.max_queued_runs,
+    )
+    return run_public(run, suppress=True)
+
+
+@router.get("/areas/{area_id}/runs", tags=["runs"])
+def list_runs(
+    session: SessionDep, who: PrincipalDep, area_id: AreaId, pg: PageDep
+) -> Page[RunPublic]:
+    require(who, "officer", "planner")
+    area_for(session, who, area_id)
+    q = select(RunRow).where(RunRow.area_id == area_id)
+    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    rows = session.exec(q.order_by(col(RunRow.id).desc()).offset(pg.offset).limit(pg.size)).all()
+    return Page(
+        items=[run_public(r, suppress=who.role == "planner") for r in rows],
+        page=pg.page,
+        size=pg.size,
+        total=total,
+    )
+
+
+@router.get("/runs/{run_id}", tags=["runs"])
+def get_run(session: SessionDep, who: PrincipalDep, run_id: RunId) -> RunPublic:
+    """Status, manifest and headline figures (planners: small counts withheld)."""
+    return run_public(run_for(session, who, run_id), suppress=who.role == "planner")
+
+
+@router.get("/runs/{run_id}/placements", tags=["runs"])
+def run_placements(
+    session: SessionDep, who: PrincipalDep, run_id: RunId, pg: PageDep
+) -> Page[dict[str, Any]]:
+    """The run's child-level placements and unplaced children (officers only)."""
+    require(who, "officer")
+    run = run_for(session, who, run_id)
+    if not run.result:
+        return Page(items=[], page=pg.page, size=pg.size, total=0)
+    res = json.loads(run.result)
+    rows: list[dict[str, Any]] = res["placements"] + [
+        {"child_id": u["child_id"], "setting_id": None, "unplaced": u} for u in res["unplaced"]
+    ]
+    rows.sort(key=lambda r: r["child_id"])
+    return Page(
+        items=rows[pg.offset : pg.offset + pg.size], page=pg.page, size=pg.size, total=len(rows)
+    )

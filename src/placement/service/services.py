@@ -1,0 +1,704 @@
+"""Service functions: keyword-only, typed, one transaction each. Routes call these and shape
+the reply; domain errors are :mod:`placement.service.errors` exceptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from placement.area import Area
+from placement.domain import DomainError, Need, nc_year_from_birth, phase_of_year
+from placement.files.errors import InputError
+from placement.files.policy_files import load_policy
+from placement.policy import PolicyError
+from placement.service import audit, statutory
+from placement.service.codec import child_from_dict, child_to_dict, setting_to_dict
+from placement.service.core import CoreCache, RunJobs, policy_for
+from placement.service.db import begin_write
+from placement.service.errors import ConflictError, InvalidError, NotFoundError, UnavailableError
+from placement.service.models import (
+    AreaRow,
+    ChildRow,
+    IdempotencyRecord,
+    PlacementRow,
+    PolicyRow,
+    PoolRow,
+    RunRow,
+    SettingRow,
+    User,
+)
+from placement.service.security import ROLES, Principal, hash_password
+
+__all__ = [
+    "SUPPRESS_BELOW",
+    "aggregates",
+    "create_policy",
+    "create_user",
+    "decide",
+    "propose_placement",
+    "record_setting_response",
+    "set_requests",
+    "start_consultation",
+    "start_run",
+    "store_area",
+]
+
+SUPPRESS_BELOW = 10
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _audit(s: Session, who: Principal, action: str, kind: str, oid: str, **details: Any) -> None:
+    audit.append(
+        s,
+        actor=who.username,
+        role=who.role,
+        action=action,
+        object_type=kind,
+        object_id=oid,
+        la_code=who.la_code,
+        details=details,
+    )
+
+
+SYSTEM = Principal(0, "system", "planner", "", None, None)
+
+
+# -- users ------------------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    la_code: str,
+    area_id: int | None = None,
+    child_id: str | None = None,
+) -> User:
+    """Create a user (the CLI's ``placement users create``); families name their child."""
+    if role not in ROLES:
+        raise InvalidError(f"role {role!r}: choose one of {', '.join(ROLES)}")
+    if len(password) < 12:
+        raise InvalidError("passwords need at least 12 characters")
+    begin_write(session)
+    if session.exec(select(User).where(User.username == username)).first() is not None:
+        raise ConflictError(f"user {username!r} exists")
+    if role == "family":
+        if area_id is None or child_id is None:
+            raise InvalidError("a family user needs --area and --child")
+        area = session.get(AreaRow, area_id)
+        if area is None:
+            raise NotFoundError(f"area {area_id} not found")
+        la_code = area.la_code
+        if (
+            session.exec(
+                select(ChildRow.id).where(
+                    ChildRow.area_id == area_id, ChildRow.child_id == child_id
+                )
+            ).first()
+            is None
+        ):
+            raise NotFoundError(f"child {child_id} not found in area {area_id}")
+    else:
+        area_id = child_id = None
+    u = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        la_code=la_code,
+        area_id=area_id,
+        child_id=child_id,
+    )
+    session.add(u)
+    session.flush()
+    audit.append(
+        session,
+        actor="cli",
+        role="admin",
+        action="user.create",
+        object_type="user",
+        object_id=username,
+        la_code=la_code,
+        details={"role": role, "area_id": area_id, "child_id": child_id},
+    )
+    session.commit()
+    return u
+
+
+# -- areas ------------------------------------------------------------------------------------
+
+
+def store_area(
+    session: Session,
+    who: Principal,
+    *,
+    area: Area,
+    overrides: dict[str, Any],
+    name: str,
+    source: str,
+    max_children: int,
+) -> AreaRow:
+    """Store an area for the caller's LA (children, settings, pools, travel, overrides)."""
+    if len(area.children) > max_children:
+        raise InvalidError(
+            f"{len(area.children)} children: more than this service's {max_children}"
+        )
+    try:
+        load_policy(overrides)
+    except (PolicyError, TypeError, ValueError, AttributeError) as e:
+        raise InvalidError(f"policy.toml: {e}") from None
+    begin_write(session)
+    row = AreaRow(
+        name=name[:200],
+        la_code=who.la_code,
+        source=source[:500],
+        num_children=len(area.children),
+        num_settings=len(area.settings),
+        travel=json.dumps([[t.child_id, t.setting_id, t.minutes] for t in area.travel]),
+        policy_overrides=json.dumps(overrides, sort_keys=True),
+        created_by=who.username,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    aid = row.id
+    srows = [
+        SettingRow(
+            area_id=aid,
+            setting_id=s.setting_id,
+            name=s.name[:200],
+            kind=s.kind.value,
+            capacity=s.capacity,
+            roll=s.roll,
+            data=json.dumps(setting_to_dict(s), sort_keys=True),
+        )
+        for s in area.settings
+    ]
+    session.add_all(srows)
+    session.flush()
+    by_id = {r.setting_id: r.id for r in srows}
+    session.add_all(
+        PoolRow(
+            setting_row_id=by_id[s.setting_id] or 0,
+            need=n.value,
+            places=p.places,
+            roll=p.roll,
+        )
+        for s in area.settings
+        for n, p in s.pools.items()
+    )
+    session.bulk_insert_mappings(
+        ChildRow,
+        [
+            {
+                "area_id": aid,
+                "child_id": c.child_id,
+                "primary_need": c.primary_need.value,
+                "nc_year": c.nc_year,
+                "data": json.dumps(child_to_dict(c), sort_keys=True),
+            }
+            for c in area.children
+        ],
+    )
+    _audit(
+        session,
+        who,
+        "area.create",
+        "area",
+        str(aid),
+        source=source,
+        children=len(area.children),
+        settings=len(area.settings),
+    )
+    session.commit()
+    return row
+
+
+def import_area(import_root: Path, path: str) -> tuple[Area, dict[str, Any]]:
+    """Read an area directory under the service's import root (nothing outside it)."""
+    from placement.files.area_files import load_area
+
+    root = import_root.resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root):
+        raise InvalidError(f"{path!r} is outside the import folder")
+    if not target.is_dir():
+        raise InvalidError(f"{path!r} is not an area folder under the import folder")
+    try:
+        loaded = load_area(target)
+    except (InputError, DomainError) as e:
+        raise InvalidError(str(e)) from None
+    return loaded.area, loaded.policy_overrides
+
+
+def set_requests(
+    session: Session, who: Principal, *, child: ChildRow, setting_ids: list[str]
+) -> dict[str, Any]:
+    """Replace the family's ranked requests for a child (a new area revision)."""
+    if len(set(setting_ids)) != len(setting_ids):
+        raise InvalidError("a setting appears twice")
+    begin_write(session)
+    known = set(
+        session.exec(
+            select(SettingRow.setting_id).where(
+                SettingRow.area_id == child.area_id, col(SettingRow.setting_id).in_(setting_ids)
+            )
+        ).all()
+    )
+    missing = [s for s in setting_ids if s not in known]
+    if missing:
+        raise InvalidError(f"unknown setting {missing[0]!r} in this area")
+    row = session.get(ChildRow, child.id)
+    area = session.get(AreaRow, child.area_id)
+    assert row is not None
+    assert area is not None
+    d: dict[str, Any] = json.loads(row.data)
+    before = d.get("preferences", [])
+    d["preferences"] = list(setting_ids)
+    try:
+        child_from_dict(d)
+    except DomainError as e:
+        raise InvalidError(str(e)) from None
+    row.data = json.dumps(d, sort_keys=True)
+    area.revision += 1
+    session.add(row)
+    session.add(area)
+    _audit(
+        session,
+        who,
+        "child.requests",
+        "child",
+        f"{child.area_id}/{child.child_id}",
+        before=before,
+        after=list(setting_ids),
+    )
+    session.commit()
+    return d
+
+
+# -- policies ---------------------------------------------------------------------------------
+
+
+def create_policy(
+    session: Session, who: Principal, *, overrides: dict[str, Any], note: str
+) -> PolicyRow:
+    """A new policy version for the caller's LA, validated by the core before it is stored."""
+    try:
+        policy = load_policy(overrides)
+    except PolicyError as e:
+        raise InvalidError(f"policy: {e}") from None
+    except (TypeError, ValueError, AttributeError, KeyError) as e:
+        raise InvalidError(f"policy: not understood ({type(e).__name__}: {e})") from None
+    begin_write(session)
+    last = session.exec(
+        select(func.max(PolicyRow.version)).where(PolicyRow.la_code == who.la_code)
+    ).one()
+    row = PolicyRow(
+        la_code=who.la_code,
+        version=int(last or 0) + 1,
+        overrides=json.dumps(overrides, sort_keys=True),
+        digest=policy.digest,
+        note=note,
+        created_by=who.username,
+    )
+    session.add(row)
+    session.flush()
+    _audit(
+        session,
+        who,
+        "policy.create",
+        "policy",
+        str(row.id),
+        version=row.version,
+        digest=policy.digest,
+    )
+    session.commit()
+    return row
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+def start_run(
+    session: Session,
+    who: Principal,
+    *,
+    area: AreaRow,
+    jobs: RunJobs,
+    mechanism: str,
+    seed: int,
+    policy_id: int | None,
+    time_limit_s: int,
+    max_queued: int,
+) -> RunRow:
+    begin_write(session)
+    if policy_id is not None:
+        pol = session.get(PolicyRow, policy_id)
+        if pol is None or pol.la_code != who.la_code:
+            raise NotFoundError(f"policy {policy_id} not found")
+    else:
+        policy_id = session.exec(
+            select(PolicyRow.id)
+            .where(PolicyRow.la_code == who.la_code)
+            .order_by(col(PolicyRow.version).desc())
+            .limit(1)
+        ).first()
+    busy = session.exec(
+        select(func.count())
+        .select_from(RunRow)
+        .where(col(RunRow.status).in_(("queued", "running")))
+    ).one()
+    if busy >= max_queued:
+        raise UnavailableError(f"{busy} runs are queued or running; try again later", slug="busy")
+    assert area.id is not None
+    run = RunRow(
+        area_id=area.id,
+        area_revision=area.revision,
+        policy_id=policy_id,
+        mechanism=mechanism,
+        seed=seed,
+        time_limit_s=time_limit_s,
+        status="queued",
+        created_by=who.username,
+    )
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+    _audit(
+        session,
+        who,
+        "run.start",
+        "run",
+        str(run.id),
+        area_id=area.id,
+        mechanism=mechanism,
+        seed=seed,
+        policy_id=policy_id,
+    )
+    session.commit()
+    jobs.submit(run.id, time_limit_s)
+    return run
+
+
+# -- placements -------------------------------------------------------------------------------
+
+
+def propose_placement(
+    session: Session,
+    who: Principal,
+    *,
+    area: AreaRow,
+    child: ChildRow,
+    setting_id: str,
+    note: str,
+    cache: CoreCache,
+) -> PlacementRow:
+    begin_write(session)
+    srow = session.exec(
+        select(SettingRow).where(
+            SettingRow.area_id == child.area_id, SettingRow.setting_id == setting_id
+        )
+    ).first()
+    if srow is None:
+        raise InvalidError(f"setting {setting_id!r} is not in this area")
+    confirmed = session.exec(
+        select(PlacementRow.id).where(
+            PlacementRow.area_id == child.area_id,
+            PlacementRow.child_id == child.child_id,
+            PlacementRow.status == "confirmed",
+        )
+    ).first()
+    if confirmed is not None:
+        raise ConflictError(
+            f"the child already has a confirmed placement ({confirmed})", slug="already-placed"
+        )
+    c = child_from_dict(json.loads(child.data))
+    run = cache.latest_run(session, child.area_id)
+    policy_id = run.policy_id if run else cache.latest_policy_id(session, area.la_code)
+    policy = policy_for(session, area, policy_id)
+    year = (
+        c.nc_year
+        if c.nc_year is not None
+        else nc_year_from_birth(c.date_of_birth or dt.date(2000, 1, 1), policy.academic_year_start)
+    )
+    pool_need = (
+        c.primary_need.value
+        if c.primary_need.value in json.loads(srow.data).get("pools", {})
+        else None
+    )
+    row = PlacementRow(
+        area_id=child.area_id,
+        child_id=child.child_id,
+        setting_id=setting_id,
+        pool_need=pool_need,
+        status="proposed",
+        run_id=run.id if run else None,
+        note=note,
+        proposed_by=who.username,
+        phase_transfer_deadline=statutory.phase_transfer_deadline(year, policy.academic_year_start),
+    )
+    session.add(row)
+    session.flush()
+    _audit(
+        session,
+        who,
+        "placement.propose",
+        "placement",
+        str(row.id),
+        child=f"{child.area_id}/{child.child_id}",
+        setting_id=setting_id,
+        phase=phase_of_year(year).label,
+    )
+    session.commit()
+    return row
+
+
+def _locked_placement(session: Session, placement_id: int) -> PlacementRow:
+    row = session.get(PlacementRow, placement_id, populate_existing=True)
+    if row is None:  # pragma: no cover - checked before the lock
+        raise NotFoundError(f"placement {placement_id} not found")
+    return row
+
+
+def start_consultation(session: Session, who: Principal, *, placement_id: int) -> PlacementRow:
+    """Consult the setting (s.39(2)): it has 15 days to reply."""
+    begin_write(session)
+    row = _locked_placement(session, placement_id)
+    if row.status != "proposed":
+        raise ConflictError(f"the placement is {row.status}, not proposed", slug="wrong-state")
+    now = _now()
+    row.status = "consulted"
+    row.consultation_started_at = now
+    row.consultation_due = statutory.consultation_due(now.date())
+    session.add(row)
+    _audit(
+        session,
+        who,
+        "placement.consult",
+        "placement",
+        str(row.id),
+        due=row.consultation_due.isoformat(),
+    )
+    session.commit()
+    return row
+
+
+def record_setting_response(
+    session: Session, who: Principal, *, placement_id: int, response: str, note: str
+) -> PlacementRow:
+    """The setting's reply to consultation: evidence for the decision, not a veto."""
+    begin_write(session)
+    row = _locked_placement(session, placement_id)
+    if row.status != "consulted":
+        raise ConflictError(
+            f"the placement is {row.status}, not being consulted on", slug="wrong-state"
+        )
+    row.setting_response, row.setting_response_note = response, note
+    row.setting_responded_at = _now()
+    session.add(row)
+    _audit(session, who, "placement.setting_response", "placement", str(row.id), response=response)
+    session.commit()
+    return row
+
+
+def request_hash(method: str, path: str, body: dict[str, Any]) -> str:
+    return hashlib.sha256(audit.canonical([method, path, body]).encode()).hexdigest()
+
+
+def decide(
+    session: Session,
+    who: Principal,
+    *,
+    placement_id: int,
+    outcome: str,
+    reason: str,
+    idempotency_key: str | None,
+    req_hash: str,
+    cache: CoreCache,
+    render: Any,
+) -> tuple[int, dict[str, Any]]:
+    """Confirm or decline a consulted placement. Returns (status code, body).
+
+    Under the write lock: replay an idempotent request; check the state; confirming takes a
+    place with conditional UPDATEs on the setting's and the pool's counters (never past
+    capacity, 409 if none is left); a confirmation of anything but the top option of the
+    child's tailored list needs a reason (UK GDPR Art. 22: a person decides, and says why).
+    """
+    begin_write(session)
+    if idempotency_key is not None:
+        seen = session.get(IdempotencyRecord, (who.user_id, idempotency_key))
+        if seen is not None:
+            if seen.request_hash != req_hash:
+                raise InvalidError(
+                    "this Idempotency-Key was used with another request", slug="idempotency-key"
+                )
+            session.rollback()
+            return seen.status_code, json.loads(seen.response)
+    row = _locked_placement(session, placement_id)
+    if row.status != "consulted":
+        raise ConflictError(
+            f"the placement is {row.status}: only a placement whose setting has been consulted "
+            "can be decided",
+            slug="wrong-state",
+        )
+    area = session.get(AreaRow, row.area_id)
+    assert area is not None
+    if outcome == "confirmed":
+        computed = cache.get(session, area)
+        tl = computed.tailored(row.child_id)
+        ranked = [o.setting_id for o in tl.options]
+        row.top_setting_id = ranked[0] if ranked else None
+        row.list_rank = ranked.index(row.setting_id) + 1 if row.setting_id in ranked else None
+        if row.setting_id != row.top_setting_id and not reason:
+            raise InvalidError(
+                f"{row.setting_id} is not the top option of the tailored list "
+                f"({row.top_setting_id or 'no suitable option'}): give a reason",
+                slug="reason-required",
+            )
+        already = session.exec(
+            select(PlacementRow.id).where(
+                PlacementRow.area_id == row.area_id,
+                PlacementRow.child_id == row.child_id,
+                PlacementRow.status == "confirmed",
+            )
+        ).first()
+        if already is not None:
+            raise ConflictError(
+                f"the child already has a confirmed placement ({already})", slug="already-placed"
+            )
+        srow = session.exec(
+            select(SettingRow).where(
+                SettingRow.area_id == row.area_id, SettingRow.setting_id == row.setting_id
+            )
+        ).one()
+        took = session.execute(
+            update(SettingRow)
+            .where(
+                col(SettingRow.id) == srow.id,
+                col(SettingRow.confirmed) < col(SettingRow.capacity) - col(SettingRow.roll),
+            )
+            .values(confirmed=col(SettingRow.confirmed) + 1)
+        )
+        if took.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(f"no place is left at {row.setting_id}", slug="no-place")
+        if row.pool_need is not None:
+            took = session.execute(
+                update(PoolRow)
+                .where(
+                    col(PoolRow.setting_row_id) == srow.id,
+                    col(PoolRow.need) == row.pool_need,
+                    col(PoolRow.confirmed) < col(PoolRow.places) - col(PoolRow.roll),
+                )
+                .values(confirmed=col(PoolRow.confirmed) + 1)
+            )
+            if took.rowcount != 1:  # type: ignore[attr-defined]
+                raise ConflictError(
+                    f"no {row.pool_need} place is left at {row.setting_id}", slug="no-place"
+                )
+    row.status = outcome
+    row.decided_by, row.decided_at, row.decision_reason = who.username, _now(), reason
+    session.add(row)
+    session.flush()
+    _audit(
+        session,
+        who,
+        f"placement.{outcome}",
+        "placement",
+        str(row.id),
+        child=f"{row.area_id}/{row.child_id}",
+        setting_id=row.setting_id,
+        reason=reason,
+        list_rank=row.list_rank,
+        top_setting_id=row.top_setting_id,
+        idempotency_key=idempotency_key,
+    )
+    body: dict[str, Any] = render(row)
+    if idempotency_key is not None:
+        session.add(
+            IdempotencyRecord(
+                user_id=who.user_id,
+                key=idempotency_key,
+                request_hash=req_hash,
+                status_code=201,
+                response=json.dumps(body, default=str),
+            )
+        )
+    session.commit()
+    return 201, body
+
+
+# -- aggregates -------------------------------------------------------------------------------
+
+
+def _suppress(counts: Counter[str] | dict[str, int]) -> dict[str, int | None]:
+    """Counts of 1 to 9 are withheld (None): small numbers can identify a child."""
+    return {k: (None if 0 < v < SUPPRESS_BELOW else v) for k, v in sorted(counts.items())}
+
+
+def aggregates(session: Session, *, area: AreaRow, cache: CoreCache) -> dict[str, Any]:
+    """Planner figures: no child-level fields, counts under 10 suppressed."""
+    assert area.id is not None
+    by_need: Counter[str] = Counter()
+    by_phase: Counter[str] = Counter()
+    for need, year in session.exec(
+        select(ChildRow.primary_need, ChildRow.nc_year).where(ChildRow.area_id == area.id)
+    ).all():
+        by_need[need] += 1
+        by_phase[phase_of_year(year).label if year is not None else "unknown"] += 1
+    places: dict[str, dict[str, int]] = {}
+    for kind, cap, roll, conf in session.exec(
+        select(SettingRow.kind, SettingRow.capacity, SettingRow.roll, SettingRow.confirmed).where(
+            SettingRow.area_id == area.id
+        )
+    ).all():
+        d = places.setdefault(kind, {"settings": 0, "capacity": 0, "free": 0, "confirmed": 0})
+        d["settings"] += 1
+        d["capacity"] += cap
+        d["free"] += max(0, cap - roll - conf)
+        d["confirmed"] += conf
+    status: Counter[str] = Counter(
+        session.exec(select(PlacementRow.status).where(PlacementRow.area_id == area.id)).all()
+    )
+    run = cache.latest_run(session, area.id)
+    run_part: dict[str, Any] | None = None
+    if run is not None and run.metrics:
+        m = json.loads(run.metrics)
+        run_part = {
+            "run_id": run.id,
+            "mechanism": run.mechanism,
+            "children": m["children"] if m["children"] >= SUPPRESS_BELOW else None,
+            "placed_pct": m["placed_pct"],
+            "first_preference_pct": m["first_preference_pct"],
+            "request_honoured_pct": m["request_honoured_pct"],
+            "mean_journey_min": m["mean_journey_min"],
+            "total_cost_gbp": m["total_cost_gbp"],
+            "unplaced_by_need": _suppress(m.get("unmet_by_need", {})),
+            "unplaced_by_phase": _suppress(m.get("unmet_by_phase", {})),
+        }
+    return {
+        "area_id": area.id,
+        "suppressed_below": SUPPRESS_BELOW,
+        "children_by_need": _suppress(by_need),
+        "children_by_phase": _suppress(by_phase),
+        "places_by_kind": {
+            k: {
+                f: (None if f == "confirmed" and 0 < v < SUPPRESS_BELOW else v)
+                for f, v in d.items()
+            }
+            for k, d in sorted(places.items())
+        },
+        "placements_by_status": _suppress(status),
+        "latest_run": run_part,
+        "needs": [n.value for n in Need],
+    }

@@ -1,0 +1,61 @@
+"""The audit chain: verified intact, append-only in the database, tampering detected."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from placement.cli import main
+from tests.service.conftest import World, consulted
+
+
+def _verify(w: World) -> dict:
+    r = w.client.get("/audit/verify", headers=w.as_("planner"))
+    assert r.status_code == 200
+    return r.json()
+
+
+def test_chain_intact_then_tamper_detected(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    consulted(world, "C01", "M1")
+    ok = _verify(world)
+    assert ok["ok"] and ok["events"] >= 4
+    engine = world.app.state.ctx.engine
+    url = engine.url.render_as_string(hide_password=False)
+    assert main(["audit", "verify", "--database-url", url]) == 0
+    with engine.begin() as c:  # an attacker with database access drops the guard first
+        c.execute(text("DROP TRIGGER audit_event_no_update"))
+        c.execute(text("UPDATE audit_event SET actor = 'someone-else' WHERE seq = 3"))
+    bad = _verify(world)
+    assert not bad["ok"] and bad["first_bad_seq"] == 3
+    assert main(["audit", "verify", "--database-url", url]) == 1
+    assert "BROKEN at event 3" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("sql", ["UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event"])
+def test_audit_rows_cannot_change(world: World, sql: str) -> None:
+    consulted(world, "C01", "M1")
+    with pytest.raises(DBAPIError, match="append-only"), world.app.state.ctx.engine.begin() as c:
+        c.execute(text(sql))
+    assert _verify(world)["ok"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql",
+    ["UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event", "TRUNCATE audit_event"],
+)
+def test_audit_rows_cannot_change_postgres(pg_world: World, sql: str) -> None:
+    with pytest.raises(DBAPIError, match="append-only"), pg_world.app.state.ctx.engine.begin() as c:
+        c.execute(text(sql))
+
+
+def test_removed_tail_is_detected(world: World) -> None:
+    consulted(world, "C01", "M1")
+    with world.app.state.ctx.engine.begin() as c:
+        c.execute(text("DROP TRIGGER audit_event_no_delete"))
+        c.execute(text("DELETE FROM audit_event WHERE seq = (SELECT max(seq) FROM audit_event)"))
+    bad = _verify(world)
+    assert not bad["ok"] and "head" in bad["problem"]
