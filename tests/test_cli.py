@@ -135,3 +135,24 @@ def test_explain_why_why_not_and_what_if(
     assert "Not on the list" in out
     assert "need_level_above_designation" in out
     assert main(["explain", str(area), "--child", "C3", "--setting", "NOPE"]) == 2
+
+
+@pytest.mark.parametrize("command", ["generate", "demo"])
+def test_unknown_la_is_a_clear_input_error(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--like", "Kentt", "--out", str(tmp_path / "x")]) == 2
+    msg = capsys.readouterr().err
+    assert "did you mean 'Kent'" in msg
+    assert "Traceback" not in msg
+    assert not (tmp_path / "x").exists()
+
+
+def test_generate_writes_an_area_that_loads(tmp_path: Path) -> None:
+    out = tmp_path / "rut"
+    assert main(["generate", "--like", "Rutland", "--scale", "0.3", "--out", str(out)]) == 0
+    assert main(["validate", str(out)]) == 0
+    # a second run refuses to overwrite without --force, and changes nothing
+    before = (out / "children.csv").read_bytes()
+    assert main(["generate", "--like", "Rutland", "--seed", "2", "--out", str(out)]) == 2
+    assert (out / "children.csv").read_bytes() == before

@@ -21,6 +21,7 @@ from rich.table import Table
 from placement.area import Area
 from placement.domain import DomainError
 from placement.files.errors import InputError
+from placement.generate import UnknownAreaError
 from placement.policy import Policy, PolicyError
 from placement.result import Allocation
 from placement.solve.optimised import SolverError
@@ -184,6 +185,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from placement.generate import generate_area
 
     folder: Path = args.out
+    if args.scale <= 0:
+        raise UsageError(f"--scale {args.scale}: must be greater than 0")
     with step(f"generating a synthetic area like {args.like} (seed {args.seed})"):
         area = generate_area(args.like, seed=args.seed, scale=args.scale)
     write_area(area, folder / "area", overwrite=True)
@@ -394,8 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, DomainError, PolicyError, UsageError, FileExistsError) as e:
         err.print(f"[red]error:[/red] {e}")
         return EXIT_INPUT
-    except LookupError as e:  # unknown LA name in generate/demo
-        err.print(f"[red]error:[/red] {e.args[0] if e.args else e}")
+    except UnknownAreaError as e:  # unknown LA name in generate/demo
+        err.print(f"[red]error:[/red] {e}")
         return EXIT_INPUT
     except SolverError as e:
         err.print(f"[red]error:[/red] the solver failed: {e}")
