@@ -103,7 +103,7 @@ def run_size(n: int, repeat: int, validate: bool) -> dict[str, Any]:
     }
     if validate:
         for name, a in (("optimised", opt), ("preference_first", da)):
-            mapping = {c.child_id: a.setting_of(c.child_id) for c in area.children}
+            mapping = a.mapping()
             t_v, rep = timed(lambda m=mapping: validate_allocation(area, policy, m), 1)
             row[f"{name}_validate_s"] = round(t_v, 3)
             row[f"{name}_valid"] = rep.ok

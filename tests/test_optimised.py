@@ -22,6 +22,7 @@ def run(p: Problem, policy: Policy | None = None) -> Allocation:
     a = allocate(p, "optimised")
     area = Area("test", p.children, p.settings)
     mapping = {c.child_id: a.setting_of(c.child_id) for c in p.children}
+    assert a.mapping() == mapping
     report = validate_allocation(
         area, policy or p.policy, mapping, claimed_metrics=a.metrics.as_dict()
     )

@@ -74,7 +74,7 @@ def _allocate(area: Area, policy: Policy, mechanism: str, seed: int) -> Allocati
 def _check(area: Area, policy: Policy, alloc: Allocation) -> bool:
     from placement.validate import validate_allocation
 
-    mapping = {c.child_id: alloc.setting_of(c.child_id) for c in area.children}
+    mapping = alloc.mapping()
     report = validate_allocation(area, policy, mapping, claimed_metrics=alloc.metrics.as_dict())
     for f in report.findings[:20]:
         err.print(f"[red]validation:[/red] {f.code}: {f.message}")

@@ -142,10 +142,17 @@ class Allocation:
     assign: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def setting_of(self, child_id: str) -> str | None:
+        """One child's setting (a scan: use :meth:`mapping` for many children)."""
         for p in self.placements:
             if p.child_id == child_id:
                 return p.setting_id
         return None
+
+    def mapping(self) -> dict[str, str | None]:
+        """Every child's setting id, None for an unplaced child (what the validator reads)."""
+        out: dict[str, str | None] = {u.child_id: None for u in self.unplaced}
+        out.update((p.child_id, p.setting_id) for p in self.placements)
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON output (everything but the internal ``assign`` array)."""

@@ -308,7 +308,7 @@ class RunJobs:
             if self.validate:
                 from placement.validate import validate_allocation
 
-                mapping = {c.child_id: alloc.setting_of(c.child_id) for c in a.children}
+                mapping = alloc.mapping()
                 report = validate_allocation(
                     a, policy, mapping, claimed_metrics=alloc.metrics.as_dict()
                 )
