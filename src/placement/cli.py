@@ -318,6 +318,213 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- planners: scenarios, dashboard, national sweep (placement.scenarios) ----------------
+
+
+def _scenario_from(path: Path, scale: float | None) -> Any:
+    from placement.scenarios import load_scenario
+
+    if scale is not None and scale <= 0:
+        raise UsageError(f"--scale {scale}: must be greater than 0")
+    sc = load_scenario(path)
+    if scale is not None:
+        if sc.base.area is not None:
+            raise UsageError("--scale applies only to a generated base (like = ...)")
+        sc = sc.with_scale(scale)
+    return sc
+
+
+def cmd_scenario_run(args: argparse.Namespace) -> int:
+    from placement.files.outputs import write_atomic
+    from placement.scenarios.report import report_csvs, report_html, report_json
+    from placement.scenarios.run import run_scenario
+
+    sc = _scenario_from(args.file, args.scale)
+    if args.marginal is not None and args.marginal < 0:
+        raise UsageError(f"--marginal {args.marginal}: must be 0 or more")
+    folder: Path = args.out or Path("scenario-output") / args.file.stem
+    with step(f"scenario {sc.name!r}: baseline and scenario ({', '.join(sc.mechanisms)})"):
+        r = run_scenario(sc, marginal=args.marginal)
+    stem = args.file.stem
+    paths = [folder / f"{stem}.html", folder / f"{stem}.json"]
+    write_atomic(paths[0], report_html(r))
+    write_atomic(paths[1], report_json(r))
+    for kind, text in report_csvs(r).items():
+        paths.append(folder / f"{stem}-{kind}.csv")
+        write_atomic(paths[-1], text)
+    t = Table(title=f"Scenario: {sc.name}")
+    t.add_column("metric")
+    for mech in r.baseline:
+        for h in ("baseline", "scenario", "change"):
+            t.add_column(f"{h} ({mech})" if len(r.baseline) > 1 else h, justify="right")
+    from placement.scenarios.report import LABELS, _nested_metrics
+
+    nested = _nested_metrics(r)
+    for k in LABELS:
+        cells = []
+        for mech in r.baseline:
+            x = nested[mech][k]
+            cells += [str(x["baseline"]), str(x["scenario"]), str(x["change"])]
+        t.add_row(k, *cells)
+    for note in r.notes:
+        out.print(f"  {note}")
+    out.print(t)
+    if r.marginal:
+        best = sorted(r.marginal, key=lambda m: (-m.delta_placed, m.delta_cost_gbp))[:5]
+        out.print("One more place would do most good at:")
+        for m in best:
+            out.print(
+                f"  {m.setting_id} ({m.need or 'general'}): placed {m.delta_placed:+d}, "
+                f"£{m.delta_cost_gbp:+,}/yr  {m.setting_name}"
+            )
+    out.print(f"wrote {', '.join(str(p) for p in paths)}")
+    return EXIT_OK
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from placement.files.outputs import write_atomic
+    from placement.generate import UnknownAreaError as _Unknown
+    from placement.generate import resolve_la
+    from placement.problem import build_problem
+    from placement.scenarios.dashboard import dashboard_data, dashboard_html, dashboard_json
+    from placement.scenarios.run import load_base, policies, run_side
+
+    path: Path = args.source
+    if path.is_dir():
+        area, policy = _load(path)
+        la = None
+        if area.la_code:
+            try:
+                la = resolve_la(area.la_code)
+            except _Unknown:
+                la = None
+        name, stem = area.name, path.name
+        seed = 0 if args.seed is None else args.seed
+    else:
+        from placement.scenarios.apply import apply_changes
+
+        sc = _scenario_from(path, args.scale)
+        base_area, overrides, la_name = load_base(sc)
+        _, policy = policies(sc, overrides)
+        area = base_area if args.baseline else apply_changes(base_area, sc, policy).area
+        la = resolve_la(la_name) if la_name else None
+        name, stem = area.name, path.stem + ("-baseline" if args.baseline else "")
+        seed = sc.base.seed if args.seed is None else args.seed
+    with step(f"allocating {len(area.children):,} children ({args.mechanism})"):
+        side, _ = run_side(build_problem(area, policy), args.mechanism, seed)
+    data = dashboard_data(side, area_name=name, la=la)
+    folder: Path = args.out or Path("dashboard-output")
+    paths = [folder / f"{stem}-dashboard.html", folder / f"{stem}-dashboard.json"]
+    write_atomic(paths[0], dashboard_html(data))
+    write_atomic(paths[1], dashboard_json(data))
+    mix = data["placement_mix"]
+    t = Table(title=f"Placement mix: {name}")
+    t.add_column("placement")
+    t.add_column("this allocation", justify="right")
+    if mix["la_real_pct"]:
+        t.add_column(f"{data['la']} (real)", justify="right")
+    t.add_column("England (real)", justify="right")
+    for c in mix["categories"]:
+        row = [c, f"{mix['allocation_pct'][c]:.1f}%"]
+        if mix["la_real_pct"]:
+            row.append(f"{mix['la_real_pct'].get(c, 0.0):.1f}%")
+        row.append(f"{mix['england_pct'].get(c, 0.0):.1f}%")
+        t.add_row(*row)
+    out.print(t)
+    out.print(f"wrote {', '.join(str(p) for p in paths)}")
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from placement.files.outputs import write_atomic
+    from placement.scenarios.sweep import (
+        RayUnavailableError,
+        run_sweep,
+        sweep_csv,
+        sweep_json,
+    )
+
+    sc = _scenario_from(args.file, args.scale)
+    if sc.base.area is not None:
+        raise UsageError(f"{args.file.name}: a sweep needs a generated base (like = ...)")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: must be 1 or more")
+    from placement.generate import list_las
+
+    total = len(args.la) if args.la else len(list_las())
+    failed: list[str] = []
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, transient=False,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(f"sweep {sc.name!r} ({args.engine})", total=total)
+
+        def tick(row: dict[str, Any]) -> None:
+            if "error" in row:
+                failed.append(f"{row['la_name']}: {row['error']}")
+            bar.update(task, advance=1, description=f"{row['la_name'][:28]:<28}")
+
+        try:
+            res = run_sweep(
+                sc, engine=args.engine, workers=args.workers, las=args.la, progress=tick
+            )
+        except RayUnavailableError as e:
+            from rich.markup import escape
+
+            raise UsageError(escape(str(e))) from None
+    folder: Path = args.out or Path("sweep-output") / args.file.stem
+    data = sweep_json(res)
+    paths = [folder / "sweep.json", folder / "sweep.csv"]
+    write_atomic(paths[0], json.dumps(data, indent=1) + "\n")
+    write_atomic(paths[1], sweep_csv(res))
+    t = Table(title=f"England: {sc.name} ({len(res.las) - len(failed)} LAs, {res.wall_s:.1f} s)")
+    t.add_column("metric")
+    keys = list(res.england)
+    for k in keys:
+        t.add_column(k, justify="right")
+    for m in ("children", "placed_pct", "first_preference_pct", "mainstream_pct", "special_pct",
+              "independent_pct", "total_cost_gbp", "mean_journey_min", "p95_journey_min"):
+        t.add_row(m, *(str(data["england"][k][m]) for k in keys))
+    out.print(t)
+    for f in failed[:20]:
+        err.print(f"[yellow]skipped[/yellow] {f}")
+    out.print(f"wrote {', '.join(str(p) for p in paths)}")
+    return EXIT_FAILED if failed and len(failed) == len(res.las) else EXIT_OK
+
+
+def _add_planner_commands(sub: Any) -> None:
+    sc = sub.add_parser("scenario", help="capacity scenarios for planners")
+    ssub = sc.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND", required=True)
+    r = ssub.add_parser("run", help="run the baseline and a scenario, and report the differences")
+    r.add_argument("file", type=Path, help="scenario file (.toml), e.g. scenarios/*.toml")
+    r.add_argument("--out", type=Path, help="folder for the report (default scenario-output/NAME)")
+    r.add_argument("--scale", type=float, help="override base.scale (generated areas)")
+    r.add_argument(
+        "--marginal", type=int, help="candidates for the marginal value of a place (0: skip)"
+    )
+    r.set_defaults(func=cmd_scenario_run)
+
+    d = sub.add_parser("dashboard", help="inclusion dashboard of one allocation")
+    d.add_argument("source", type=Path, help="area folder, or scenario file (.toml)")
+    d.add_argument("--baseline", action="store_true", help="for a scenario: its baseline area")
+    d.add_argument("--mechanism", choices=["optimised", "preference-first"], default="optimised")
+    d.add_argument("--seed", type=int, help="lottery seed (default: the scenario's, or 0)")
+    d.add_argument("--scale", type=float, help="override base.scale (generated areas)")
+    d.add_argument("--out", type=Path, help="output folder (default dashboard-output)")
+    d.set_defaults(func=cmd_dashboard)
+
+    w = sub.add_parser("sweep", help="run a scenario over all 153 LAs; totals by region")
+    w.add_argument("file", type=Path, help="scenario file (.toml) with a generated base")
+    w.add_argument("--engine", choices=["process", "ray"], default="process")
+    w.add_argument("--scale", type=float, help="override base.scale")
+    w.add_argument("--workers", type=int, help="processes (default: every CPU)")
+    w.add_argument("--la", action="append", help="only this LA (repeatable)")
+    w.add_argument("--out", type=Path, help="output folder (default sweep-output/NAME)")
+    w.set_defaults(func=cmd_sweep)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="placement",
@@ -382,6 +589,8 @@ def build_parser() -> argparse.ArgumentParser:
         )
         c.add_argument("--seed", type=int, default=0)
         c.set_defaults(func=func)
+
+    _add_planner_commands(sub)  # scenario run, dashboard, sweep
 
     from placement.service.commands import add_commands  # serve, users, audit (the service)
 

@@ -1,0 +1,187 @@
+"""The area dashboard: the inclusion-dashboard view of one allocation.
+
+Its placement mix against the LA's real mix and England's (DfE EHC plans 2025, as vendored in
+``placement/data/calibration.csv``: England is the sum over all 153 LAs), journeys, cost and
+unmet need, with counts of children from 1 to 9 suppressed as "<10". Pure: returns data and
+text; the CLI writes files.
+
+The real mix counts plans by where the child is placed, including "other" (educated
+elsewhere, awaiting provision and the like); the allocation's "unplaced" children are those
+this run could not place, which is the nearest thing it has to that column.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+from typing import Any
+
+from placement.generate import PLACEMENTS, LaProfile, list_las
+from placement.scenarios.report import _CSS, bar_chart_svg, suppress
+from placement.scenarios.run import CATEGORIES, Side
+
+__all__ = ["dashboard_data", "dashboard_html", "dashboard_json", "la_mix", "national_mix"]
+
+JOURNEY_BANDS = (0, 15, 30, 45, 60, 75, 90, 256)
+
+
+def la_mix(la: LaProfile) -> dict[str, int]:
+    """Plans by placement column, all ages, for one LA."""
+    out = dict.fromkeys(PLACEMENTS, 0)
+    for counts in la.placements.values():
+        for c, n in zip(PLACEMENTS, counts, strict=True):
+            out[c] += n
+    return out
+
+
+def national_mix() -> dict[str, int]:
+    """England: the sum of every LA's placement counts."""
+    out = dict.fromkeys(PLACEMENTS, 0)
+    for la in list_las():
+        for c, n in la_mix(la).items():
+            out[c] += n
+    return out
+
+
+def _pct(counts: dict[str, int]) -> dict[str, float]:
+    tot = sum(counts.values())
+    return {k: round(100.0 * v / tot, 2) if tot else 0.0 for k, v in counts.items()}
+
+
+def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[str, Any]:
+    """The dashboard's figures for one allocation (counts suppressed)."""
+    m = side.metrics
+    alloc_counts = {c: int(m[f"mix_{c}"]) for c in CATEGORIES}
+    alloc_counts["unplaced"] = int(m["unplaced"])
+    alloc_pct = _pct(alloc_counts)
+    real = la_mix(la) if la else None
+    nat = national_mix()
+    hist = side.journeys
+    bands = []
+    for lo, hi in itertools.pairwise(JOURNEY_BANDS):
+        n = sum(hist[lo:hi])
+        label = f"{lo}-{hi - 1} min" if hi < 256 else f"{lo}+ min"
+        bands.append({"band": label, "children": suppress(n)})
+    placed = int(m["placed"])
+    return {
+        "area": area_name,
+        "la": la.la_name if la else None,
+        "la_code": la.la_code if la else None,
+        "mechanism": side.mechanism,
+        "children": suppress(int(m["children"])),
+        "placed": suppress(placed),
+        "placed_pct": m["placed_pct"],
+        "placement_mix": {
+            "categories": [*CATEGORIES, "unplaced"],
+            "allocation_children": {k: suppress(v) for k, v in alloc_counts.items()},
+            "allocation_pct": alloc_pct,
+            "la_real_pct": _pct(real) if real else None,
+            "england_pct": _pct(nat),
+            "note": "real mixes: DfE EHC plans January 2025 (all ages); the real 'other' "
+            "column (educated elsewhere, awaiting provision) sits beside 'unplaced'",
+        },
+        "headline_pct": {
+            k: m[k]
+            for k in (
+                "mainstream_pct",
+                "special_pct",
+                "independent_pct",
+                "out_of_area_pct",
+                "first_preference_pct",
+                "request_honoured_pct",
+            )
+        },
+        "journeys": {
+            "mean_min": m["mean_journey_min"],
+            "p95_min": m["p95_journey_min"],
+            "bands": bands,
+        },
+        "cost": {
+            "total_gbp": m["total_cost_gbp"],
+            "high_needs_block_gbp": m["high_needs_block_gbp"],
+            "schools_gbp": m["schools_gbp"],
+            "transport_gbp": m["transport_gbp"],
+            "per_placed_child_gbp": round(m["total_cost_gbp"] / placed) if placed else 0,
+        },
+        "unmet_need": {
+            "by_need": {
+                k[6:]: suppress(int(v))
+                for k, v in m.items()
+                if k.startswith("unmet_") and k[6:].isupper()
+            },
+            "by_phase": {
+                k[6:]: suppress(int(v))
+                for k, v in m.items()
+                if k.startswith("unmet_") and not k[6:].isupper()
+            },
+        },
+        "suppression": "counts of children from 1 to 9 are shown as '<10'",
+    }
+
+
+def dashboard_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=1) + "\n"
+
+
+def dashboard_html(data: dict[str, Any]) -> str:
+    mix = data["placement_mix"]
+    cats = mix["categories"]
+    series: list[tuple[str, list[float | int | str]]] = [
+        ("this allocation", [mix["allocation_pct"][c] for c in cats])
+    ]
+    if mix["la_real_pct"]:
+        series.append((f"{data['la']} (real)", [mix["la_real_pct"].get(c, 0.0) for c in cats]))
+    series.append(("England (real)", [mix["england_pct"].get(c, 0.0) for c in cats]))
+    j = data["journeys"]
+    c = data["cost"]
+    un = data["unmet_need"]
+    title = f"Area dashboard: {data['area']}"
+    parts = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}"
+        f"</title><style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
+        f"<p class='note'>Mechanism {html.escape(data['mechanism'])}; "
+        f"{data['children']} children, {data['placed_pct']:.1f}% placed. Synthetic data. "
+        "Counts of children from 1 to 9 are shown as &lt;10.</p>",
+        bar_chart_svg("Placement mix (% of children)", cats, series, "%"),
+        f"<p class='note'>{html.escape(mix['note'])}</p>",
+        bar_chart_svg(
+            f"Journeys (mean {j['mean_min']:.1f} min, 95th percentile {j['p95_min']:.0f} min)",
+            [b["band"] for b in j["bands"]],
+            [("children", [b["children"] for b in j["bands"]])],
+        ),
+        bar_chart_svg(
+            "Annual cost by payer",
+            ["high-needs block", "schools", "transport", "total"],
+            [
+                (
+                    "£m",
+                    [
+                        c["high_needs_block_gbp"] / 1e6,
+                        c["schools_gbp"] / 1e6,
+                        c["transport_gbp"] / 1e6,
+                        c["total_gbp"] / 1e6,
+                    ],
+                )
+            ],
+            "£m",
+        ),
+        f"<p>Average annual cost per placed child: £{c['per_placed_child_gbp']:,}.</p>",
+        bar_chart_svg(
+            "Unmet need by primary need",
+            list(un["by_need"]),
+            [("unplaced children", list(un["by_need"].values()))],
+        ),
+        bar_chart_svg(
+            "Unmet need by phase",
+            list(un["by_phase"]),
+            [("unplaced children", list(un["by_phase"].values()))],
+        ),
+        "<h2>Headline</h2><table>"
+        + "".join(
+            f"<tr><td>{html.escape(k.replace('_', ' '))}</td><td>{v:.1f}</td></tr>"
+            for k, v in data["headline_pct"].items()
+        )
+        + "</table></body></html>",
+    ]
+    return "".join(parts)

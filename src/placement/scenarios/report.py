@@ -1,0 +1,599 @@
+"""Exports of a scenario run: a self-contained HTML report (inline SVG charts, no scripts, no
+external files), CSV and JSON. Pure: each function returns text; the CLI writes it.
+
+**Suppression.** Every count of children from 1 to 9 is shown as ``"<10"`` in everything
+exported (children, placed, unplaced, unmet need by need and phase, the placement mix, places
+taken at each setting, justified envy, unmet demand behind a marginal value). Zero is shown:
+it describes no child. A change between two counts is shown only when both counts are shown
+(otherwise ``"suppressed"``: 50 -> "<10" must not reveal -45). Percentages of the whole area,
+money and minutes are not counts and are shown. The marginal value of one more place
+(children placed: 0 or 1 by construction) describes a hypothetical place, not a group of
+children, and is shown.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from placement.scenarios.run import CATEGORIES, ScenarioResult
+
+__all__ = [
+    "COUNT_KEYS",
+    "SUPPRESSED",
+    "bar_chart_svg",
+    "is_count",
+    "report_csvs",
+    "report_html",
+    "report_json",
+    "suppress",
+    "suppressed_change",
+]
+
+SUPPRESSED = "<10"
+THRESHOLD = 10
+COUNT_KEYS = frozenset(
+    {
+        "children",
+        "placed",
+        "unplaced",
+        "justified_envy",
+        "with_preference",
+        "first_preference",
+        "special",
+        "independent",
+        "mainstream",
+        "out_of_area",
+    }
+)
+
+LABELS = {
+    "children": "children",
+    "placed": "placed",
+    "unplaced": "unplaced",
+    "placed_pct": "placed %",
+    "first_preference_pct": "first preference % (of children with a preference)",
+    "any_preference_pct": "any preference %",
+    "request_honoured_pct": "s.38 request named %",
+    "mainstream_pct": "mainstream % (of placed)",
+    "special_pct": "special % (of placed)",
+    "independent_pct": "independent % (of placed)",
+    "out_of_area_pct": "out of area % (of placed)",
+    "total_cost_gbp": "total annual cost £",
+    "high_needs_block_gbp": "  paid by the high-needs block £",
+    "schools_gbp": "  paid by schools £",
+    "transport_gbp": "  transport (LA general fund) £",
+    "mean_journey_min": "mean journey (min)",
+    "p95_journey_min": "95th percentile journey (min)",
+    "justified_envy": "justified envy (children)",
+}
+HEADLINE = list(LABELS)
+
+
+def is_count(key: str) -> bool:
+    return key in COUNT_KEYS or key.startswith(("unmet_", "mix_", "taken"))
+
+
+def suppress(n: int) -> int | str:
+    """A count of children as it may be exported: 1-9 become "<10"."""
+    return SUPPRESSED if 0 < n < THRESHOLD else n
+
+
+def suppressed_change(a: int, b: int) -> int | str:
+    if suppress(a) == SUPPRESSED or suppress(b) == SUPPRESSED:
+        return "suppressed"
+    return b - a
+
+
+def _value(key: str, v: Any) -> Any:
+    return suppress(int(v)) if is_count(key) else v
+
+
+def _change(key: str, a: Any, b: Any) -> Any:
+    if is_count(key):
+        return suppressed_change(int(a), int(b))
+    if isinstance(a, float) or isinstance(b, float):
+        return round(float(b) - float(a), 2)
+    return b - a
+
+
+def _metric_rows(r: ScenarioResult) -> list[dict[str, Any]]:
+    rows = []
+    for mech, b in r.baseline.items():
+        o = r.outcome[mech].metrics
+        for k, v in b.metrics.items():
+            rows.append(
+                {
+                    "mechanism": mech,
+                    "metric": k,
+                    "baseline": _value(k, v),
+                    "scenario": _value(k, o[k]),
+                    "change": _change(k, v, o[k]),
+                }
+            )
+    return rows
+
+
+def _setting_rows(r: ScenarioResult) -> list[dict[str, Any]]:
+    ids = sorted(r.setting_names)
+    rows = []
+    for sid in ids:
+        name, kind = r.setting_names[sid]
+        row: dict[str, Any] = {
+            "setting_id": sid,
+            "name": name,
+            "kind": kind,
+            "changed": sid in r.changed_setting_ids,
+        }
+        first = next(iter(r.baseline))
+        row["places_free_baseline"] = r.baseline[first].free.get(sid, 0)
+        row["places_free_scenario"] = r.outcome[first].free.get(sid, 0)
+        for mech in r.baseline:
+            a = r.baseline[mech].taken.get(sid, 0)
+            b = r.outcome[mech].taken.get(sid, 0)
+            row[f"taken_{mech}_baseline"] = suppress(a)
+            row[f"taken_{mech}_scenario"] = suppress(b)
+            row[f"taken_{mech}_change"] = suppressed_change(a, b)
+        rows.append(row)
+    return rows
+
+
+def _marginal_rows(r: ScenarioResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "setting_id": m.setting_id,
+            "setting_name": m.setting_name,
+            "need_pool": m.need or "general",
+            "unmet_demand": suppress(m.unmet_demand),
+            "delta_placed": m.delta_placed,
+            "delta_cost_gbp": m.delta_cost_gbp,
+            "delta_preferences_met": m.delta_preferences_met,
+            "delta_travel_min": m.delta_travel_min,
+        }
+        for m in r.marginal
+    ]
+
+
+def report_json(r: ScenarioResult) -> str:
+    """Everything, with counts suppressed."""
+    sc = r.scenario
+    data = {
+        "scenario": {
+            "name": sc.name,
+            "file": sc.file,
+            "description": sc.description,
+            "mechanisms": list(sc.mechanisms),
+            "base": {
+                "area": str(sc.base.area) if sc.base.area else None,
+                "like": sc.base.like,
+                "la": r.la_name,
+                "seed": sc.base.seed,
+                "scale": sc.base.scale,
+                "cohort": sc.base.cohort,
+            },
+            "policy": dict(sc.policy),
+        },
+        "areas": {"baseline": r.base_area, "scenario": r.scenario_area},
+        "changes": list(r.notes),
+        "suppression": "counts of children from 1 to 9 are shown as '<10'; a change is shown "
+        "only when both counts are",
+        "metrics": _nested_metrics(r),
+        "settings": [x for x in _setting_rows(r) if x["changed"] or _moved(x)],
+        "marginal_values": _marginal_rows(r),
+        "manifest": {
+            mech: {
+                "baseline": _manifest(r.baseline[mech].allocation.manifest.as_dict()),
+                "scenario": _manifest(r.outcome[mech].allocation.manifest.as_dict()),
+            }
+            for mech in r.baseline
+        },
+        "scenario_problem": "derived from the baseline's (places and fees only)"
+        if r.derived
+        else "built afresh",
+        "timings_s": r.timings_s,
+    }
+    return json.dumps(data, indent=1, sort_keys=False, default=str) + "\n"
+
+
+def _manifest(m: Mapping[str, Any]) -> dict[str, Any]:
+    keep = (
+        "mechanism",
+        "input_hash",
+        "policy_hash",
+        "policy_versions",
+        "package_version",
+        "ortools_version",
+        "seed",
+        "output_hash",
+    )
+    return {k: m[k] for k in keep}
+
+
+def _moved(row: Mapping[str, Any]) -> bool:
+    return any(k.endswith("_change") and v not in (0, "suppressed") for k, v in row.items()) or any(
+        k.endswith("_change") and v == "suppressed" for k, v in row.items()
+    )
+
+
+def _nested_metrics(r: ScenarioResult) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for row in _metric_rows(r):
+        out.setdefault(row["mechanism"], {})[row["metric"]] = {
+            "baseline": row["baseline"],
+            "scenario": row["scenario"],
+            "change": row["change"],
+        }
+    return out
+
+
+def _csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    buf = io.StringIO()
+    if not rows:
+        return ""
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    for row in rows:
+        w.writerow(dict(row))
+    return buf.getvalue()
+
+
+def report_csvs(r: ScenarioResult) -> dict[str, str]:
+    """{"metrics": ..., "settings": ..., "marginal": ...} CSV texts, counts suppressed."""
+    marg = _marginal_rows(r)
+    return {
+        "metrics": _csv(_metric_rows(r)),
+        "settings": _csv(_setting_rows(r)),
+        "marginal": _csv(marg)
+        if marg
+        else "setting_id,setting_name,need_pool,unmet_demand,delta_placed,delta_cost_gbp,"
+        "delta_preferences_met,delta_travel_min\n",
+    }
+
+
+# -- SVG ----------------------------------------------------------------------------------
+
+PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
+
+
+def _fmt(v: float, unit: str) -> str:
+    if unit == "£m":
+        return f"£{v:,.1f}m"
+    if unit == "%":
+        return f"{v:.1f}%"
+    if unit == "£":
+        return f"£{v:,.0f}"
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+
+
+def bar_chart_svg(
+    title: str,
+    categories: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | int | str]]],
+    unit: str = "",
+    *,
+    width: int = 720,
+) -> str:
+    """Grouped vertical bars as inline SVG. A suppressed value ("<10") is drawn as an outlined
+    bar to the height of 10 labelled "<10", never at its true height."""
+    rotate = len(categories) > 7 or max((len(c) for c in categories), default=0) * 7 > (
+        width - 66
+    ) / max(1, len(categories))
+    rows, lx = 1, 56
+    for label, _ in series:
+        w = 24 + 7 * len(label)
+        if lx + w > width and lx > 56:
+            rows, lx = rows + 1, 56
+        lx += w
+    label_h = 64 if rotate else 22
+    h, top, left = 200 + label_h + 16 * rows, 34, 56
+    bottom = label_h + 16 * rows + 6
+    plot_bottom = h - bottom
+    legend_top = plot_bottom + label_h
+    nums = [float(v) for _, vals in series for v in vals if not isinstance(v, str)]
+    has_sup = any(isinstance(v, str) for _, vals in series for v in vals)
+    vmax = max([*nums, THRESHOLD if has_sup else 0, 1e-9])
+    vmin = min([*nums, 0.0])
+    span = vmax - vmin
+    plot_h = h - top - bottom
+    group_w = (width - left - 10) / max(1, len(categories))
+    bar_w = max(2.0, (group_w - 8) / max(1, len(series)))
+
+    def y(v: float) -> float:
+        return top + plot_h * (vmax - v) / span
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" '
+        f'viewBox="0 0 {width} {h}" role="img" aria-label="{html.escape(title)}">',
+        f'<text x="{left}" y="18" font-size="14" font-weight="bold">{html.escape(title)}</text>',
+        f'<line x1="{left}" y1="{y(0):.1f}" x2="{width - 10}" y2="{y(0):.1f}" stroke="#333"/>',
+    ]
+    for t in (vmax, vmax / 2):
+        parts.append(
+            f'<text x="{left - 4}" y="{y(t) + 4:.1f}" font-size="10" text-anchor="end">'
+            f"{html.escape(_fmt(t, unit))}</text>"
+            f'<line x1="{left}" y1="{y(t):.1f}" x2="{width - 10}" y2="{y(t):.1f}" '
+            'stroke="#ddd"/>'
+        )
+    for gi, cat in enumerate(categories):
+        gx = left + gi * group_w + 4
+        for si, (_, vals) in enumerate(series):
+            v = vals[gi]
+            x = gx + si * bar_w
+            color = PALETTE[si % len(PALETTE)]
+            if isinstance(v, str):
+                y0 = y(THRESHOLD)
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y0:.1f}" width="{bar_w - 1:.1f}" '
+                    f'height="{y(0) - y0:.1f}" fill="none" stroke="{color}" '
+                    'stroke-dasharray="2,2"/>'
+                    f'<text x="{x + bar_w / 2:.1f}" y="{y0 - 2:.1f}" font-size="9" '
+                    f'text-anchor="middle">{html.escape(v)}</text>'
+                )
+                continue
+            fv = float(v)
+            y1, y2 = sorted((y(fv), y(0)))
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y1:.1f}" width="{bar_w - 1:.1f}" '
+                f'height="{max(0.5, y2 - y1):.1f}" fill="{color}">'
+                f"<title>{html.escape(_fmt(fv, unit))}</title></rect>"
+            )
+        cx = gx + group_w / 2 - 4
+        if rotate:
+            parts.append(
+                f'<text x="{cx:.1f}" y="{plot_bottom + 14}" font-size="10" text-anchor="end" '
+                f'transform="rotate(-35 {cx:.1f} {plot_bottom + 14})">{html.escape(cat)}</text>'
+            )
+        else:
+            parts.append(
+                f'<text x="{cx:.1f}" y="{plot_bottom + 14}" font-size="10" '
+                f'text-anchor="middle">{html.escape(cat)}</text>'
+            )
+    lx, ly = left, legend_top
+    for si, (label, _) in enumerate(series):
+        w = 24 + 7 * len(label)
+        if lx + w > width and lx > left:
+            lx, ly = left, ly + 16
+        parts.append(
+            f'<rect x="{lx}" y="{ly}" width="10" height="10" '
+            f'fill="{PALETTE[si % len(PALETTE)]}"/>'
+            f'<text x="{lx + 14}" y="{ly + 9}" font-size="11">{html.escape(label)}</text>'
+        )
+        lx += w
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em;max-width:1000px;
+color:#222}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;font-size:.88em;margin:.5em 0}td,th{border:1px solid #ccc;
+padding:3px 7px;text-align:right}td:first-child,th:first-child{text-align:left}
+.up{color:#1a7f37}.down{color:#b42318}.note{color:#555;font-size:.9em}
+pre{background:#f6f6f6;padding:.8em;font-size:.82em;overflow:auto}
+"""
+
+
+def _cell(v: Any, key: str = "") -> str:
+    if isinstance(v, str):
+        return html.escape(v)
+    if isinstance(v, bool):
+        return "yes" if v else ""
+    if key.endswith("_gbp"):
+        return f"£{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return f"{v:,}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    h = "".join(f"<th>{html.escape(x)}</th>" for x in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def report_html(r: ScenarioResult) -> str:
+    """The planner's report: headline charts, every metric, settings, marginal values."""
+    sc = r.scenario
+    mechs = list(r.baseline)
+    m0 = mechs[0]
+    b, o = r.baseline[m0].metrics, r.outcome[m0].metrics
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(sc.name)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Scenario: {html.escape(sc.name)}</h1>",
+        f"<p>{html.escape(sc.description)}</p>" if sc.description else "",
+        "<p class='note'>Baseline: "
+        + html.escape(r.base_area)
+        + (f" (like {html.escape(r.la_name)})" if r.la_name else "")
+        + f"; seed {sc.base.seed}"
+        + (f", scale {sc.base.scale:g}" if sc.base.like else "")
+        + f"; mechanisms: {', '.join(mechs)}. Synthetic data: no real child is represented. "
+        "Counts of children from 1 to 9 are shown as &lt;10.</p>",
+        "<h2>What changed</h2><ul>"
+        + "".join(f"<li>{html.escape(n)}</li>" for n in r.notes)
+        + "</ul>",
+    ]
+    pct_keys = [
+        "placed_pct",
+        "first_preference_pct",
+        "mainstream_pct",
+        "special_pct",
+        "independent_pct",
+        "out_of_area_pct",
+    ]
+    series_pct: list[tuple[str, Sequence[float | int | str]]] = []
+    for mech in mechs:
+        series_pct.append((f"baseline ({mech})", [r.baseline[mech].metrics[k] for k in pct_keys]))
+        series_pct.append((f"scenario ({mech})", [r.outcome[mech].metrics[k] for k in pct_keys]))
+    parts.append(
+        bar_chart_svg(
+            "Headline percentages",
+            ["placed", "1st preference", "mainstream", "special", "independent", "out of area"],
+            series_pct,
+            "%",
+        )
+    )
+    needs = [k for k in b if k.startswith("unmet_") and k[6:].isupper()]
+    parts.append(
+        bar_chart_svg(
+            f"Unmet need by primary need ({m0})",
+            [k[6:] for k in needs],
+            [
+                ("baseline", [suppress(int(b[k])) for k in needs]),
+                ("scenario", [suppress(int(o[k])) for k in needs]),
+            ],
+        )
+    )
+    phases = [k for k in b if k.startswith("unmet_") and not k[6:].isupper()]
+    parts.append(
+        bar_chart_svg(
+            f"Unmet need by phase ({m0})",
+            [k[6:].replace("_", " ") for k in phases],
+            [
+                ("baseline", [suppress(int(b[k])) for k in phases]),
+                ("scenario", [suppress(int(o[k])) for k in phases]),
+            ],
+        )
+    )
+    payers = ["high_needs_block_gbp", "schools_gbp", "transport_gbp"]
+    parts.append(
+        bar_chart_svg(
+            f"Annual cost by payer ({m0})",
+            ["high-needs block", "schools", "transport", "total"],
+            [
+                ("baseline", [b[k] / 1e6 for k in payers] + [b["total_cost_gbp"] / 1e6]),
+                ("scenario", [o[k] / 1e6 for k in payers] + [o["total_cost_gbp"] / 1e6]),
+            ],
+            "£m",
+        )
+    )
+    parts.append(
+        bar_chart_svg(
+            f"Placement mix ({m0})",
+            list(CATEGORIES),
+            [
+                ("baseline", [suppress(int(b[f"mix_{c}"])) for c in CATEGORIES]),
+                ("scenario", [suppress(int(o[f"mix_{c}"])) for c in CATEGORIES]),
+            ],
+        )
+    )
+    # metrics table
+    rows = []
+    nested = _nested_metrics(r)
+    keys = HEADLINE + [k for k in b if k.startswith(("unmet_", "mix_"))]
+    for k in keys:
+        row = [html.escape(LABELS.get(k, k.replace("_", " ")))]
+        for mech in mechs:
+            x = nested[mech][k]
+            ch = x["change"]
+            cls = ""
+            if isinstance(ch, (int, float)) and ch:
+                cls = "up" if ch > 0 else "down"
+            row += [
+                _cell(x["baseline"], k),
+                _cell(x["scenario"], k),
+                f"<span class='{cls}'>{_shown_change(ch, k)}</span>",
+            ]
+        rows.append(row)
+    heads = ["metric"] + [f"{h} ({m})" for m in mechs for h in ("baseline", "scenario", "change")]
+    parts.append("<h2>Every metric</h2>" + _table(heads, rows))
+    # marginal values
+    parts.append("<h2>Marginal value of one more place</h2>")
+    if r.marginal:
+        parts.append(
+            "<p class='note'>For the full pools and settings with the most unplaced children "
+            "they could suit, the scenario (optimised) was re-solved exactly with one more "
+            "place there. A place that places one more child at the least extra cost does the "
+            "most good.</p>"
+        )
+        mr = _marginal_rows(r)
+        parts.append(
+            bar_chart_svg(
+                "Extra annual cost (£) of the child placed by one more place",
+                [f"{x['setting_id']} {x['need_pool']}" for x in mr],
+                [("£ per year", [x["delta_cost_gbp"] for x in mr])],
+                "£",
+            )
+        )
+        parts.append(
+            _table(
+                [
+                    "setting",
+                    "name",
+                    "pool",
+                    "unmet demand",
+                    "placed",
+                    "cost £/yr",
+                    "preferences met",
+                    "minutes",
+                ],
+                [
+                    [
+                        html.escape(x["setting_id"]),
+                        html.escape(x["setting_name"]),
+                        html.escape(x["need_pool"]),
+                        _cell(x["unmet_demand"]),
+                        f"{x['delta_placed']:+d}",
+                        f"£{x['delta_cost_gbp']:+,}",
+                        f"{x['delta_preferences_met']:+d}",
+                        f"{x['delta_travel_min']:+d}",
+                    ]
+                    for x in mr
+                ],
+            )
+        )
+    else:
+        parts.append(
+            "<p class='note'>Not computed (optimised mechanism not run, no full pool "
+            "with unmet demand, or switched off).</p>"
+        )
+    # settings
+    srows = _setting_rows(r)
+    moved = [x for x in srows if x["changed"] or _moved(x)]
+
+    def size(x: Mapping[str, Any]) -> int:
+        v = x.get(f"taken_{m0}_change", 0)
+        return abs(v) if isinstance(v, int) else 0
+
+    moved.sort(key=lambda x: (not x["changed"], -size(x), x["setting_id"]))
+    parts.append(
+        f"<h2>Use of settings</h2><p class='note'>{len(moved)} of {len(srows)} settings changed "
+        "or changed use (the CSV lists all).</p>"
+    )
+    heads = ["setting", "name", "kind", "changed", "free (base)", "free (scen.)"] + [
+        f"taken {h} ({m})" for m in mechs for h in ("base", "scen.", "change")
+    ]
+    parts.append(
+        _table(
+            heads,
+            [
+                [
+                    html.escape(str(x[k])) if k in ("setting_id", "name", "kind") else _cell(x[k])
+                    for k in x
+                ]
+                for x in moved[:60]
+            ],
+        )
+    )
+    parts.append(
+        "<h2>The scenario file</h2><pre>" + html.escape(sc.source) + "</pre>"
+        "<p class='note'>Every placement here is a model of the area, not a decision: "
+        "placements are advisory until a placement officer confirms them.</p></body></html>"
+    )
+    return "".join(parts)
+
+
+def _shown_change(ch: Any, key: str) -> str:
+    return _signed(ch, key) if isinstance(ch, (int, float)) else _cell(ch, key)
+
+
+def _signed(v: float, key: str) -> str:
+    if key.endswith("_gbp"):
+        return f"£{v:+,.0f}"
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:+,.2f}"
+    return f"{v:+,.0f}"

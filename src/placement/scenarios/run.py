@@ -1,0 +1,442 @@
+"""Run a scenario: the baseline and the scenario on the same area, seed and mechanisms, and
+what changed; and the marginal value of one more place where places are short.
+
+The scenario's problem is derived from the baseline's when only capacities and fees changed
+(``dataclasses.replace`` of the settings' arrays and the pairs' costs: the suitable pairs are
+the same); otherwise it is built afresh. Either way the allocation is exactly what
+:func:`~placement.problem.build_problem` + :func:`~placement.solve.allocate` give for the
+scenario's area (a test checks the two paths agree). A derived problem's input hash is
+``sha256(base input hash | changed settings' hash)``, recorded as such.
+
+Pure: no file I/O (the area directory of a ``base.area`` scenario is read by
+:func:`load_base`, the one function here that touches files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from placement.area import Area
+from placement.domain import Need, Phase, SettingKind
+from placement.files.errors import InputError
+from placement.policy import Policy, PolicyError, deep_merge
+from placement.problem import KIND_LIST, Problem, build_problem
+from placement.result import Allocation, pair_taken
+from placement.rules.common import I64
+from placement.scenarios.apply import Applied, apply_changes
+from placement.scenarios.spec import Scenario
+
+__all__ = [
+    "CATEGORY_OF_KIND",
+    "MarginalValue",
+    "ScenarioResult",
+    "Side",
+    "derive_problem",
+    "load_base",
+    "marginal_values",
+    "run_scenario",
+    "run_side",
+    "side_metrics",
+]
+
+Mech = Literal["optimised", "preference-first"]
+
+# DfE caseload placement columns (placement.generate.PLACEMENTS) for each kind of setting
+CATEGORY_OF_KIND: Mapping[SettingKind, str] = {
+    SettingKind.MAINSTREAM: "mainstream",
+    SettingKind.RESOURCED_PROVISION: "rp_su",
+    SettingKind.SEN_UNIT: "rp_su",
+    SettingKind.SPECIAL_LA: "special_la",
+    SettingKind.SPECIAL_ACADEMY: "special_academy",
+    SettingKind.NON_MAINTAINED_SPECIAL: "special_nm",
+    SettingKind.INDEPENDENT_SPECIAL: "special_independent",
+    SettingKind.INDEPENDENT_MAINSTREAM: "other",
+    SettingKind.ALTERNATIVE_PROVISION: "ap",
+    SettingKind.FE_COLLEGE: "fe",
+    SettingKind.SPECIALIST_POST16: "post16_specialist",
+}
+CATEGORIES = (
+    "mainstream",
+    "rp_su",
+    "special_la",
+    "special_academy",
+    "special_independent",
+    "special_nm",
+    "ap",
+    "fe",
+    "post16_specialist",
+    "other",
+)
+SPECIAL_CATEGORIES = frozenset(
+    {"special_la", "special_academy", "special_independent", "special_nm", "post16_specialist"}
+)
+JOURNEY_BINS = 256  # minutes 0..255 (limits are at most 240)
+
+
+@dataclass(frozen=True, slots=True)
+class MarginalValue:
+    """One more place at ``setting_id`` (in its ``need`` pool, or general places: None)."""
+
+    setting_id: str
+    setting_name: str
+    need: str | None
+    unmet_demand: int  # unplaced children for whom this pool/setting is suitable
+    delta_placed: int
+    delta_cost_gbp: int
+    delta_preferences_met: int
+    delta_travel_min: int
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One allocation (baseline or scenario, one mechanism) and the figures the report needs."""
+
+    mechanism: str
+    allocation: Allocation
+    metrics: dict[str, Any]  # flat: see side_metrics
+    taken: dict[str, int]  # setting id -> places taken in this run
+    free: dict[str, int]  # setting id -> places free for this run
+    journeys: list[int]  # histogram of journey minutes (0..255)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioResult:
+    scenario: Scenario
+    base_area: str
+    scenario_area: str
+    notes: tuple[str, ...]
+    changed_setting_ids: frozenset[str]
+    baseline: dict[str, Side]
+    outcome: dict[str, Side]
+    marginal: tuple[MarginalValue, ...]
+    setting_names: dict[str, tuple[str, str]]  # id -> (name, kind)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    derived: bool = False  # the scenario's problem was derived from the baseline's
+    la_name: str | None = None
+
+
+def load_base(scenario: Scenario) -> tuple[Area, dict[str, Any], str | None]:
+    """The base area, its own policy overrides and the LA it is like (if generated)."""
+    b = scenario.base
+    if b.area is not None:
+        from placement.files.area_files import load_area
+
+        if not b.area.is_dir():
+            raise InputError(scenario.file, None, None, f"base.area: {b.area} is not a folder")
+        loaded = load_area(b.area)
+        la = None
+        if loaded.area.la_code:
+            from placement.generate import UnknownAreaError, resolve_la
+
+            try:
+                la = resolve_la(loaded.area.la_code).la_name
+            except UnknownAreaError:
+                la = None
+        return loaded.area, dict(loaded.policy_overrides or {}), la
+    from placement.generate import generate_area, resolve_la
+
+    assert b.like is not None
+    area = generate_area(b.like, seed=b.seed, cohort=b.cohort, scale=b.scale)
+    return area, {}, resolve_la(b.like).la_name
+
+
+def policies(scenario: Scenario, overrides: Mapping[str, Any]) -> tuple[Policy, Policy]:
+    """(baseline policy, scenario policy): the area's overrides, then the scenario's."""
+    from placement.files.policy_files import load_policy
+
+    try:
+        base = load_policy(overrides)
+    except PolicyError as e:
+        raise InputError("policy.toml", None, None, str(e)) from None
+    if not scenario.policy:
+        return base, base
+    try:
+        scen = load_policy(deep_merge(overrides, scenario.policy))
+    except PolicyError as e:
+        raise InputError(scenario.file, None, None, f"policy.{e.path}: {e.message}") from None
+    return base, scen
+
+
+_SETTING_SHAPE = (
+    "s_east",
+    "s_north",
+    "s_kind",
+    "s_low",
+    "s_high",
+    "s_entry",
+    "s_meets",
+    "s_secondary",
+    "s_features",
+    "s_mainstream",
+    "s_independent",
+    "s_in_area",
+    "s_school_gbp",
+    "s_pool_of_need",
+    "pool_setting",
+    "pool_need",
+    "top_up",
+)
+
+
+def derive_problem(base: Problem, area: Area, policy: Policy) -> Problem | None:
+    """The scenario's problem from the baseline's when only places and fees changed (same
+    children, same setting ids, same policy, and every array that decides suitability equal),
+    else None. Settings-side arrays come from :func:`build_problem` on the settings alone, so
+    they are computed by the same code; the pairs keep their suitability and get new costs."""
+    if policy is not base.policy or len(area.children) != base.num_children:
+        return None
+    if area.travel or any(
+        a is not b
+        for a, b in zip(sorted(area.children, key=lambda c: c.child_id), base.children, strict=True)
+    ):
+        return None
+    ids = sorted(s.setting_id for s in area.settings)
+    if ids != [s.setting_id for s in base.settings]:
+        return None
+    q = build_problem(Area(area.name, (), area.settings, (), area.la_code), policy)
+    for f in _SETTING_SHAPE:
+        a, b = getattr(q, f), getattr(base, f)
+        if a.shape != b.shape or not np.array_equal(a, b):
+            return None
+    from placement.rules.cost import pair_costs
+
+    p = replace(
+        base,
+        name=area.name,
+        settings=q.settings,
+        s_free=q.s_free,
+        s_base_cost_gbp=q.s_base_cost_gbp,
+        pool_free=q.pool_free,
+    )
+    pr = p.pairs
+    hn, sc, tr = pair_costs(p, pr.child.astype(np.int64), pr.setting.astype(np.int64))
+    pairs = replace(
+        pr, cost_high_needs_gbp=hn, cost_school_gbp=sc, cost_transport_gbp=tr, cost_gbp=hn + sc + tr
+    )
+    digest = hashlib.sha256(f"{base.input_digest}|{q.input_digest}".encode()).hexdigest()
+    return replace(p, pairs=pairs, input_digest=digest)
+
+
+def side_metrics(p: Problem, alloc: Allocation) -> dict[str, Any]:
+    """Every figure the issue asks for, flat (counts are raw here; exports suppress)."""
+    m = alloc.metrics
+    a = alloc.assign
+    pr = p.pairs
+    chosen = a[a >= 0]
+    sett = pr.setting[chosen]
+    cats = np.array([CATEGORY_OF_KIND[k] for k in KIND_LIST])[p.s_kind[sett]]
+    placed = int(chosen.shape[0])
+    with_pref = np.zeros(p.num_children, np.bool_)
+    with_pref[p.pref_child] = True
+    first = int((pr.pref_rank[chosen] == 1).sum())
+
+    def pct(x: int, n: int) -> float:
+        return round(100.0 * x / n, 2) if n else 0.0
+
+    special = int(np.isin(cats, list(SPECIAL_CATEGORIES)).sum())
+    out_of_area = int((~p.s_in_area[sett]).sum())
+    out: dict[str, Any] = {
+        "children": m.children,
+        "placed": m.placed,
+        "unplaced": m.children - m.placed,
+        "placed_pct": m.placed_pct,
+        "first_preference_pct": m.first_preference_pct,
+        "any_preference_pct": m.any_preference_pct,
+        "request_honoured_pct": m.request_honoured_pct,
+        "mainstream_pct": m.mainstream_pct,
+        "special_pct": pct(special, placed),
+        "independent_pct": m.independent_pct,
+        "out_of_area_pct": pct(out_of_area, placed),
+        "total_cost_gbp": m.total_cost_gbp,
+        "high_needs_block_gbp": m.cost_by_payer_gbp["high_needs_block"],
+        "schools_gbp": m.cost_by_payer_gbp["schools"],
+        "transport_gbp": m.cost_by_payer_gbp["transport"],
+        "mean_journey_min": m.mean_journey_min,
+        "p95_journey_min": m.p95_journey_min,
+        "justified_envy": m.justified_envy,
+        # counts behind the percentages, so regions and England can be aggregated exactly
+        "with_preference": int(with_pref.sum()),
+        "first_preference": first,
+        "special": special,
+        "independent": int(p.s_independent[sett].sum()),
+        "mainstream": int(p.s_mainstream[sett].sum()),
+        "out_of_area": out_of_area,
+    }
+    for nd in Need:
+        out[f"unmet_{nd.value}"] = int(m.unmet_by_need.get(nd.value, 0))
+    for ph in Phase:
+        out[f"unmet_{ph.label}"] = int(m.unmet_by_phase.get(ph.label, 0))
+    for c in CATEGORIES:
+        out[f"mix_{c}"] = int((cats == c).sum())
+    return out
+
+
+def run_side(p: Problem, mechanism: Mech, seed: int) -> tuple[Side, Any]:
+    """Allocate ``p``; returns the side and (optimised) the solver state for re-solves."""
+    from placement.solve.optimised import finish_optimised, run_optimised
+    from placement.solve.preference_first import solve_preference_first
+
+    state = None
+    if mechanism == "optimised":
+        state = run_optimised(p)
+        alloc = finish_optimised(state, seed=seed)
+    else:
+        alloc = solve_preference_first(p, seed=seed)
+    _, by_setting = pair_taken(p, alloc.assign)
+    chosen = alloc.assign[alloc.assign >= 0]
+    hist = np.bincount(
+        np.minimum(p.pairs.travel_min[chosen], JOURNEY_BINS - 1), minlength=JOURNEY_BINS
+    )
+    side = Side(
+        mechanism,
+        alloc,
+        side_metrics(p, alloc),
+        {s.setting_id: int(by_setting[j]) for j, s in enumerate(p.settings)},
+        {s.setting_id: int(p.s_free[j]) for j, s in enumerate(p.settings)},
+        [int(x) for x in hist],
+    )
+    return side, state
+
+
+def marginal_values(state: Any, limit: int = 20) -> list[MarginalValue]:
+    """The value of one more place, for the ``limit`` full pools (or full settings' general
+    places) with the most unplaced children they could suit: each is re-solved exactly with
+    one more place (the kept OR-Tools model, new arc capacities, the same repair loop), and
+    the change in children placed, annual cost, preferences met and minutes travelled is
+    reported. Optimised mechanism only (the preference-first run has no reusable model)."""
+    from placement.solve.optimised import FlowState
+    from placement.whatif import tiers
+
+    p: Problem = state.problem
+    fm = state.fm
+    pr = p.pairs
+    a: I64 = state.assign
+    if limit <= 0 or len(pr) == 0:
+        return []
+    pool_taken, set_taken = pair_taken(p, a)
+    pool_full = pool_taken >= p.pool_free
+    set_full = set_taken >= p.s_free
+    unplaced = a[pr.child] < 0
+    # a unit is (setting, pool) with pool -1 for general places; demand: unplaced children
+    # with a suitable pair into it
+    pool_or = pr.pool.astype(np.int64)
+    unit = np.where(pool_or >= 0, p.num_settings + pool_or, pr.setting.astype(np.int64))
+    full = np.where(
+        pool_or >= 0, pool_full[np.maximum(pool_or, 0)] | set_full[pr.setting], set_full[pr.setting]
+    )
+    sel = unplaced & full
+    demand = np.bincount(unit[sel], minlength=p.num_settings + p.num_pools)
+    cand = np.flatnonzero(demand > 0)
+    if cand.shape[0] == 0:
+        return []
+
+    def sid_of(u: int) -> int:
+        return u if u < p.num_settings else int(p.pool_setting[u - p.num_settings])
+
+    order = sorted(
+        cand.tolist(), key=lambda u: (-int(demand[u]), p.settings[sid_of(u)].setting_id, u)
+    )[:limit]
+    before = tiers(p, a)
+    nc = fm.num_child_arcs
+    all_arcs = np.arange(fm.tails.shape[0], dtype=np.int64)
+    out: list[MarginalValue] = []
+    try:
+        for u in order:
+            s = sid_of(u)
+            pool_free = p.pool_free.copy()
+            s_free = p.s_free.copy()
+            caps = fm.caps.copy()
+            s_free[s] += 1
+            caps[nc + p.num_pools + s] += 1
+            need = None
+            if u >= p.num_settings:
+                k = u - p.num_settings
+                pool_free[k] += 1
+                caps[nc + k] += 1
+                need = tuple(Need)[int(p.pool_need[k])].value
+            p2 = replace(p, pool_free=pool_free, s_free=s_free)
+            st = FlowState(p2, replace(fm, caps=caps), state.smcf, state.caps, a, 0, {})
+            a2, _, _ = st.solve(state.caps)
+            after = tiers(p2, a2)
+            out.append(
+                MarginalValue(
+                    p.settings[s].setting_id,
+                    p.settings[s].name,
+                    need,
+                    int(demand[u]),
+                    after.placed - before.placed,
+                    after.cost_gbp - before.cost_gbp,
+                    after.preferences_met - before.preferences_met,
+                    after.travel_min - before.travel_min,
+                )
+            )
+    finally:
+        state.smcf.set_arc_capacities(all_arcs, np.concatenate([state.caps, fm.caps[nc:]]))
+    return out
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    marginal: int | None = None,
+    base: tuple[Area, dict[str, Any], str | None] | None = None,
+) -> ScenarioResult:
+    """Baseline and scenario, each mechanism, on the same area and seed; marginal values of
+    one more place on the scenario's optimised run (``marginal`` candidates; default the
+    scenario's ``marginal``, 0 to skip)."""
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    area, overrides, la = base or load_base(scenario)
+    pol_base, pol_scen = policies(scenario, overrides)
+    t["base_area_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    p0 = build_problem(area, pol_base)
+    t["baseline_problem_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    applied: Applied = apply_changes(area, scenario, pol_scen)
+    t["apply_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    p1 = derive_problem(p0, applied.area, pol_scen)
+    derived = p1 is not None
+    if p1 is None:
+        p1 = build_problem(applied.area, pol_scen)
+    t["scenario_problem_s"] = time.perf_counter() - t0
+    seed = scenario.base.seed
+    baseline: dict[str, Side] = {}
+    outcome: dict[str, Side] = {}
+    state = None
+    for mech in scenario.mechanisms:
+        t0 = time.perf_counter()
+        baseline[mech], _ = run_side(p0, mech, seed)
+        t[f"baseline_{mech}_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        outcome[mech], st = run_side(p1, mech, seed)
+        t[f"scenario_{mech}_s"] = time.perf_counter() - t0
+        if st is not None:
+            state = st
+    t0 = time.perf_counter()
+    n = scenario.marginal if marginal is None else marginal
+    mv = tuple(marginal_values(state, n)) if state is not None and n > 0 else ()
+    t["marginal_s"] = time.perf_counter() - t0
+    names = {s.setting_id: (s.name, s.kind.value) for s in area.settings}
+    names.update({s.setting_id: (s.name, s.kind.value) for s in applied.area.settings})
+    return ScenarioResult(
+        scenario=scenario,
+        base_area=area.name,
+        scenario_area=applied.area.name,
+        notes=applied.notes,
+        changed_setting_ids=applied.changed_setting_ids,
+        baseline=baseline,
+        outcome=outcome,
+        marginal=mv,
+        setting_names=names,
+        timings_s={k: round(v, 3) for k, v in t.items()},
+        derived=derived,
+        la_name=la,
+    )
