@@ -266,3 +266,15 @@ def test_unplaced_with_room_elsewhere_is_not_called_all_full() -> None:
     assert u.child_id == "B"
     assert u.reason.code is ReasonCode.ROOM_NOT_OFFERED
     assert u.reason.facts["with_room"] == ["S2"]
+
+
+def test_input_hash_sees_every_change() -> None:
+    import dataclasses
+
+    kids, sets = random_area(3, n=10)
+    base = problem(kids, sets).input_digest
+    changed_child = dataclasses.replace(kids[0], secondary_needs=frozenset({Need.HI}))
+    assert problem([changed_child, *kids[1:]], sets).input_digest != base
+    renamed = dataclasses.replace(sets[0], name="Another name")
+    assert problem(kids, [renamed, *sets[1:]]).input_digest != base
+    assert problem(kids, sets).input_digest == base

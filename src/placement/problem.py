@@ -7,12 +7,9 @@ allocation) whatever order its rows came in. ``*_idx`` are dense indices into th
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
-from enum import Enum
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -409,31 +406,64 @@ def _enumerate_pairs(prob: Problem) -> Pairs:
     return Pairs(child, sett, pool, travel, hn, sc, tr, rank, req, start, hn + sc + tr)
 
 
-def _canon(v: object) -> object:
-    """A JSON-able, order-independent form (sets sorted; enums as values; dates ISO)."""
-    if isinstance(v, (frozenset, set)):
-        return sorted(_canon(x) for x in v)  # type: ignore[type-var]
-    if isinstance(v, Mapping):
-        return sorted([_canon(k), _canon(x)] for k, x in v.items())
-    if isinstance(v, (list, tuple)):
-        return [_canon(x) for x in v]
-    if isinstance(v, (str, int, float, bool)) or v is None:
-        return v.value if isinstance(v, Enum) else v
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if hasattr(v, "__dataclass_fields__"):
-        return {f.name: _canon(getattr(v, f.name)) for f in fields(v)}  # type: ignore[arg-type]
-    return str(v)
+def _child_line(c: Child) -> str:
+    """Every field of a child in a fixed order, sets sorted (independent of the hash seed)."""
+    return "|".join(
+        (
+            c.child_id,
+            repr(c.location.easting),
+            repr(c.location.northing),
+            c.primary_need.value,
+            str(c.need_band),
+            str(c.nc_year),
+            str(c.date_of_birth),
+            ",".join(sorted(n.value for n in c.secondary_needs)),
+            ",".join(sorted(f.value for f in c.required_features)),
+            str(c.transport_eligible),
+            str(c.max_journey_min),
+            c.sex.value,
+            str(c.current_setting_id),
+            ",".join(sorted(c.excluded_setting_ids)),
+            ",".join(f"{p.setting_id}:{p.rank}" for p in c.preferences),
+            str(c.looked_after),
+            ",".join(sorted(c.sibling_setting_ids)),
+        )
+    )
+
+
+def _setting_line(s: Setting) -> str:
+    """Every field of a setting in a fixed order, mappings and sets sorted."""
+    return "|".join(
+        (
+            s.setting_id,
+            s.name,
+            s.kind.value,
+            repr(s.location.easting),
+            repr(s.location.northing),
+            str(s.low_age),
+            str(s.high_age),
+            str(s.capacity),
+            str(s.roll),
+            s.entry.value,
+            ",".join(sorted(f"{n.value}:{b}" for n, b in s.designations.items())),
+            ",".join(sorted(f.value for f in s.features)),
+            ",".join(sorted(f"{n.value}:{q.places}/{q.roll}" for n, q in s.pools.items())),
+            str(s.s41_approved),
+            s.la_code,
+            str(s.in_area),
+            str(s.annual_fee_gbp),
+        )
+    )
 
 
 def _digest(prob: Problem) -> str:
-    """SHA-256 of the resolved input: children, settings, router rows (sorted by id, sets
-    sorted, so independent of row order and of Python's per-process hash seed)."""
+    """SHA-256 of the input: every field of every child and setting (sorted by id, sets
+    sorted, so independent of row order and of Python's per-process hash seed) and the router
+    rows."""
     h = hashlib.sha256()
-    for c in prob.children:
-        h.update(json.dumps(_canon(c), sort_keys=True).encode())
-    for s in prob.settings:
-        h.update(json.dumps(_canon(s), sort_keys=True).encode())
+    h.update("\n".join(_child_line(c) for c in prob.children).encode())
+    h.update(b"\x00")
+    h.update("\n".join(_setting_line(s) for s in prob.settings).encode())
     h.update(prob.matrix_keys.tobytes())
     h.update(prob.matrix_min.tobytes())
     return h.hexdigest()
