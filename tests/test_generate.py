@@ -1,4 +1,7 @@
-"""The synthetic area generator: deterministic, calibrated to the LA's published figures."""
+"""The synthetic area generator: deterministic, calibrated to the LA's published figures.
+
+Expected values come from the vendored calibration (``list_las()``), never hard-coded mixes.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +10,84 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from placement.domain import Need, SettingKind
-from placement.generate import NEEDS, UnknownAreaError, generate_area, list_las, resolve_la
+from placement.area import Area
+from placement.domain import Need, SettingKind, Sex
+from placement.files.policy_files import load_policy
+from placement.generate import (
+    AGES,
+    PLACEMENTS,
+    SPECIALIST,
+    TRANSFER_YEARS,
+    GenerationReport,
+    UnknownAreaError,
+    generate_area,
+    generate_with_report,
+    list_las,
+    resolve_la,
+)
+from placement.problem import build_problem
 
 
-@pytest.mark.parametrize("key", ["Kent", "kent", " KENT ", "E10000016", "886"])
+@pytest.fixture(scope="module")
+def kent() -> tuple[Area, GenerationReport]:
+    return generate_with_report("Kent", seed=1)
+
+
+# -- resolving an LA ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["Kent", "kent", " KENT ", "E10000016", "e10000016", "886"])
 def test_resolve_by_name_or_code(key: str) -> None:
     assert resolve_la(key).la_name == "Kent"
 
 
-def test_resolve_first_part_of_a_comma_name() -> None:
-    assert resolve_la("Bristol").la_name.startswith("Bristol")
+@pytest.mark.parametrize(
+    "key", ["Bristol, City of", "bristol, city of", "Bristol", "City of Bristol"]
+)
+def test_resolve_a_comma_name(key: str) -> None:
+    assert resolve_la(key).la_name == "Bristol, City of"
 
 
-def test_unknown_area_suggests() -> None:
-    with pytest.raises(UnknownAreaError, match="did you mean 'Kent'"):
-        resolve_la("Kentt")
+def test_resolve_ignores_punctuation() -> None:
+    assert resolve_la("St Helens").la_name == "St. Helens"
+
+
+@pytest.mark.parametrize(
+    ("key", "hint"), [("Kentt", "did you mean 'Kent'"), ("E1000016", "did you mean 'E10000016'")]
+)
+def test_unknown_area_suggests(key: str, hint: str) -> None:
+    with pytest.raises(UnknownAreaError, match=hint) as e:
+        resolve_la(key)
+    assert isinstance(e.value, ValueError)
+    with pytest.raises(UnknownAreaError):
+        generate_area(key, seed=1)
+
+
+# -- the vendored calibration ------------------------------------------------------------------
 
 
 def test_vendored_calibration_covers_england() -> None:
     las = list_las()
     assert len(las) == 153
-    assert sum(la.plans for la in las) == 638_745  # England, 2024/25 (DfE)
-    assert all(la.area_km2 > 0 and la.population > 0 for la in las)
+    assert sum(la.plans for la in las) == 638_745  # England, January 2025 (DfE)
+    for la in las:
+        assert la.area_km2 > 0 and la.population > 0, la.la_name
+        assert sum(la.ages) == la.plans, la.la_name
+        assert sum(la.placement_totals().values()) == la.plans, la.la_name
+        assert la.rp + la.su == la.placement_totals()["rp_su"], la.la_name
+        known = sum(v for k, v in la.need_mix.items() if k != "unknown")
+        assert sum(sum(v) for v in la.needs.values()) == known, la.la_name
+        assert la.need_mix["ds"] == 0  # Down syndrome is inside OTH in the 2025 files
+    # the three LAs with suppressed cells say which fallback they use
+    assert resolve_la("Cambridgeshire").placement_basis == "202324"
+    assert resolve_la("North East Lincolnshire").placement_basis == "202324"
+    assert "national-shape" in resolve_la("Surrey").need_basis
+    assert resolve_la("Kent").placement_basis == resolve_la("Kent").need_basis == "202425"
+    # Cambridgeshire's placements are its own 2023/24 mix, not all "other"
+    assert resolve_la("Cambridgeshire").placement_totals()["other"] < 0.2 * 8007
+
+
+# -- determinism -------------------------------------------------------------------------------
 
 
 def test_same_seed_same_area_other_seed_other_area() -> None:
@@ -38,45 +96,172 @@ def test_same_seed_same_area_other_seed_other_area() -> None:
     c = generate_area("Rutland", seed=4)
     assert a == b
     assert a.children != c.children
+    assert a.settings != c.settings
 
 
-def test_size_and_need_mix_follow_the_calibration() -> None:
+def test_cohorts_of_one_seed_share_their_settings() -> None:
+    a = generate_area("Hartlepool", seed=5)
+    b = generate_area("Hartlepool", seed=5, cohort="transfer")
+    assert [(s.setting_id, s.name, s.location) for s in a.settings] == [
+        (s.setting_id, s.name, s.location) for s in b.settings
+    ]
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="scale"):
+        generate_area("Kent", seed=1, scale=0)
+    with pytest.raises(ValueError, match="cohort"):
+        generate_area("Kent", seed=1, cohort="everyone")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="seed"):
+        generate_area("Kent", seed=-1)
+
+
+# -- calibration of a generated area -----------------------------------------------------------
+
+
+def test_size_and_name(kent: tuple[Area, GenerationReport]) -> None:
+    area, report = kent
     la = resolve_la("Kent")
-    a = generate_area("Kent", seed=1, scale=0.5)
-    assert len(a.children) == round(sum(la.ages) * 0.5)
-    want = np.zeros(len(NEEDS))
-    for g in la.needs.values():
-        want += np.asarray(g, float)
-    want /= want.sum()
-    got = Counter(c.primary_need.value.lower() for c in a.children)
-    for k, need in enumerate(NEEDS):
-        assert abs(got[need] / len(a.children) - want[k]) < 0.02, need
+    assert len(area.children) == report.children == la.plans
+    assert area.name == "synthetic-kent-s1"
+    assert area.la_code == "886"
+    small = generate_area("Kent", seed=1, scale=0.037)
+    assert len(small.children) == round(la.plans * 0.037)
+
+
+def test_need_mix_matches_the_calibration(kent: tuple[Area, GenerationReport]) -> None:
+    area, _ = kent
+    want = resolve_la("Kent").need_shares()
+    got = Counter(c.primary_need for c in area.children)
+    for need, share in want.items():
+        assert abs(got[need] / len(area.children) - share) < 0.03, need
+    assert got[Need.DS] == 0
+
+
+def test_age_and_placement_mix_match_the_calibration(kent: tuple[Area, GenerationReport]) -> None:
+    area, report = kent
+    la = resolve_la("Kent")
+    years = Counter(c.nc_year for c in area.children)
+    for age, count in zip(AGES, la.ages, strict=True):  # nc_year = age on 31 August - 4
+        assert abs(years[age - 4] - count) / la.plans < 0.01, age
+    for p, count in la.placement_totals().items():
+        assert abs(report.by_placement[p] - count) / la.plans < 0.015, p
+    assert sum(report.by_placement.values()) == la.plans
+
+
+def test_children_details_are_plausible(kent: tuple[Area, GenerationReport]) -> None:
+    area, _ = kent
+    kids = area.children
+    n = len(kids)
+    assert abs(sum(c.sex is Sex.MALE for c in kids) / n - resolve_la("Kent").male_share) < 0.02
+    assert 0.02 < sum(c.looked_after for c in kids) / n < 0.07
+    assert 0.25 < sum(bool(c.secondary_needs) for c in kids) / n < 0.35
+    assert 0.005 < sum(bool(c.required_features) for c in kids) / n < 0.08
+    assert 0.2 < sum(c.transport_eligible for c in kids) / n < 0.5
+    assert all(len(c.preferences) <= 3 for c in kids)
+    assert sum(bool(c.preferences) for c in kids) / n > 0.99
+    assert 0.3 < sum(c.current_setting_id is not None for c in kids) / n < 0.9
+    assert any(c.sibling_setting_ids for c in kids) and any(c.excluded_setting_ids for c in kids)
+    assert all(c.child_id == f"C{i + 1:06d}" for i, c in enumerate(kids))
+    # PMLD children mostly need high bands; mainstream-bound ones rarely have band 5
+    pmld = [c.need_band for c in kids if c.primary_need is Need.PMLD]
+    assert np.mean(pmld) > 3.5
+    by_id = {s.setting_id: s for s in area.settings}
+    indep = sum(
+        any(by_id[p.setting_id].kind is SettingKind.INDEPENDENT_SPECIAL for p in c.preferences)
+        for c in kids
+    )
+    assert 0.04 < indep / n < 0.15  # families asking for an independent special school
+
+
+def test_settings_are_plausible(kent: tuple[Area, GenerationReport]) -> None:
+    area, _ = kent
+    ss = area.settings
+    kinds = Counter(s.kind for s in ss)
+    # England's rate: ~16,700 primaries and ~3,450 secondaries for 56.5 million people
+    pop = resolve_la("Kent").population
+    assert 0.7 < kinds[SettingKind.MAINSTREAM] / (pop * 20_150 / 56_500_000) < 1.4
+    for kind in SettingKind:
+        if kind is not SettingKind.INDEPENDENT_MAINSTREAM:
+            assert kinds[kind] > 0, kind
+    ids = [s.setting_id for s in ss]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 6 and i.startswith("1") and i.isdigit() for i in ids)
+    assert len({s.name for s in ss}) == len(ss)
+    out = [s for s in ss if not s.in_area]
+    assert out and all(s.la_code not in ("", "886") for s in out)
+    assert all(s.la_code == "886" for s in ss if s.in_area)
+    indep = [s for s in ss if s.kind is SettingKind.INDEPENDENT_SPECIAL]
+    assert any(s.s41_approved for s in indep) and not all(s.s41_approved for s in indep)
+    assert all(s.annual_fee_gbp is not None and 40_000 <= s.annual_fee_gbp <= 90_000 for s in indep)
+    for s in ss:
+        if s.kind.is_specialist or s.kind in (
+            SettingKind.RESOURCED_PROVISION,
+            SettingKind.SEN_UNIT,
+        ):
+            assert s.designations and set(s.pools) == set(s.designations), s.name
+            assert s.capacity == sum(p.places for p in s.pools.values())
+        else:
+            assert not s.designations
+    fe = [s for s in ss if s.kind is SettingKind.FE_COLLEGE]
+    assert all(s.low_age in (14, 16) and s.high_age >= 25 for s in fe)
+    # mainstream schools are mostly full of pupils without plans
+    main = [s for s in ss if s.kind is SettingKind.MAINSTREAM]
+    assert sum(s.roll for s in main) > 4 * sum(s.free for s in main)
+
+
+def test_specialist_places_are_tight(kent: tuple[Area, GenerationReport]) -> None:
+    """Free places in specialist settings (special, AP, specialist post-16) are 85-100% of
+    the children whose sampled placement is specialist (:data:`SPECIALIST`)."""
+    area, report = kent
+    free = sum(s.free for s in area.settings if s.kind.is_specialist)
+    bound = sum(report.by_placement[p] for p in SPECIALIST)
+    assert (free, bound) == (report.specialist_free_places, report.specialist_bound)
+    assert 0.85 <= free / bound <= 1.0
+    assert 0.85 <= report.unit_free_places / report.unit_bound <= 1.0
+    high_need = sum(1 for c in area.children if c.need_band >= 3)
+    assert free < high_need
+
+
+def test_most_children_have_a_suitable_setting_but_not_all(
+    kent: tuple[Area, GenerationReport],
+) -> None:
+    area, _ = kent
+    p = build_problem(area, load_policy())  # also checks the area against the policy
+    none = float(np.mean(np.diff(p.pairs.start) == 0))
+    assert 0.002 < none < 0.05
+    first = [
+        p.pair_index(i, p.setting_index[c.preferences[0].setting_id]) >= 0
+        for i, c in enumerate(p.children)
+        if c.preferences
+    ]
+    assert 0.75 < float(np.mean(first)) < 0.98  # some families ask for what cannot be named
+
+
+# -- cohorts and every LA ----------------------------------------------------------------------
 
 
 def test_transfer_cohort_is_the_phase_transfer_years() -> None:
+    la = resolve_la("Kent")
     whole = generate_area("Kent", seed=1, scale=0.2)
-    transfer = generate_area("Kent", seed=1, scale=0.2, cohort="transfer")
-    assert {c.nc_year for c in transfer.children} <= {0, 7, 12}
-    assert len(transfer.children) < len(whole.children) / 4
-    # settings hold the children who are staying: rolls are taken
-    assert any(s.roll > 0 for s in transfer.settings if s.kind.is_specialist)
-
-
-def test_specialist_places_are_tight_and_some_are_independent_or_out_of_area() -> None:
-    a = generate_area("Kent", seed=1, scale=0.5)
-    spec_places = sum(
-        s.free for s in a.settings if s.kind.is_specialist and not s.kind.is_mainstream
-    )
-    high_need = sum(1 for c in a.children if c.need_band >= 3)
-    assert spec_places < high_need  # fewer specialist places than children with high needs
-    kinds = Counter(s.kind for s in a.settings)
-    assert kinds[SettingKind.INDEPENDENT_SPECIAL] > 0
-    assert any(not s.in_area for s in a.settings)
-    assert any(c.preferences for c in a.children)
-    assert sum(1 for c in a.children if c.primary_need is Need.ASD) > 0
+    area, report = generate_with_report("Kent", seed=1, scale=0.2, cohort="transfer")
+    assert TRANSFER_YEARS == (0, 7, 12)  # Reception, Year 7, Year 12
+    assert {c.nc_year for c in area.children} == set(TRANSFER_YEARS)
+    expected = sum(la.ages[AGES.index(y + 4)] for y in TRANSFER_YEARS)
+    assert len(area.children) == round(expected * 0.2)
+    assert len(area.children) < len(whole.children) / 4
+    assert area.name.endswith("-transfer")
+    # settings hold the children who are staying, and still run tight for those moving
+    spec = [s for s in area.settings if s.kind.is_specialist]
+    assert sum(s.roll for s in spec) > 2 * sum(s.free for s in spec)
+    assert 0.85 <= report.specialist_ratio <= 1.0
+    assert all(c.current_setting_id is None for c in area.children)
 
 
 def test_every_la_generates_at_small_scale() -> None:
     for la in list_las():
-        a = generate_area(la.la_code, seed=1, scale=0.01)
-        assert a.children and a.settings, la.la_name
+        a, r = generate_with_report(la.la_code, seed=1, scale=0.02)
+        assert len(a.children) == max(1, round(la.plans * 0.02)), la.la_name
+        assert a.settings and a.la_code == la.old_la_code, la.la_name
+        assert sum(r.by_placement.values()) == len(a.children)
+        assert set(r.by_placement) == set(PLACEMENTS)
