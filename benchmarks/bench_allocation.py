@@ -110,6 +110,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="2000,20635,100000")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-validate", action="store_true")
+    ap.add_argument("--out", default="allocation.json", help="file name in benchmarks/results")
     args = ap.parse_args()
     rows = []
     for n in (int(x) for x in args.sizes.split(",")):
@@ -127,7 +128,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"),
         "rows": rows,
     }
-    (RESULTS / "allocation.json").write_text(json.dumps(doc, indent=1) + "\n")
+    (RESULTS / args.out).write_text(json.dumps(doc, indent=1) + "\n")
 
 
 if __name__ == "__main__":
