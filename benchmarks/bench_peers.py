@@ -66,6 +66,13 @@ def main() -> None:
         hosp[int(pr.setting[k])].append((int(prio[k]), int(pr.child[k])))
     hosp_prefs = {s: [c for _, c in sorted(v)] for s, v in hosp.items() if v}
     caps = {s: int(p.s_free[s]) for s in hosp_prefs}
+    # a setting with no free place rejects everyone: leave it out of both sides (algmatch
+    # cannot take a capacity of 0; the matching is the same)
+    full = {s for s, c in caps.items() if c == 0}
+    hosp_prefs = {s: v for s, v in hosp_prefs.items() if s not in full}
+    caps = {s: c for s, c in caps.items() if s not in full}
+    res_prefs = {i: [s for s in v if s not in full] for i, v in res_prefs.items()}
+    res_prefs = {i: v for i, v in res_prefs.items() if v}
     row: dict[str, Any] = {
         "children": p.num_children,
         "settings": p.num_settings,
