@@ -25,6 +25,7 @@ import numpy as np
 from placement.area import Area
 from placement.domain import Need, Phase, SettingKind
 from placement.files.errors import InputError
+from placement.generate import PLACEMENTS
 from placement.policy import Policy, PolicyError, deep_merge
 from placement.problem import KIND_LIST, Problem, build_problem
 from placement.result import Allocation, pair_taken
@@ -61,18 +62,8 @@ CATEGORY_OF_KIND: Mapping[SettingKind, str] = {
     SettingKind.FE_COLLEGE: "fe",
     SettingKind.SPECIALIST_POST16: "post16_specialist",
 }
-CATEGORIES = (
-    "mainstream",
-    "rp_su",
-    "special_la",
-    "special_academy",
-    "special_independent",
-    "special_nm",
-    "ap",
-    "fe",
-    "post16_specialist",
-    "other",
-)
+# the DfE caseload placement types, in the generator's order (one list for both)
+CATEGORIES = PLACEMENTS
 SPECIAL_CATEGORIES = frozenset(
     {"special_la", "special_academy", "special_independent", "special_nm", "post16_specialist"}
 )
