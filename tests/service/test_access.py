@@ -40,10 +40,12 @@ ROUTES = [
     ("GET", "/areas/{a}/settings/S1", None, STAFF),
     ("GET", "/areas/{a}/aggregates", None, STAFF),
     ("GET", "/areas/{a}/runs", None, STAFF),
+    ("GET", "/areas/{a}/scenarios", None, STAFF),
     ("GET", "/audit/verify", None, _codes(200, 200, 403, other=200)),  # not an object
     # writes
     ("POST", "/areas/{a}/children/C01/placements", {"setting_id": "M1"}, _codes(201, 403, 403)),
     ("POST", "/areas/{a}/runs", {"mechanism": "optimised"}, _codes(403, 202, 403)),
+    ("POST", "/areas/{a}/scenarios", {"scenario": 'name = "no change"'}, _codes(403, 202, 403)),
     ("POST", "/placements/{p}/setting-response", {"response": "agrees"}, _codes(200, 403, 403)),
 ]
 
@@ -78,6 +80,8 @@ def test_no_token_is_401(world: World, path: str) -> None:
         "/areas/{a}/children/C99",  # no such child
         "/placements/999999",
         "/runs/999999",
+        "/scenarios/999999",
+        "/scenarios/999999/report.html",
         "/policies/999999",
     ],
 )

@@ -104,7 +104,8 @@ def test_requests_replace_preferences(world: World) -> None:
 # -- schemathesis ------------------------------------------------------------------------------
 
 _fuzz_dir = Path(__import__("tempfile").mkdtemp(prefix="placement-fuzz-"))
-_fuzz = build_world(f"sqlite:///{_fuzz_dir / 'fuzz.db'}", _fuzz_dir)
+# scenario runs on the tiny test area are cheap; the planner pass may queue many of them
+_fuzz = build_world(f"sqlite:///{_fuzz_dir / 'fuzz.db'}", _fuzz_dir, max_queued_runs=100)
 schema = schemathesis.openapi.from_asgi("/openapi.json", _fuzz.app)
 
 

@@ -555,12 +555,20 @@ def _cap_fees(t: _Table) -> CapFees:
     return CapFees(_line(t), t.int_("max_annual_fee_gbp", 1_000, 1_000_000), kinds)
 
 
-def _base(ctx: _Ctx, m: Mapping[str, Any], base_dir: Path) -> Base:
+def _base(ctx: _Ctx, m: Mapping[str, Any], base_dir: Path, stored: bool) -> Base:
     if "base" not in m:
-        return Base(like="Kent")
+        return Base() if stored else Base(like="Kent")
     if not isinstance(m["base"], Mapping):
         raise ctx.fail(None, None, "base", "must be a table")
     t = _Table(ctx, m["base"], "base", None)
+    if stored:
+        for k in t.m:
+            if k != "seed":
+                raise t.fail(
+                    k,
+                    "the scenario runs on the stored area it is sent to; [base] may give only seed",
+                )
+        return Base(seed=t.int_("seed", 0, 2**31 - 1, 1))
     t.keys(["area", "like", "seed", "scale", "cohort"])
     if t.has("area") == t.has("like"):
         raise t.fail(None, 'give exactly one of area = "folder" or like = "Kent"')
@@ -611,9 +619,15 @@ def _policy(ctx: _Ctx, m: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def parse_scenario(
-    text: str, *, file: str = "scenario.toml", base_dir: Path | None = None
+    text: str,
+    *,
+    file: str = "scenario.toml",
+    base_dir: Path | None = None,
+    stored_base: bool = False,
 ) -> Scenario:
-    """Parse and validate a scenario; ``base_dir`` resolves ``base.area`` (default: cwd)."""
+    """Parse and validate a scenario; ``base_dir`` resolves ``base.area`` (default: cwd).
+    ``stored_base``: the caller supplies the base area (the service's stored area), so
+    ``[base]`` may give only ``seed``."""
     ctx = _Ctx(file, text)
     try:
         m = tomllib.loads(text)
@@ -636,7 +650,7 @@ def parse_scenario(
             f"{mech!r} must be optimised, preference-first or both"
             f"{suggest(str(mech), ['optimised', 'preference-first', 'both'])}",
         )
-    base = _base(ctx, m, base_dir or Path.cwd())
+    base = _base(ctx, m, base_dir or Path.cwd(), stored_base)
     changes: list[Change] = []
     parsers: dict[str, Callable[[_Table], Change]] = {
         "add_places": _add_places,

@@ -14,8 +14,8 @@ from placement.service.core import CoreCache, RunJobs
 from placement.service.db import make_engine, migrate, write_session
 from placement.service.deps import Ctx
 from placement.service.errors import install_handlers, problem
-from placement.service.models import RunRow
-from placement.service.routes import areas, audit, auth, placements, policies
+from placement.service.models import RunRow, ScenarioRunRow
+from placement.service.routes import areas, audit, auth, placements, policies, scenarios
 from placement.service.settings import Settings, get_settings, jwt_secret
 
 __all__ = ["create_app"]
@@ -26,9 +26,10 @@ Tailored lists and placement decisions for children with EHC plans (CFA 2014 s.3
 Sign in with `POST /auth/token` (OAuth2 password flow) and send `Authorization: Bearer ...`.
 Roles: **officer** (their LA's children: lists, explanations, placements, decisions),
 **family** (their own child: list and reasons in family wording, their requests), **planner**
-(areas, policies, allocation runs and aggregates without child-level fields). Lists are advice:
-a family may ask for any setting, and every refusal needs a lawful reason. Every error is an
-RFC 9457 problem (`application/problem+json`).
+(areas, policies, allocation runs, capacity scenarios and aggregates without child-level
+fields; counts of 1 to 9 children are withheld in everything a planner can export). Lists
+are advice: a family may ask for any setting, and every refusal needs a lawful reason. Every
+error is an RFC 9457 problem (`application/problem+json`).
 """
 
 
@@ -75,16 +76,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings)
     migrate(engine)
-    with write_session(engine) as s:  # runs a previous process left unfinished
-        s.execute(
-            update(RunRow)
-            .where(col(RunRow.status).in_(("queued", "running")))
-            .values(
-                status="failed",
-                error="interrupted: the service restarted",
-                finished_at=dt.datetime.now(dt.UTC),
+    with write_session(engine) as s:  # jobs a previous process left unfinished
+        for model in (RunRow, ScenarioRunRow):
+            s.execute(
+                update(model)
+                .where(col(model.status).in_(("queued", "running")))
+                .values(
+                    status="failed",
+                    error="interrupted: the service restarted",
+                    finished_at=dt.datetime.now(dt.UTC),
+                )
             )
-        )
     ctx = Ctx(
         settings=settings,
         engine=engine,
@@ -107,7 +109,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     install_handlers(app)
-    for r in (auth.router, areas.router, placements.router, policies.router, audit.router):
+    for r in (
+        auth.router,
+        areas.router,
+        placements.router,
+        policies.router,
+        scenarios.router,
+        audit.router,
+    ):
         app.include_router(r)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -13,10 +13,10 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import Engine
@@ -28,6 +28,7 @@ from placement.files.policy_files import load_policy
 from placement.policy import Policy, deep_merge
 from placement.problem import Problem, build_problem
 from placement.result import Allocation, finalise
+from placement.scenarios.spec import Scenario
 from placement.service import audit
 from placement.service.codec import child_from_dict, setting_from_dict
 from placement.service.db import write_session
@@ -38,6 +39,7 @@ from placement.service.models import (
     PolicyRow,
     PoolRow,
     RunRow,
+    ScenarioRunRow,
     SettingRow,
 )
 from placement.solve import Mechanism, allocate
@@ -46,7 +48,16 @@ from placement.tailored import AreaRun, ScoreTable, TailoredList, area_run, scor
 from placement.tailored import tailored_list as core_tailored_list
 from placement.wording import Audience, list_as_dict
 
-__all__ = ["LIGHT_RUN", "Computed", "CoreCache", "RunJobs", "area_from_db", "policy_for"]
+__all__ = [
+    "LIGHT_RUN",
+    "Computed",
+    "CoreCache",
+    "RunJobs",
+    "area_from_db",
+    "policy_for",
+    "policy_overrides",
+    "service_scenario",
+]
 
 log = logging.getLogger("placement.service")
 # the result column holds a whole allocation (megabytes for a large LA): load it only when used
@@ -102,14 +113,19 @@ def area_from_db(session: Session, area: AreaRow, *, for_run: bool = False) -> A
     return Area(area.name, children, settings, travel, la_code=area.la_code)
 
 
-def policy_for(session: Session, area: AreaRow, policy_id: int | None) -> Policy:
-    """The default policy, the area's own overrides, then the LA's versioned policy."""
+def policy_overrides(session: Session, area: AreaRow, policy_id: int | None) -> dict[str, Any]:
+    """The area's own overrides, then the LA's versioned policy's, merged."""
     overrides: dict[str, Any] = json.loads(area.policy_overrides)
     if policy_id is not None:
         row = session.get(PolicyRow, policy_id)
         if row is not None:
             overrides = deep_merge(overrides, json.loads(row.overrides))
-    return load_policy(overrides)
+    return overrides
+
+
+def policy_for(session: Session, area: AreaRow, policy_id: int | None) -> Policy:
+    """The default policy, the area's own overrides, then the LA's versioned policy."""
+    return load_policy(policy_overrides(session, area, policy_id))
 
 
 @dataclass(eq=False)
@@ -234,10 +250,14 @@ class CoreCache:
             self._items.clear()
 
 
-class RunJobs:
-    """Allocation runs on a small thread pool, off the event loop, each with a time bound.
+JobRow = RunRow | ScenarioRunRow
 
-    A thread cannot be killed: when a run passes its bound it is marked failed at once and
+
+class RunJobs:
+    """Allocation runs and scenario runs on a small thread pool, off the event loop, each with
+    a time bound.
+
+    A thread cannot be killed: when a job passes its bound it is marked failed at once and
     whatever it finishes later is discarded (the final update is conditional on ``running``).
     The pool size bounds how many solves run at once; the queue is bounded by the caller.
     """
@@ -246,87 +266,147 @@ class RunJobs:
         self.engine = engine
         self.validate = validate
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run")
-        self._timers: dict[int, threading.Timer] = {}
+        self._timers: dict[tuple[str, int], threading.Timer] = {}
 
     def submit(self, run_id: int, time_limit_s: int) -> None:
-        self.pool.submit(self._run, run_id, time_limit_s)
+        """Queue allocation run ``run_id``."""
+        self.pool.submit(self._job, RunRow, run_id, time_limit_s, self._allocate)
+
+    def submit_scenario(self, scenario_run_id: int, time_limit_s: int) -> None:
+        """Queue scenario run ``scenario_run_id``."""
+        self.pool.submit(self._job, ScenarioRunRow, scenario_run_id, time_limit_s, self._scenario)
 
     def shutdown(self) -> None:
         for t in list(self._timers.values()):
             t.cancel()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
-    def _finish(self, run_id: int, status: str, **fields: Any) -> bool:
+    def _finish(self, model: type[JobRow], job_id: int, status: str, **fields: Any) -> bool:
+        kind = "run" if model is RunRow else "scenario"
         with write_session(self.engine) as s:
-            run = s.get(RunRow, run_id)
-            if run is None or run.status not in ("queued", "running"):
+            row = cast("JobRow | None", s.get(model, job_id))
+            if row is None or row.status not in ("queued", "running"):
                 return False
-            area = s.get(AreaRow, run.area_id)
-            run.status = status
-            run.finished_at = _now()
+            area = s.get(AreaRow, row.area_id)
+            row.status = status
+            row.finished_at = _now()
             for k, v in fields.items():
-                setattr(run, k, v)
-            s.add(run)
+                setattr(row, k, v)
+            s.add(row)
             audit.append(
                 s,
                 actor="system",
                 role="system",
-                action=f"run.{status}",
-                object_type="run",
-                object_id=str(run_id),
+                action=f"{kind}.{status}",
+                object_type=kind,
+                object_id=str(job_id),
                 la_code=area.la_code if area else "",
                 details={"error": fields.get("error")} if status == "failed" else {},
             )
             return True
 
-    def _timeout(self, run_id: int, limit: int) -> None:
-        self._finish(run_id, "failed", error=f"the solver passed its time limit of {limit} s")
-
-    def _run(self, run_id: int, time_limit_s: int) -> None:
-
-        timer = threading.Timer(time_limit_s, self._timeout, (run_id, time_limit_s))
+    def _job(
+        self,
+        model: type[JobRow],
+        job_id: int,
+        time_limit_s: int,
+        work: Callable[[Any], dict[str, Any] | str],
+    ) -> None:
+        """Mark the job running, do ``work(row)`` (fields to store, or an error message),
+        then store the outcome unless the time bound passed first."""
+        key = (model.__tablename__, job_id)
+        timer = threading.Timer(
+            time_limit_s,
+            self._finish,
+            (model, job_id, "failed"),
+            {"error": f"the solver passed its time limit of {time_limit_s} s"},
+        )
         timer.daemon = True
         try:
             with write_session(self.engine) as s:
-                run = s.get(RunRow, run_id)
-                if run is None or run.status != "queued":
+                row = cast("JobRow | None", s.get(model, job_id))
+                if row is None or row.status != "queued":
                     return
-                run.status, run.started_at = "running", _now()
-                s.add(run)
-            self._timers[run_id] = timer
+                row.status, row.started_at = "running", _now()
+                s.add(row)
+            self._timers[key] = timer
             timer.start()
-            with Session(self.engine) as s:
-                run = s.get(RunRow, run_id)
-                area = s.get(AreaRow, run.area_id) if run else None
-                if run is None or area is None:
-                    return
-                policy = policy_for(s, area, run.policy_id)
-                a = area_from_db(s, area, for_run=True)
-            mech: Mechanism = "optimised" if run.mechanism == "optimised" else "preference-first"
-            p = build_problem(a, policy)
-            alloc = allocate(p, mech, seed=run.seed)
-            if self.validate:
-                from placement.validate import validate_allocation
-
-                mapping = alloc.mapping()
-                report = validate_allocation(
-                    a, policy, mapping, claimed_metrics=alloc.metrics.as_dict()
-                )
-                if not report.ok:
-                    f = report.findings[0]
-                    self._finish(run_id, "failed", error=f"validation: {f.code}: {f.message}")
-                    return
-            d = alloc.as_dict()
-            self._finish(
-                run_id,
-                "succeeded",
-                manifest=json.dumps(d["manifest"], sort_keys=True),
-                metrics=json.dumps(d["metrics"], sort_keys=True),
-                result=json.dumps(d, separators=(",", ":")),
-            )
-        except Exception as e:  # the run fails; the service goes on
-            log.exception("run %s failed", run_id)
-            self._finish(run_id, "failed", error=f"{type(e).__name__}: {e}"[:2000])
+            out = work(row)
+            if isinstance(out, str):
+                self._finish(model, job_id, "failed", error=out[:2000])
+            else:
+                self._finish(model, job_id, "succeeded", **out)
+        except Exception as e:  # the job fails; the service goes on
+            log.exception("%s %s failed", model.__tablename__, job_id)
+            self._finish(model, job_id, "failed", error=f"{type(e).__name__}: {e}"[:2000])
         finally:
             timer.cancel()
-            self._timers.pop(run_id, None)
+            self._timers.pop(key, None)
+
+    def _allocate(self, run: RunRow) -> dict[str, Any] | str:
+        with Session(self.engine) as s:
+            area = s.get(AreaRow, run.area_id)
+            if area is None:
+                return f"area {run.area_id} is gone"
+            policy = policy_for(s, area, run.policy_id)
+            a = area_from_db(s, area, for_run=True)
+        mech: Mechanism = "optimised" if run.mechanism == "optimised" else "preference-first"
+        p = build_problem(a, policy)
+        alloc = allocate(p, mech, seed=run.seed)
+        if self.validate:
+            from placement.validate import validate_allocation
+
+            report = validate_allocation(
+                a, policy, alloc.mapping(), claimed_metrics=alloc.metrics.as_dict()
+            )
+            if not report.ok:
+                f = report.findings[0]
+                return f"validation: {f.code}: {f.message}"
+        d = alloc.as_dict()
+        return {
+            "manifest": json.dumps(d["manifest"], sort_keys=True),
+            "metrics": json.dumps(d["metrics"], sort_keys=True),
+            "result": json.dumps(d, separators=(",", ":")),
+        }
+
+    def _scenario(self, job: ScenarioRunRow) -> dict[str, Any] | str:
+        """The scenario on the stored area as an allocation run would see it (children with a
+        confirmed placement keep it and their places count as taken), with the LA's policy."""
+        from placement.files.errors import InputError
+        from placement.generate import UnknownAreaError, resolve_la
+        from placement.scenarios.report import report_csvs, report_html, report_json
+        from placement.scenarios.run import run_scenario
+
+        with Session(self.engine) as s:
+            area = s.get(AreaRow, job.area_id)
+            if area is None:
+                return f"area {job.area_id} is gone"
+            overrides = policy_overrides(s, area, job.policy_id)
+            a = area_from_db(s, area, for_run=True)
+        try:
+            la: str | None = resolve_la(area.la_code).la_name
+        except UnknownAreaError:
+            la = None
+        try:
+            scenario = service_scenario(job.scenario)
+            result = run_scenario(scenario, marginal=job.marginal, base=(a, overrides, la))
+        except InputError as e:
+            return str(e)
+        data = json.loads(report_json(result))
+        return {
+            "summary": json.dumps(
+                {"changes": data["changes"], "metrics": data["metrics"]}, sort_keys=True
+            ),
+            "report_json": json.dumps(data, separators=(",", ":")),
+            "report_html": report_html(result),
+            "report_csv": json.dumps(report_csvs(result), sort_keys=True),
+        }
+
+
+def service_scenario(text: str) -> Scenario:
+    """Parse a scenario sent to the service. Its base is the stored area, so ``[base]`` may
+    give only ``seed`` (default 1); anything else there (a folder on the server, another LA)
+    is refused. Raises :class:`~placement.files.errors.InputError` naming the line."""
+    from placement.scenarios.spec import parse_scenario
+
+    return parse_scenario(text, file="scenario.toml", stored_base=True)

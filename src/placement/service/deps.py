@@ -19,11 +19,19 @@ from sqlmodel import Session, select
 
 from placement.service.core import CoreCache, RunJobs
 from placement.service.errors import ForbiddenError, NotFoundError, UnauthorisedError
-from placement.service.models import AreaRow, ChildRow, PlacementRow, RunRow, User
+from placement.service.models import (
+    AreaRow,
+    ChildRow,
+    PlacementRow,
+    RunRow,
+    ScenarioRunRow,
+    User,
+)
 from placement.service.security import Principal, Role, decode_token
 from placement.service.settings import Settings
 
 __all__ = [
+    "REPORTS_DEFERRED",
     "Ctx",
     "CtxDep",
     "PageDep",
@@ -34,6 +42,7 @@ __all__ = [
     "placement_for",
     "require",
     "run_for",
+    "scenario_for",
 ]
 
 
@@ -150,4 +159,29 @@ def run_for(session: Session, who: Principal, run_id: int) -> RunRow:
         area_for(session, who, row.area_id)
     except NotFoundError:
         raise NotFoundError(f"run {run_id} not found") from None
+    return row
+
+
+# a finished scenario run's reports are large: load them only to download them
+REPORTS_DEFERRED = (
+    defer(ScenarioRunRow.report_json),  # type: ignore[arg-type]
+    defer(ScenarioRunRow.report_html),  # type: ignore[arg-type]
+    defer(ScenarioRunRow.report_csv),  # type: ignore[arg-type]
+)
+
+
+def scenario_for(
+    session: Session, who: Principal, scenario_id: int, *, reports: bool = False
+) -> ScenarioRunRow:
+    """A scenario run of the caller's LA (planners and officers), else 404. The stored
+    reports are loaded only when ``reports``."""
+    require(who, "planner", "officer")
+    opts = () if reports else REPORTS_DEFERRED
+    row = session.get(ScenarioRunRow, scenario_id, options=opts)
+    if row is None:
+        raise NotFoundError(f"scenario run {scenario_id} not found")
+    try:
+        area_for(session, who, row.area_id)
+    except NotFoundError:
+        raise NotFoundError(f"scenario run {scenario_id} not found") from None
     return row

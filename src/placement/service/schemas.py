@@ -21,6 +21,8 @@ __all__ = [
     "RequestsUpdate",
     "RunCreate",
     "RunPublic",
+    "ScenarioCreate",
+    "ScenarioRunPublic",
     "SettingResponseCreate",
     "Token",
 ]
@@ -153,6 +155,49 @@ class RunPublic(BaseModel):
     finished_at: dt.datetime | None
     manifest: dict[str, Any] | None
     metrics: dict[str, Any] | None
+
+
+# a scenario file's text: TOML, at most 64 KiB, no control characters but tab, CR and LF
+TomlText = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=65_536, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+    ),
+]
+
+
+class ScenarioCreate(Input):
+    scenario: TomlText = Field(
+        description="the scenario file's text (TOML, as in scenarios/*.toml); its base is the "
+        "area it is sent to, so [base] may give only seed"
+    )
+    policy_id: DbInt | None = None
+    marginal: Annotated[int, Field(ge=0, le=200)] | None = Field(
+        default=None, description="candidates for the value of one more place (file's default)"
+    )
+    time_limit_s: Annotated[int, Field(ge=1, le=3600)] | None = None
+
+
+class ScenarioRunPublic(BaseModel):
+    id: int
+    area_id: int
+    area_revision: int
+    policy_id: int | None
+    name: str
+    seed: int
+    marginal: int
+    time_limit_s: int
+    status: str
+    error: str | None
+    created_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    summary: dict[str, Any] | None = Field(
+        description="the changes applied and every metric, baseline/scenario/change, per "
+        "mechanism; counts of 1 to 9 shown as '<10'"
+    )
+    reports: dict[str, str] | None = Field(description="download links once succeeded")
 
 
 class PlacementCreate(Input):

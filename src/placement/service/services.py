@@ -18,9 +18,10 @@ from placement.domain import DomainError, Need, nc_year_from_birth, phase_of_yea
 from placement.files.errors import InputError
 from placement.files.policy_files import load_policy
 from placement.policy import PolicyError
+from placement.scenarios.spec import Scenario
 from placement.service import audit, statutory
 from placement.service.codec import child_from_dict, child_to_dict, setting_to_dict
-from placement.service.core import CoreCache, RunJobs, policy_for
+from placement.service.core import CoreCache, RunJobs, policy_for, service_scenario
 from placement.service.db import begin_write
 from placement.service.errors import ConflictError, InvalidError, NotFoundError, UnavailableError
 from placement.service.models import (
@@ -31,6 +32,7 @@ from placement.service.models import (
     PolicyRow,
     PoolRow,
     RunRow,
+    ScenarioRunRow,
     SettingRow,
     User,
 )
@@ -47,6 +49,7 @@ __all__ = [
     "set_requests",
     "start_consultation",
     "start_run",
+    "start_scenario",
     "store_area",
 ]
 
@@ -330,6 +333,36 @@ def create_policy(
 # -- runs -------------------------------------------------------------------------------------
 
 
+def _policy_id(session: Session, who: Principal, policy_id: int | None) -> int | None:
+    """The named policy of the caller's LA (404 if not theirs), else the LA's latest."""
+    if policy_id is not None:
+        pol = session.get(PolicyRow, policy_id)
+        if pol is None or pol.la_code != who.la_code:
+            raise NotFoundError(f"policy {policy_id} not found")
+        return policy_id
+    latest: int | None = session.exec(
+        select(PolicyRow.id)
+        .where(PolicyRow.la_code == who.la_code)
+        .order_by(col(PolicyRow.version).desc())
+        .limit(1)
+    ).first()
+    return latest
+
+
+def _check_queue(session: Session, max_queued: int) -> None:
+    """503 when ``max_queued`` jobs (allocation and scenario runs) are queued or running."""
+    busy = sum(
+        session.exec(
+            select(func.count())
+            .select_from(model)
+            .where(col(model.status).in_(("queued", "running")))
+        ).one()
+        for model in (RunRow, ScenarioRunRow)
+    )
+    if busy >= max_queued:
+        raise UnavailableError(f"{busy} runs are queued or running; try again later", slug="busy")
+
+
 def start_run(
     session: Session,
     who: Principal,
@@ -343,24 +376,8 @@ def start_run(
     max_queued: int,
 ) -> RunRow:
     begin_write(session)
-    if policy_id is not None:
-        pol = session.get(PolicyRow, policy_id)
-        if pol is None or pol.la_code != who.la_code:
-            raise NotFoundError(f"policy {policy_id} not found")
-    else:
-        policy_id = session.exec(
-            select(PolicyRow.id)
-            .where(PolicyRow.la_code == who.la_code)
-            .order_by(col(PolicyRow.version).desc())
-            .limit(1)
-        ).first()
-    busy = session.exec(
-        select(func.count())
-        .select_from(RunRow)
-        .where(col(RunRow.status).in_(("queued", "running")))
-    ).one()
-    if busy >= max_queued:
-        raise UnavailableError(f"{busy} runs are queued or running; try again later", slug="busy")
+    policy_id = _policy_id(session, who, policy_id)
+    _check_queue(session, max_queued)
     assert area.id is not None
     run = RunRow(
         area_id=area.id,
@@ -389,6 +406,97 @@ def start_run(
     session.commit()
     jobs.submit(run.id, time_limit_s)
     return run
+
+
+def _check_named_settings(session: Session, area_id: int, scenario: Scenario) -> None:
+    """Settings a scenario names by id must be in the area (new ones must not be): checked
+    before the job is queued, so a typo is a 422 naming the line, not a failed job."""
+    from placement.scenarios.spec import AddPlaces, CloseSetting, OpenSetting, Redesignate
+
+    table = {
+        AddPlaces: "add_places",
+        OpenSetting: "open_setting",
+        CloseSetting: "close_setting",
+        Redesignate: "redesignate",
+    }
+    named = {sid for c in scenario.changes if (sid := getattr(c, "setting_id", None)) is not None}
+    known = set(
+        session.exec(
+            select(SettingRow.setting_id).where(
+                SettingRow.area_id == area_id, col(SettingRow.setting_id).in_(named)
+            )
+        ).all()
+    )
+    for c in scenario.changes:
+        sid = getattr(c, "setting_id", None)
+        if sid is None:
+            continue
+        what = table[type(c)]
+        if isinstance(c, OpenSetting) and sid in known:
+            raise InvalidError(
+                f"scenario.toml:{c.line}: {what}: setting {sid!r} is already in this area"
+            )
+        if not isinstance(c, OpenSetting) and sid not in known:
+            raise InvalidError(f"scenario.toml:{c.line}: {what}: unknown setting {sid!r}")
+
+
+def start_scenario(
+    session: Session,
+    who: Principal,
+    *,
+    area: AreaRow,
+    jobs: RunJobs,
+    text: str,
+    policy_id: int | None,
+    marginal: int | None,
+    time_limit_s: int,
+    max_queued: int,
+    max_marginal: int,
+) -> ScenarioRunRow:
+    """Validate a scenario's TOML against the stored area and queue it as a job."""
+    try:
+        scenario = service_scenario(text)
+    except InputError as e:
+        raise InvalidError(str(e), slug="bad-scenario") from None
+    assert area.id is not None
+    n = scenario.marginal if marginal is None else marginal
+    if n > max_marginal:
+        raise InvalidError(
+            f"marginal: {n} candidates to re-solve; this service allows at most {max_marginal}"
+        )
+    begin_write(session)
+    _check_named_settings(session, area.id, scenario)
+    policy_id = _policy_id(session, who, policy_id)
+    _check_queue(session, max_queued)
+    job = ScenarioRunRow(
+        area_id=area.id,
+        area_revision=area.revision,
+        policy_id=policy_id,
+        name=scenario.name[:200],
+        scenario=text,
+        seed=scenario.base.seed,
+        marginal=n,
+        time_limit_s=time_limit_s,
+        status="queued",
+        created_by=who.username,
+    )
+    session.add(job)
+    session.flush()
+    assert job.id is not None
+    _audit(
+        session,
+        who,
+        "scenario.start",
+        "scenario",
+        str(job.id),
+        area_id=area.id,
+        name=job.name,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        policy_id=policy_id,
+    )
+    session.commit()
+    jobs.submit_scenario(job.id, time_limit_s)
+    return job
 
 
 # -- placements -------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     run_workers: int = Field(default=1, ge=1, le=8)
     run_time_limit_s: int = Field(default=300, ge=1, le=3600)
-    max_queued_runs: int = Field(default=4, ge=1, le=100)
+    max_queued_runs: int = Field(default=4, ge=1, le=100)  # allocation and scenario runs
+    max_marginal: int = Field(default=20, ge=0, le=200)  # re-solves per scenario run
     max_area_children: int = Field(default=150_000, ge=1)
     import_root: Path = Path("./var/imports")
     cache_entries: int = Field(default=4, ge=1, le=64)

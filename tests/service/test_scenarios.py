@@ -1,0 +1,282 @@
+"""Scenario runs in the service: a planner's scenario file on a stored area as a job, the same
+answer as the core gives, reports to download with small counts withheld, and clear 4xx for
+every mistake in the file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from placement.scenarios.run import run_scenario
+from placement.service.app import create_app
+from placement.service.core import area_from_db, service_scenario
+from placement.service.models import AreaRow, ScenarioRunRow
+from placement.service.settings import Settings
+from tests.service.conftest import World, consulted
+
+MORE_ASD = """\
+name = "Ten more ASD places at S2"
+description = "The ASD pool at S2 grows from 5 to 15 places."
+
+[base]
+seed = 3
+
+[[add_places]]
+setting_id = "S2"
+need = "ASD"
+places = 10
+"""
+
+
+def start(w: World, text: str, who: str = "planner", **body: Any) -> Any:
+    return w.client.post(
+        f"/areas/{w.area_id}/scenarios", json={"scenario": text, **body}, headers=w.as_(who)
+    )
+
+
+def finished(w: World, sid: int) -> dict[str, Any]:
+    """Poll until the job ends (the bound only stops a broken test from hanging)."""
+    for _ in range(600):
+        job: dict[str, Any] = w.client.get(f"/scenarios/{sid}", headers=w.as_("planner")).json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"scenario run {sid} did not finish: {job}")
+
+
+def run_ok(w: World, text: str = MORE_ASD, **body: Any) -> dict[str, Any]:
+    r = start(w, text, **body)
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "queued" and r.json()["reports"] is None
+    job = finished(w, r.json()["id"])
+    assert job["status"] == "succeeded", job
+    return job
+
+
+def counts_shown(rows: list[dict[str, str]], keys: list[str]) -> list[str]:
+    return [row[k] for row in rows for k in keys]
+
+
+def _scenario_flow(w: World) -> None:
+    job = run_ok(w)
+    assert job["name"] == "Ten more ASD places at S2" and job["seed"] == 3
+    opt = job["summary"]["metrics"]["optimised"]
+    # 24 children: 6 placed in the baseline (1 at S1, 5 in S2's ASD pool), 16 with 10 more
+    assert opt["children"] == {"baseline": 24, "scenario": 24, "change": 0}
+    assert opt["placed_pct"]["scenario"] > opt["placed_pct"]["baseline"]
+    assert opt["placed"]["baseline"] == "<10" and opt["placed"]["scenario"] == 16
+    assert opt["placed"]["change"] == "suppressed"  # 6 -> 16 would reveal the 6
+    assert job["summary"]["changes"] == ["add_places: added 10 ASD places at S2 (Setting S2)"]
+    sid = job["id"]
+    links = job["reports"]
+    html = w.client.get(links["html"], headers=w.as_("planner"))
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert html.headers["content-disposition"].startswith("attachment; filename=")
+    assert "script-src" not in html.headers["content-security-policy"]
+    assert "<svg" in html.text and "<script" not in html.text
+    assert "Ten more ASD places at S2" in html.text
+    data = w.client.get(links["json"], headers=w.as_("planner")).json()
+    assert data["metrics"] == job["summary"]["metrics"]
+    assert data["areas"]["baseline"] == "Kent test"
+    settings = list(
+        csv.DictReader(io.StringIO(w.client.get(links["settings"], headers=w.as_("planner")).text))
+    )
+    s2 = next(r for r in settings if r["setting_id"] == "S2")
+    assert (s2["changed"], s2["places_free_baseline"], s2["places_free_scenario"]) == (
+        "True",
+        "20",
+        "30",
+    )
+    taken = [k for k in settings[0] if k.startswith("taken_") and not k.endswith("_change")]
+    for v in counts_shown(settings, taken):  # no count of 1 to 9 children leaves the service
+        assert v in ("<10", "0") or int(v) >= 10, v
+    assert s2["taken_optimised_baseline"] == "<10" and s2["taken_optimised_scenario"] == "15"
+    metrics = list(
+        csv.DictReader(io.StringIO(w.client.get(links["metrics"], headers=w.as_("planner")).text))
+    )
+    assert {r["mechanism"] for r in metrics} == {"optimised", "preference-first"}
+    marginal = w.client.get(links["marginal"], headers=w.as_("planner"))
+    assert marginal.headers["content-type"].startswith("text/csv")
+    assert marginal.text.startswith("setting_id,setting_name,need_pool,unmet_demand")
+    # officers of the LA may read it too; families and other LAs may not
+    assert w.client.get(links["json"], headers=w.as_("officer")).status_code == 200
+    for who, code in (("family", 403), ("planner_other", 404), ("officer_other", 404)):
+        assert w.client.get(f"/scenarios/{sid}", headers=w.as_(who)).status_code == code
+        assert w.client.get(links["html"], headers=w.as_(who)).status_code == code
+    listed = w.client.get(f"/areas/{w.area_id}/scenarios", headers=w.as_("planner")).json()
+    assert listed["total"] == 1 and listed["items"][0]["id"] == sid
+    trail = w.client.get("/audit/events?size=100", headers=w.as_("planner")).json()["items"]
+    mine = {
+        e["action"] for e in trail if e["object_type"] == "scenario" and e["object_id"] == str(sid)
+    }
+    assert mine == {"scenario.start", "scenario.succeeded"}
+    assert w.client.get("/audit/verify", headers=w.as_("planner")).json()["ok"] is True
+
+
+def test_scenario_run_sqlite(world: World) -> None:
+    _scenario_flow(world)
+
+
+def test_scenario_run_postgresql(pg_world: World) -> None:
+    _scenario_flow(pg_world)
+
+
+def test_service_gives_the_core_answer(world: World) -> None:
+    """The job is the core's run_scenario on the stored area: the same output hashes, and
+    the same again when run twice (deterministic)."""
+    one = run_ok(world)
+    two = run_ok(world)
+    engine = world.app.state.ctx.engine
+    with Session(engine) as s:
+        area = s.get(AreaRow, world.area_id)
+        assert area is not None
+        a = area_from_db(s, area, for_run=True)
+        rows = [s.get(ScenarioRunRow, j["id"]) for j in (one, two)]
+    direct = run_scenario(service_scenario(MORE_ASD), marginal=one["marginal"], base=(a, {}, None))
+    want = {
+        m: (
+            direct.baseline[m].allocation.manifest.output_hash,
+            side.allocation.manifest.output_hash,
+        )
+        for m, side in direct.outcome.items()
+    }
+    for row in rows:
+        assert row is not None and row.report_json is not None
+        got = json.loads(row.report_json)["manifest"]
+        assert {
+            m: (v["baseline"]["output_hash"], v["scenario"]["output_hash"]) for m, v in got.items()
+        } == want
+    assert one["summary"] == two["summary"]
+
+
+def test_confirmed_placements_count_as_taken(world: World) -> None:
+    """The baseline is the area as an allocation run sees it: a confirmed child keeps their
+    place and is not counted again."""
+    pid = consulted(world, "C02", "S1")
+    r = world.client.post(
+        f"/placements/{pid}/decision",
+        json={"outcome": "confirmed", "reason": "the family's request"},
+        headers=world.as_("officer"),
+    )
+    assert r.status_code == 201, r.text
+    job = run_ok(world)
+    assert job["summary"]["metrics"]["optimised"]["children"]["baseline"] == 23
+
+
+BAD = [
+    ("x = [\n", "not valid TOML"),
+    ('[[add_places]]\nsetting_id = "S2"\nplaces = 1\nneeds = "ASD"\n', "did you mean 'need'"),
+    ('[base]\nlike = "Kent"\n', "scenario.toml:2: base.like: the scenario runs on the stored area"),
+    ('[base]\narea = "/etc"\n', "base.area"),
+    (
+        '[[add_places]]\nsetting_id = "NOPE"\nplaces = 5\n',
+        "scenario.toml:1: add_places: unknown setting 'NOPE'",
+    ),
+    (
+        '[[open_setting]]\nid = "S1"\nname = "again"\nkind = "special_la_maintained"\n'
+        'near = "centre"\nlow_age = 4\nhigh_age = 11\ndesignations = { ASD = 4 }\ncapacity = 10\n',
+        "already in this area",
+    ),
+    ('mechanism = "fastest"\n', "must be optimised, preference-first or both"),
+]
+
+
+@pytest.mark.parametrize(("text", "says"), BAD)
+def test_bad_scenario_is_422_naming_the_fault(world: World, text: str, says: str) -> None:
+    r = start(world, text)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert says in r.json()["detail"], r.json()
+    listed = world.client.get(f"/areas/{world.area_id}/scenarios", headers=world.as_("planner"))
+    assert listed.json()["total"] == 0  # nothing queued, nothing half-written
+
+
+def test_body_limits(world: World) -> None:
+    assert start(world, "").status_code == 422
+    assert start(world, "a = 1\x00").status_code == 422
+    assert start(world, MORE_ASD, marginal=500).status_code == 422
+    assert start(world, MORE_ASD, unknown=1).status_code == 422
+    r = start(world, MORE_ASD, marginal=21)  # above the service's max_marginal (20)
+    assert r.status_code == 422 and "at most 20" in r.json()["detail"]
+
+
+def test_roles(world: World) -> None:
+    assert start(world, MORE_ASD, who="officer").status_code == 403
+    assert start(world, MORE_ASD, who="family").status_code == 403
+    other = world.client.post(
+        f"/areas/{world.other_area_id}/scenarios",
+        json={"scenario": MORE_ASD},
+        headers=world.as_("planner"),
+    )
+    assert other.status_code == 404
+
+
+def test_a_scenario_that_cannot_apply_fails_with_its_line(world: World) -> None:
+    """Removing more places than a setting has is found when the change is applied: the job
+    fails with the file's line, and its reports are a 409, not an empty file."""
+    r = start(world, 'name = "too few"\n\n[[add_places]]\nsetting_id = "S1"\nplaces = -100\n')
+    assert r.status_code == 202
+    job = finished(world, r.json()["id"])
+    assert job["status"] == "failed"
+    assert job["error"].startswith("scenario.toml:3: add_places: setting S1 has 10 places")
+    got = world.client.get(f"/scenarios/{job['id']}/report.html", headers=world.as_("planner"))
+    assert got.status_code == 409 and got.json()["detail"].endswith("once it has succeeded")
+
+
+def test_queue_is_bounded_and_shared_with_runs(world: World) -> None:
+    engine = world.app.state.ctx.engine
+    with Session(engine) as s:
+        for _ in range(4):  # the default max_queued_runs
+            s.add(
+                ScenarioRunRow(
+                    area_id=world.area_id,
+                    area_revision=1,
+                    name="stuck",
+                    scenario="",
+                    seed=1,
+                    marginal=0,
+                    time_limit_s=60,
+                    status="running",
+                    created_by="planner",
+                )
+            )
+        s.commit()
+    r = start(world, MORE_ASD)
+    assert r.status_code == 503 and r.json()["detail"].startswith("4 runs are queued or running")
+    run = world.client.post(f"/areas/{world.area_id}/runs", json={}, headers=world.as_("planner"))
+    assert run.status_code == 503
+
+
+def test_restart_fails_unfinished_scenario_runs(world: World, tmp_path: Any) -> None:
+    engine = world.app.state.ctx.engine
+    with Session(engine) as s:
+        row = ScenarioRunRow(
+            area_id=world.area_id,
+            area_revision=1,
+            name="left behind",
+            scenario=MORE_ASD,
+            seed=1,
+            marginal=0,
+            time_limit_s=60,
+            status="running",
+            created_by="planner",
+        )
+        s.add(row)
+        s.commit()
+        rid = row.id
+    settings: Settings = world.app.state.ctx.settings
+    again = create_app(settings)
+    try:
+        with Session(again.state.ctx.engine) as s:
+            got = s.get(ScenarioRunRow, rid)
+            assert got is not None and got.status == "failed"
+            assert got.error == "interrupted: the service restarted"
+    finally:
+        again.state.ctx.jobs.shutdown()
+        again.state.ctx.engine.dispose()
