@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from placement.cells import spreadsheet_safe
 from placement.scenarios.run import CATEGORIES, ScenarioResult
 
 __all__ = [
@@ -237,7 +238,7 @@ def _csv(rows: Sequence[Mapping[str, Any]]) -> str:
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()
     for row in rows:
-        w.writerow(dict(row))
+        w.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     return buf.getvalue()
 
 

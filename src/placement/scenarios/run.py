@@ -318,9 +318,9 @@ def marginal_values(state: Any, limit: int = 20) -> list[MarginalValue]:
     # with a suitable pair into it
     pool_or = pr.pool.astype(np.int64)
     unit = np.where(pool_or >= 0, p.num_settings + pool_or, pr.setting.astype(np.int64))
-    full = np.where(
-        pool_or >= 0, pool_full[np.maximum(pool_or, 0)] | set_full[pr.setting], set_full[pr.setting]
-    )
+    # a pair into a pool is blocked when its pool or its setting is full (pool -1: the
+    # appended False, so an area without pools works too)
+    full = set_full[pr.setting] | np.append(pool_full, False)[pool_or]
     sel = unplaced & full
     demand = np.bincount(unit[sel], minlength=p.num_settings + p.num_pools)
     cand = np.flatnonzero(demand > 0)
