@@ -11,6 +11,7 @@ import pytest
 
 from placement.area import Area
 from placement.cli import main
+from placement.disclosure import SMALL, WITHHELD
 from placement.domain import Need, SettingKind
 from placement.files.area_files import write_area
 from placement.files.errors import InputError
@@ -18,14 +19,7 @@ from placement.files.policy_files import load_policy
 from placement.problem import build_problem
 from placement.scenarios import parse_scenario
 from placement.scenarios.apply import apply_changes
-from placement.scenarios.report import (
-    SUPPRESSED,
-    report_csvs,
-    report_html,
-    report_json,
-    suppress,
-    suppressed_change,
-)
+from placement.scenarios.report import report_csvs, report_html, report_json
 from placement.scenarios.run import derive_problem, run_scenario
 from placement.solve import allocate
 
@@ -230,28 +224,15 @@ def test_same_file_same_results(tmp_path: Path) -> None:
     assert runs[0] == runs[1]
 
 
-@pytest.mark.parametrize(
-    ("n", "shown"),
-    [(0, 0), (1, SUPPRESSED), (9, SUPPRESSED), (10, 10), (250, 250)],
-)
-def test_suppress(n: int, shown: object) -> None:
-    assert suppress(n) == shown
-
-
-def test_a_change_is_shown_only_when_both_counts_are() -> None:
-    assert suppressed_change(50, 5) == "suppressed"  # would reveal 5
-    assert suppressed_change(50, 12) == -38
-    assert suppressed_change(0, 20) == 20
-
-
 def test_exports_suppress_small_counts(tmp_path: Path) -> None:
     tiny_area(tmp_path)
     _, r = run_text(tmp_path, '[[add_places]]\nsetting_id = "S1"\nneed = "ASD"\nplaces = 3')
     data = json.loads(report_json(r))
     m = data["metrics"]["optimised"]
-    assert m["children"] == {"baseline": SUPPRESSED, "scenario": SUPPRESSED, "change": "suppressed"}
-    assert m["unmet_ASD"]["baseline"] == SUPPRESSED
-    assert m["placed_pct"]["baseline"] == 50.0  # 4 of 8: percentages are not counts
+    assert m["children"] == {"baseline": SMALL, "scenario": SMALL, "change": WITHHELD}
+    assert m["unmet_ASD"]["baseline"] == SMALL
+    # 4 of 8 placed: 50% would give the 4 away, so the percentage is withheld too
+    assert m["placed_pct"] == {"baseline": WITHHELD, "scenario": WITHHELD, "change": WITHHELD}
     csvs = report_csvs(r)
     assert ",4," not in csvs["metrics"] and "<10" in csvs["metrics"]
     for line in csvs["settings"].splitlines()[1:]:

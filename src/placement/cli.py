@@ -425,7 +425,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         t.add_column(f"{data['la']} (real)", justify="right")
     t.add_column("England (real)", justify="right")
     for c in mix["categories"]:
-        row = [c, f"{mix['allocation_pct'][c]:.1f}%"]
+        share = mix["allocation_pct"][c]
+        row = [c, share if isinstance(share, str) else f"{share:.1f}%"]
         if mix["la_real_pct"]:
             row.append(f"{mix['la_real_pct'].get(c, 0.0):.1f}%")
         row.append(f"{mix['england_pct'].get(c, 0.0):.1f}%")

@@ -90,6 +90,14 @@ class Metrics:
     justified_envy: int  # children who prefer a setting that placed a lower-priority child
     unmet_by_need: Mapping[str, int]
     unmet_by_phase: Mapping[str, int]
+    # the counts behind the percentages (for exports that must round or withhold them)
+    with_preference: int = 0  # children who expressed a preference
+    first_preference: int = 0  # of them, placed at their first
+    any_preference: int = 0  # of them, placed at any of theirs
+    with_request: int = 0  # children with an s.38 request
+    request_honoured: int = 0  # of them, placed at their request
+    mainstream: int = 0  # placed in a mainstream setting
+    independent: int = 0  # placed in an independent setting
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -404,13 +412,17 @@ def compute_metrics(p: Problem, assign: I64, justified_envy: int) -> Metrics:
     def pct(a: int, b: int) -> float:
         return round(100.0 * a / b, 2) if b else 0.0
 
+    n_pref, n_req = int(with_pref.sum()), int(has_req.sum())
+    n_first, n_any = int(first[with_pref].sum()), int(anyp[with_pref].sum())
+    n_honoured = int(honoured[has_req].sum())
+    n_mainstream, n_independent = int(p.s_mainstream[sett].sum()), int(p.s_independent[sett].sum())
     return Metrics(
         children=n,
         placed=placed,
         placed_pct=pct(placed, n),
-        first_preference_pct=pct(int(first[with_pref].sum()), int(with_pref.sum())),
-        any_preference_pct=pct(int(anyp[with_pref].sum()), int(with_pref.sum())),
-        request_honoured_pct=pct(int(honoured[has_req].sum()), int(has_req.sum())),
+        first_preference_pct=pct(n_first, n_pref),
+        any_preference_pct=pct(n_any, n_pref),
+        request_honoured_pct=pct(n_honoured, n_req),
         mean_journey_min=round(float(travel.mean()), 2) if placed else 0.0,
         p95_journey_min=round(float(np.percentile(travel, 95)), 2) if placed else 0.0,
         total_cost_gbp=int(pr.cost_gbp[chosen].sum()),
@@ -419,11 +431,18 @@ def compute_metrics(p: Problem, assign: I64, justified_envy: int) -> Metrics:
             "schools": int(pr.cost_school_gbp[chosen].sum()),
             "transport": int(pr.cost_transport_gbp[chosen].sum()),
         },
-        mainstream_pct=pct(int(p.s_mainstream[sett].sum()), placed),
-        independent_pct=pct(int(p.s_independent[sett].sum()), placed),
+        mainstream_pct=pct(n_mainstream, placed),
+        independent_pct=pct(n_independent, placed),
         justified_envy=justified_envy,
         unmet_by_need={need_names[k]: int(v) for k, v in enumerate(by_need) if v},
         unmet_by_phase={Phase(k).label: int(v) for k, v in enumerate(by_phase) if v},
+        with_preference=n_pref,
+        first_preference=n_first,
+        any_preference=n_any,
+        with_request=n_req,
+        request_honoured=n_honoured,
+        mainstream=n_mainstream,
+        independent=n_independent,
     )
 
 

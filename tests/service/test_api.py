@@ -129,3 +129,31 @@ def test_no_server_errors_as_officer(case: schemathesis.Case) -> None:
 @_fuzz_settings
 def test_no_server_errors_as_planner(case: schemathesis.Case) -> None:
     case.call_and_validate(headers=_fuzz.as_("planner"), checks=[not_a_server_error])
+
+
+def test_planner_figures_are_disclosure_controlled(world: World) -> None:
+    """24 ASD children, 6 placed: planners see 25 (rounded), "<10" and withheld shares;
+    officers see the run's exact figures."""
+    r = world.client.post(
+        f"/areas/{world.area_id}/runs", json={"seed": 1}, headers=world.as_("planner")
+    )
+    rid = r.json()["id"]
+    for _ in range(200):
+        run = world.client.get(f"/runs/{rid}", headers=world.as_("officer")).json()
+        if run["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.05)
+    assert run["status"] == "succeeded", run
+    exact = run["metrics"]
+    assert (exact["children"], exact["placed"]) == (24, 6)
+    seen = world.client.get(f"/runs/{rid}", headers=world.as_("planner")).json()["metrics"]
+    assert (seen["children"], seen["placed"], seen["placed_pct"]) == (25, "<10", "suppressed")
+    assert seen["unmet_by_need"] == {"ASD": 20}  # 18 unplaced, rounded
+    agg = world.client.get(
+        f"/areas/{world.area_id}/aggregates", headers=world.as_("planner")
+    ).json()
+    assert agg["children_by_need"] == {"ASD": 25}
+    assert agg["latest_run"]["placed"] == "<10"
+    assert agg["latest_run"]["placed_pct"] == "suppressed"
+    assert agg["latest_run"]["unplaced_by_need"] == {"ASD": 20}
+    assert "rounded to the nearest 5" in agg["disclosure"]

@@ -2,8 +2,9 @@
 
 Its placement mix against the LA's real mix and England's (DfE EHC plans 2025, as vendored in
 ``placement/data/calibration.csv``: England is the sum over all 153 LAs), journeys, cost and
-unmet need, with counts of children from 1 to 9 suppressed as "<10". Pure: returns data and
-text; the CLI writes files.
+unmet need, under the disclosure rules of :mod:`placement.disclosure` (1 to 9 children as
+"<10", other counts rounded to the nearest 5, percentages from the rounded counts). Pure:
+returns data and text; the CLI writes files.
 
 The real mix counts plans by where the child is placed, including "other" (educated
 elsewhere, awaiting provision and the like); the allocation's "unplaced" children are those
@@ -17,8 +18,9 @@ import itertools
 import json
 from typing import Any
 
+from placement import disclosure
 from placement.generate import PLACEMENTS, LaProfile, list_las
-from placement.scenarios.report import _CSS, bar_chart_svg, suppress
+from placement.scenarios.report import _CSS, DISCLOSURE_NOTE, bar_chart_svg, export_metrics
 from placement.scenarios.run import CATEGORIES, Side
 
 __all__ = ["dashboard_data", "dashboard_html", "dashboard_json", "la_mix", "national_mix"]
@@ -45,16 +47,19 @@ def national_mix() -> dict[str, int]:
 
 
 def _pct(counts: dict[str, int]) -> dict[str, float]:
+    """Shares of published totals (real LA and England mixes: DfE's own figures)."""
     tot = sum(counts.values())
     return {k: round(100.0 * v / tot, 2) if tot else 0.0 for k, v in counts.items()}
 
 
 def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[str, Any]:
-    """The dashboard's figures for one allocation (counts suppressed)."""
+    """The dashboard's figures for one allocation (disclosure-controlled)."""
     m = side.metrics
+    em = export_metrics(m)
     alloc_counts = {c: int(m[f"mix_{c}"]) for c in CATEGORIES}
     alloc_counts["unplaced"] = int(m["unplaced"])
-    alloc_pct = _pct(alloc_counts)
+    total = sum(alloc_counts.values())
+    alloc_pct = {k: disclosure.pct(v, total) for k, v in alloc_counts.items()}
     real = la_mix(la) if la else None
     nat = national_mix()
     hist = side.journeys
@@ -62,19 +67,19 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
     for lo, hi in itertools.pairwise(JOURNEY_BANDS):
         n = sum(hist[lo:hi])
         label = f"{lo}-{hi - 1} min" if hi < 256 else f"{lo}+ min"
-        bands.append({"band": label, "children": suppress(n)})
+        bands.append({"band": label, "children": disclosure.count(n)})
     placed = int(m["placed"])
     return {
         "area": area_name,
         "la": la.la_name if la else None,
         "la_code": la.la_code if la else None,
         "mechanism": side.mechanism,
-        "children": suppress(int(m["children"])),
-        "placed": suppress(placed),
-        "placed_pct": m["placed_pct"],
+        "children": em["children"],
+        "placed": em["placed"],
+        "placed_pct": em["placed_pct"],
         "placement_mix": {
             "categories": [*CATEGORIES, "unplaced"],
-            "allocation_children": {k: suppress(v) for k, v in alloc_counts.items()},
+            "allocation_children": {k: disclosure.count(v) for k, v in alloc_counts.items()},
             "allocation_pct": alloc_pct,
             "la_real_pct": _pct(real) if real else None,
             "england_pct": _pct(nat),
@@ -82,7 +87,7 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
             "column (educated elsewhere, awaiting provision) sits beside 'unplaced'",
         },
         "headline_pct": {
-            k: m[k]
+            k: em[k]
             for k in (
                 "mainstream_pct",
                 "special_pct",
@@ -102,22 +107,27 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
             "high_needs_block_gbp": m["high_needs_block_gbp"],
             "schools_gbp": m["schools_gbp"],
             "transport_gbp": m["transport_gbp"],
-            "per_placed_child_gbp": round(m["total_cost_gbp"] / placed) if placed else 0,
+            # to the nearest £100, so that it and the total do not give the placed count
+            "per_placed_child_gbp": int(round(m["total_cost_gbp"] / placed, -2)) if placed else 0,
         },
         "unmet_need": {
             "by_need": {
-                k[6:]: suppress(int(v))
+                k[6:]: disclosure.count(int(v))
                 for k, v in m.items()
                 if k.startswith("unmet_") and k[6:].isupper()
             },
             "by_phase": {
-                k[6:]: suppress(int(v))
+                k[6:]: disclosure.count(int(v))
                 for k, v in m.items()
                 if k.startswith("unmet_") and not k[6:].isupper()
             },
         },
-        "suppression": "counts of children from 1 to 9 are shown as '<10'",
+        "suppression": DISCLOSURE_NOTE,
     }
+
+
+def _num(v: float | str) -> str:
+    return html.escape(v) if isinstance(v, str) else f"{v:.1f}"
 
 
 def dashboard_json(data: dict[str, Any]) -> str:
@@ -141,8 +151,8 @@ def dashboard_html(data: dict[str, Any]) -> str:
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}"
         f"</title><style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
         f"<p class='note'>Mechanism {html.escape(data['mechanism'])}; "
-        f"{data['children']} children, {data['placed_pct']:.1f}% placed. Synthetic data. "
-        "Counts of children from 1 to 9 are shown as &lt;10.</p>",
+        f"{data['children']} children, {_num(data['placed_pct'])}% placed. Synthetic data. "
+        f"{html.escape(DISCLOSURE_NOTE)}</p>",
         bar_chart_svg("Placement mix (% of children)", cats, series, "%"),
         f"<p class='note'>{html.escape(mix['note'])}</p>",
         bar_chart_svg(
@@ -179,7 +189,7 @@ def dashboard_html(data: dict[str, Any]) -> str:
         ),
         "<h2>Headline</h2><table>"
         + "".join(
-            f"<tr><td>{html.escape(k.replace('_', ' '))}</td><td>{v:.1f}</td></tr>"
+            f"<tr><td>{html.escape(k.replace('_', ' '))}</td><td>{_num(v)}</td></tr>"
             for k, v in data["headline_pct"].items()
         )
         + "</table></body></html>",

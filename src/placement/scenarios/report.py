@@ -1,14 +1,15 @@
 """Exports of a scenario run: a self-contained HTML report (inline SVG charts, no scripts, no
 external files), CSV and JSON. Pure: each function returns text; the CLI writes it.
 
-**Suppression.** Every count of children from 1 to 9 is shown as ``"<10"`` in everything
-exported (children, placed, unplaced, unmet need by need and phase, the placement mix, places
-taken at each setting, justified envy, unmet demand behind a marginal value). Zero is shown:
-it describes no child. A change between two counts is shown only when both counts are shown
-(otherwise ``"suppressed"``: 50 -> "<10" must not reveal -45). Percentages of the whole area,
-money and minutes are not counts and are shown. The marginal value of one more place
-(children placed: 0 or 1 by construction) describes a hypothetical place, not a group of
-children, and is shown.
+**Disclosure control** (:mod:`placement.disclosure`). Every count of children in everything
+exported is shown as ``"<10"`` when it is 1 to 9, and otherwise rounded to the nearest 5 (so
+that no small group can be worked out by subtracting one figure from another: placed from
+children, one placement type from "special"); zero is shown. Percentages are computed from
+the rounded counts, to one decimal place, and withheld when their numerator is 1 to 9. A
+change is shown only when both counts are (50 -> "<10" must not reveal -45). Money, minutes
+and places (capacity) are not counts of children and are shown as they are. The marginal value
+of one more place (children placed: 0 or 1 by construction) describes a hypothetical place,
+not a group of children, and is shown.
 """
 
 from __future__ import annotations
@@ -20,23 +21,21 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from placement import disclosure
 from placement.cells import spreadsheet_safe
 from placement.scenarios.run import CATEGORIES, ScenarioResult
 
 __all__ = [
     "COUNT_KEYS",
-    "SUPPRESSED",
+    "PCT_OF",
     "bar_chart_svg",
+    "export_metrics",
     "is_count",
     "report_csvs",
     "report_html",
     "report_json",
-    "suppress",
-    "suppressed_change",
 ]
 
-SUPPRESSED = "<10"
-THRESHOLD = 10
 COUNT_KEYS = frozenset(
     {
         "children",
@@ -45,12 +44,26 @@ COUNT_KEYS = frozenset(
         "justified_envy",
         "with_preference",
         "first_preference",
+        "any_preference",
+        "with_request",
+        "request_honoured",
         "special",
         "independent",
         "mainstream",
         "out_of_area",
     }
 )
+# each percentage and the counts it is a share of: (numerator, denominator)
+PCT_OF = {
+    "placed_pct": ("placed", "children"),
+    "first_preference_pct": ("first_preference", "with_preference"),
+    "any_preference_pct": ("any_preference", "with_preference"),
+    "request_honoured_pct": ("request_honoured", "with_request"),
+    "mainstream_pct": ("mainstream", "placed"),
+    "special_pct": ("special", "placed"),
+    "independent_pct": ("independent", "placed"),
+    "out_of_area_pct": ("out_of_area", "placed"),
+}
 
 LABELS = {
     "children": "children",
@@ -73,47 +86,58 @@ LABELS = {
     "justified_envy": "justified envy (children)",
 }
 HEADLINE = list(LABELS)
+DISCLOSURE_NOTE = (
+    "Counts of children from 1 to 9 are shown as '<10' and other counts are rounded to the "
+    "nearest 5; percentages are computed from the rounded counts; a change is shown only when "
+    "both counts are."
+)
 
 
 def is_count(key: str) -> bool:
     return key in COUNT_KEYS or key.startswith(("unmet_", "mix_", "taken"))
 
 
-def suppress(n: int) -> int | str:
-    """A count of children as it may be exported: 1-9 become "<10"."""
-    return SUPPRESSED if 0 < n < THRESHOLD else n
+def export_metrics(m: Mapping[str, Any]) -> dict[str, Any]:
+    """A flat metrics dict (:func:`~placement.scenarios.run.side_metrics`, or a sweep's
+    totals) as it may be exported: counts rounded or "<10", percentages from the rounded
+    counts (withheld when their numerator is 1 to 9, or when its counts are not there)."""
+    out: dict[str, Any] = {}
+    for k, v in m.items():
+        if is_count(k):
+            out[k] = disclosure.count(int(v))
+        elif k in PCT_OF:
+            num, den = PCT_OF[k]
+            have = num in m and den in m
+            out[k] = disclosure.pct(int(m[num]), int(m[den])) if have else disclosure.WITHHELD
+        else:
+            out[k] = v
+    return out
 
 
-def suppressed_change(a: int, b: int) -> int | str:
-    if suppress(a) == SUPPRESSED or suppress(b) == SUPPRESSED:
-        return "suppressed"
-    return b - a
-
-
-def _value(key: str, v: Any) -> Any:
-    return suppress(int(v)) if is_count(key) else v
-
-
-def _change(key: str, a: Any, b: Any) -> Any:
+def _change(key: str, a: Any, b: Any, ea: Any, eb: Any) -> Any:
+    """The change from raw ``a`` to raw ``b`` (exported as ``ea``, ``eb``)."""
     if is_count(key):
-        return suppressed_change(int(a), int(b))
-    if isinstance(a, float) or isinstance(b, float):
-        return round(float(b) - float(a), 2)
-    return b - a
+        return disclosure.change(int(a), int(b))
+    if isinstance(ea, str) or isinstance(eb, str):
+        return disclosure.WITHHELD
+    if isinstance(ea, float) or isinstance(eb, float):
+        return round(float(eb) - float(ea), 2)
+    return eb - ea
 
 
 def _metric_rows(r: ScenarioResult) -> list[dict[str, Any]]:
     rows = []
-    for mech, b in r.baseline.items():
-        o = r.outcome[mech].metrics
-        for k, v in b.metrics.items():
+    for mech, side in r.baseline.items():
+        b, o = side.metrics, r.outcome[mech].metrics
+        eb, eo = export_metrics(b), export_metrics(o)
+        for k, v in b.items():
             rows.append(
                 {
                     "mechanism": mech,
                     "metric": k,
-                    "baseline": _value(k, v),
-                    "scenario": _value(k, o[k]),
-                    "change": _change(k, v, o[k]),
+                    "baseline": eb[k],
+                    "scenario": eo[k],
+                    "change": _change(k, v, o[k], eb[k], eo[k]),
                 }
             )
     return rows
@@ -136,9 +160,9 @@ def _setting_rows(r: ScenarioResult) -> list[dict[str, Any]]:
         for mech in r.baseline:
             a = r.baseline[mech].taken.get(sid, 0)
             b = r.outcome[mech].taken.get(sid, 0)
-            row[f"taken_{mech}_baseline"] = suppress(a)
-            row[f"taken_{mech}_scenario"] = suppress(b)
-            row[f"taken_{mech}_change"] = suppressed_change(a, b)
+            row[f"taken_{mech}_baseline"] = disclosure.count(a)
+            row[f"taken_{mech}_scenario"] = disclosure.count(b)
+            row[f"taken_{mech}_change"] = disclosure.change(a, b)
         rows.append(row)
     return rows
 
@@ -149,7 +173,7 @@ def _marginal_rows(r: ScenarioResult) -> list[dict[str, Any]]:
             "setting_id": m.setting_id,
             "setting_name": m.setting_name,
             "need_pool": m.need or "general",
-            "unmet_demand": suppress(m.unmet_demand),
+            "unmet_demand": disclosure.count(m.unmet_demand),
             "delta_placed": m.delta_placed,
             "delta_cost_gbp": m.delta_cost_gbp,
             "delta_preferences_met": m.delta_preferences_met,
@@ -180,8 +204,7 @@ def report_json(r: ScenarioResult) -> str:
         },
         "areas": {"baseline": r.base_area, "scenario": r.scenario_area},
         "changes": list(r.notes),
-        "suppression": "counts of children from 1 to 9 are shown as '<10'; a change is shown "
-        "only when both counts are",
+        "suppression": DISCLOSURE_NOTE,
         "metrics": _nested_metrics(r),
         "settings": [x for x in _setting_rows(r) if x["changed"] or _moved(x)],
         "marginal_values": _marginal_rows(r),
@@ -215,9 +238,7 @@ def _manifest(m: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _moved(row: Mapping[str, Any]) -> bool:
-    return any(k.endswith("_change") and v not in (0, "suppressed") for k, v in row.items()) or any(
-        k.endswith("_change") and v == "suppressed" for k, v in row.items()
-    )
+    return any(k.endswith("_change") and v != 0 for k, v in row.items())
 
 
 def _nested_metrics(r: ScenarioResult) -> dict[str, dict[str, Any]]:
@@ -278,7 +299,7 @@ def bar_chart_svg(
     *,
     width: int = 720,
 ) -> str:
-    """Grouped vertical bars as inline SVG. A suppressed value ("<10") is drawn as an outlined
+    """Grouped vertical bars as inline SVG. A withheld value ("<10") is drawn as an outlined
     bar to the height of 10 labelled "<10", never at its true height."""
     rotate = len(categories) > 7 or max((len(c) for c in categories), default=0) * 7 > (
         width - 66
@@ -296,7 +317,7 @@ def bar_chart_svg(
     legend_top = plot_bottom + label_h
     nums = [float(v) for _, vals in series for v in vals if not isinstance(v, str)]
     has_sup = any(isinstance(v, str) for _, vals in series for v in vals)
-    vmax = max([*nums, THRESHOLD if has_sup else 0, 1e-9])
+    vmax = max([*nums, disclosure.THRESHOLD if has_sup else 0, 1e-9])
     vmin = min([*nums, 0.0])
     span = vmax - vmin
     plot_h = h - top - bottom
@@ -326,7 +347,7 @@ def bar_chart_svg(
             x = gx + si * bar_w
             color = PALETTE[si % len(PALETTE)]
             if isinstance(v, str):
-                y0 = y(THRESHOLD)
+                y0 = y(disclosure.THRESHOLD)
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y0:.1f}" width="{bar_w - 1:.1f}" '
                     f'height="{y(0) - y0:.1f}" fill="none" stroke="{color}" '
@@ -413,7 +434,7 @@ def report_html(r: ScenarioResult) -> str:
         + f"; seed {sc.base.seed}"
         + (f", scale {sc.base.scale:g}" if sc.base.like else "")
         + f"; mechanisms: {', '.join(mechs)}. Synthetic data: no real child is represented. "
-        "Counts of children from 1 to 9 are shown as &lt;10.</p>",
+        f"{html.escape(DISCLOSURE_NOTE)}</p>",
         "<h2>What changed</h2><ul>"
         + "".join(f"<li>{html.escape(n)}</li>" for n in r.notes)
         + "</ul>",
@@ -428,8 +449,9 @@ def report_html(r: ScenarioResult) -> str:
     ]
     series_pct: list[tuple[str, Sequence[float | int | str]]] = []
     for mech in mechs:
-        series_pct.append((f"baseline ({mech})", [r.baseline[mech].metrics[k] for k in pct_keys]))
-        series_pct.append((f"scenario ({mech})", [r.outcome[mech].metrics[k] for k in pct_keys]))
+        eb, eo = export_metrics(r.baseline[mech].metrics), export_metrics(r.outcome[mech].metrics)
+        series_pct.append((f"baseline ({mech})", [eb[k] for k in pct_keys]))
+        series_pct.append((f"scenario ({mech})", [eo[k] for k in pct_keys]))
     parts.append(
         bar_chart_svg(
             "Headline percentages",
@@ -444,8 +466,8 @@ def report_html(r: ScenarioResult) -> str:
             f"Unmet need by primary need ({m0})",
             [k[6:] for k in needs],
             [
-                ("baseline", [suppress(int(b[k])) for k in needs]),
-                ("scenario", [suppress(int(o[k])) for k in needs]),
+                ("baseline", [disclosure.count(int(b[k])) for k in needs]),
+                ("scenario", [disclosure.count(int(o[k])) for k in needs]),
             ],
         )
     )
@@ -455,8 +477,8 @@ def report_html(r: ScenarioResult) -> str:
             f"Unmet need by phase ({m0})",
             [k[6:].replace("_", " ") for k in phases],
             [
-                ("baseline", [suppress(int(b[k])) for k in phases]),
-                ("scenario", [suppress(int(o[k])) for k in phases]),
+                ("baseline", [disclosure.count(int(b[k])) for k in phases]),
+                ("scenario", [disclosure.count(int(o[k])) for k in phases]),
             ],
         )
     )
@@ -477,8 +499,8 @@ def report_html(r: ScenarioResult) -> str:
             f"Placement mix ({m0})",
             list(CATEGORIES),
             [
-                ("baseline", [suppress(int(b[f"mix_{c}"])) for c in CATEGORIES]),
-                ("scenario", [suppress(int(o[f"mix_{c}"])) for c in CATEGORIES]),
+                ("baseline", [disclosure.count(int(b[f"mix_{c}"])) for c in CATEGORIES]),
+                ("scenario", [disclosure.count(int(o[f"mix_{c}"])) for c in CATEGORIES]),
             ],
         )
     )

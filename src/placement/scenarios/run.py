@@ -44,6 +44,7 @@ __all__ = [
     "run_scenario",
     "run_side",
     "side_metrics",
+    "side_of",
 ]
 
 Mech = Literal["optimised", "preference-first"]
@@ -223,9 +224,6 @@ def side_metrics(p: Problem, alloc: Allocation) -> dict[str, Any]:
     sett = pr.setting[chosen]
     cats = np.array([CATEGORY_OF_KIND[k] for k in KIND_LIST])[p.s_kind[sett]]
     placed = int(chosen.shape[0])
-    with_pref = np.zeros(p.num_children, np.bool_)
-    with_pref[p.pref_child] = True
-    first = int((pr.pref_rank[chosen] == 1).sum())
 
     def pct(x: int, n: int) -> float:
         return round(100.0 * x / n, 2) if n else 0.0
@@ -252,11 +250,15 @@ def side_metrics(p: Problem, alloc: Allocation) -> dict[str, Any]:
         "p95_journey_min": m.p95_journey_min,
         "justified_envy": m.justified_envy,
         # counts behind the percentages, so regions and England can be aggregated exactly
-        "with_preference": int(with_pref.sum()),
-        "first_preference": first,
+        # and exports can round them (placement.disclosure)
+        "with_preference": m.with_preference,
+        "first_preference": m.first_preference,
+        "any_preference": m.any_preference,
+        "with_request": m.with_request,
+        "request_honoured": m.request_honoured,
         "special": special,
-        "independent": int(p.s_independent[sett].sum()),
-        "mainstream": int(p.s_mainstream[sett].sum()),
+        "independent": m.independent,
+        "mainstream": m.mainstream,
         "out_of_area": out_of_area,
     }
     for nd in Need:
@@ -279,20 +281,24 @@ def run_side(p: Problem, mechanism: Mech, seed: int) -> tuple[Side, Any]:
         alloc = finish_optimised(state, seed=seed)
     else:
         alloc = solve_preference_first(p, seed=seed)
+    return side_of(p, alloc), state
+
+
+def side_of(p: Problem, alloc: Allocation) -> Side:
+    """The figures of an allocation of ``p`` (a fresh one, or a stored run's rebuilt)."""
     _, by_setting = pair_taken(p, alloc.assign)
     chosen = alloc.assign[alloc.assign >= 0]
     hist = np.bincount(
         np.minimum(p.pairs.travel_min[chosen], JOURNEY_BINS - 1), minlength=JOURNEY_BINS
     )
-    side = Side(
-        mechanism,
+    return Side(
+        alloc.mechanism,
         alloc,
         side_metrics(p, alloc),
         {s.setting_id: int(by_setting[j]) for j, s in enumerate(p.settings)},
         {s.setting_id: int(p.s_free[j]) for j, s in enumerate(p.settings)},
         [int(x) for x in hist],
     )
-    return side, state
 
 
 def marginal_values(state: Any, limit: int = 20) -> list[MarginalValue]:

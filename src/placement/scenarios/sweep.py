@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from placement.scenarios.report import is_count, suppress
+from placement.scenarios.report import DISCLOSURE_NOTE, export_metrics
 from placement.scenarios.spec import Scenario
 
 __all__ = ["Engine", "SweepResult", "aggregate", "run_sweep", "sweep_one"]
@@ -29,6 +29,9 @@ SUMMED = (
     "unplaced",
     "with_preference",
     "first_preference",
+    "any_preference",
+    "with_request",
+    "request_honoured",
     "mainstream",
     "special",
     "independent",
@@ -116,6 +119,8 @@ def _finish(tot: dict[str, Any]) -> dict[str, Any]:
     n = sum(hist)
     tot["placed_pct"] = pct("placed", "children")
     tot["first_preference_pct"] = pct("first_preference", "with_preference")
+    tot["any_preference_pct"] = pct("any_preference", "with_preference")
+    tot["request_honoured_pct"] = pct("request_honoured", "with_request")
     tot["mainstream_pct"] = pct("mainstream", "placed")
     tot["special_pct"] = pct("special", "placed")
     tot["independent_pct"] = pct("independent", "placed")
@@ -255,12 +260,11 @@ def _run_ray(
 
 
 def sweep_json(res: SweepResult) -> dict[str, Any]:
-    """Exportable: counts of children suppressed (1-9 as "<10"), journeys histograms left out."""
+    """Exportable (:mod:`placement.disclosure`: 1-9 children as "<10", other counts rounded
+    to the nearest 5, percentages from the rounded counts); journey histograms left out."""
 
     def clean(d: dict[str, Any]) -> dict[str, Any]:
-        return {
-            k: (suppress(int(v)) if is_count(k) else v) for k, v in d.items() if k != "journeys"
-        }
+        return export_metrics(_full(d))
 
     las = []
     for r in res.las:
@@ -279,8 +283,15 @@ def sweep_json(res: SweepResult) -> dict[str, Any]:
         "england": {k: clean(v) for k, v in res.england.items()},
         "regions": {g: {k: clean(v) for k, v in d.items()} for g, d in res.regions.items()},
         "las": las,
-        "suppression": "counts of children from 1 to 9 are shown as '<10'",
+        "suppression": DISCLOSURE_NOTE,
     }
+
+
+def _full(d: dict[str, Any]) -> dict[str, Any]:
+    """An LA's side (counts and journeys) or a total, with its percentages and journeys."""
+    if "placed_pct" in d:
+        return d
+    return _finish({**d, "journeys": list(d["journeys"])})
 
 
 SWEEP_COLUMNS = (
@@ -310,11 +321,8 @@ def sweep_csv(res: SweepResult) -> str:
 
     def put(level: str, name: str, sides: dict[str, dict[str, Any]]) -> None:
         for key, d in sides.items():
-            full = d if "placed_pct" in d else _finish({**d, "journeys": d["journeys"]})
-            w.writerow(
-                [level, name, key]
-                + [suppress(int(full[c])) if is_count(c) else full[c] for c in SWEEP_COLUMNS]
-            )
+            shown = export_metrics(_full(d))
+            w.writerow([level, name, key] + [shown[c] for c in SWEEP_COLUMNS])
 
     put("england", "England", res.england)
     for g, d in res.regions.items():

@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from placement import disclosure
 from placement.area import Area
 from placement.domain import DomainError, Need, nc_year_from_birth, phase_of_year
 from placement.files.errors import InputError
 from placement.files.policy_files import load_policy
 from placement.policy import PolicyError
+from placement.scenarios.report import DISCLOSURE_NOTE, export_metrics
 from placement.scenarios.spec import Scenario
 from placement.service import audit, statutory
 from placement.service.codec import child_from_dict, child_to_dict, setting_to_dict
@@ -39,11 +41,11 @@ from placement.service.models import (
 from placement.service.security import ROLES, Principal, hash_password
 
 __all__ = [
-    "SUPPRESS_BELOW",
     "aggregates",
     "create_policy",
     "create_user",
     "decide",
+    "planner_metrics",
     "propose_placement",
     "record_setting_response",
     "set_requests",
@@ -52,9 +54,6 @@ __all__ = [
     "start_scenario",
     "store_area",
 ]
-
-SUPPRESS_BELOW = 10
-
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -749,9 +748,21 @@ def decide(
 # -- aggregates -------------------------------------------------------------------------------
 
 
-def _suppress(counts: Counter[str] | dict[str, int]) -> dict[str, int | None]:
-    """Counts of 1 to 9 are withheld (None): small numbers can identify a child."""
-    return {k: (None if 0 < v < SUPPRESS_BELOW else v) for k, v in sorted(counts.items())}
+def _counts(counts: Counter[str] | dict[str, int]) -> dict[str, int | str]:
+    """Counts of children as planners may see them (:mod:`placement.disclosure`)."""
+    return {k: disclosure.count(v) for k, v in sorted(counts.items())}
+
+
+def planner_metrics(m: dict[str, Any]) -> dict[str, Any]:
+    """A run's metrics (:class:`placement.result.Metrics` as stored) as planners may see them:
+    counts of 1-9 children as "<10", other counts rounded to 5, percentages from the rounded
+    counts (withheld when their counts are not stored, as in runs made before they were)."""
+    out = export_metrics({k: v for k, v in m.items() if not isinstance(v, dict)})
+    for k in ("unmet_by_need", "unmet_by_phase"):
+        out[k] = _counts(m.get(k, {}))
+    if "cost_by_payer_gbp" in m:
+        out["cost_by_payer_gbp"] = m["cost_by_payer_gbp"]
+    return out
 
 
 def aggregates(session: Session, *, area: AreaRow, cache: CoreCache) -> dict[str, Any]:
@@ -781,32 +792,35 @@ def aggregates(session: Session, *, area: AreaRow, cache: CoreCache) -> dict[str
     run = cache.latest_run(session, area.id)
     run_part: dict[str, Any] | None = None
     if run is not None and run.metrics:
-        m = json.loads(run.metrics)
+        m = planner_metrics(json.loads(run.metrics))
         run_part = {
             "run_id": run.id,
             "mechanism": run.mechanism,
-            "children": m["children"] if m["children"] >= SUPPRESS_BELOW else None,
-            "placed_pct": m["placed_pct"],
-            "first_preference_pct": m["first_preference_pct"],
-            "request_honoured_pct": m["request_honoured_pct"],
-            "mean_journey_min": m["mean_journey_min"],
-            "total_cost_gbp": m["total_cost_gbp"],
-            "unplaced_by_need": _suppress(m.get("unmet_by_need", {})),
-            "unplaced_by_phase": _suppress(m.get("unmet_by_phase", {})),
+            **{
+                k: m.get(k, disclosure.WITHHELD)
+                for k in (
+                    "children",
+                    "placed",
+                    "placed_pct",
+                    "first_preference_pct",
+                    "request_honoured_pct",
+                    "mean_journey_min",
+                    "total_cost_gbp",
+                )
+            },
+            "unplaced_by_need": m["unmet_by_need"],
+            "unplaced_by_phase": m["unmet_by_phase"],
         }
     return {
         "area_id": area.id,
-        "suppressed_below": SUPPRESS_BELOW,
-        "children_by_need": _suppress(by_need),
-        "children_by_phase": _suppress(by_phase),
+        "disclosure": DISCLOSURE_NOTE,
+        "children_by_need": _counts(by_need),
+        "children_by_phase": _counts(by_phase),
         "places_by_kind": {
-            k: {
-                f: (None if f == "confirmed" and 0 < v < SUPPRESS_BELOW else v)
-                for f, v in d.items()
-            }
+            k: {f: (disclosure.count(v) if f == "confirmed" else v) for f, v in d.items()}
             for k, d in sorted(places.items())
         },
-        "placements_by_status": _suppress(status),
+        "placements_by_status": _counts(status),
         "latest_run": run_part,
         "needs": [n.value for n in Need],
     }

@@ -67,8 +67,7 @@ def run_public(r: RunRow, *, suppress: bool) -> RunPublic:
     assert r.id is not None
     metrics = json.loads(r.metrics) if r.metrics else None
     if metrics is not None and suppress:
-        for k in ("unmet_by_need", "unmet_by_phase"):
-            metrics[k] = services._suppress(metrics.get(k, {}))
+        metrics = services.planner_metrics(metrics)
     return RunPublic(
         id=r.id,
         area_id=r.area_id,

@@ -1,0 +1,61 @@
+"""Statistical disclosure control for everything a planner can export.
+
+Counts of children in planners' outputs (scenario reports, the area dashboard, sweeps, the
+service's aggregates and run figures) follow one rule, in the style of the HESA rounding and
+suppression standard and of the DfE's own publications:
+
+- a count of **1 to 9** children is shown as ``"<10"`` (a small group can identify a child);
+- **zero** is shown: it describes no child;
+- every other count is **rounded to the nearest 5** (halves up), so that no small count can be
+  worked out exactly by subtraction from totals and sub-totals (placed = children - unplaced,
+  one placement type = special - the others, and so on): each rounded figure is off by up to
+  2, so a difference of rounded figures never pins a group down to one value;
+- a **percentage** is computed from the rounded counts and given to one decimal place, and is
+  withheld (``"suppressed"``) when its numerator is 1 to 9, so it never reveals a small count;
+- a **change** between two counts is the difference of the rounded counts, and is withheld
+  when either count is 1 to 9 (50 -> "<10" must not reveal -45).
+
+Money, minutes and capacities are not counts of children and are shown as they are. Pure
+functions, no I/O.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ROUND_TO", "SMALL", "THRESHOLD", "WITHHELD", "change", "count", "is_small", "pct"]
+
+THRESHOLD = 10
+ROUND_TO = 5
+SMALL = "<10"
+WITHHELD = "suppressed"
+
+
+def is_small(n: int) -> bool:
+    """A count that must not be shown (1 to 9)."""
+    return 0 < n < THRESHOLD
+
+
+def count(n: int) -> int | str:
+    """A count of children as it may be exported: 0, ``"<10"`` or a multiple of 5."""
+    if n < 0:
+        raise ValueError(f"a count of children cannot be negative ({n})")
+    if is_small(n):
+        return SMALL
+    return ((n + ROUND_TO // 2) // ROUND_TO) * ROUND_TO
+
+
+def change(a: int, b: int) -> int | str:
+    """The change from ``a`` to ``b`` children as it may be exported."""
+    ra, rb = count(a), count(b)
+    if isinstance(ra, str) or isinstance(rb, str):
+        return WITHHELD
+    return rb - ra
+
+
+def pct(numerator: int, denominator: int) -> float | str:
+    """``numerator`` as a percentage of ``denominator`` children, from the rounded counts."""
+    if is_small(numerator):
+        return WITHHELD
+    rn, rd = count(numerator), count(denominator)
+    if isinstance(rn, str) or isinstance(rd, str) or rd == 0:
+        return 0.0 if numerator == 0 else WITHHELD
+    return round(min(100.0, 100.0 * rn / rd), 1)

@@ -1,0 +1,103 @@
+"""Disclosure control for planners' exports: small counts withheld, and no small count can be
+recovered exactly from the other figures shown."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from placement import disclosure
+from placement.disclosure import SMALL, WITHHELD, change, count, pct
+from placement.scenarios.report import export_metrics
+
+
+@pytest.mark.parametrize(
+    ("n", "shown"),
+    [(0, 0), (1, SMALL), (9, SMALL), (10, 10), (12, 10), (13, 15), (17, 15), (18, 20), (250, 250)],
+)
+def test_count(n: int, shown: object) -> None:
+    assert count(n) == shown
+
+
+def test_count_refuses_negative() -> None:
+    with pytest.raises(ValueError, match="cannot be negative"):
+        count(-1)
+
+
+def test_change_only_when_both_counts_are_shown() -> None:
+    assert change(50, 5) == WITHHELD  # would reveal 5
+    assert change(50, 12) == -40  # the difference of the rounded counts
+    assert change(0, 20) == 20
+
+
+def test_percentages_never_reveal_a_small_numerator() -> None:
+    assert pct(4, 8) == WITHHELD
+    assert pct(0, 8) == 0.0
+    assert pct(16, 24) == 60.0  # 15 of 25, from the rounded counts
+    assert pct(20_000, 20_000) == 100.0
+
+
+def _consistent(shown: object) -> range:
+    """Every raw count that exports as ``shown``."""
+    if shown == SMALL:
+        return range(1, 10)
+    assert isinstance(shown, int)
+    if shown == 0:
+        return range(0, 1)
+    return range(max(10, shown - 2), shown + 3)
+
+
+@given(total=st.integers(10, 5000), small=st.integers(1, 9))
+def test_a_small_part_is_not_recovered_from_the_total(total: int, small: int) -> None:
+    """placed = children - unplaced: with unplaced 1-9, the shown children and placed are
+    consistent with more than one value of unplaced."""
+    if total - small < 10:
+        return
+    shown_total, shown_rest = count(total), count(total - small)
+    candidates = {
+        t - r
+        for t, r in itertools.product(_consistent(shown_total), _consistent(shown_rest))
+        if 1 <= t - r <= 9
+    }
+    assert small in candidates and len(candidates) >= 2
+
+
+@given(
+    children=st.integers(0, 3000),
+    placed_frac=st.floats(0, 1),
+    pref_frac=st.floats(0, 1),
+)
+def test_exported_metrics_are_consistent(
+    children: int, placed_frac: float, pref_frac: float
+) -> None:
+    placed = int(children * placed_frac)
+    with_pref = int(children * pref_frac)
+    first = int(with_pref * placed_frac)
+    m = {
+        "children": children,
+        "placed": placed,
+        "unplaced": children - placed,
+        "placed_pct": 100.0 * placed / children if children else 0.0,
+        "with_preference": with_pref,
+        "first_preference": first,
+        "first_preference_pct": 100.0 * first / with_pref if with_pref else 0.0,
+        "total_cost_gbp": 123_456,
+        "mean_journey_min": 21.5,
+        "unmet_ASD": children - placed,
+    }
+    e = export_metrics(m)
+    for k in ("children", "placed", "unplaced", "with_preference", "first_preference", "unmet_ASD"):
+        assert e[k] == SMALL or (isinstance(e[k], int) and e[k] % 5 == 0 and e[k] != 5)
+    assert (e["placed_pct"] == WITHHELD) == disclosure.is_small(placed)
+    assert (e["first_preference_pct"] == WITHHELD) == disclosure.is_small(first)
+    assert e["total_cost_gbp"] == 123_456 and e["mean_journey_min"] == 21.5
+    if isinstance(e["placed"], int) and e["placed"] > 0:  # 10 or more placed
+        assert isinstance(e["children"], int)
+        assert e["placed_pct"] == round(100.0 * e["placed"] / e["children"], 1)
+
+
+def test_a_percentage_without_its_counts_is_withheld() -> None:
+    assert export_metrics({"placed_pct": 42.0})["placed_pct"] == WITHHELD
