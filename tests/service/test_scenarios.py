@@ -292,3 +292,55 @@ def test_restart_fails_unfinished_scenario_runs(world: World, tmp_path: Any) -> 
     finally:
         again.state.ctx.jobs.shutdown()
         again.state.ctx.engine.dispose()
+
+
+def test_run_dashboard(world: World) -> None:
+    """Each successful run has its area dashboard (JSON and HTML) for the LA's staff: the mix
+    against the LA's real mix and England's, disclosure-controlled."""
+    r = world.client.post(f"/areas/{world.area_id}/runs", json={}, headers=world.as_("planner"))
+    rid = r.json()["id"]
+    for _ in range(600):
+        if world.client.get(f"/runs/{rid}", headers=world.as_("planner")).json()["status"] in (
+            "succeeded",
+            "failed",
+        ):
+            break
+        time.sleep(0.05)
+    d = world.client.get(f"/runs/{rid}/dashboard", headers=world.as_("planner"))
+    assert d.status_code == 200, d.text
+    data = d.json()
+    assert data["la"] == "Kent" and data["area"] == "Kent test"
+    assert data["children"] == 25 and data["placed"] == "<10"  # 24 and 6, disclosure-controlled
+    mix = data["placement_mix"]
+    assert mix["allocation_children"]["unplaced"] == 20
+    assert abs(sum(mix["la_real_pct"].values()) - 100) < 0.1
+    page = world.client.get(f"/runs/{rid}/dashboard.html", headers=world.as_("officer"))
+    assert page.status_code == 200 and page.text.count("<svg") == 5
+    assert (
+        "<script" not in page.text and "script-src" not in page.headers["content-security-policy"]
+    )
+    for who, code in (("family", 403), ("planner_other", 404)):
+        assert (
+            world.client.get(f"/runs/{rid}/dashboard", headers=world.as_(who)).status_code == code
+        )
+
+
+def test_dashboard_of_an_unfinished_run_is_409(world: World) -> None:
+    from placement.service.models import RunRow
+
+    with Session(world.app.state.ctx.engine) as s:
+        row = RunRow(
+            area_id=world.area_id,
+            area_revision=1,
+            mechanism="optimised",
+            seed=0,
+            time_limit_s=60,
+            status="failed",
+            error="for the test",
+            created_by="planner",
+        )
+        s.add(row)
+        s.commit()
+        rid = row.id
+    got = world.client.get(f"/runs/{rid}/dashboard", headers=world.as_("planner"))
+    assert got.status_code == 409 and "once it has succeeded" in got.json()["detail"]

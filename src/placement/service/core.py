@@ -25,9 +25,12 @@ from sqlmodel import Session, col, select
 
 from placement.area import Area, TravelTime
 from placement.files.policy_files import load_policy
+from placement.generate import LaProfile, UnknownAreaError, resolve_la
 from placement.policy import Policy, deep_merge
 from placement.problem import Problem, build_problem
 from placement.result import Allocation, finalise
+from placement.scenarios.dashboard import dashboard_data
+from placement.scenarios.run import side_of
 from placement.scenarios.spec import Scenario
 from placement.service import audit
 from placement.service.codec import child_from_dict, setting_from_dict
@@ -61,7 +64,12 @@ __all__ = [
 
 log = logging.getLogger("placement.service")
 # the result column holds a whole allocation (megabytes for a large LA): load it only when used
-LIGHT_RUN = (defer(RunRow.result), defer(RunRow.manifest), defer(RunRow.metrics))  # type: ignore[arg-type]
+LIGHT_RUN = (
+    defer(RunRow.result),  # type: ignore[arg-type]
+    defer(RunRow.manifest),  # type: ignore[arg-type]
+    defer(RunRow.metrics),  # type: ignore[arg-type]
+    defer(RunRow.dashboard),  # type: ignore[arg-type]
+)
 
 
 def _now() -> dt.datetime:
@@ -367,13 +375,16 @@ class RunJobs:
             "manifest": json.dumps(d["manifest"], sort_keys=True),
             "metrics": json.dumps(d["metrics"], sort_keys=True),
             "result": json.dumps(d, separators=(",", ":")),
+            "dashboard": json.dumps(
+                dashboard_data(side_of(p, alloc), area_name=area.name, la=_la_of(area)),
+                sort_keys=True,
+            ),
         }
 
     def _scenario(self, job: ScenarioRunRow) -> dict[str, Any] | str:
         """The scenario on the stored area as an allocation run would see it (children with a
         confirmed placement keep it and their places count as taken), with the LA's policy."""
         from placement.files.errors import InputError
-        from placement.generate import UnknownAreaError, resolve_la
         from placement.scenarios.report import report_csvs, report_html, report_json
         from placement.scenarios.run import run_scenario
 
@@ -383,10 +394,8 @@ class RunJobs:
                 return f"area {job.area_id} is gone"
             overrides = policy_overrides(s, area, job.policy_id)
             a = area_from_db(s, area, for_run=True)
-        try:
-            la: str | None = resolve_la(area.la_code).la_name
-        except UnknownAreaError:
-            la = None
+        profile = _la_of(area)
+        la = profile.la_name if profile else None
         try:
             scenario = service_scenario(job.scenario)
             result = run_scenario(scenario, marginal=job.marginal, base=(a, overrides, la))
@@ -401,6 +410,14 @@ class RunJobs:
             "report_html": report_html(result),
             "report_csv": json.dumps(report_csvs(result), sort_keys=True),
         }
+
+
+def _la_of(area: AreaRow) -> LaProfile | None:
+    """The LA the area belongs to, for comparisons with its real figures (None if unknown)."""
+    try:
+        return resolve_la(area.la_code)
+    except UnknownAreaError:
+        return None
 
 
 def service_scenario(text: str) -> Scenario:

@@ -152,7 +152,8 @@ def placement_for(session: Session, who: Principal, placement_id: int) -> Placem
 
 def run_for(session: Session, who: Principal, run_id: int) -> RunRow:
     require(who, "officer", "planner")
-    row = session.get(RunRow, run_id, options=[defer(RunRow.result)])  # type: ignore[arg-type]
+    heavy = (defer(RunRow.result), defer(RunRow.dashboard))  # type: ignore[arg-type]
+    row = session.get(RunRow, run_id, options=heavy)
     if row is None:
         raise NotFoundError(f"run {run_id} not found")
     try:

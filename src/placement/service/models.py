@@ -135,6 +135,8 @@ class RunRow(SQLModel, table=True):
     manifest: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     metrics: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     result: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # the area dashboard (disclosure-controlled JSON), made when the run succeeds
+    dashboard: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class ScenarioRunRow(SQLModel, table=True):

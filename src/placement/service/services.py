@@ -55,6 +55,7 @@ __all__ = [
     "store_area",
 ]
 
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -1,17 +1,18 @@
-"""Capacity scenarios for planners: a scenario file run on a stored area as a job, its
-figures, and its reports to download (HTML with charts, JSON, CSV). Everything here is
-aggregate: counts of 1 to 9 children are shown as "<10" (see
-:mod:`placement.scenarios.report`), and no child-level field leaves the service."""
+"""Planners' outputs: capacity scenarios (a scenario file run on a stored area as a job, its
+figures, and its reports to download: HTML with charts, JSON, CSV) and the area dashboard of
+each allocation run. Everything here is aggregate and disclosure-controlled
+(:mod:`placement.disclosure`); no child-level field leaves the service."""
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Response, status
 from sqlmodel import col, func, select
 
+from placement.scenarios.dashboard import dashboard_html
 from placement.service import services
 from placement.service.deps import (
     REPORTS_DEFERRED,
@@ -21,15 +22,17 @@ from placement.service.deps import (
     SessionDep,
     area_for,
     require,
+    run_for,
     scenario_for,
 )
-from placement.service.errors import ConflictError
-from placement.service.models import ScenarioRunRow
+from placement.service.errors import ConflictError, NotFoundError
+from placement.service.models import RunRow, ScenarioRunRow
 from placement.service.schemas import Page, ScenarioCreate, ScenarioRunPublic
 
 router = APIRouter(tags=["scenarios"])
 AreaId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 ScenarioId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+RunId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 CsvTable = Literal["metrics", "settings", "marginal"]
 
 # the HTML report is self-contained: inline CSS and SVG, no scripts, nothing fetched
@@ -129,7 +132,10 @@ def _ready(row: ScenarioRunRow) -> None:
 
 def _download(row: ScenarioRunRow, body: str, media: str, ext: str, **headers: str) -> Response:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", row.name).strip("-").lower()[:60] or "scenario"
-    name = f"scenario-{row.id}-{slug}.{ext}"
+    return _attachment(f"scenario-{row.id}-{slug}.{ext}", body, media, **headers)
+
+
+def _attachment(name: str, body: str, media: str, **headers: str) -> Response:
     return Response(
         content=body.encode(),
         media_type=media,
@@ -187,3 +193,44 @@ def report_csv(
     _ready(row)
     tables: dict[str, str] = json.loads(row.report_csv or "{}")
     return _download(row, tables.get(table, ""), "text/csv; charset=utf-8", f"{table}.csv")
+
+
+# -- the area dashboard of a run --------------------------------------------------------------
+
+
+def _dashboard(session: SessionDep, who: PrincipalDep, run_id: int) -> dict[str, Any]:
+    run = run_for(session, who, run_id)
+    if run.status != "succeeded":
+        raise ConflictError(
+            f"run {run_id} is {run.status}: its dashboard exists once it has succeeded",
+            slug="not-ready",
+        )
+    body = session.exec(select(RunRow.dashboard).where(RunRow.id == run_id)).one()
+    if not body:
+        raise NotFoundError(f"run {run_id} has no dashboard (it was made before dashboards were)")
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+@router.get("/runs/{run_id}/dashboard", tags=["runs"])
+def run_dashboard(session: SessionDep, who: PrincipalDep, run_id: RunId) -> dict[str, Any]:
+    """The inclusion-dashboard view of one run: its placement mix against the LA's real mix
+    and England's (DfE EHC plans, January 2025), journeys, cost by payer and unmet need."""
+    return _dashboard(session, who, run_id)
+
+
+@router.get(
+    "/runs/{run_id}/dashboard.html",
+    tags=["runs"],
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "charts inline"}},
+)
+def run_dashboard_html(session: SessionDep, who: PrincipalDep, run_id: RunId) -> Response:
+    """The dashboard as a self-contained HTML page (inline SVG charts, no scripts)."""
+    data = _dashboard(session, who, run_id)
+    return _attachment(
+        f"run-{run_id}-dashboard.html",
+        dashboard_html(data),
+        "text/html; charset=utf-8",
+        **{"Content-Security-Policy": REPORT_CSP},
+    )
