@@ -197,3 +197,46 @@ def test_scalar_and_vectorised_journeys_agree() -> None:
         for s in range(5):
             assert minutes_between(p, i, s) == int(grid[i, s])
     assert minutes_between(p, p.child_index["C3"], p.setting_index["S2"]) == 17
+
+
+def test_two_pass_enumeration_is_the_grid_mask() -> None:
+    """``suitable`` (grid rules, then exclusions and journeys on the survivors) finds exactly
+    the pairs where every rule passes on the full grid, with the same minutes, for any
+    subset of rows and columns."""
+    import numpy as np
+
+    from placement.rules import GRID_RULES, PAIR_RULES, eligibility_mask, suitable
+    from placement.rules.journey import journey_minutes
+
+    assert set(GRID_RULES) | set(PAIR_RULES) == set(RULES)
+    kids = [
+        child(
+            f"C{k}",
+            need,
+            band,
+            nc_year=year,
+            location=at(dx, dx / 3),
+            excluded_setting_ids=frozenset({"M1"}) if k % 3 == 0 else frozenset(),
+            transport_eligible=k % 2 == 0,
+        )
+        for k, (need, band, year, dx) in enumerate(
+            itertools.product([Need.ASD, Need.SEMH], [1, 4], [2, 8], [0, 9, 30])
+        )
+    ]
+    sets = [
+        setting("M1"),
+        setting("M2", low_age=11, high_age=16, location=at(10)),
+        special("SP1", {Need.ASD: 4, Need.SEMH: 5}, location=at(5)),
+        special("SP2", {Need.SEMH: 3}, location=at(25)),
+    ]
+    p = problem(kids, sets, travel=(TravelTime("C1", "SP2", 200), TravelTime("C2", "M1", 3)))
+    n, m = p.num_children, p.num_settings
+    rows, cols = np.arange(n, dtype=np.int64), np.arange(m, dtype=np.int64)
+    grid_min = journey_minutes(p, rows[:, None], cols[None, :])
+    mask = eligibility_mask(p, rows[:, None], cols[None, :], grid_min)
+    assert 0 < mask.sum() < n * m
+    for r, c in ((rows, cols), (rows[1::2], cols[[0, 2, 3]]), (rows[:0], cols)):
+        ci, si, minutes = suitable(p, r, c)
+        want_r, want_c = np.nonzero(mask[np.ix_(r, c)])
+        assert np.array_equal(ci, r[want_r]) and np.array_equal(si, c[want_c])
+        assert np.array_equal(minutes, grid_min[ci, si])

@@ -92,7 +92,7 @@ def test_open_setting_near_a_setting(tmp_path: Path) -> None:
     _, r = run_text(tmp_path, body)
     assert r.outcome["optimised"].metrics["unmet_ASD"] == 0
     assert r.outcome["optimised"].taken["NEW1"] == 4
-    assert "NEW1" in r.changed_setting_ids and not r.derived
+    assert "NEW1" in r.changed_setting_ids and r.derived  # only the new column enumerated
 
 
 def test_open_setting_at_selected_hosts(tmp_path: Path) -> None:
@@ -177,31 +177,76 @@ def test_cap_fees_caps_independent_fees() -> None:
     assert fees == {"I1": 55_000, "I2": 40_000, "S1": None}
 
 
-def test_derived_problem_matches_a_fresh_build(tmp_path: Path) -> None:
-    """The fast path (places and fees only) gives exactly the allocation a rebuild gives."""
+DERIVED_CASES = {
+    "places and fees": '[[add_places]]\nselect = {kind = "special_la_maintained", count = 3}\n'
+    "places = -4\n[[cap_fees]]\nmax_annual_fee_gbp = 45000",
+    "open": '[[open_setting]]\nid = "NEW-1"\nname = "New"\nkind = "special_academy_free"\n'
+    'near = "largest gaps"\nlow_age = 4\nhigh_age = 19\ndesignations = {ASD = 5, SLCN = 5}\n'
+    "pools = {ASD = 30, SLCN = 10}",
+    "open resourced provision": '[[open_setting]]\nid = "RP"\nname = "RP"\n'
+    'kind = "resourced_provision"\nat = {kind = "mainstream", phase = "primary", count = 2}\n'
+    "low_age = 4\nhigh_age = 11\ndesignations = {ASD = 4}\npools = {ASD = 6}\ncapacity = 6",
+    "close": '[[close_setting]]\nselect = {kind = "mainstream", phase = "secondary", count = 2}',
+    "redesignate": '[[redesignate]]\nselect = {kind = "sen_unit", count = 2}\n'
+    "designations = {SEMH = 5, ASD = 3}",
+    "demand growth": '[[demand_growth]]\nneed = "all"\nrate = 0.2\nyears = 2\n'
+    '[[demand_growth]]\nneed = "SEMH"\nrate = -0.3\nyears = 1',
+    "journey policy": "[policy]\ntravel.max_journey_min.secondary = 90",
+}
+
+
+@pytest.mark.parametrize("body", DERIVED_CASES.values(), ids=DERIVED_CASES.keys())
+def test_derived_problem_matches_a_fresh_build(body: str) -> None:
+    """The scenario's problem derived from the baseline's (pairs enumerated only for changed
+    children and settings) is exactly the rebuilt problem, so it gives the same allocation."""
     from placement.generate import generate_area
+    from placement.scenarios.run import policies
 
     area = generate_area("Rutland", seed=2, scale=0.5)
-    sc = parse_scenario(
-        scenario_text(
-            '[[add_places]]\nselect = {kind = "special_la_maintained", count = 3}\nplaces = -4\n'
-            "[[cap_fees]]\nmax_annual_fee_gbp = 45000",
-            base='like = "Rutland"',
-        )
-    )
-    pol = load_policy()
+    sc = parse_scenario(scenario_text(body, base='like = "Rutland"'))
+    pol0, pol = policies(sc, {})
     new = apply_changes(area, sc, pol).area
-    p0 = build_problem(area, pol)
+    p0 = build_problem(area, pol0)
     fast = derive_problem(p0, new, pol)
     full = build_problem(new, pol)
     assert fast is not None
-    assert np.array_equal(fast.pairs.cost_gbp, full.pairs.cost_gbp)
-    assert np.array_equal(fast.pool_free, full.pool_free)
-    assert np.array_equal(fast.s_free, full.s_free)
+    assert fast.children == full.children and fast.settings == full.settings
+    assert fast.policy is full.policy
+    for name in full.__slots__:
+        v = getattr(full, name)
+        if isinstance(v, np.ndarray):
+            assert np.array_equal(getattr(fast, name), v), name
+    for name in full.pairs.__slots__:
+        assert np.array_equal(getattr(fast.pairs, name), getattr(full.pairs, name)), name
+    assert len(full.pairs) > 0
+    # every case changes the pairs (a select that matched nothing would test nothing)
+    assert len(full.pairs) != len(p0.pairs) or not np.array_equal(
+        full.pairs.cost_gbp, p0.pairs.cost_gbp
+    )
     for mech in ("optimised", "preference-first"):
         a, b = allocate(fast, mech, seed=3), allocate(full, mech, seed=3)  # type: ignore[arg-type]
         assert a.manifest.output_hash == b.manifest.output_hash
         assert a.metrics == b.metrics
+        assert a.refusals == b.refusals
+
+
+def test_derived_problem_defers_to_a_rebuild_with_router_rows() -> None:
+    from placement.area import TravelTime
+
+    kids = (child("C1", Need.ASD, 3), child("C2", Need.SLCN, 2, location=at(1)))
+    sets = (special("S1"), setting("M1", location=at(2)))
+    pol = load_policy()
+    plain = Area("a", kids, sets)
+    routed = Area("a", kids, sets, (TravelTime("C1", "M1", 30),))
+    grown = Area("a", (*kids, child("C3", Need.ASD, 2)), sets)
+    assert derive_problem(build_problem(routed, pol), grown, pol) is None
+    assert derive_problem(build_problem(plain, pol), routed, pol) is None
+    fast = derive_problem(build_problem(plain, pol), grown, pol)
+    full = build_problem(grown, pol)
+    assert fast is not None
+    assert np.array_equal(fast.pairs.setting, full.pairs.setting)
+    assert np.array_equal(fast.pairs.start, full.pairs.start)
+    assert fast.pair_index(2, 0) >= 0
 
 
 # -- determinism and suppression ---------------------------------------------------------

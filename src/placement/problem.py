@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,17 @@ from placement.domain import (
 from placement.law import PreferenceRoute, preference_route
 from placement.policy import Policy
 
-__all__ = ["KIND_LIST", "Pairs", "Problem", "build_problem"]
+__all__ = [
+    "KIND_LIST",
+    "Pairs",
+    "Problem",
+    "build_problem",
+    "child_line",
+    "make_pairs",
+    "resolve",
+    "settings_digest",
+    "suitable_pairs",
+]
 
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
@@ -175,6 +185,14 @@ def build_problem(area: Area, policy: Policy) -> Problem:
 
     Raises :class:`DomainError` when a child's date of birth and year disagree.
     """
+    prob = resolve(area, policy)
+    child, sett, travel = suitable_pairs(prob)
+    return replace(prob, pairs=make_pairs(prob, child, sett, travel), input_digest=_digest(prob))
+
+
+def resolve(area: Area, policy: Policy) -> Problem:
+    """The area resolved against the policy as dense arrays, without its pairs (empty) or
+    input digest (""): :func:`build_problem` less :func:`suitable_pairs`."""
     children = tuple(sorted(area.children, key=lambda c: c.child_id))
     settings = tuple(sorted(area.settings, key=lambda s: s.setting_id))
     ci = {c.child_id: i for i, c in enumerate(children)}
@@ -341,10 +359,6 @@ def build_problem(area: Area, policy: Policy) -> Problem:
         pairs=_empty_pairs(n),
         input_digest="",
     )
-    pairs = _enumerate_pairs(prob)
-    digest = _digest(prob)
-    object.__setattr__(prob, "pairs", pairs)
-    object.__setattr__(prob, "input_digest", digest)
     return prob
 
 
@@ -366,30 +380,50 @@ def _empty_pairs(n: int) -> Pairs:
     )
 
 
-def _enumerate_pairs(prob: Problem) -> Pairs:
-    from placement.rules import eligibility_mask as elig
-    from placement.rules.cost import pair_costs as costs
-    from placement.rules.journey import journey_minutes
+def suitable_pairs(
+    prob: Problem, rows: I64 | None = None, cols: I64 | None = None
+) -> tuple[I32, I32, I32]:
+    """(child, setting, journey minutes) of every suitable pair among children ``rows`` and
+    settings ``cols`` (default all; each ascending), sorted by child then setting."""
+    from placement.rules import suitable
 
     n, m = prob.num_children, prob.num_settings
-    parts_c: list[I32] = []
-    parts_s: list[I32] = []
+    r_all = np.arange(n, dtype=np.int64) if rows is None else rows.astype(np.int64)
+    c_all = np.arange(m, dtype=np.int64) if cols is None else cols.astype(np.int64)
+    parts_c: list[I64] = []
+    parts_s: list[I64] = []
     parts_t: list[I32] = []
-    s_idx = np.arange(m, dtype=np.int64)[None, :]
-    block = max(1, BLOCK_CELLS // max(1, m))
-    for lo in range(0, n, block):
-        rows = np.arange(lo, min(n, lo + block), dtype=np.int64)[:, None]
-        minutes = journey_minutes(prob, rows, s_idx)
-        ok = elig(prob, rows, s_idx, minutes)
-        r, c = np.nonzero(ok)
-        parts_c.append((r + lo).astype(np.int32))
-        parts_s.append(c.astype(np.int32))
-        parts_t.append(minutes[r, c].astype(np.int32))
-    child = np.concatenate(parts_c) if parts_c else np.zeros(0, np.int32)
-    sett = np.concatenate(parts_s) if parts_s else np.zeros(0, np.int32)
-    travel = np.concatenate(parts_t) if parts_t else np.zeros(0, np.int32)
+    block = max(1, BLOCK_CELLS // max(1, c_all.shape[0]))
+    for lo in range(0, r_all.shape[0], block):
+        ci, si, minutes = suitable(prob, r_all[lo : lo + block], c_all)
+        parts_c.append(ci)
+        parts_s.append(si)
+        parts_t.append(minutes)
+    if not parts_c:
+        z = np.zeros(0, np.int32)
+        return z, z, z
+    return (
+        np.concatenate(parts_c).astype(np.int32),
+        np.concatenate(parts_s).astype(np.int32),
+        np.concatenate(parts_t).astype(np.int32),
+    )
+
+
+def make_pairs(
+    prob: Problem,
+    child: I32,
+    sett: I32,
+    travel: I32,
+    costs: tuple[I64, I64, I64] | None = None,
+) -> Pairs:
+    """The :class:`Pairs` of suitable (child, setting) pairs sorted by child then setting:
+    pools, costs (``costs`` when known, else :func:`placement.rules.cost.pair_costs`) and the
+    family's preference rank and route."""
+    from placement.rules.cost import pair_costs
+
+    n, m = prob.num_children, prob.num_settings
     pool = prob.s_pool_of_need[sett, prob.c_need[child]].astype(np.int32)
-    hn, sc, tr = costs(prob, child.astype(np.int64), sett.astype(np.int64))
+    hn, sc, tr = costs or pair_costs(prob, child.astype(np.int64), sett.astype(np.int64))
     rank = np.zeros(child.shape[0], np.int32)
     req = np.zeros(child.shape[0], np.bool_)
     if prob.pref_child.shape[0] and child.shape[0]:
@@ -406,7 +440,7 @@ def _enumerate_pairs(prob: Problem) -> Pairs:
     return Pairs(child, sett, pool, travel, hn, sc, tr, rank, req, start, hn + sc + tr)
 
 
-def _child_line(c: Child) -> str:
+def child_line(c: Child) -> str:
     """Every field of a child in a fixed order, sets sorted (independent of the hash seed)."""
     return "|".join(
         (
@@ -461,8 +495,17 @@ def _digest(prob: Problem) -> str:
     sorted, so independent of row order and of Python's per-process hash seed) and the router
     rows."""
     h = hashlib.sha256()
-    h.update("\n".join(_child_line(c) for c in prob.children).encode())
+    h.update("\n".join(child_line(c) for c in prob.children).encode())
     h.update(b"\x00")
+    h.update("\n".join(_setting_line(s) for s in prob.settings).encode())
+    h.update(prob.matrix_keys.tobytes())
+    h.update(prob.matrix_min.tobytes())
+    return h.hexdigest()
+
+
+def settings_digest(prob: Problem) -> str:
+    """SHA-256 of every setting (as in :func:`_digest`) and the router rows."""
+    h = hashlib.sha256()
     h.update("\n".join(_setting_line(s) for s in prob.settings).encode())
     h.update(prob.matrix_keys.tobytes())
     h.update(prob.matrix_min.tobytes())

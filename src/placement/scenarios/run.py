@@ -1,12 +1,13 @@
 """Run a scenario: the baseline and the scenario on the same area, seed and mechanisms, and
 what changed; and the marginal value of one more place where places are short.
 
-The scenario's problem is derived from the baseline's when only capacities and fees changed
-(``dataclasses.replace`` of the settings' arrays and the pairs' costs: the suitable pairs are
-the same); otherwise it is built afresh. Either way the allocation is exactly what
-:func:`~placement.problem.build_problem` + :func:`~placement.solve.allocate` give for the
-scenario's area (a test checks the two paths agree). A derived problem's input hash is
-``sha256(base input hash | changed settings' hash)``, recorded as such.
+The scenario's problem is derived from the baseline's (:func:`derive_problem`): the suitable
+pairs are enumerated, by the same rule code, only for the children and settings the scenario
+changed or added, and carried over for the rest; it is built afresh only when the area has
+router rows or the policy's travel modes or funding changed. Either way it is exactly what
+:func:`~placement.problem.build_problem` gives for the scenario's area (a test checks every
+array), so the allocation is too. A derived problem's input hash is
+``sha256(base input hash | changes)``, recorded as such.
 
 Pure: no file I/O (the area directory of a ``base.area`` scenario is read by
 :func:`load_base`, the one function here that touches files).
@@ -155,7 +156,22 @@ def policies(scenario: Scenario, overrides: Mapping[str, Any]) -> tuple[Policy, 
     return base, scen
 
 
-_SETTING_SHAPE = (
+# the arrays a pair's suitability, journey and cost are computed from (with the policy's travel
+# modes and funding, compared whole); a child's exclusions and the router rows are compared apart
+_CHILD_PAIR_FIELDS = (
+    "c_east",
+    "c_north",
+    "c_year",
+    "c_phase",
+    "c_need",
+    "c_band",
+    "c_secondary",
+    "c_features",
+    "c_transport",
+    "c_limit_min",
+    "c_female",
+)
+_SETTING_PAIR_FIELDS = (
     "s_east",
     "s_north",
     "s_kind",
@@ -165,54 +181,116 @@ _SETTING_SHAPE = (
     "s_meets",
     "s_secondary",
     "s_features",
-    "s_mainstream",
-    "s_independent",
-    "s_in_area",
+    "s_base_cost_gbp",
     "s_school_gbp",
-    "s_pool_of_need",
-    "pool_setting",
-    "pool_need",
-    "top_up",
 )
 
 
+def _same_rows(a: np.ndarray, b: np.ndarray, new_to_old: I64) -> np.ndarray:
+    """For each row of ``a``: it has a row in ``b`` (``new_to_old`` >= 0) and they are equal."""
+    ok = new_to_old >= 0
+    out = np.zeros(a.shape[0], np.bool_)
+    if ok.any():
+        eq = a[ok] == b[new_to_old[ok]]
+        out[ok] = eq.reshape(eq.shape[0], -1).all(axis=1)
+    return out
+
+
+def _old_index(ids: list[str], old: Mapping[str, int]) -> I64:
+    return np.array([old.get(x, -1) for x in ids], np.int64)
+
+
 def derive_problem(base: Problem, area: Area, policy: Policy) -> Problem | None:
-    """The scenario's problem from the baseline's when only places and fees changed (same
-    children, same setting ids, same policy, and every array that decides suitability equal),
-    else None. Settings-side arrays come from :func:`build_problem` on the settings alone, so
-    they are computed by the same code; the pairs keep their suitability and get new costs."""
-    if policy is not base.policy or len(area.children) != base.num_children:
-        return None
-    if area.travel or any(
-        a is not b
-        for a, b in zip(sorted(area.children, key=lambda c: c.child_id), base.children, strict=True)
+    """The scenario's problem from the baseline's: exactly what :func:`build_problem` gives
+    for ``area`` and ``policy``, with the suitable pairs enumerated (by the same rule code)
+    only for the children and settings whose pair inputs changed, the rest carried over.
+
+    The pairs of a child and a setting depend only on their rows of the problem's arrays, the
+    child's exclusions, the router rows and the policy's travel modes and funding; a pair
+    whose child and setting are unchanged in all of these is copied (journey and cost
+    included). Pools, preference ranks and routes are recomputed for every pair. None (build
+    afresh) when either area has router rows or the travel modes or funding differ.
+
+    The input hash is ``sha256(base input hash | changes)``: every child that differs from
+    the baseline's (its full line), every baseline child that is gone, every setting, and the
+    router rows.
+    """
+    from placement.problem import (
+        child_line,
+        make_pairs,
+        resolve,
+        settings_digest,
+        suitable_pairs,
+    )
+    from placement.rules.cost import charges_fee, pair_costs
+
+    bp = base.policy
+    if policy is not bp and (
+        policy.travel.transport != bp.travel.transport
+        or policy.travel.family != bp.travel.family
+        or policy.funding != bp.funding
     ):
         return None
-    ids = sorted(s.setting_id for s in area.settings)
-    if ids != [s.setting_id for s in base.settings]:
+    if area.travel or base.matrix_keys.shape[0]:
         return None
-    q = build_problem(Area(area.name, (), area.settings, (), area.la_code), policy)
-    for f in _SETTING_SHAPE:
-        a, b = getattr(q, f), getattr(base, f)
-        if a.shape != b.shape or not np.array_equal(a, b):
-            return None
-    from placement.rules.cost import pair_costs
+    q = resolve(area, policy)
+    n, m = q.num_children, q.num_settings
+    old_c = _old_index([c.child_id for c in q.children], base.child_index)
+    old_s = _old_index([s.setting_id for s in q.settings], base.setting_index)
+    same_c = np.ones(n, np.bool_) & (old_c >= 0)
+    for f in _CHILD_PAIR_FIELDS:
+        same_c &= _same_rows(getattr(q, f), getattr(base, f), old_c)
+    for i in np.flatnonzero(same_c).tolist():
+        a, b = q.children[i], base.children[int(old_c[i])]
+        if a is not b and a.excluded_setting_ids != b.excluded_setting_ids:
+            same_c[i] = False
+    same_s = np.ones(m, np.bool_) & (old_s >= 0)
+    for f in _SETTING_PAIR_FIELDS:
+        same_s &= _same_rows(getattr(q, f), getattr(base, f), old_s)
+    same_s &= _same_rows(charges_fee(q), charges_fee(base), old_s)
 
-    p = replace(
-        base,
-        name=area.name,
-        settings=q.settings,
-        s_free=q.s_free,
-        s_base_cost_gbp=q.s_base_cost_gbp,
-        pool_free=q.pool_free,
+    # the baseline's pairs between unchanged children and unchanged settings, re-indexed
+    new_c = np.full(base.num_children, -1, np.int64)
+    new_c[old_c[same_c]] = np.flatnonzero(same_c)
+    new_s = np.full(base.num_settings, -1, np.int64)
+    new_s[old_s[same_s]] = np.flatnonzero(same_s)
+    pr = base.pairs
+    kc, ks = new_c[pr.child], new_s[pr.setting]
+    keep = np.flatnonzero((kc >= 0) & (ks >= 0))
+    # new rows (changed or added children x every setting), new columns (the other children
+    # x changed or added settings)
+    rows_c, rows_s, rows_t = suitable_pairs(q, np.flatnonzero(~same_c))
+    cols_c, cols_s, cols_t = suitable_pairs(q, np.flatnonzero(same_c), np.flatnonzero(~same_s))
+    fresh_c = np.concatenate([rows_c, cols_c]).astype(np.int64)
+    fresh_s = np.concatenate([rows_s, cols_s]).astype(np.int64)
+    fhn, fsc, ftr = pair_costs(q, fresh_c, fresh_s)
+    child = np.concatenate([kc[keep], fresh_c])
+    sett = np.concatenate([ks[keep], fresh_s])
+    order = np.argsort(child * m + sett, kind="stable")
+
+    def cat(old: np.ndarray, fresh: np.ndarray) -> np.ndarray:
+        return np.concatenate([old[keep], fresh])[order]
+
+    pairs = make_pairs(
+        q,
+        child[order].astype(np.int32),
+        sett[order].astype(np.int32),
+        cat(pr.travel_min, np.concatenate([rows_t, cols_t])).astype(np.int32),
+        (
+            cat(pr.cost_high_needs_gbp, fhn),
+            cat(pr.cost_school_gbp, fsc),
+            cat(pr.cost_transport_gbp, ftr),
+        ),
     )
-    pr = p.pairs
-    hn, sc, tr = pair_costs(p, pr.child.astype(np.int64), pr.setting.astype(np.int64))
-    pairs = replace(
-        pr, cost_high_needs_gbp=hn, cost_school_gbp=sc, cost_transport_gbp=tr, cost_gbp=hn + sc + tr
-    )
-    digest = hashlib.sha256(f"{base.input_digest}|{q.input_digest}".encode()).hexdigest()
-    return replace(p, pairs=pairs, input_digest=digest)
+    h = hashlib.sha256(f"{base.input_digest}|".encode())
+    for i, c in enumerate(q.children):
+        k = int(old_c[i])
+        if k < 0 or not (c is base.children[k] or c == base.children[k]):
+            h.update(child_line(c).encode() + b"\n")
+    gone = set(base.child_index) - set(q.child_index)
+    h.update(("gone:" + ",".join(sorted(gone)) + "\n").encode())
+    h.update(settings_digest(q).encode())
+    return replace(q, pairs=pairs, input_digest=h.hexdigest())
 
 
 def side_metrics(p: Problem, alloc: Allocation) -> dict[str, Any]:
