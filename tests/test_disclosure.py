@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from placement import disclosure
-from placement.disclosure import SMALL, WITHHELD, change, count, pct
+from placement.disclosure import SMALL, WITHHELD, change, count, money, money_change, nearest, pct
 from placement.scenarios.report import export_metrics
 
 
@@ -93,7 +93,7 @@ def test_exported_metrics_are_consistent(
         assert e[k] == SMALL or (isinstance(e[k], int) and e[k] % 5 == 0 and e[k] != 5)
     assert (e["placed_pct"] == WITHHELD) == disclosure.is_small(placed)
     assert (e["first_preference_pct"] == WITHHELD) == disclosure.is_small(first)
-    assert e["total_cost_gbp"] == 123_456 and e["mean_journey_min"] == 21.5
+    assert e["total_cost_gbp"] == money(123_456, placed) and e["mean_journey_min"] == 21.5
     if isinstance(e["placed"], int) and e["placed"] > 0:  # 10 or more placed
         assert isinstance(e["children"], int)
         assert e["placed_pct"] == round(100.0 * e["placed"] / e["children"], 1)
@@ -101,3 +101,21 @@ def test_exported_metrics_are_consistent(
 
 def test_a_percentage_without_its_counts_is_withheld() -> None:
     assert export_metrics({"placed_pct": 42.0})["placed_pct"] == WITHHELD
+
+
+def test_money() -> None:
+    assert money(147_000, 6) == WITHHELD  # 6 x £24,500: the cost of 1-9 children
+    assert money(392_000, 16) == 500_000
+    assert money(374_999, 16) == 250_000 and money(375_000, 16) == 500_000
+    assert money_change(392_000, 147_000, 16, 6) == WITHHELD
+    assert money_change(392_000, 1_000_000, 16, 40) == 500_000
+    assert nearest(-57_400, 1_000) == -57_000 and nearest(7, 5) == 5 and nearest(-8, 5) == -10
+
+
+@given(n=st.integers(10, 400), tariff=st.sampled_from([6_000, 10_000, 24_500, 52_348, 99_000]))
+def test_rounded_money_never_pins_down_a_count(n: int, tariff: int) -> None:
+    """With a known tariff, the counts consistent with the rounded total are several."""
+    shown = money(n * tariff, n)
+    assert isinstance(shown, int)
+    candidates = [k for k in range(10, 2000) if money(k * tariff, k) == shown]
+    assert n in candidates and len(candidates) >= 2

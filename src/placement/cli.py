@@ -485,8 +485,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     keys = list(res.england)
     for k in keys:
         t.add_column(k, justify="right")
-    for m in ("children", "placed_pct", "first_preference_pct", "mainstream_pct", "special_pct",
-              "independent_pct", "total_cost_gbp", "mean_journey_min", "p95_journey_min"):
+    for m in (
+        "children",
+        "placed_pct",
+        "first_preference_pct",
+        "mainstream_pct",
+        "special_pct",
+        "independent_pct",
+        "total_cost_gbp",
+        "mean_journey_min",
+        "p95_journey_min",
+    ):
         t.add_row(m, *(str(data["england"][k][m]) for k in keys))
     out.print(t)
     for f in failed[:20]:

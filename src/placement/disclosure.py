@@ -15,16 +15,42 @@ suppression standard and of the DfE's own publications:
 - a **change** between two counts is the difference of the rounded counts, and is withheld
   when either count is 1 to 9 (50 -> "<10" must not reveal -45).
 
-Money, minutes and capacities are not counts of children and are shown as they are. Pure
+Money is a tariff times a count, so an exact total gives the count away (147,000 / 24,500 =
+6 placed). Money in planners' exports is therefore **rounded to the nearest £250,000** (the
+cost of about ten special places, or two and a half of the dearest independent ones), and
+withheld when the children it is the cost of are 1 to 9; a change in money is the difference
+of the rounded figures. An average per child is computed from the rounded total and the
+rounded count. The cost of one more place (a marginal value: about one child) is rounded to
+the nearest £1,000 and its minutes to the nearest 5. Free places at a setting of 1 to 9 are
+shown as "<10" (children taken there can be no more than the places that were free).
+
+This protects the readers of an honest export. It does not stop a planner who writes a
+scenario with a contrived tariff (a special school's place funded at £1) from learning a
+count from their own run; the scenario's text is printed in its report, so such a file is
+visible to anyone who reads it. Minutes are not counts of children and are shown. Pure
 functions, no I/O.
 """
 
 from __future__ import annotations
 
-__all__ = ["ROUND_TO", "SMALL", "THRESHOLD", "WITHHELD", "change", "count", "is_small", "pct"]
+__all__ = [
+    "MONEY_TO",
+    "ROUND_TO",
+    "SMALL",
+    "THRESHOLD",
+    "WITHHELD",
+    "change",
+    "count",
+    "is_small",
+    "money",
+    "money_change",
+    "nearest",
+    "pct",
+]
 
 THRESHOLD = 10
 ROUND_TO = 5
+MONEY_TO = 250_000
 SMALL = "<10"
 WITHHELD = "suppressed"
 
@@ -59,3 +85,24 @@ def pct(numerator: int, denominator: int) -> float | str:
     if isinstance(rn, str) or isinstance(rd, str) or rd == 0:
         return 0.0 if numerator == 0 else WITHHELD
     return round(min(100.0, 100.0 * rn / rd), 1)
+
+
+def nearest(x: float, step: int) -> int:
+    """``x`` rounded to the nearest multiple of ``step``, halves away from zero."""
+    q = int(abs(x) / step + 0.5) * step
+    return q if x >= 0 else -q
+
+
+def money(gbp: float, children: int) -> int | str:
+    """A sum of money spent on ``children`` as it may be exported."""
+    if is_small(children):
+        return WITHHELD
+    return nearest(gbp, MONEY_TO)
+
+
+def money_change(a: float, b: float, children_a: int, children_b: int) -> int | str:
+    """The change from ``a`` to ``b`` pounds, as the difference of the exported figures."""
+    ra, rb = money(a, children_a), money(b, children_b)
+    if isinstance(ra, str) or isinstance(rb, str):
+        return WITHHELD
+    return rb - ra

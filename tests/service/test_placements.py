@@ -51,8 +51,10 @@ def test_workflow_dates_and_reasons(world: World) -> None:
         headers=world.as_("officer"),
     )
     assert r.status_code == 409
-    s1 = world.client.get(f"/areas/{world.area_id}/settings/S1", headers=world.as_("planner"))
+    s1 = world.client.get(f"/areas/{world.area_id}/settings/S1", headers=world.as_("officer"))
     assert s1.json()["free"] == 0 and s1.json()["confirmed"] == 1
+    s1 = world.client.get(f"/areas/{world.area_id}/settings/S1", headers=world.as_("planner"))
+    assert s1.json()["free"] == 0 and s1.json()["confirmed"] == "<10"  # 1 child
 
 
 def test_must_consult_before_deciding(world: World) -> None:

@@ -79,6 +79,7 @@ def _scenario_flow(w: World) -> None:
     html = w.client.get(links["html"], headers=w.as_("planner"))
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     assert html.headers["content-disposition"].startswith("attachment; filename=")
+    assert "default-src 'none'" in html.headers["content-security-policy"]
     assert "script-src" not in html.headers["content-security-policy"]
     assert "<svg" in html.text and "<script" not in html.text
     assert "Ten more ASD places at S2" in html.text
@@ -196,6 +197,7 @@ BAD = [
         "already in this area",
     ),
     ('mechanism = "fastest"\n', "must be optimised, preference-first or both"),
+    ("a = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
 ]
 
 
@@ -344,3 +346,92 @@ def test_dashboard_of_an_unfinished_run_is_409(world: World) -> None:
         rid = row.id
     got = world.client.get(f"/runs/{rid}/dashboard", headers=world.as_("planner"))
     assert got.status_code == 409 and "once it has succeeded" in got.json()["detail"]
+
+
+def test_money_and_free_places_do_not_give_counts_away(world: World) -> None:
+    """6 placed at £24,500 each would be £147,000: money spent on 1-9 children is withheld,
+    other money is rounded to £250,000; 1 free place at S1 is shown as "<10"."""
+    job = run_ok(world)
+    opt = job["summary"]["metrics"]["optimised"]
+    assert opt["total_cost_gbp"]["baseline"] == "suppressed"  # 6 placed
+    assert opt["total_cost_gbp"]["scenario"] % 250_000 == 0  # 16 placed
+    assert opt["total_cost_gbp"]["change"] == "suppressed"
+    settings = world.client.get(job["reports"]["settings"], headers=world.as_("planner")).text
+    s1 = next(r for r in csv.DictReader(io.StringIO(settings)) if r["setting_id"] == "S1")
+    assert s1["places_free_baseline"] == "<10" and s1["taken_optimised_baseline"] == "<10"
+
+
+def test_report_escapes_what_the_planner_wrote(world: World) -> None:
+    text = 'name = "<script>alert(1)</script>"\ndescription = "<img src=x onerror=alert(2)>"\n'
+    job = run_ok(world, text)
+    page = world.client.get(job["reports"]["html"], headers=world.as_("planner")).text
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert (
+        world.client.get(job["reports"]["html"], headers=world.as_("planner")).headers[
+            "content-disposition"
+        ]
+        == f'attachment; filename="scenario-{job["id"]}-script-alert-1-script.html"'
+    )
+
+
+def test_time_limit_fails_the_job_and_keeps_its_worker_counted(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job past its time bound is failed at once; its thread cannot be stopped, so it still
+    holds a place in the queue until it returns, and then the place is free again."""
+    import threading
+
+    from placement.scenarios import run as run_module
+    from tests.service.conftest import build_world
+
+    release = threading.Event()
+    real = run_module.run_scenario
+
+    def slow(*args: Any, **kw: Any) -> Any:
+        release.wait(timeout=60)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(run_module, "run_scenario", slow)
+    w = build_world(f"sqlite:///{tmp_path / 't.db'}", tmp_path, max_queued_runs=1)
+    try:
+        r = start(w, MORE_ASD, time_limit_s=1)
+        assert r.status_code == 202
+        job = finished(w, r.json()["id"])
+        assert job["status"] == "failed"
+        assert job["error"] == "the solver passed its time limit of 1 s"
+        assert w.app.state.ctx.jobs.in_flight() == 1
+        busy = start(w, MORE_ASD)
+        assert busy.status_code == 503, busy.text  # the worker is still computing
+        release.set()
+        for _ in range(600):
+            if w.app.state.ctx.jobs.in_flight() == 0:
+                break
+            time.sleep(0.05)
+        late = w.client.get(f"/scenarios/{job['id']}", headers=w.as_("planner")).json()
+        assert late["status"] == "failed" and late["reports"] is None  # its late result dropped
+        assert run_ok(w)["status"] == "succeeded"
+    finally:
+        release.set()
+        w.app.state.ctx.jobs.shutdown()
+        w.app.state.ctx.engine.dispose()
+
+
+def test_planners_see_area_and_setting_counts_disclosure_controlled(world: World) -> None:
+    pid = consulted(world, "C02", "S2")
+    r = world.client.post(
+        f"/placements/{pid}/decision",
+        json={"outcome": "confirmed", "reason": "the family's request"},
+        headers=world.as_("officer"),
+    )
+    assert r.status_code == 201, r.text
+    url = f"/areas/{world.area_id}"
+    assert world.client.get(url, headers=world.as_("officer")).json()["num_children"] == 24
+    assert world.client.get(url, headers=world.as_("planner")).json()["num_children"] == 25
+    s2 = f"{url}/settings/S2"
+    exact = world.client.get(s2, headers=world.as_("officer")).json()
+    shown = world.client.get(s2, headers=world.as_("planner")).json()
+    assert (exact["confirmed"], exact["pools"]["ASD"]["confirmed"]) == (1, 1)
+    assert (shown["confirmed"], shown["pools"]["ASD"]["confirmed"]) == ("<10", "<10")
+    assert (exact["free"], shown["free"]) == (19, 20)
+    assert (exact["pools"]["ASD"]["free"], shown["pools"]["ASD"]["free"]) == (4, "<10")

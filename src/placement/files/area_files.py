@@ -680,6 +680,8 @@ def _read_policy(path: Path) -> dict[str, Any]:
         else:
             line = None
         raise InputError(file, line, None, f"not valid TOML: {msg}") from None
+    except RecursionError:
+        raise InputError(file, None, None, "not valid TOML: nested too deeply") from None
     allowed = [*SECTIONS, "academic_year_start"]
     for key in overrides:
         if key not in allowed:

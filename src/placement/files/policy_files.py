@@ -42,6 +42,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as e:
         raise PolicyError(path.name, f"not valid TOML: {e}") from None
+    except RecursionError:
+        raise PolicyError(path.name, "not valid TOML: nested too deeply") from None
     except OSError as e:
         raise PolicyError(path.name, f"cannot read: {e.strerror}") from None
 

@@ -68,7 +68,6 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
         n = sum(hist[lo:hi])
         label = f"{lo}-{hi - 1} min" if hi < 256 else f"{lo}+ min"
         bands.append({"band": label, "children": disclosure.count(n)})
-    placed = int(m["placed"])
     return {
         "area": area_name,
         "la": la.la_name if la else None,
@@ -103,12 +102,11 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
             "bands": bands,
         },
         "cost": {
-            "total_gbp": m["total_cost_gbp"],
-            "high_needs_block_gbp": m["high_needs_block_gbp"],
-            "schools_gbp": m["schools_gbp"],
-            "transport_gbp": m["transport_gbp"],
-            # to the nearest £100, so that it and the total do not give the placed count
-            "per_placed_child_gbp": int(round(m["total_cost_gbp"] / placed, -2)) if placed else 0,
+            "total_gbp": em["total_cost_gbp"],
+            "high_needs_block_gbp": em["high_needs_block_gbp"],
+            "schools_gbp": em["schools_gbp"],
+            "transport_gbp": em["transport_gbp"],
+            "per_placed_child_gbp": _per_child(em["total_cost_gbp"], em["placed"]),
         },
         "unmet_need": {
             "by_need": {
@@ -124,6 +122,21 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
         },
         "suppression": DISCLOSURE_NOTE,
     }
+
+
+def _per_child(total: int | str, placed: int | str) -> int | str:
+    """From the rounded total and the rounded count, to the nearest £100."""
+    if isinstance(total, str) or isinstance(placed, str) or not placed:
+        return disclosure.WITHHELD
+    return disclosure.nearest(total / placed, 100)
+
+
+def _millions(v: int | str) -> float | str:
+    return v if isinstance(v, str) else v / 1e6
+
+
+def _pounds(v: int | str) -> str:
+    return html.escape(v) if isinstance(v, str) else f"£{v:,}"
 
 
 def _num(v: float | str) -> str:
@@ -167,16 +180,16 @@ def dashboard_html(data: dict[str, Any]) -> str:
                 (
                     "£m",
                     [
-                        c["high_needs_block_gbp"] / 1e6,
-                        c["schools_gbp"] / 1e6,
-                        c["transport_gbp"] / 1e6,
-                        c["total_gbp"] / 1e6,
+                        _millions(c["high_needs_block_gbp"]),
+                        _millions(c["schools_gbp"]),
+                        _millions(c["transport_gbp"]),
+                        _millions(c["total_gbp"]),
                     ],
                 )
             ],
             "£m",
         ),
-        f"<p>Average annual cost per placed child: £{c['per_placed_child_gbp']:,}.</p>",
+        f"<p>Average annual cost per placed child: {_pounds(c['per_placed_child_gbp'])}.</p>",
         bar_chart_svg(
             "Unmet need by primary need",
             list(un["by_need"]),

@@ -88,8 +88,8 @@ LABELS = {
 HEADLINE = list(LABELS)
 DISCLOSURE_NOTE = (
     "Counts of children from 1 to 9 are shown as '<10' and other counts are rounded to the "
-    "nearest 5; percentages are computed from the rounded counts; a change is shown only when "
-    "both counts are."
+    "nearest 5; percentages are computed from the rounded counts; money is rounded to the "
+    "nearest £250,000; a change is shown only when both figures are."
 )
 
 
@@ -109,9 +109,15 @@ def export_metrics(m: Mapping[str, Any]) -> dict[str, Any]:
             num, den = PCT_OF[k]
             have = num in m and den in m
             out[k] = disclosure.pct(int(m[num]), int(m[den])) if have else disclosure.WITHHELD
+        elif k.endswith("_gbp"):  # every sum of money here is spent on the placed children
+            out[k] = disclosure.money(v, int(m["placed"])) if "placed" in m else disclosure.WITHHELD
         else:
             out[k] = v
     return out
+
+
+def _free(places: int) -> int | str:
+    return disclosure.SMALL if disclosure.is_small(places) else places
 
 
 def _change(key: str, a: Any, b: Any, ea: Any, eb: Any) -> Any:
@@ -155,8 +161,9 @@ def _setting_rows(r: ScenarioResult) -> list[dict[str, Any]]:
             "changed": sid in r.changed_setting_ids,
         }
         first = next(iter(r.baseline))
-        row["places_free_baseline"] = r.baseline[first].free.get(sid, 0)
-        row["places_free_scenario"] = r.outcome[first].free.get(sid, 0)
+        # 1-9 free places as "<10": the children taken there cannot be more than were free
+        row["places_free_baseline"] = _free(r.baseline[first].free.get(sid, 0))
+        row["places_free_scenario"] = _free(r.outcome[first].free.get(sid, 0))
         for mech in r.baseline:
             a = r.baseline[mech].taken.get(sid, 0)
             b = r.outcome[mech].taken.get(sid, 0)
@@ -175,9 +182,10 @@ def _marginal_rows(r: ScenarioResult) -> list[dict[str, Any]]:
             "need_pool": m.need or "general",
             "unmet_demand": disclosure.count(m.unmet_demand),
             "delta_placed": m.delta_placed,
-            "delta_cost_gbp": m.delta_cost_gbp,
+            # about one child: to the nearest £1,000 and 5 minutes (placement.disclosure)
+            "delta_cost_gbp": disclosure.nearest(m.delta_cost_gbp, 1_000),
             "delta_preferences_met": m.delta_preferences_met,
-            "delta_travel_min": m.delta_travel_min,
+            "delta_travel_min": disclosure.nearest(m.delta_travel_min, 5),
         }
         for m in r.marginal
     ]
@@ -483,13 +491,14 @@ def report_html(r: ScenarioResult) -> str:
         )
     )
     payers = ["high_needs_block_gbp", "schools_gbp", "transport_gbp"]
+    eb0, eo0 = export_metrics(b), export_metrics(o)
     parts.append(
         bar_chart_svg(
             f"Annual cost by payer ({m0})",
             ["high-needs block", "schools", "transport", "total"],
             [
-                ("baseline", [b[k] / 1e6 for k in payers] + [b["total_cost_gbp"] / 1e6]),
-                ("scenario", [o[k] / 1e6 for k in payers] + [o["total_cost_gbp"] / 1e6]),
+                ("baseline", [_millions(eb0[k]) for k in [*payers, "total_cost_gbp"]]),
+                ("scenario", [_millions(eo0[k]) for k in [*payers, "total_cost_gbp"]]),
             ],
             "£m",
         )
@@ -608,6 +617,10 @@ def report_html(r: ScenarioResult) -> str:
         "placements are advisory until a placement officer confirms them.</p></body></html>"
     )
     return "".join(parts)
+
+
+def _millions(v: Any) -> float | str:
+    return v if isinstance(v, str) else v / 1e6
 
 
 def _shown_change(ch: Any, key: str) -> str:

@@ -637,6 +637,8 @@ def parse_scenario(
         line = int(hit.group(1)) if hit else None
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
         raise InputError(file, line, None, f"not valid TOML: {msg}") from None
+    except RecursionError:
+        raise InputError(file, None, None, "not valid TOML: nested too deeply") from None
     top = _Table(ctx, m, None, None)
     for k in m:
         if k not in TOP_KEYS:

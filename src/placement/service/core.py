@@ -14,7 +14,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -275,14 +275,35 @@ class RunJobs:
         self.validate = validate
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run")
         self._timers: dict[tuple[str, int], threading.Timer] = {}
+        self._futures: set[Future[None]] = set()
+        self._lock = threading.Lock()
+
+    def in_flight(self) -> int:
+        """Jobs submitted here and not yet returned: queued, running, or past their time
+        bound but still computing (a thread cannot be stopped), so still using a worker."""
+        with self._lock:
+            return len(self._futures)
+
+    def _track(self, fut: Future[None]) -> None:
+        with self._lock:
+            self._futures.add(fut)
+        fut.add_done_callback(self._untrack)
+
+    def _untrack(self, fut: Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(fut)
 
     def submit(self, run_id: int, time_limit_s: int) -> None:
         """Queue allocation run ``run_id``."""
-        self.pool.submit(self._job, RunRow, run_id, time_limit_s, self._allocate)
+        self._track(self.pool.submit(self._job, RunRow, run_id, time_limit_s, self._allocate))
 
     def submit_scenario(self, scenario_run_id: int, time_limit_s: int) -> None:
         """Queue scenario run ``scenario_run_id``."""
-        self.pool.submit(self._job, ScenarioRunRow, scenario_run_id, time_limit_s, self._scenario)
+        self._track(
+            self.pool.submit(
+                self._job, ScenarioRunRow, scenario_run_id, time_limit_s, self._scenario
+            )
+        )
 
     def shutdown(self) -> None:
         for t in list(self._timers.values()):
@@ -358,6 +379,7 @@ class RunJobs:
                 return f"area {run.area_id} is gone"
             policy = policy_for(s, area, run.policy_id)
             a = area_from_db(s, area, for_run=True)
+            revision = area.revision  # the revision actually read (it may have moved on)
         mech: Mechanism = "optimised" if run.mechanism == "optimised" else "preference-first"
         p = build_problem(a, policy)
         alloc = allocate(p, mech, seed=run.seed)
@@ -371,14 +393,20 @@ class RunJobs:
                 f = report.findings[0]
                 return f"validation: {f.code}: {f.message}"
         d = alloc.as_dict()
+        try:  # the dashboard is a view of the result: failing to make it must not lose it
+            dashboard: str | None = json.dumps(
+                dashboard_data(side_of(p, alloc), area_name=area.name, la=_la_of(area)),
+                sort_keys=True,
+            )
+        except Exception:
+            log.exception("run %s: the dashboard could not be made", run.id)
+            dashboard = None
         return {
+            "area_revision": revision,
             "manifest": json.dumps(d["manifest"], sort_keys=True),
             "metrics": json.dumps(d["metrics"], sort_keys=True),
             "result": json.dumps(d, separators=(",", ":")),
-            "dashboard": json.dumps(
-                dashboard_data(side_of(p, alloc), area_name=area.name, la=_la_of(area)),
-                sort_keys=True,
-            ),
+            "dashboard": dashboard,
         }
 
     def _scenario(self, job: ScenarioRunRow) -> dict[str, Any] | str:
@@ -394,6 +422,7 @@ class RunJobs:
                 return f"area {job.area_id} is gone"
             overrides = policy_overrides(s, area, job.policy_id)
             a = area_from_db(s, area, for_run=True)
+            revision = area.revision  # the revision actually read (it may have moved on)
         profile = _la_of(area)
         la = profile.la_name if profile else None
         try:
@@ -403,6 +432,7 @@ class RunJobs:
             return str(e)
         data = json.loads(report_json(result))
         return {
+            "area_revision": revision,
             "summary": json.dumps(
                 {"changes": data["changes"], "metrics": data["metrics"]}, sort_keys=True
             ),

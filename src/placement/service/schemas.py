@@ -86,7 +86,9 @@ class AreaPublic(BaseModel):
     la_code: str
     source: str
     revision: int
-    num_children: int
+    num_children: int | str = Field(
+        description="exact for officers; for planners rounded to 5, or '<10' (disclosure)"
+    )
     num_settings: int
     created_by: str
     created_at: dt.datetime
@@ -110,9 +112,9 @@ class SettingPublic(BaseModel):
     kind: str
     capacity: int
     roll: int
-    confirmed: int
-    free: int
-    pools: dict[str, dict[str, int]]
+    confirmed: int | str = Field(description="placements confirmed here; planners: disclosure")
+    free: int | str = Field(description="capacity - roll - confirmed; planners: disclosure")
+    pools: dict[str, dict[str, int | str]]
     details: dict[str, Any] | None = None
 
 

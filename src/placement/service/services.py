@@ -349,9 +349,11 @@ def _policy_id(session: Session, who: Principal, policy_id: int | None) -> int |
     return latest
 
 
-def _check_queue(session: Session, max_queued: int) -> None:
-    """503 when ``max_queued`` jobs (allocation and scenario runs) are queued or running."""
-    busy = sum(
+def _check_queue(session: Session, max_queued: int, jobs: RunJobs) -> None:
+    """503 when ``max_queued`` jobs (allocation and scenario runs) are queued or running: in
+    the database (every process), or in this process's pool (which also counts a job past its
+    time bound whose thread is still computing)."""
+    stored = sum(
         session.exec(
             select(func.count())
             .select_from(model)
@@ -359,6 +361,7 @@ def _check_queue(session: Session, max_queued: int) -> None:
         ).one()
         for model in (RunRow, ScenarioRunRow)
     )
+    busy = max(stored, jobs.in_flight())
     if busy >= max_queued:
         raise UnavailableError(f"{busy} runs are queued or running; try again later", slug="busy")
 
@@ -377,7 +380,7 @@ def start_run(
 ) -> RunRow:
     begin_write(session)
     policy_id = _policy_id(session, who, policy_id)
-    _check_queue(session, max_queued)
+    _check_queue(session, max_queued, jobs)
     assert area.id is not None
     run = RunRow(
         area_id=area.id,
@@ -467,7 +470,7 @@ def start_scenario(
     begin_write(session)
     _check_named_settings(session, area.id, scenario)
     policy_id = _policy_id(session, who, policy_id)
-    _check_queue(session, max_queued)
+    _check_queue(session, max_queued, jobs)
     job = ScenarioRunRow(
         area_id=area.id,
         area_revision=area.revision,
@@ -761,8 +764,10 @@ def planner_metrics(m: dict[str, Any]) -> dict[str, Any]:
     out = export_metrics({k: v for k, v in m.items() if not isinstance(v, dict)})
     for k in ("unmet_by_need", "unmet_by_phase"):
         out[k] = _counts(m.get(k, {}))
-    if "cost_by_payer_gbp" in m:
-        out["cost_by_payer_gbp"] = m["cost_by_payer_gbp"]
+    placed = int(m.get("placed", 1))
+    out["cost_by_payer_gbp"] = {
+        k: disclosure.money(v, placed) for k, v in m.get("cost_by_payer_gbp", {}).items()
+    }
     return out
 
 

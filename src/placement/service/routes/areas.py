@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Response, status
 from sqlmodel import Session, col, func, select
 
+from placement import disclosure
 from placement.domain import DomainError
 from placement.generate import generate_area
 from placement.rules import why_unsuitable
@@ -36,6 +37,7 @@ from placement.service.schemas import (
     RunPublic,
     SettingPublic,
 )
+from placement.service.security import Principal
 from placement.wording import render
 
 router = APIRouter()
@@ -48,7 +50,12 @@ SettingId = Annotated[str, Path(pattern=ID)]
 AudienceQ = Annotated[Literal["officer", "family"] | None, Query()]
 
 
-def area_public(a: AreaRow) -> AreaPublic:
+def _shown(n: int, who: Principal) -> int | str:
+    """A count of children as the caller may see it: exact for officers, else disclosure."""
+    return n if who.role == "officer" else disclosure.count(n)
+
+
+def area_public(a: AreaRow, who: Principal) -> AreaPublic:
     assert a.id is not None
     return AreaPublic(
         id=a.id,
@@ -56,7 +63,7 @@ def area_public(a: AreaRow) -> AreaPublic:
         la_code=a.la_code,
         source=a.source,
         revision=a.revision,
-        num_children=a.num_children,
+        num_children=_shown(a.num_children, who),
         num_settings=a.num_settings,
         created_by=a.created_by,
         created_at=a.created_at,
@@ -97,7 +104,7 @@ def list_areas(session: SessionDep, who: PrincipalDep, pg: PageDep) -> Page[Area
     q = select(AreaRow).where(AreaRow.la_code == who.la_code)
     total = session.exec(select(func.count()).select_from(q.subquery())).one()
     rows = session.exec(q.order_by(col(AreaRow.id)).offset(pg.offset).limit(pg.size)).all()
-    return Page(items=[area_public(a) for a in rows], page=pg.page, size=pg.size, total=total)
+    return Page(items=[area_public(a, who) for a in rows], page=pg.page, size=pg.size, total=total)
 
 
 @router.post("/areas/import", status_code=status.HTTP_201_CREATED, tags=["areas"])
@@ -117,7 +124,7 @@ def import_area(
         source=f"import:{body.path}",
         max_children=ctx.settings.max_area_children,
     )
-    return area_public(row)
+    return area_public(row, who)
 
 
 @router.post("/areas/generate", status_code=status.HTTP_201_CREATED, tags=["areas"])
@@ -137,13 +144,13 @@ def generate(ctx: CtxDep, session: SessionDep, who: PrincipalDep, body: AreaGene
         source=f"generate:{body.like}:seed={body.seed}:cohort={body.cohort}:scale={body.scale}",
         max_children=ctx.settings.max_area_children,
     )
-    return area_public(row)
+    return area_public(row, who)
 
 
 @router.get("/areas/{area_id}", tags=["areas"])
 def get_area(session: SessionDep, who: PrincipalDep, area_id: AreaId) -> AreaPublic:
     require(who, "officer", "planner")
-    return area_public(area_for(session, who, area_id))
+    return area_public(area_for(session, who, area_id), who)
 
 
 @router.get("/areas/{area_id}/aggregates", tags=["areas"])
@@ -309,13 +316,17 @@ def put_requests(
 # -- settings ---------------------------------------------------------------------------------
 
 
-def _setting_public(session: Session, r: SettingRow, details: bool) -> SettingPublic:
+def _setting_public(
+    session: Session, r: SettingRow, details: bool, who: Principal
+) -> SettingPublic:
+    """Capacity and roll (published, GIAS) are exact; places confirmed through this service,
+    and the free places they leave, are counts of children (planners: disclosure)."""
     pools = {
         p.need: {
             "places": p.places,
             "roll": p.roll,
-            "confirmed": p.confirmed,
-            "free": max(0, p.places - p.roll - p.confirmed),
+            "confirmed": _shown(p.confirmed, who),
+            "free": _shown(max(0, p.places - p.roll - p.confirmed), who),
         }
         for p in session.exec(select(PoolRow).where(PoolRow.setting_row_id == r.id)).all()
     }
@@ -325,8 +336,8 @@ def _setting_public(session: Session, r: SettingRow, details: bool) -> SettingPu
         kind=r.kind,
         capacity=r.capacity,
         roll=r.roll,
-        confirmed=r.confirmed,
-        free=max(0, r.capacity - r.roll - r.confirmed),
+        confirmed=_shown(r.confirmed, who),
+        free=_shown(max(0, r.capacity - r.roll - r.confirmed), who),
         pools=pools,
         details=json.loads(r.data) if details else None,
     )
@@ -344,7 +355,7 @@ def list_settings(
         q.order_by(col(SettingRow.setting_id)).offset(pg.offset).limit(pg.size)
     ).all()
     return Page(
-        items=[_setting_public(session, r, False) for r in rows],
+        items=[_setting_public(session, r, False, who) for r in rows],
         page=pg.page,
         size=pg.size,
         total=total,
@@ -362,7 +373,7 @@ def get_setting(
     ).first()
     if r is None:
         raise NotFoundError(f"setting {setting_id} not found")
-    return _setting_public(session, r, True)
+    return _setting_public(session, r, True, who)
 
 
 # -- runs -------------------------------------------------------------------------------------
