@@ -372,14 +372,26 @@ class RunJobs:
             timer.cancel()
             self._timers.pop(key, None)
 
-    def _allocate(self, run: RunRow) -> dict[str, Any] | str:
+    def _read(self, job: JobRow) -> tuple[AreaRow, Area, dict[str, Any]] | str:
+        """The job's area as an allocation run sees it (children with a confirmed placement
+        left out, their places taken) and the policy overrides; or why it cannot run."""
         with Session(self.engine) as s:
-            area = s.get(AreaRow, run.area_id)
+            area = s.get(AreaRow, job.area_id)
             if area is None:
-                return f"area {run.area_id} is gone"
-            policy = policy_for(s, area, run.policy_id)
-            a = area_from_db(s, area, for_run=True)
-            revision = area.revision  # the revision actually read (it may have moved on)
+                return f"area {job.area_id} is gone"
+            return (
+                area,
+                area_from_db(s, area, for_run=True),
+                policy_overrides(s, area, job.policy_id),
+            )
+
+    def _allocate(self, run: RunRow) -> dict[str, Any] | str:
+        read = self._read(run)
+        if isinstance(read, str):
+            return read
+        area, a, overrides = read
+        revision = area.revision  # the revision actually read (it may have moved on)
+        policy = load_policy(overrides)
         mech: Mechanism = "optimised" if run.mechanism == "optimised" else "preference-first"
         p = build_problem(a, policy)
         alloc = allocate(p, mech, seed=run.seed)
@@ -416,13 +428,11 @@ class RunJobs:
         from placement.scenarios.report import report_csvs, report_html, report_json
         from placement.scenarios.run import run_scenario
 
-        with Session(self.engine) as s:
-            area = s.get(AreaRow, job.area_id)
-            if area is None:
-                return f"area {job.area_id} is gone"
-            overrides = policy_overrides(s, area, job.policy_id)
-            a = area_from_db(s, area, for_run=True)
-            revision = area.revision  # the revision actually read (it may have moved on)
+        read = self._read(job)
+        if isinstance(read, str):
+            return read
+        area, a, overrides = read
+        revision = area.revision  # the revision actually read (it may have moved on)
         profile = _la_of(area)
         la = profile.la_name if profile else None
         try:

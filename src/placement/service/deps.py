@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -69,6 +69,7 @@ def get_session(ctx: CtxDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+JobT = TypeVar("JobT", RunRow, ScenarioRunRow)
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
@@ -150,17 +151,24 @@ def placement_for(session: Session, who: Principal, placement_id: int) -> Placem
     return row
 
 
-def run_for(session: Session, who: Principal, run_id: int) -> RunRow:
+def _job_for(
+    session: Session, who: Principal, model: type[JobT], job_id: int, what: str, opts: Any
+) -> JobT:
+    """A run of the caller's LA (planners and officers), else 404."""
     require(who, "officer", "planner")
-    heavy = (defer(RunRow.result), defer(RunRow.dashboard))  # type: ignore[arg-type]
-    row = session.get(RunRow, run_id, options=heavy)
+    row = session.get(model, job_id, options=opts)
     if row is None:
-        raise NotFoundError(f"run {run_id} not found")
+        raise NotFoundError(f"{what} {job_id} not found")
     try:
         area_for(session, who, row.area_id)
     except NotFoundError:
-        raise NotFoundError(f"run {run_id} not found") from None
+        raise NotFoundError(f"{what} {job_id} not found") from None
     return row
+
+
+def run_for(session: Session, who: Principal, run_id: int) -> RunRow:
+    heavy = (defer(RunRow.result), defer(RunRow.dashboard))  # type: ignore[arg-type]
+    return _job_for(session, who, RunRow, run_id, "run", heavy)
 
 
 # a finished scenario run's reports are large: load them only to download them
@@ -174,15 +182,6 @@ REPORTS_DEFERRED = (
 def scenario_for(
     session: Session, who: Principal, scenario_id: int, *, reports: bool = False
 ) -> ScenarioRunRow:
-    """A scenario run of the caller's LA (planners and officers), else 404. The stored
-    reports are loaded only when ``reports``."""
-    require(who, "planner", "officer")
+    """A scenario run of the caller's LA; its stored reports are loaded only if ``reports``."""
     opts = () if reports else REPORTS_DEFERRED
-    row = session.get(ScenarioRunRow, scenario_id, options=opts)
-    if row is None:
-        raise NotFoundError(f"scenario run {scenario_id} not found")
-    try:
-        area_for(session, who, row.area_id)
-    except NotFoundError:
-        raise NotFoundError(f"scenario run {scenario_id} not found") from None
-    return row
+    return _job_for(session, who, ScenarioRunRow, scenario_id, "scenario run", opts)
