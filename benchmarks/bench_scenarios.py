@@ -3,10 +3,12 @@ worked example, the marginal values of one more place, and a national sweep of o
 over all 153 LAs (about 640k children) with the process pool and, when installed, Ray.
 
 Run: ``.venv/bin/python -m benchmarks.bench_scenarios [--sweep-scenario NAME] [--no-sweep]
-[--engines process,ray] [--workers 2]``. Writes ``benchmarks/results/scenarios.json``.
-Peak memory: ``ru_maxrss`` of this process and of its largest worker process (the sweep's
-workers are separate processes; on Linux ``RUSAGE_CHILDREN`` reports the largest one), and
-``tracemalloc`` peak of Python allocations in the Kent run.
+[--engines process,ray] [--workers 2]``: ``--workers`` is the sweep's processes and, capped
+at 2, the Kent runs' (baseline and scenario side by side). Writes
+``benchmarks/results/scenarios.json``. The sweeps run first, so that their peak memory is
+their own: ``ru_maxrss`` of this process and of its largest worker process (the sweep's
+workers are separate processes; on Linux ``RUSAGE_CHILDREN`` reports the largest one); and
+``tracemalloc`` peak of Python allocations in the Kent run with marginal values.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ def rss_mb(who: int) -> float:
     return round(resource.getrusage(who).ru_maxrss / 1024, 1)
 
 
-def kent(names: list[str], marginal: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def kent(names: list[str], marginal: int, workers: int) -> dict[str, Any]:
+    """Each example as ``placement scenario run`` runs it: the baseline allocated in a second
+    process alongside the scenario when ``workers`` > 1."""
+    out: dict[str, Any] = {"workers": workers}
     base = None
     for name in names:
         sc = load_scenario(ROOT / "scenarios" / f"{name}.toml")
@@ -44,7 +48,7 @@ def kent(names: list[str], marginal: int) -> dict[str, Any]:
             base = load_base(sc)  # the same Kent area for every example (generated once)
         t_base = time.perf_counter() - t0
         t0 = time.perf_counter()
-        r = run_scenario(sc, marginal=0, base=base)
+        r = run_scenario(sc, marginal=0, base=base, workers=workers)
         wall = time.perf_counter() - t0
         m = {k: (r.baseline[k].metrics, r.outcome[k].metrics) for k in r.baseline}
         out[name] = {
@@ -64,7 +68,7 @@ def kent(names: list[str], marginal: int) -> dict[str, Any]:
         sc = load_scenario(ROOT / "scenarios" / f"{names[0]}.toml")
         tracemalloc.start()
         t0 = time.perf_counter()
-        r = run_scenario(sc, marginal=marginal, base=base)
+        r = run_scenario(sc, marginal=marginal, base=base, workers=workers)
         wall = time.perf_counter() - t0
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
@@ -146,9 +150,6 @@ def main() -> None:
         },
         "command": "python -m benchmarks.bench_scenarios",
     }
-    names = [n for n in args.kent.split(",") if n]
-    if names:
-        result["kent"] = kent(names, args.marginal)
     if not args.no_sweep:
         result["sweep"] = []
         for engine in args.engines.split(","):
@@ -156,6 +157,9 @@ def main() -> None:
                 result["sweep"].append({"engine": "ray", "skipped": "ray not installed"})
                 continue
             result["sweep"].append(sweep(args.sweep_scenario, engine, args.workers))
+    names = [n for n in args.kent.split(",") if n]
+    if names:
+        result["kent"] = kent(names, args.marginal, min(2, args.workers))
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "scenarios.json"
     if path.exists():  # keep what this run did not measure (e.g. a later Ray-only sweep)

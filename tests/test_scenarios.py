@@ -252,6 +252,29 @@ def test_derived_problem_defers_to_a_rebuild_with_router_rows() -> None:
 # -- determinism and suppression ---------------------------------------------------------
 
 
+def test_forked_baseline_and_summary_runs_agree_with_the_plain_run() -> None:
+    """The baseline allocated in a forked worker (workers=2), and a sweep's summary run
+    (details=False), give the same figures as the plain run; the summary has no detail."""
+    text = (ROOT / "scenarios" / "new-special-free-school.toml").read_text()
+    sc = parse_scenario(text, file="x.toml").with_scale(0.05)
+    plain = run_scenario(sc, marginal=2)
+    forked = run_scenario(sc, marginal=2, workers=2)
+    summary = run_scenario(sc, marginal=0, details=False)
+    assert forked.marginal == plain.marginal and len(plain.marginal) > 0
+    for mech in plain.baseline:
+        for side in ("baseline", "outcome"):
+            a, b, c = (getattr(r, side)[mech] for r in (plain, forked, summary))
+            assert a.allocation.placements, "the plain run has its placements"
+            x, y = a.allocation, b.allocation
+            assert (y.placements, y.unplaced, y.refusals) == (x.placements, x.unplaced, x.refusals)
+            assert (y.metrics, y.manifest, y.cutoffs) == (x.metrics, x.manifest, x.cutoffs)
+            assert np.array_equal(y.assign, x.assign)
+            assert (b.metrics, b.taken, b.journeys) == (a.metrics, a.taken, a.journeys)
+            assert (c.metrics, c.taken, c.journeys) == (a.metrics, a.taken, a.journeys)
+            assert c.allocation.manifest == a.allocation.manifest
+            assert c.allocation.placements == () and c.allocation.refusals == ()
+
+
 def test_same_file_same_results(tmp_path: Path) -> None:
     text = (ROOT / "scenarios" / "asd-resourced-provision.toml").read_text()
     runs = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -342,9 +343,11 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
     sc = _scenario_from(args.file, args.scale)
     if args.marginal is not None and args.marginal < 0:
         raise UsageError(f"--marginal {args.marginal}: must be 0 or more")
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: must be 1 or more")
     folder: Path = args.out or Path("scenario-output") / args.file.stem
     with step(f"scenario {sc.name!r}: baseline and scenario ({', '.join(sc.mechanisms)})"):
-        r = run_scenario(sc, marginal=args.marginal)
+        r = run_scenario(sc, marginal=args.marginal, workers=min(args.workers, os.cpu_count() or 1))
     stem = args.file.stem
     paths = [folder / f"{stem}.html", folder / f"{stem}.json"]
     write_atomic(paths[0], report_html(r))
@@ -513,6 +516,13 @@ def _add_planner_commands(sub: Any) -> None:
     r.add_argument("--scale", type=float, help="override base.scale (generated areas)")
     r.add_argument(
         "--marginal", type=int, help="candidates for the marginal value of a place (0: skip)"
+    )
+    r.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="2: allocate the baseline in a second process alongside the scenario (default); "
+        "1: one after the other",
     )
     r.set_defaults(func=cmd_scenario_run)
 

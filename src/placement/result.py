@@ -446,6 +446,38 @@ def compute_metrics(p: Problem, assign: I64, justified_envy: int) -> Metrics:
     )
 
 
+def _placements(p: Problem, a: I64) -> tuple[Placement, ...]:
+    pr = p.pairs
+    idx = np.flatnonzero(a >= 0)
+    k = a[idx]
+    need_names = [nd.value for nd in Need]
+    pool = pr.pool[k]
+    pool_need = np.where(pool >= 0, np.append(p.pool_need, 0)[pool], -1).tolist()
+    return tuple(
+        Placement(
+            child_id=p.children[i].child_id,
+            setting_id=p.settings[s].setting_id,
+            pool_need=need_names[q] if q >= 0 else None,
+            travel_min=t,
+            cost_high_needs_gbp=hn,
+            cost_school_gbp=sc,
+            cost_transport_gbp=tr,
+            preference_rank=r,
+        )
+        for i, s, q, t, hn, sc, tr, r in zip(
+            idx.tolist(),
+            pr.setting[k].tolist(),
+            pool_need,
+            pr.travel_min[k].tolist(),
+            pr.cost_high_needs_gbp[k].tolist(),
+            pr.cost_school_gbp[k].tolist(),
+            pr.cost_transport_gbp[k].tolist(),
+            pr.pref_rank[k].tolist(),
+            strict=True,
+        )
+    )
+
+
 def output_hash(p: Problem, assign: I64) -> str:
     h = hashlib.sha256()
     for i, c in enumerate(p.children):
@@ -464,28 +496,17 @@ def finalise(
     seed: int | None,
     justified_envy: int,
     cutoffs: Mapping[str, Any] | None = None,
+    details: bool = True,
 ) -> Allocation:
-    """Build the result of a run from each child's chosen pair (-1: unplaced)."""
+    """Build the result of a run from each child's chosen pair (-1: unplaced).
+
+    ``details=False`` leaves out the placements, unplaced children and refusals (empty): for
+    callers that read only the metrics, the manifest and ``assign`` (a national sweep)."""
     a = np.asarray(assign, np.int64)
     if a.shape != (p.num_children,):
         raise ValueError(f"assign has shape {a.shape}, expected ({p.num_children},)")
     pool_taken, setting_taken = pair_taken(p, a)
-    pr = p.pairs
-    need_names = [nd.value for nd in Need]
-    placements = tuple(
-        Placement(
-            child_id=p.children[i].child_id,
-            setting_id=p.settings[int(pr.setting[k])].setting_id,
-            pool_need=need_names[int(p.pool_need[int(pr.pool[k])])] if pr.pool[k] >= 0 else None,
-            travel_min=int(pr.travel_min[k]),
-            cost_high_needs_gbp=int(pr.cost_high_needs_gbp[k]),
-            cost_school_gbp=int(pr.cost_school_gbp[k]),
-            cost_transport_gbp=int(pr.cost_transport_gbp[k]),
-            preference_rank=int(pr.pref_rank[k]),
-        )
-        for i, k in enumerate(a.tolist())
-        if k >= 0
-    )
+    placements = _placements(p, a) if details else ()
     out_hash = output_hash(p, a)
     manifest = Manifest(
         mechanism=mechanism,
@@ -503,8 +524,8 @@ def finalise(
         area=p.name,
         mechanism=mechanism,
         placements=placements,
-        unplaced=tuple(_unplaced(p, a, pool_taken, setting_taken)),
-        refusals=tuple(_refusals(p, a, pool_taken, setting_taken)),
+        unplaced=tuple(_unplaced(p, a, pool_taken, setting_taken)) if details else (),
+        refusals=tuple(_refusals(p, a, pool_taken, setting_taken)) if details else (),
         metrics=compute_metrics(p, a, justified_envy),
         manifest=manifest,
         cutoffs=dict(cutoffs or {}),

@@ -348,17 +348,19 @@ def side_metrics(p: Problem, alloc: Allocation) -> dict[str, Any]:
     return out
 
 
-def run_side(p: Problem, mechanism: Mech, seed: int) -> tuple[Side, Any]:
-    """Allocate ``p``; returns the side and (optimised) the solver state for re-solves."""
+def run_side(p: Problem, mechanism: Mech, seed: int, details: bool = True) -> tuple[Side, Any]:
+    """Allocate ``p``; returns the side and (optimised) the solver state for re-solves.
+    ``details=False``: the allocation without placements, unplaced children and refusals
+    (:func:`placement.result.finalise`), for callers that read only the figures."""
     from placement.solve.optimised import finish_optimised, run_optimised
     from placement.solve.preference_first import solve_preference_first
 
     state = None
     if mechanism == "optimised":
         state = run_optimised(p)
-        alloc = finish_optimised(state, seed=seed)
+        alloc = finish_optimised(state, seed=seed, details=details)
     else:
-        alloc = solve_preference_first(p, seed=seed)
+        alloc = solve_preference_first(p, seed=seed, details=details)
     return side_of(p, alloc), state
 
 
@@ -456,15 +458,45 @@ def marginal_values(state: Any, limit: int = 20) -> list[MarginalValue]:
     return out
 
 
+# the baseline's problem and what to run on it, for a forked worker (inherited, not pickled)
+_FORK_JOB: tuple[Problem, tuple[Mech, ...], int, bool] | None = None
+
+
+def _baseline_sides() -> tuple[dict[str, Side], dict[str, float]]:
+    assert _FORK_JOB is not None
+    p, mechs, seed, details = _FORK_JOB
+    sides: dict[str, Side] = {}
+    t: dict[str, float] = {}
+    for mech in mechs:
+        t0 = time.perf_counter()
+        sides[mech], _ = run_side(p, mech, seed, details)
+        t[f"baseline_{mech}_s"] = time.perf_counter() - t0
+    return sides, t
+
+
+def _fork_available() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def run_scenario(
     scenario: Scenario,
     *,
     marginal: int | None = None,
     base: tuple[Area, dict[str, Any], str | None] | None = None,
+    details: bool = True,
+    workers: int = 1,
 ) -> ScenarioResult:
     """Baseline and scenario, each mechanism, on the same area and seed; marginal values of
     one more place on the scenario's optimised run (``marginal`` candidates; default the
-    scenario's ``marginal``, 0 to skip)."""
+    scenario's ``marginal``, 0 to skip).
+
+    ``workers=2`` allocates the baseline in a forked process while this one derives and
+    allocates the scenario (where ``fork`` exists; the same results, sooner on two cores; not
+    from a multi-threaded server). ``details=False``: allocations without placements,
+    unplaced children and refusals (:func:`placement.result.finalise`), for a sweep."""
+    global _FORK_JOB
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     area, overrides, la = base or load_base(scenario)
@@ -473,28 +505,49 @@ def run_scenario(
     t0 = time.perf_counter()
     p0 = build_problem(area, pol_base)
     t["baseline_problem_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    applied: Applied = apply_changes(area, scenario, pol_scen)
-    t["apply_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    p1 = derive_problem(p0, applied.area, pol_scen)
-    derived = p1 is not None
-    if p1 is None:
-        p1 = build_problem(applied.area, pol_scen)
-    t["scenario_problem_s"] = time.perf_counter() - t0
     seed = scenario.base.seed
-    baseline: dict[str, Side] = {}
-    outcome: dict[str, Side] = {}
-    state = None
-    for mech in scenario.mechanisms:
+    mechs = tuple(scenario.mechanisms)
+    pool = None
+    pending = None
+    if workers > 1 and _fork_available():
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        _FORK_JOB = (p0, mechs, seed, details)
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        if pool is not None:
+            pending = pool.submit(_baseline_sides)
+            _FORK_JOB = None
         t0 = time.perf_counter()
-        baseline[mech], _ = run_side(p0, mech, seed)
-        t[f"baseline_{mech}_s"] = time.perf_counter() - t0
+        applied: Applied = apply_changes(area, scenario, pol_scen)
+        t["apply_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        outcome[mech], st = run_side(p1, mech, seed)
-        t[f"scenario_{mech}_s"] = time.perf_counter() - t0
-        if st is not None:
-            state = st
+        p1 = derive_problem(p0, applied.area, pol_scen)
+        derived = p1 is not None
+        if p1 is None:
+            p1 = build_problem(applied.area, pol_scen)
+        t["scenario_problem_s"] = time.perf_counter() - t0
+        outcome: dict[str, Side] = {}
+        state = None
+        for mech in mechs:
+            t0 = time.perf_counter()
+            outcome[mech], st = run_side(p1, mech, seed, details)
+            t[f"scenario_{mech}_s"] = time.perf_counter() - t0
+            if st is not None:
+                state = st
+        if pending is not None:
+            t0 = time.perf_counter()
+            baseline, tb = pending.result()
+            t["baseline_wait_s"] = time.perf_counter() - t0
+        else:
+            _FORK_JOB = (p0, mechs, seed, details)
+            baseline, tb = _baseline_sides()
+        t.update(tb)
+    finally:
+        _FORK_JOB = None
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     t0 = time.perf_counter()
     n = scenario.marginal if marginal is None else marginal
     mv = tuple(marginal_values(state, n)) if state is not None and n > 0 else ()
@@ -507,7 +560,7 @@ def run_scenario(
         scenario_area=applied.area.name,
         notes=applied.notes,
         changed_setting_ids=applied.changed_setting_ids,
-        baseline=baseline,
+        baseline={m: baseline[m] for m in mechs},
         outcome=outcome,
         marginal=mv,
         setting_names=names,

@@ -90,11 +90,24 @@ def _disproportionate(p: Problem, alt: I64) -> np.ndarray:
     return _disproportionate_against(p, p.pairs.cost_gbp, alt)
 
 
-def build_flow(p: Problem, guard_bits: int | None = None) -> FlowModel:
-    """The arcs, capacities and tier costs for the problem (see the module docstring).
-    ``guard_bits`` caps the guard bits (the solver's own overflow checks may need fewer)."""
+@dataclass(frozen=True, slots=True, eq=False)
+class _Tiers:
+    """Each pair's tier penalties and the arcs kept: everything of a flow model but the
+    guard bits, which scale the tiers' weights and not their order."""
+
+    req_pen: np.ndarray
+    main_pen: np.ndarray
+    rank_pen: I64
+    base: I64
+    bb: int
+    br: int
+    kept: I64
+    disp: np.ndarray
+
+
+def _tiers(p: Problem) -> _Tiers:
     pr = p.pairs
-    n, m, npool = p.num_children, p.num_settings, p.num_pools
+    n = p.num_children
     child = pr.child.astype(np.int64)
     cheapest = _cheapest(p)
     disp = (pr.pref_rank > 0) & _disproportionate(p, cheapest[child])
@@ -119,11 +132,56 @@ def build_flow(p: Problem, guard_bits: int | None = None) -> FlowModel:
     base = (np.minimum(pr.cost_gbp, (1 << _COST_BITS) - 1) << _MINUTE_BITS) | np.minimum(
         pr.travel_min, (1 << _MINUTE_BITS) - 1
     ).astype(np.int64)
-
-    nodes = n + npool + m + 1
     bb = int(base.max()).bit_length() if len(pr) else 1
     br = max(1, rmax.bit_length())
-    spare = _INT_BITS - nodes.bit_length() - bb - br - 2
+
+    keep = np.ones(len(pr), np.bool_)
+    cap_n = p.policy.objective.max_arcs_per_child
+    if cap_n > 0 and len(pr):
+        # each child's cap_n cheapest arcs, ties by pair index. The tier cost orders pairs
+        # lexicographically by (request, mainstream, rank, base) whatever the guard bits, so
+        # the order is that of the cost with none (g = 0), here packed under the child's index
+        # into one key when it fits in 63 bits.
+        cost0 = _tier_cost(req_pen, main_pen, rank_pen, base, bb, br, 0)
+        width = bb + br + 2
+        if width + max(1, n.bit_length()) <= 63:
+            order = np.argsort((child << width) | cost0, kind="stable")
+        else:
+            order = np.lexsort((cost0, child))
+        pos = np.arange(len(pr)) - pr.start[child[order]]
+        keep = np.zeros(len(pr), np.bool_)
+        keep[order[pos < cap_n]] = True
+        keep |= pr.pref_rank > 0
+    kept = np.flatnonzero(keep).astype(np.int64)
+    return _Tiers(req_pen, main_pen, rank_pen, base, bb, br, kept, disp)
+
+
+def _tier_cost(
+    req_pen: np.ndarray,
+    main_pen: np.ndarray,
+    rank_pen: I64,
+    base: I64,
+    bb: int,
+    br: int,
+    g: int,
+) -> I64:
+    """One integer cost: each tier's unit outweighs ``2**g`` children's worth of the tiers
+    below it (base < 2**bb, rank penalty < 2**br)."""
+    w_rank = 1 << (bb + g)
+    w_main = 1 << (bb + g + br + g)
+    w_req = 1 << (bb + g + br + g + 1 + g)
+    return np.asarray(req_pen * w_req + main_pen * w_main + rank_pen * w_rank + base, np.int64)
+
+
+def build_flow(p: Problem, guard_bits: int | None = None, tiers: _Tiers | None = None) -> FlowModel:
+    """The arcs, capacities and tier costs for the problem (see the module docstring).
+    ``guard_bits`` caps the guard bits (the solver's own overflow checks may need fewer);
+    ``tiers``: this problem's :func:`_tiers`, when already computed."""
+    t = tiers or _tiers(p)
+    pr = p.pairs
+    n, m, npool = p.num_children, p.num_settings, p.num_pools
+    nodes = n + npool + m + 1
+    spare = _INT_BITS - nodes.bit_length() - t.bb - t.br - 2
     g = spare // 3 if guard_bits is None else min(guard_bits, spare // 3)
     if g < p.policy.objective.min_guard_bits:
         raise SolverError(
@@ -131,28 +189,18 @@ def build_flow(p: Problem, guard_bits: int | None = None) -> FlowModel:
             f"(guard bits {g} < objective.optimised.min_guard_bits "
             f"{p.policy.objective.min_guard_bits}); split the area or lower min_guard_bits"
         )
-    w_rank = 1 << (bb + g)
-    w_main = 1 << (bb + g + br + g)
-    w_req = 1 << (bb + g + br + g + 1 + g)
-    cost = req_pen * w_req + main_pen * w_main + rank_pen * w_rank + base
+    kept = t.kept
+    k = kept
+    cost = _tier_cost(t.req_pen[k], t.main_pen[k], t.rank_pen[k], t.base[k], t.bb, t.br, g)
 
-    keep = np.ones(len(pr), np.bool_)
-    cap_n = p.policy.objective.max_arcs_per_child
-    if cap_n > 0 and len(pr):
-        order = np.lexsort((cost, child))
-        pos = np.arange(len(pr)) - pr.start[child[order]]
-        keep = np.zeros(len(pr), np.bool_)
-        keep[order[pos < cap_n]] = True
-        keep |= pr.pref_rank > 0
-    kept = np.flatnonzero(keep).astype(np.int64)
-
+    child = pr.child[kept].astype(np.int64)
     pool = pr.pool[kept].astype(np.int64)
     sett = pr.setting[kept].astype(np.int64)
     child_heads = np.where(pool >= 0, n + pool, n + npool + sett)
     sink = n + npool + m
     tails = np.concatenate(
         [
-            child[kept],
+            child,
             n + np.arange(npool, dtype=np.int64),
             n + npool + np.arange(m, dtype=np.int64),
         ]
@@ -161,8 +209,11 @@ def build_flow(p: Problem, guard_bits: int | None = None) -> FlowModel:
         [child_heads, n + npool + p.pool_setting.astype(np.int64), np.full(m, sink, np.int64)]
     )
     caps = np.concatenate([np.ones(kept.shape[0], np.int64), p.pool_free, p.s_free])
-    costs = np.concatenate([cost[kept], np.zeros(npool + m, np.int64)])
-    active = np.unique(child[kept])
+    costs = np.concatenate([cost, np.zeros(npool + m, np.int64)])
+    # kept pairs are sorted by child: the children with an arc, in order
+    first = np.ones(child.shape[0], np.bool_)
+    first[1:] = child[1:] != child[:-1]
+    active = child[first]
     supply_nodes = np.concatenate([active, [sink]]).astype(np.int64)
     supplies = np.concatenate([np.ones(active.shape[0], np.int64), [-active.shape[0]]])
     return FlowModel(
@@ -175,7 +226,7 @@ def build_flow(p: Problem, guard_bits: int | None = None) -> FlowModel:
         supplies=supplies.astype(np.int64),
         num_child_arcs=int(kept.shape[0]),
         guard_bits=g,
-        disproportionate=disp,
+        disproportionate=t.disp,
     )
 
 
@@ -327,8 +378,9 @@ def run_optimised(p: Problem) -> FlowState:
     reports that its cost scaling could overflow (it bounds potentials along augmenting
     paths, which depends on the graph, not only on the largest cost)."""
     guard: int | None = None
+    tiers = _tiers(p)
     while True:
-        fm = build_flow(p, guard)
+        fm = build_flow(p, guard, tiers)
         smcf = _new_solver(fm)
         state = FlowState(
             p, fm, smcf, fm.caps[: fm.num_child_arcs].copy(), np.zeros(0, np.int64), 0, {}
@@ -355,8 +407,8 @@ def solve_optimised(p: Problem, *, seed: int = 0) -> Allocation:
     return finish_optimised(run_optimised(p), seed=seed)
 
 
-def finish_optimised(state: FlowState, *, seed: int = 0) -> Allocation:
-    """The Allocation of a solved run."""
+def finish_optimised(state: FlowState, *, seed: int = 0, details: bool = True) -> Allocation:
+    """The Allocation of a solved run (``details``: see :func:`placement.result.finalise`)."""
     p, fm, assign = state.problem, state.fm, state.assign
     keys = priority_keys(p, seed)
     envy = count_justified_envy(p, assign, keys)
@@ -369,4 +421,12 @@ def finish_optimised(state: FlowState, *, seed: int = 0) -> Allocation:
         "repair_rounds": state.rounds,
         "forced_preferences": len(state.forced),
     }
-    return finalise(p, "optimised", assign, parameters=params, seed=seed, justified_envy=envy)
+    return finalise(
+        p,
+        "optimised",
+        assign,
+        parameters=params,
+        seed=seed,
+        justified_envy=envy,
+        details=details,
+    )

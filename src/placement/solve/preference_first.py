@@ -306,8 +306,9 @@ def publish_cutoffs(p: Problem, assign: I64, prio: I64, seed: int) -> dict[str, 
     return cut
 
 
-def solve_preference_first(p: Problem, *, seed: int = 0) -> Allocation:
-    """Allocate the area by child-proposing deferred acceptance (see the module docstring)."""
+def solve_preference_first(p: Problem, *, seed: int = 0, details: bool = True) -> Allocation:
+    """Allocate the area by child-proposing deferred acceptance (see the module docstring;
+    ``details``: see :func:`placement.result.finalise`)."""
     keys = priority_keys(p, seed)
     da = deferred_acceptance(p, seed=seed, keys=keys)
     envy = count_justified_envy(p, da.assign, keys)
@@ -327,4 +328,5 @@ def solve_preference_first(p: Problem, *, seed: int = 0) -> Allocation:
         seed=seed,
         justified_envy=envy,
         cutoffs=publish_cutoffs(p, da.assign, da.prio, seed),
+        details=details,
     )
