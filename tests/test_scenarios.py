@@ -211,7 +211,7 @@ def test_derived_problem_matches_a_fresh_build(body: str) -> None:
     full = build_problem(new, pol)
     assert fast is not None
     assert fast.children == full.children and fast.settings == full.settings
-    assert fast.policy is full.policy
+    assert fast.policy is full.policy and fast.input_digest == full.input_digest
     for name in full.__slots__:
         v = getattr(full, name)
         if isinstance(v, np.ndarray):
@@ -253,14 +253,16 @@ def test_derived_problem_defers_to_a_rebuild_with_router_rows() -> None:
 
 
 def test_forked_baseline_and_summary_runs_agree_with_the_plain_run() -> None:
-    """The baseline allocated in a forked worker (workers=2), and a sweep's summary run
-    (details=False), give the same figures as the plain run; the summary has no detail."""
+    """The baseline built and allocated in a forked worker (workers=2, the scenario's problem
+    built rather than derived), and a sweep's summary run (details=False), give the same
+    allocations as the plain run; the summary has no detail."""
     text = (ROOT / "scenarios" / "new-special-free-school.toml").read_text()
     sc = parse_scenario(text, file="x.toml").with_scale(0.05)
     plain = run_scenario(sc, marginal=2)
     forked = run_scenario(sc, marginal=2, workers=2)
     summary = run_scenario(sc, marginal=0, details=False)
     assert forked.marginal == plain.marginal and len(plain.marginal) > 0
+    assert plain.derived and not forked.derived
     for mech in plain.baseline:
         for side in ("baseline", "outcome"):
             a, b, c = (getattr(r, side)[mech] for r in (plain, forked, summary))

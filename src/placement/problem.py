@@ -39,9 +39,9 @@ __all__ = [
     "Problem",
     "build_problem",
     "child_line",
+    "input_digest",
     "make_pairs",
     "resolve",
-    "settings_digest",
     "suitable_pairs",
 ]
 
@@ -187,7 +187,8 @@ def build_problem(area: Area, policy: Policy) -> Problem:
     """
     prob = resolve(area, policy)
     child, sett, travel = suitable_pairs(prob)
-    return replace(prob, pairs=make_pairs(prob, child, sett, travel), input_digest=_digest(prob))
+    pairs = make_pairs(prob, child, sett, travel)
+    return replace(prob, pairs=pairs, input_digest=input_digest(prob))
 
 
 def resolve(area: Area, policy: Policy) -> Problem:
@@ -216,7 +217,8 @@ def resolve(area: Area, policy: Policy) -> Problem:
             y = yb
         assert y is not None
         years[i] = y
-    phases = np.array([phase_of_year(int(y)) for y in years], np.int32)
+    phase_of = {int(y): int(phase_of_year(int(y))) for y in np.unique(years)}
+    phases = np.array([phase_of[y] for y in years.tolist()], np.int32)
     phase_limit = np.array([policy.travel.max_journey_min[p] for p in Phase], np.int32)
     limit = phase_limit[phases]
     own = np.array([c.max_journey_min or 10_000 for c in children], np.int32)
@@ -292,17 +294,18 @@ def resolve(area: Area, policy: Policy) -> Problem:
     matrix_keys = np.array(sorted(mk), np.int64)
     matrix_min = np.array([mk[k] for k in sorted(mk)], np.int32)
 
+    s38 = [preference_route(s) is PreferenceRoute.S38_REQUEST for s in settings]
     pc: list[int] = []
     ps: list[int] = []
     pr: list[int] = []
     p38: list[bool] = []
     for i, c in enumerate(children):
         for pref in c.preferences:
+            j = si[pref.setting_id]
             pc.append(i)
-            ps.append(si[pref.setting_id])
+            ps.append(j)
             pr.append(pref.rank)
-            route = preference_route(settings[si[pref.setting_id]])
-            p38.append(route is PreferenceRoute.S38_REQUEST)
+            p38.append(s38[j])
 
     prob = Problem(
         name=area.name,
@@ -441,26 +444,28 @@ def make_pairs(
 
 
 def child_line(c: Child) -> str:
-    """Every field of a child in a fixed order, sets sorted (independent of the hash seed)."""
+    """Every field of a child in a fixed order, sets sorted (independent of the hash seed).
+    Need, Feature and Sex are StrEnums: each member is its value as a str."""
+    loc = c.location
     return "|".join(
         (
             c.child_id,
-            repr(c.location.easting),
-            repr(c.location.northing),
-            c.primary_need.value,
+            repr(loc.easting),
+            repr(loc.northing),
+            c.primary_need,
             str(c.need_band),
             str(c.nc_year),
             str(c.date_of_birth),
-            ",".join(sorted(n.value for n in c.secondary_needs)),
-            ",".join(sorted(f.value for f in c.required_features)),
+            ",".join(sorted(c.secondary_needs)) if c.secondary_needs else "",
+            ",".join(sorted(c.required_features)) if c.required_features else "",
             str(c.transport_eligible),
             str(c.max_journey_min),
-            c.sex.value,
+            c.sex,
             str(c.current_setting_id),
-            ",".join(sorted(c.excluded_setting_ids)),
-            ",".join(f"{p.setting_id}:{p.rank}" for p in c.preferences),
+            ",".join(sorted(c.excluded_setting_ids)) if c.excluded_setting_ids else "",
+            ",".join([f"{p.setting_id}:{p.rank}" for p in c.preferences]),
             str(c.looked_after),
-            ",".join(sorted(c.sibling_setting_ids)),
+            ",".join(sorted(c.sibling_setting_ids)) if c.sibling_setting_ids else "",
         )
     )
 
@@ -490,22 +495,13 @@ def _setting_line(s: Setting) -> str:
     )
 
 
-def _digest(prob: Problem) -> str:
+def input_digest(prob: Problem) -> str:
     """SHA-256 of the input: every field of every child and setting (sorted by id, sets
     sorted, so independent of row order and of Python's per-process hash seed) and the router
     rows."""
     h = hashlib.sha256()
     h.update("\n".join(child_line(c) for c in prob.children).encode())
     h.update(b"\x00")
-    h.update("\n".join(_setting_line(s) for s in prob.settings).encode())
-    h.update(prob.matrix_keys.tobytes())
-    h.update(prob.matrix_min.tobytes())
-    return h.hexdigest()
-
-
-def settings_digest(prob: Problem) -> str:
-    """SHA-256 of every setting (as in :func:`_digest`) and the router rows."""
-    h = hashlib.sha256()
     h.update("\n".join(_setting_line(s) for s in prob.settings).encode())
     h.update(prob.matrix_keys.tobytes())
     h.update(prob.matrix_min.tobytes())

@@ -298,18 +298,19 @@ def preference_pairs(p: Problem) -> I64:
 
 def _refusals(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> list[Refusal]:
     out: list[Refusal] = []
-    pairs = preference_pairs(p).tolist()
-    children = p.pref_child.tolist()
-    settings = p.pref_setting.tolist()
-    ranks = p.pref_rank.tolist()
-    s38s = p.pref_route_s38.tolist()
-    rank_of_pair = p.pairs.pref_rank
-    cost = p.pairs.cost_gbp
+    # the preferences ranked above the child's placement (every one, if unplaced)
+    k_all = assign[p.pref_child]
+    got = np.append(p.pairs.pref_rank, 0)[k_all]  # unplaced (-1): the appended 0
+    sel = np.flatnonzero((got == 0) | (p.pref_rank < got))
+    pairs = preference_pairs(p)[sel].tolist()
+    children = p.pref_child[sel].tolist()
+    settings = p.pref_setting[sel].tolist()
+    ranks = p.pref_rank[sel].tolist()
+    s38s = p.pref_route_s38[sel].tolist()
+    ks = k_all[sel].tolist()
+    alts = np.append(p.pairs.cost_gbp, 0)[k_all[sel]].tolist()
     for x, i in enumerate(children):
-        k = int(assign[i])
-        got_rank = int(rank_of_pair[k]) if k >= 0 else 0
-        if got_rank and ranks[x] >= got_rank:
-            continue
+        k = ks[x]
         reasons = preference_ground(
             p,
             i,
@@ -319,7 +320,7 @@ def _refusals(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> l
             assigned_pair=k,
             pool_taken=pool_taken,
             setting_taken=setting_taken,
-            alternative_gbp=int(cost[k]) if k >= 0 else None,
+            alternative_gbp=alts[x] if k >= 0 else None,
         )
         out.append(
             Refusal(

@@ -6,8 +6,7 @@ pairs are enumerated, by the same rule code, only for the children and settings 
 changed or added, and carried over for the rest; it is built afresh only when the area has
 router rows or the policy's travel modes or funding changed. Either way it is exactly what
 :func:`~placement.problem.build_problem` gives for the scenario's area (a test checks every
-array), so the allocation is too. A derived problem's input hash is
-``sha256(base input hash | changes)``, recorded as such.
+array and the input hash), so the allocation is too.
 
 Pure: no file I/O (the area directory of a ``base.area`` scenario is read by
 :func:`load_base`, the one function here that touches files).
@@ -15,7 +14,6 @@ Pure: no file I/O (the area directory of a ``base.area`` scenario is read by
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -209,19 +207,10 @@ def derive_problem(base: Problem, area: Area, policy: Policy) -> Problem | None:
     child's exclusions, the router rows and the policy's travel modes and funding; a pair
     whose child and setting are unchanged in all of these is copied (journey and cost
     included). Pools, preference ranks and routes are recomputed for every pair. None (build
-    afresh) when either area has router rows or the travel modes or funding differ.
-
-    The input hash is ``sha256(base input hash | changes)``: every child that differs from
-    the baseline's (its full line), every baseline child that is gone, every setting, and the
-    router rows.
+    afresh) when either area has router rows or the travel modes or funding differ. The
+    input hash is computed as :func:`build_problem` computes it, so it is the same too.
     """
-    from placement.problem import (
-        child_line,
-        make_pairs,
-        resolve,
-        settings_digest,
-        suitable_pairs,
-    )
+    from placement.problem import input_digest, make_pairs, resolve, suitable_pairs
     from placement.rules.cost import charges_fee, pair_costs
 
     bp = base.policy
@@ -282,15 +271,7 @@ def derive_problem(base: Problem, area: Area, policy: Policy) -> Problem | None:
             cat(pr.cost_transport_gbp, ftr),
         ),
     )
-    h = hashlib.sha256(f"{base.input_digest}|".encode())
-    for i, c in enumerate(q.children):
-        k = int(old_c[i])
-        if k < 0 or not (c is base.children[k] or c == base.children[k]):
-            h.update(child_line(c).encode() + b"\n")
-    gone = set(base.child_index) - set(q.child_index)
-    h.update(("gone:" + ",".join(sorted(gone)) + "\n").encode())
-    h.update(settings_digest(q).encode())
-    return replace(q, pairs=pairs, input_digest=h.hexdigest())
+    return replace(q, pairs=pairs, input_digest=input_digest(q))
 
 
 def side_metrics(p: Problem, alloc: Allocation) -> dict[str, Any]:
@@ -458,13 +439,9 @@ def marginal_values(state: Any, limit: int = 20) -> list[MarginalValue]:
     return out
 
 
-# the baseline's problem and what to run on it, for a forked worker (inherited, not pickled)
-_FORK_JOB: tuple[Problem, tuple[Mech, ...], int, bool] | None = None
-
-
-def _baseline_sides() -> tuple[dict[str, Side], dict[str, float]]:
-    assert _FORK_JOB is not None
-    p, mechs, seed, details = _FORK_JOB
+def _baseline_sides(
+    p: Problem, mechs: tuple[Mech, ...], seed: int, details: bool
+) -> tuple[dict[str, Side], dict[str, float]]:
     sides: dict[str, Side] = {}
     t: dict[str, float] = {}
     for mech in mechs:
@@ -472,6 +449,66 @@ def _baseline_sides() -> tuple[dict[str, Side], dict[str, float]]:
         sides[mech], _ = run_side(p, mech, seed, details)
         t[f"baseline_{mech}_s"] = time.perf_counter() - t0
     return sides, t
+
+
+def _fields(obj: Any) -> tuple[Any, tuple[Any, ...]]:
+    """Pickle a slotted dataclass as its class and its fields in order (rebuilt by calling the
+    class: several times faster to load than the dataclass's own ``__setstate__``)."""
+    return type(obj), tuple(getattr(obj, f) for f in type(obj).__slots__)
+
+
+def _dumps(obj: Any) -> bytes:
+    """Pickle the baseline's sides for the trip back from the forked worker."""
+    import copyreg
+    import io
+    import pickle
+
+    from placement.reasons import Reason
+    from placement.result import Placement, Refusal, Unplaced
+
+    buf = io.BytesIO()
+    pk = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pk.dispatch_table = {
+        **copyreg.dispatch_table,
+        **dict.fromkeys((Placement, Refusal, Unplaced, Reason), _fields),
+    }
+    pk.dump(obj)
+    return buf.getvalue()
+
+
+def _loads(data: bytes) -> Any:
+    """Unpickle with the cyclic garbage collector paused: the tens of thousands of small
+    objects would otherwise set off full collections over the whole (large) heap."""
+    import gc
+    import pickle
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(data)
+    finally:
+        if was:
+            gc.enable()
+
+
+def _baseline_child(
+    conn: Any, area: Area, policy: Policy, mechs: tuple[Mech, ...], seed: int, d: bool
+) -> None:
+    """The forked worker: build and allocate the baseline; send the sides back (or the
+    error)."""
+    try:
+        t0 = time.perf_counter()
+        p = build_problem(area, policy)
+        built = time.perf_counter() - t0
+        sides, t = _baseline_sides(p, mechs, seed, d)
+        out = _dumps((True, (sides, {"baseline_problem_s": built, **t})))
+    except BaseException as e:  # sent to the parent, which raises it
+        try:
+            out = _dumps((False, e))
+        except Exception:  # an exception that cannot be pickled: its text
+            out = _dumps((False, RuntimeError(f"baseline worker: {e!r}")))
+    conn.send_bytes(out)
+    conn.close()
 
 
 def _fork_available() -> bool:
@@ -492,38 +529,45 @@ def run_scenario(
     one more place on the scenario's optimised run (``marginal`` candidates; default the
     scenario's ``marginal``, 0 to skip).
 
-    ``workers=2`` allocates the baseline in a forked process while this one derives and
-    allocates the scenario (where ``fork`` exists; the same results, sooner on two cores; not
-    from a multi-threaded server). ``details=False``: allocations without placements,
+    ``workers=2`` builds and allocates the baseline in a forked process while this one builds
+    and allocates the scenario (where ``fork`` exists; the same results, sooner on two cores;
+    not from a multi-threaded server). With one worker the scenario's problem is derived from
+    the baseline's (:func:`derive_problem`). ``details=False``: allocations without placements,
     unplaced children and refusals (:func:`placement.result.finalise`), for a sweep."""
-    global _FORK_JOB
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     area, overrides, la = base or load_base(scenario)
     pol_base, pol_scen = policies(scenario, overrides)
     t["base_area_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    p0 = build_problem(area, pol_base)
-    t["baseline_problem_s"] = time.perf_counter() - t0
     seed = scenario.base.seed
     mechs = tuple(scenario.mechanisms)
-    pool = None
-    pending = None
+    proc = conn = None
     if workers > 1 and _fork_available():
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
 
-        _FORK_JOB = (p0, mechs, seed, details)
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        # forked: the worker has the area already (nothing is pickled on the way out)
+        ctx = multiprocessing.get_context("fork")
+        conn, child_end = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_baseline_child,
+            args=(child_end, area, pol_base, mechs, seed, details),
+            daemon=True,
+        )
+        proc.start()
+        child_end.close()
     try:
-        if pool is not None:
-            pending = pool.submit(_baseline_sides)
-            _FORK_JOB = None
+        p0 = None
+        if conn is None:
+            t0 = time.perf_counter()
+            p0 = build_problem(area, pol_base)
+            t["baseline_problem_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         applied: Applied = apply_changes(area, scenario, pol_scen)
         t["apply_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        p1 = derive_problem(p0, applied.area, pol_scen)
+        # derived from the baseline's problem when this process has it (one after the other);
+        # beside a worker that builds the baseline, built directly (sooner than waiting)
+        p1 = derive_problem(p0, applied.area, pol_scen) if p0 is not None else None
         derived = p1 is not None
         if p1 is None:
             p1 = build_problem(applied.area, pol_scen)
@@ -536,18 +580,27 @@ def run_scenario(
             t[f"scenario_{mech}_s"] = time.perf_counter() - t0
             if st is not None:
                 state = st
-        if pending is not None:
+        if conn is not None:
             t0 = time.perf_counter()
-            baseline, tb = pending.result()
+            try:
+                ok, got = _loads(conn.recv_bytes())
+            except EOFError:
+                raise RuntimeError("the baseline's worker process ended without a result") from None
+            if not ok:
+                raise got
+            baseline, tb = got
             t["baseline_wait_s"] = time.perf_counter() - t0
         else:
-            _FORK_JOB = (p0, mechs, seed, details)
-            baseline, tb = _baseline_sides()
+            assert p0 is not None
+            baseline, tb = _baseline_sides(p0, mechs, seed, details)
         t.update(tb)
     finally:
-        _FORK_JOB = None
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if conn is not None:
+            conn.close()
+        if proc is not None:
+            if "baseline_wait_s" not in t:  # this side failed: the baseline is not wanted
+                proc.terminate()
+            proc.join()
     t0 = time.perf_counter()
     n = scenario.marginal if marginal is None else marginal
     mv = tuple(marginal_values(state, n)) if state is not None and n > 0 else ()
