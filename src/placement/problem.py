@@ -393,23 +393,8 @@ def suitable_pairs(
     n, m = prob.num_children, prob.num_settings
     r_all = np.arange(n, dtype=np.int64) if rows is None else rows.astype(np.int64)
     c_all = np.arange(m, dtype=np.int64) if cols is None else cols.astype(np.int64)
-    parts_c: list[I64] = []
-    parts_s: list[I64] = []
-    parts_t: list[I32] = []
-    block = max(1, BLOCK_CELLS // max(1, c_all.shape[0]))
-    for lo in range(0, r_all.shape[0], block):
-        ci, si, minutes = suitable(prob, r_all[lo : lo + block], c_all)
-        parts_c.append(ci)
-        parts_s.append(si)
-        parts_t.append(minutes)
-    if not parts_c:
-        z = np.zeros(0, np.int32)
-        return z, z, z
-    return (
-        np.concatenate(parts_c).astype(np.int32),
-        np.concatenate(parts_s).astype(np.int32),
-        np.concatenate(parts_t).astype(np.int32),
-    )
+    ci, si, minutes = suitable(prob, r_all, c_all, BLOCK_CELLS)
+    return ci.astype(np.int32), si.astype(np.int32), minutes.astype(np.int32)
 
 
 def make_pairs(
