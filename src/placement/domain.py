@@ -229,10 +229,15 @@ class Location:
     northing: float
 
     def __post_init__(self) -> None:
-        for name, v, (lo, hi) in (
-            ("easting", self.easting, _BNG_E),
-            ("northing", self.northing, _BNG_N),
+        e, n = self.easting, self.northing
+        if (
+            isinstance(e, (int, float))
+            and isinstance(n, (int, float))
+            and _BNG_E[0] <= e <= _BNG_E[1]  # NaN fails these; infinities are out of range
+            and _BNG_N[0] <= n <= _BNG_N[1]
         ):
+            return
+        for name, v, (lo, hi) in (("easting", e, _BNG_E), ("northing", n, _BNG_N)):
             if not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
                 raise DomainError(name, f"{v!r} is outside Great Britain ({lo:.0f}-{hi:.0f} m)")
 

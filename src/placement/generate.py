@@ -1464,6 +1464,14 @@ def _children(
             feat_sets[mask] = frozenset(f for k, f in enumerate(feats) if mask >> k & 1)
         return feat_sets[mask]
 
+    prefs: dict[tuple[int, int], Preference] = {}  # immutable: one object per (setting, rank)
+
+    def pref(j: int, rank: int) -> Preference:
+        p = prefs.get((j, rank))
+        if p is None:
+            p = prefs[j, rank] = Preference(id_of[j], rank)
+        return p
+
     width = max(6, len(str(n)))
     placement_of = pick.placement_of.tolist()
     cols = zip(
@@ -1508,7 +1516,7 @@ def _children(
                 sex=Sex.FEMALE if fem else Sex.MALE,
                 current_setting_id=id_of[cur] if cur >= 0 else None,
                 excluded_setting_ids=frozenset({id_of[ex]}) if ex >= 0 else frozenset(),
-                preferences=tuple(Preference(id_of[j], r + 1) for r, j in enumerate(row)),
+                preferences=tuple(pref(j, r + 1) for r, j in enumerate(row)),
                 looked_after=lac,
                 sibling_setting_ids=frozenset({id_of[sib_id]}) if sib_id >= 0 else frozenset(),
             )
