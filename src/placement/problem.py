@@ -180,15 +180,17 @@ def _bits(items: Sequence[object], table: Mapping[Any, int]) -> int:
     return out
 
 
-def build_problem(area: Area, policy: Policy) -> Problem:
+def build_problem(area: Area, policy: Policy, *, digest: bool = True) -> Problem:
     """Resolve an area against a policy and enumerate every suitable pair.
 
-    Raises :class:`DomainError` when a child's date of birth and year disagree.
+    ``digest=False`` leaves the input digest empty (for runs whose manifests nobody reads:
+    a national sweep's counts). Raises :class:`DomainError` when a child's date of birth and
+    year disagree.
     """
     prob = resolve(area, policy)
     child, sett, travel = suitable_pairs(prob)
     pairs = make_pairs(prob, child, sett, travel)
-    return replace(prob, pairs=pairs, input_digest=input_digest(prob))
+    return replace(prob, pairs=pairs, input_digest=input_digest(prob) if digest else "")
 
 
 def resolve(area: Area, policy: Policy) -> Problem:

@@ -7,6 +7,7 @@ that was not met with the lawful ground for it, metrics and a manifest. Pure: no
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -197,6 +198,7 @@ class Allocation:
         }
 
 
+@functools.cache
 def _version(dist: str) -> str:
     try:
         return metadata.version(dist)
@@ -398,9 +400,10 @@ def compute_metrics(p: Problem, assign: I64, justified_envy: int) -> Metrics:
     # a child's "request": the highest-ranked s.38 preference
     req_setting = np.full(n, -1, np.int64)
     order = np.lexsort((p.pref_rank, p.pref_child))
-    for k in order[::-1].tolist():
-        if p.pref_route_s38[k]:
-            req_setting[int(p.pref_child[k])] = int(p.pref_setting[k])
+    s38 = order[p.pref_route_s38[order]]  # s.38 preferences by child, then rank
+    top = np.ones(s38.shape[0], np.bool_)  # each child's highest-ranked
+    top[1:] = p.pref_child[s38][1:] != p.pref_child[s38][:-1]
+    req_setting[p.pref_child[s38[top]]] = p.pref_setting[s38[top]]
     has_req = req_setting >= 0
     honoured = np.zeros(n, np.bool_)
     honoured[idx] = pr.setting[chosen] == req_setting[idx]
@@ -480,12 +483,11 @@ def _placements(p: Problem, a: I64) -> tuple[Placement, ...]:
 
 
 def output_hash(p: Problem, assign: I64) -> str:
-    h = hashlib.sha256()
-    for i, c in enumerate(p.children):
-        k = int(assign[i])
-        sid = p.settings[int(p.pairs.setting[k])].setting_id if k >= 0 else "-"
-        h.update(f"{c.child_id}->{sid};".encode())
-    return h.hexdigest()
+    ids = [s.setting_id for s in p.settings]
+    ids.append("-")  # unplaced: index -1
+    sett = np.where(assign >= 0, np.append(p.pairs.setting, 0)[assign], -1).tolist()
+    text = "".join(f"{c.child_id}->{ids[s]};" for c, s in zip(p.children, sett, strict=True))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def finalise(

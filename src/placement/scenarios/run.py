@@ -198,7 +198,9 @@ def _old_index(ids: list[str], old: Mapping[str, int]) -> I64:
     return np.array([old.get(x, -1) for x in ids], np.int64)
 
 
-def derive_problem(base: Problem, area: Area, policy: Policy) -> Problem | None:
+def derive_problem(
+    base: Problem, area: Area, policy: Policy, *, digest: bool = True
+) -> Problem | None:
     """The scenario's problem from the baseline's: exactly what :func:`build_problem` gives
     for ``area`` and ``policy``, with the suitable pairs enumerated (by the same rule code)
     only for the children and settings whose pair inputs changed, the rest carried over.
@@ -208,7 +210,8 @@ def derive_problem(base: Problem, area: Area, policy: Policy) -> Problem | None:
     whose child and setting are unchanged in all of these is copied (journey and cost
     included). Pools, preference ranks and routes are recomputed for every pair. None (build
     afresh) when either area has router rows or the travel modes or funding differ. The
-    input hash is computed as :func:`build_problem` computes it, so it is the same too.
+    input hash is computed as :func:`build_problem` computes it, so it is the same too
+    (``digest=False``: left empty, as there).
     """
     from placement.problem import input_digest, make_pairs, resolve, suitable_pairs
     from placement.rules.cost import charges_fee, pair_costs
@@ -271,7 +274,7 @@ def derive_problem(base: Problem, area: Area, policy: Policy) -> Problem | None:
             cat(pr.cost_transport_gbp, ftr),
         ),
     )
-    return replace(q, pairs=pairs, input_digest=input_digest(q))
+    return replace(q, pairs=pairs, input_digest=input_digest(q) if digest else "")
 
 
 def side_metrics(p: Problem, alloc: Allocation) -> dict[str, Any]:
@@ -498,7 +501,7 @@ def _baseline_child(
     error)."""
     try:
         t0 = time.perf_counter()
-        p = build_problem(area, policy)
+        p = build_problem(area, policy, digest=d)
         built = time.perf_counter() - t0
         sides, t = _baseline_sides(p, mechs, seed, d)
         out = _dumps((True, (sides, {"baseline_problem_s": built, **t})))
@@ -532,8 +535,9 @@ def run_scenario(
     ``workers=2`` builds and allocates the baseline in a forked process while this one builds
     and allocates the scenario (where ``fork`` exists; the same results, sooner on two cores;
     not from a multi-threaded server). With one worker the scenario's problem is derived from
-    the baseline's (:func:`derive_problem`). ``details=False``: allocations without placements,
-    unplaced children and refusals (:func:`placement.result.finalise`), for a sweep."""
+    the baseline's (:func:`derive_problem`). ``details=False``: allocations without
+    placements, unplaced children and refusals (:func:`placement.result.finalise`), and
+    problems without an input digest (manifests without an input hash), for a sweep."""
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     area, overrides, la = base or load_base(scenario)
@@ -559,7 +563,7 @@ def run_scenario(
         p0 = None
         if conn is None:
             t0 = time.perf_counter()
-            p0 = build_problem(area, pol_base)
+            p0 = build_problem(area, pol_base, digest=details)
             t["baseline_problem_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         applied: Applied = apply_changes(area, scenario, pol_scen)
@@ -567,10 +571,12 @@ def run_scenario(
         t0 = time.perf_counter()
         # derived from the baseline's problem when this process has it (one after the other);
         # beside a worker that builds the baseline, built directly (sooner than waiting)
-        p1 = derive_problem(p0, applied.area, pol_scen) if p0 is not None else None
+        p1 = None
+        if p0 is not None:
+            p1 = derive_problem(p0, applied.area, pol_scen, digest=details)
         derived = p1 is not None
         if p1 is None:
-            p1 = build_problem(applied.area, pol_scen)
+            p1 = build_problem(applied.area, pol_scen, digest=details)
         t["scenario_problem_s"] = time.perf_counter() - t0
         outcome: dict[str, Side] = {}
         state = None
