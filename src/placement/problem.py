@@ -180,6 +180,19 @@ def _bits(items: Sequence[object], table: Mapping[Any, int]) -> int:
     return out
 
 
+def _bits_each(sets: Sequence[frozenset[Any]], table: Mapping[Any, int]) -> I64:
+    """:func:`_bits` of each set (computed once per distinct set)."""
+    seen: dict[frozenset[Any], int] = {}
+    out = np.zeros(len(sets), np.int64)
+    for i, x in enumerate(sets):
+        if x:
+            b = seen.get(x)
+            if b is None:
+                b = seen[x] = _bits(list(x), table)
+            out[i] = b
+    return out
+
+
 def build_problem(area: Area, policy: Policy, *, digest: bool = True) -> Problem:
     """Resolve an area against a policy and enumerate every suitable pair.
 
@@ -322,12 +335,8 @@ def resolve(area: Area, policy: Policy) -> Problem:
         c_phase=phases,
         c_need=np.array([NEED_INDEX[c.primary_need] for c in children], np.int32),
         c_band=np.array([c.need_band for c in children], np.int32),
-        c_secondary=np.array(
-            [_bits(list(c.secondary_needs), need_bit) for c in children], np.int64
-        ),
-        c_features=np.array(
-            [_bits(list(c.required_features), feat_bit) for c in children], np.int64
-        ),
+        c_secondary=_bits_each([c.secondary_needs for c in children], need_bit),
+        c_features=_bits_each([c.required_features for c in children], feat_bit),
         c_transport=np.array([c.transport_eligible for c in children], np.bool_),
         c_limit_min=limit,
         c_female=np.array([c.sex is Sex.FEMALE for c in children], np.bool_),
