@@ -7,8 +7,9 @@ into the immutable, index-based :class:`~placement.problem.Problem` the solvers 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from placement.domain import Child, DomainError, Setting
 
@@ -46,21 +47,18 @@ class Area:
             if s.setting_id in sids:
                 raise DomainError("setting_id", f"{s.setting_id!r} appears twice")
             sids.add(s.setting_id)
-        for c in self.children:
-            refs: list[tuple[str, Iterable[str]]] = [
-                ("preferences", (p.setting_id for p in c.preferences)),
-                ("excluded_setting_ids", c.excluded_setting_ids),
-                ("sibling_setting_ids", c.sibling_setting_ids),
-                ("current_setting_id", [c.current_setting_id] if c.current_setting_id else []),
-            ]
-            for what, ids in refs:
-                for sid in ids:
-                    if sid not in sids:
-                        raise DomainError(
-                            what,
-                            f"child {c.child_id}: unknown setting {sid!r}"
-                            f"{suggest(sid, sorted(sids))}",
-                        )
+        for c in self.children:  # every reference, in this order
+            for p in c.preferences:
+                if p.setting_id not in sids:
+                    _unknown("preferences", c, p.setting_id, sids)
+            for sid in c.excluded_setting_ids:
+                if sid not in sids:
+                    _unknown("excluded_setting_ids", c, sid, sids)
+            for sid in c.sibling_setting_ids:
+                if sid not in sids:
+                    _unknown("sibling_setting_ids", c, sid, sids)
+            if c.current_setting_id and c.current_setting_id not in sids:
+                _unknown("current_setting_id", c, c.current_setting_id, sids)
         pairs: set[tuple[str, str]] = set()
         for t in self.travel:
             if (t.child_id, t.setting_id) in pairs:
@@ -74,6 +72,12 @@ class Area:
                 raise DomainError("travel.setting_id", f"unknown setting {t.setting_id!r}")
             if not 0 <= t.minutes <= 1440:
                 raise DomainError("travel.minutes", f"{t.minutes} must be 0 to 1440")
+
+
+def _unknown(what: str, c: Child, sid: str, sids: set[str]) -> NoReturn:
+    raise DomainError(
+        what, f"child {c.child_id}: unknown setting {sid!r}{suggest(sid, sorted(sids))}"
+    )
 
 
 def suggest(word: str, choices: Sequence[str]) -> str:
