@@ -76,23 +76,20 @@ def count_justified_envy(p: Problem, assign: I64, keys: I64) -> int:
     if cp.shape[0]:
         ck = keys[chosen]
         np.maximum.at(worst_pool, cp[cp >= 0], ck[cp >= 0])
-    pref_pairs = np.flatnonzero(pr.pref_rank > 0)
+    k = np.flatnonzero(pr.pref_rank > 0)  # the preferences that are suitable pairs
     own_rank = np.full(p.num_children, 1 << 30, np.int64)
     placed = assign >= 0
     r = pr.pref_rank[assign[placed]].astype(np.int64)
     own_rank[np.flatnonzero(placed)] = np.where(r > 0, r, 1 << 30)
+    i = pr.child[k]
+    s = pr.setting[k]
+    q = pr.pool[k]
+    wanted = pr.pref_rank[k] < own_rank[i]  # ranked above the child's own placement
+    room_set = set_taken[s] < p.s_free[s]
+    # pool -1 (the setting's general places) indexes the appended sentinel: always room
+    room_pool = (q < 0) | (np.append(pool_taken, 0)[q] < np.append(p.pool_free, 1)[q])
+    holder = np.where(room_pool, worst_set[s], np.append(worst_pool, -1)[q])
+    envy = wanted & ~(room_set & room_pool) & (holder > keys[k])
     seen = np.zeros(p.num_children, np.bool_)
-    for k in pref_pairs.tolist():
-        i = int(pr.child[k])
-        if seen[i] or int(pr.pref_rank[k]) >= int(own_rank[i]):
-            continue
-        s = int(pr.setting[k])
-        q = int(pr.pool[k])
-        room_set = set_taken[s] < p.s_free[s]
-        room_pool = q < 0 or pool_taken[q] < p.pool_free[q]
-        if room_set and room_pool:
-            continue
-        holder = worst_pool[q] if not room_pool else worst_set[s]
-        if holder > keys[k]:
-            seen[i] = True
+    seen[i[envy]] = True
     return int(seen.sum())
