@@ -38,7 +38,8 @@ def rss_mb(who: int) -> float:
 
 def kent(names: list[str], marginal: int, workers: int) -> dict[str, Any]:
     """Each example as ``placement scenario run`` runs it: the baseline allocated in a second
-    process alongside the scenario when ``workers`` > 1."""
+    process alongside the scenario when ``workers`` > 1, allocations without the placements
+    and refusals that the report does not show."""
     out: dict[str, Any] = {"workers": workers}
     base = None
     for name in names:
@@ -48,7 +49,7 @@ def kent(names: list[str], marginal: int, workers: int) -> dict[str, Any]:
             base = load_base(sc)  # the same Kent area for every example (generated once)
         t_base = time.perf_counter() - t0
         t0 = time.perf_counter()
-        r = run_scenario(sc, marginal=0, base=base, workers=workers)
+        r = run_scenario(sc, marginal=0, base=base, details=False, workers=workers)
         wall = time.perf_counter() - t0
         m = {k: (r.baseline[k].metrics, r.outcome[k].metrics) for k in r.baseline}
         out[name] = {
@@ -68,7 +69,7 @@ def kent(names: list[str], marginal: int, workers: int) -> dict[str, Any]:
         sc = load_scenario(ROOT / "scenarios" / f"{names[0]}.toml")
         tracemalloc.start()
         t0 = time.perf_counter()
-        r = run_scenario(sc, marginal=marginal, base=base, workers=workers)
+        r = run_scenario(sc, marginal=marginal, base=base, details=False, workers=workers)
         wall = time.perf_counter() - t0
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()

@@ -261,7 +261,8 @@ def test_forked_baseline_and_summary_runs_agree_with_the_plain_run() -> None:
     sc = parse_scenario(text, file="x.toml").with_scale(0.05)
     plain = run_scenario(sc, marginal=2)
     forked = run_scenario(sc, marginal=2, workers=2)
-    summary = run_scenario(sc, marginal=0, details=False)
+    summary = run_scenario(sc, marginal=0, details=False, digest=False)
+    report = run_scenario(sc, marginal=0, details=False, workers=2)  # as scenario run does
     assert forked.marginal == plain.marginal and len(plain.marginal) > 0
     assert plain.derived and not forked.derived
     for mech in plain.baseline:
@@ -279,6 +280,9 @@ def test_forked_baseline_and_summary_runs_agree_with_the_plain_run() -> None:
                 a.allocation.manifest, input_hash="x"
             )
             assert c.allocation.placements == () and c.allocation.refusals == ()
+            d = getattr(report, side)[mech]
+            assert d.allocation.manifest == a.allocation.manifest  # input hash included
+            assert (d.metrics, d.taken, d.free) == (a.metrics, a.taken, a.free)
 
 
 def test_same_file_same_results(tmp_path: Path) -> None:

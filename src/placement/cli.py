@@ -347,7 +347,9 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers {args.workers}: must be 1 or more")
     folder: Path = args.out or Path("scenario-output") / args.file.stem
     with step(f"scenario {sc.name!r}: baseline and scenario ({', '.join(sc.mechanisms)})"):
-        r = run_scenario(sc, marginal=args.marginal, workers=min(args.workers, os.cpu_count() or 1))
+        workers = min(args.workers, os.cpu_count() or 1)
+        # the report shows figures, never a child's placement: the allocations without them
+        r = run_scenario(sc, marginal=args.marginal, details=False, workers=workers)
     stem = args.file.stem
     paths = [folder / f"{stem}.html", folder / f"{stem}.json"]
     write_atomic(paths[0], report_html(r))

@@ -495,15 +495,21 @@ def _loads(data: bytes) -> Any:
 
 
 def _baseline_child(
-    conn: Any, area: Area, policy: Policy, mechs: tuple[Mech, ...], seed: int, d: bool
+    conn: Any,
+    area: Area,
+    policy: Policy,
+    mechs: tuple[Mech, ...],
+    seed: int,
+    details: bool,
+    digest: bool,
 ) -> None:
     """The forked worker: build and allocate the baseline; send the sides back (or the
     error)."""
     try:
         t0 = time.perf_counter()
-        p = build_problem(area, policy, digest=d)
+        p = build_problem(area, policy, digest=digest)
         built = time.perf_counter() - t0
-        sides, t = _baseline_sides(p, mechs, seed, d)
+        sides, t = _baseline_sides(p, mechs, seed, details)
         out = _dumps((True, (sides, {"baseline_problem_s": built, **t})))
     except BaseException as e:  # sent to the parent, which raises it
         try:
@@ -526,6 +532,7 @@ def run_scenario(
     marginal: int | None = None,
     base: tuple[Area, dict[str, Any], str | None] | None = None,
     details: bool = True,
+    digest: bool = True,
     workers: int = 1,
 ) -> ScenarioResult:
     """Baseline and scenario, each mechanism, on the same area and seed; marginal values of
@@ -536,8 +543,9 @@ def run_scenario(
     and allocates the scenario (where ``fork`` exists; the same results, sooner on two cores;
     not from a multi-threaded server). With one worker the scenario's problem is derived from
     the baseline's (:func:`derive_problem`). ``details=False``: allocations without
-    placements, unplaced children and refusals (:func:`placement.result.finalise`), and
-    problems without an input digest (manifests without an input hash), for a sweep."""
+    placements, unplaced children and refusals (:func:`placement.result.finalise`), which
+    the scenario reports do not show; ``digest=False``: problems without an input digest
+    (manifests without an input hash), for a sweep's counts."""
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     area, overrides, la = base or load_base(scenario)
@@ -554,7 +562,7 @@ def run_scenario(
         conn, child_end = ctx.Pipe(duplex=False)
         proc = ctx.Process(
             target=_baseline_child,
-            args=(child_end, area, pol_base, mechs, seed, details),
+            args=(child_end, area, pol_base, mechs, seed, details, digest),
             daemon=True,
         )
         proc.start()
@@ -563,7 +571,7 @@ def run_scenario(
         p0 = None
         if conn is None:
             t0 = time.perf_counter()
-            p0 = build_problem(area, pol_base, digest=details)
+            p0 = build_problem(area, pol_base, digest=digest)
             t["baseline_problem_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         applied: Applied = apply_changes(area, scenario, pol_scen)
@@ -573,10 +581,10 @@ def run_scenario(
         # beside a worker that builds the baseline, built directly (sooner than waiting)
         p1 = None
         if p0 is not None:
-            p1 = derive_problem(p0, applied.area, pol_scen, digest=details)
+            p1 = derive_problem(p0, applied.area, pol_scen, digest=digest)
         derived = p1 is not None
         if p1 is None:
-            p1 = build_problem(applied.area, pol_scen, digest=details)
+            p1 = build_problem(applied.area, pol_scen, digest=digest)
         t["scenario_problem_s"] = time.perf_counter() - t0
         outcome: dict[str, Side] = {}
         state = None

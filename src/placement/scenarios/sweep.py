@@ -70,7 +70,8 @@ def sweep_one(scenario: Scenario, la_code: str) -> dict[str, Any]:
     sc = replace(scenario, base=replace(scenario.base, like=la_code, area=None))
     out: dict[str, Any] = {"la_code": la.la_code, "la_name": la.la_name, "region": la.region}
     try:
-        r = run_scenario(sc, marginal=0, details=False)  # counts only: no placements, refusals
+        # counts only: no placements, refusals or input digest
+        r = run_scenario(sc, marginal=0, details=False, digest=False)
     except InputError as e:
         out["error"] = str(e)
         return out
