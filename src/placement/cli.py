@@ -375,12 +375,14 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
         out.print(f"  {note}")
     out.print(t)
     if r.marginal:
+        from placement.disclosure import nearest
+
         best = sorted(r.marginal, key=lambda m: (-m.delta_placed, m.delta_cost_gbp))[:5]
         out.print("One more place would do most good at:")
         for m in best:
             out.print(
                 f"  {m.setting_id} ({m.need or 'general'}): placed {m.delta_placed:+d}, "
-                f"£{m.delta_cost_gbp:+,}/yr  {m.setting_name}"
+                f"£{nearest(m.delta_cost_gbp, 1_000):+,}/yr  {m.setting_name}"
             )
     out.print(f"wrote {', '.join(str(p) for p in paths)}")
     return EXIT_OK
