@@ -111,7 +111,11 @@ def sweep(name: str, engine: str, workers: int) -> dict[str, Any]:
         "task_s_sum": round(sum(r.get("seconds", 0) for r in res.las), 1),
         "slowest_las": [(r["la_name"], r["seconds"]) for r in slowest],
         "peak_rss_driver_mb": rss_mb(resource.RUSAGE_SELF),
-        "peak_rss_largest_worker_mb": rss_mb(resource.RUSAGE_CHILDREN),
+        # Ray's workers are not this process's children: RUSAGE_CHILDREN would report the
+        # process pool's (or nothing), so no figure is claimed for them
+        "peak_rss_largest_worker_mb": rss_mb(resource.RUSAGE_CHILDREN)
+        if engine == "process"
+        else None,
         "england": {
             k: {
                 m: v[m]
