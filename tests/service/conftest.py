@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,3 +185,30 @@ def consulted(w: World, child_id: str, setting_id: str, area_id: int | None = No
 
 
 Consulted = Callable[[World, str, str], int]
+
+
+def confirmed(w: World, child_id: str, setting_id: str) -> int:
+    """Propose, consult and confirm (with a reason, so any option will do)."""
+    pid = consulted(w, child_id, setting_id)
+    r = w.client.post(
+        f"/placements/{pid}/decision",
+        json={"outcome": "confirmed", "reason": "the family's request"},
+        headers=w.as_("officer"),
+    )
+    assert r.status_code == 201, r.text
+    return pid
+
+
+def finished_run(w: World, **body: Any) -> dict[str, Any]:
+    """Start an allocation run as the planner and poll (as an officer: exact figures) until it
+    ends; the bound only stops a broken test from hanging."""
+    r = w.client.post(f"/areas/{w.area_id}/runs", json=body, headers=w.as_("planner"))
+    assert r.status_code == 202, r.text
+    for _ in range(600):
+        run: dict[str, Any] = w.client.get(
+            f"/runs/{r.json()['id']}", headers=w.as_("officer")
+        ).json()
+        if run["status"] in ("succeeded", "failed"):
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {r.json()['id']} did not finish: {run}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import schemathesis
@@ -10,7 +9,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from placement.files.area_files import write_area
-from tests.service.conftest import World, build_world, small_area
+from tests.service.conftest import World, build_world, finished_run, small_area
 
 
 def test_unknown_fields_rejected(world: World) -> None:
@@ -57,16 +56,8 @@ def test_policy_versions_and_errors(world: World) -> None:
 
 
 def test_run_job_and_list(world: World) -> None:
-    r = world.client.post(
-        f"/areas/{world.area_id}/runs", json={"seed": 3}, headers=world.as_("planner")
-    )
-    assert r.status_code == 202
-    rid = r.json()["id"]
-    for _ in range(200):
-        run = world.client.get(f"/runs/{rid}", headers=world.as_("planner")).json()
-        if run["status"] in ("succeeded", "failed"):
-            break
-        time.sleep(0.05)
+    run = finished_run(world, seed=3)
+    rid = run["id"]
     assert run["status"] == "succeeded", run
     assert run["manifest"]["seed"] == 3 and run["manifest"]["output_hash"]
     lst = world.client.get(
@@ -134,15 +125,8 @@ def test_no_server_errors_as_planner(case: schemathesis.Case) -> None:
 def test_planner_figures_are_disclosure_controlled(world: World) -> None:
     """24 ASD children, 6 placed: planners see 25 (rounded), "<10" and withheld shares;
     officers see the run's exact figures."""
-    r = world.client.post(
-        f"/areas/{world.area_id}/runs", json={"seed": 1}, headers=world.as_("planner")
-    )
-    rid = r.json()["id"]
-    for _ in range(200):
-        run = world.client.get(f"/runs/{rid}", headers=world.as_("officer")).json()
-        if run["status"] in ("succeeded", "failed"):
-            break
-        time.sleep(0.05)
+    run = finished_run(world, seed=1)
+    rid = run["id"]
     assert run["status"] == "succeeded", run
     exact = run["metrics"]
     assert (exact["children"], exact["placed"]) == (24, 6)

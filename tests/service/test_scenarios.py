@@ -18,7 +18,7 @@ from placement.service.app import create_app
 from placement.service.core import area_from_db, service_scenario
 from placement.service.models import AreaRow, ScenarioRunRow
 from placement.service.settings import Settings
-from tests.service.conftest import World, consulted
+from tests.service.conftest import World, confirmed, finished_run
 
 MORE_ASD = """\
 name = "Ten more ASD places at S2"
@@ -169,13 +169,7 @@ def test_service_gives_the_core_answer(world: World) -> None:
 def test_confirmed_placements_count_as_taken(world: World) -> None:
     """The baseline is the area as an allocation run sees it: a confirmed child keeps their
     place and is not allocated again."""
-    pid = consulted(world, "C02", "S1")
-    r = world.client.post(
-        f"/placements/{pid}/decision",
-        json={"outcome": "confirmed", "reason": "the family's request"},
-        headers=world.as_("officer"),
-    )
-    assert r.status_code == 201, r.text
+    confirmed(world, "C02", "S1")
     job = run_ok(world)
     got = _hashes_of(_stored(world, job).report_json)
     assert got == _core_hashes(world, job["marginal"], for_run=True)
@@ -299,15 +293,7 @@ def test_restart_fails_unfinished_scenario_runs(world: World, tmp_path: Any) -> 
 def test_run_dashboard(world: World) -> None:
     """Each successful run has its area dashboard (JSON and HTML) for the LA's staff: the mix
     against the LA's real mix and England's, disclosure-controlled."""
-    r = world.client.post(f"/areas/{world.area_id}/runs", json={}, headers=world.as_("planner"))
-    rid = r.json()["id"]
-    for _ in range(600):
-        if world.client.get(f"/runs/{rid}", headers=world.as_("planner")).json()["status"] in (
-            "succeeded",
-            "failed",
-        ):
-            break
-        time.sleep(0.05)
+    rid = finished_run(world)["id"]
     d = world.client.get(f"/runs/{rid}/dashboard", headers=world.as_("planner"))
     assert d.status_code == 200, d.text
     data = d.json()
@@ -418,13 +404,7 @@ def test_time_limit_fails_the_job_and_keeps_its_worker_counted(
 
 
 def test_planners_see_area_and_setting_counts_disclosure_controlled(world: World) -> None:
-    pid = consulted(world, "C02", "S2")
-    r = world.client.post(
-        f"/placements/{pid}/decision",
-        json={"outcome": "confirmed", "reason": "the family's request"},
-        headers=world.as_("officer"),
-    )
-    assert r.status_code == 201, r.text
+    confirmed(world, "C02", "S2")
     url = f"/areas/{world.area_id}"
     assert world.client.get(url, headers=world.as_("officer")).json()["num_children"] == 24
     assert world.client.get(url, headers=world.as_("planner")).json()["num_children"] == 25
