@@ -13,7 +13,7 @@ import pytest
 from placement.area import Area
 from placement.cli import main
 from placement.disclosure import SMALL, WITHHELD
-from placement.domain import Need, SettingKind
+from placement.domain import DomainError, Need, SettingKind
 from placement.files.area_files import write_area
 from placement.files.errors import InputError
 from placement.files.policy_files import load_policy
@@ -283,6 +283,39 @@ def test_forked_baseline_and_summary_runs_agree_with_the_plain_run() -> None:
             d = getattr(report, side)[mech]
             assert d.allocation.manifest == a.allocation.manifest  # input hash included
             assert (d.metrics, d.taken, d.free) == (a.metrics, a.taken, a.free)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [DomainError("capacity", "must be 0 or more"), InputError("area/settings.csv", 3, "x", "bad")],
+    ids=["domain", "input"],
+)
+def test_a_forked_baselines_error_comes_back_as_itself(
+    monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    """An error in the forked baseline worker reaches the caller as the same error (its
+    type and text), as with one worker, not as a failure to read it back."""
+    import pickle
+
+    import placement.scenarios.run as run_mod
+
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is type(error) and str(back) == str(error)
+    text = (ROOT / "scenarios" / "new-special-free-school.toml").read_text()
+    sc = parse_scenario(text, file="x.toml").with_scale(0.02)
+    base = run_mod.load_base(sc)
+    real = run_mod.build_problem
+
+    def failing(area: Area, *a: object, **kw: object) -> object:
+        if area is base[0]:  # the baseline's area only: the scenario side builds as ever
+            raise error
+        return real(area, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run_mod, "build_problem", failing)
+    for workers in (1, 2):
+        with pytest.raises(type(error)) as got:
+            run_scenario(sc, marginal=0, base=base, workers=workers)
+        assert str(got.value) == str(error)
 
 
 def test_same_file_same_results(tmp_path: Path) -> None:

@@ -46,6 +46,11 @@ class DomainError(ValueError):
         self.field = field_name
         self.message = message
 
+    def __reduce__(self) -> tuple[type[DomainError], tuple[str, str]]:
+        # pickled by its parts (the default would re-create it from the joined text alone):
+        # a forked worker sends it back to the process that reports it
+        return (type(self), (self.field, self.message))
+
 
 class Need(StrEnum):
     """SEN2 primary need codes (SEN2 guide 2025; DS is new in 2025)."""

@@ -14,6 +14,7 @@ Pure: no file I/O (the area directory of a ``base.area`` scenario is read by
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -514,10 +515,17 @@ def _baseline_child(
     except BaseException as e:  # sent to the parent, which raises it
         try:
             out = _dumps((False, e))
-        except Exception:  # an exception that cannot be pickled: its text
+            _loads(out)
+        except Exception:  # an exception that cannot make the round trip: its text
             out = _dumps((False, RuntimeError(f"baseline worker: {e!r}")))
-    conn.send_bytes(out)
-    conn.close()
+    try:
+        conn.send_bytes(out)
+        conn.close()
+    finally:
+        # out at once: not through multiprocessing's exit, which flushes the standard
+        # streams, whose locks a thread of the parent (a terminal spinner) may have held
+        # at the fork
+        os._exit(0)
 
 
 def _fork_available() -> bool:
@@ -568,14 +576,16 @@ def run_scenario(
         proc.start()
         child_end.close()
     try:
+        # the changes first, with one worker or two: a change that cannot apply is the error
+        # reported, whichever way the run goes
+        t0 = time.perf_counter()
+        applied: Applied = apply_changes(area, scenario, pol_scen)
+        t["apply_s"] = time.perf_counter() - t0
         p0 = None
         if conn is None:
             t0 = time.perf_counter()
             p0 = build_problem(area, pol_base, digest=digest)
             t["baseline_problem_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        applied: Applied = apply_changes(area, scenario, pol_scen)
-        t["apply_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         # derived from the baseline's problem when this process has it (one after the other);
         # beside a worker that builds the baseline, built directly (sooner than waiting)
@@ -600,6 +610,8 @@ def run_scenario(
                 ok, got = _loads(conn.recv_bytes())
             except EOFError:
                 raise RuntimeError("the baseline's worker process ended without a result") from None
+            except Exception as e:  # what came back cannot be read
+                raise RuntimeError(f"the baseline's worker sent an unreadable result: {e}") from e
             if not ok:
                 raise got
             baseline, tb = got
@@ -614,7 +626,10 @@ def run_scenario(
         if proc is not None:
             if "baseline_wait_s" not in t:  # this side failed: the baseline is not wanted
                 proc.terminate()
-            proc.join()
+            proc.join(timeout=10)
+            if proc.exitcode is None:  # still there: stuck, not finishing
+                proc.kill()
+                proc.join()
     t0 = time.perf_counter()
     n = scenario.marginal if marginal is None else marginal
     mv = tuple(marginal_values(state, n)) if state is not None and n > 0 else ()
