@@ -10,7 +10,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Mapping
+import reprlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -59,6 +60,16 @@ LIST_COMPONENTS = (
 )
 
 
+# a value quoted in a message: nesting and length bounded, so that a deeply nested or huge
+# override (a client's JSON or TOML) gives a short error, not a RecursionError
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 80, 80
+
+
+def _show(v: Any) -> str:
+    return _REPR.repr(v)
+
+
 def _suggest(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -71,6 +82,27 @@ def _table(m: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
     return v
 
 
+def _sub(m: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+    """An optional table (empty when absent)."""
+    v = m.get(key, {})
+    if not isinstance(v, Mapping):
+        raise PolicyError(f"{path}{key}", "must be a table")
+    return v
+
+
+def _list(v: Any, path: str) -> Sequence[Any]:
+    if not isinstance(v, list):
+        raise PolicyError(path, "must be a list")
+    return v
+
+
+def _version(m: Mapping[str, Any], path: str) -> str:
+    v = m.get("version", "unversioned")
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+        raise PolicyError(f"{path}version", f"{_show(v)} must be a string")
+    return str(v)
+
+
 def _check_keys(m: Mapping[str, Any], allowed: list[str], path: str) -> None:
     for k in m:
         if k not in allowed:
@@ -79,13 +111,13 @@ def _check_keys(m: Mapping[str, Any], allowed: list[str], path: str) -> None:
 
 def _int(v: Any, path: str, lo: int = 0, hi: int = 10_000_000) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise PolicyError(path, f"{v!r} must be a whole number from {lo} to {hi}")
+        raise PolicyError(path, f"{_show(v)} must be a whole number from {lo} to {hi}")
     return v
 
 
 def _float(v: Any, path: str, lo: float, hi: float) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-        raise PolicyError(path, f"{v!r} must be a number from {lo} to {hi}")
+        raise PolicyError(path, f"{_show(v)} must be a number from {lo} to {hi}")
     return float(v)
 
 
@@ -98,12 +130,12 @@ def _kind(k: str, path: str) -> SettingKind:
         ) from None
 
 
-def _need(k: str, path: str) -> Need:
+def _need(k: Any, path: str) -> Need:
     try:
         return Need(k)
     except ValueError:
         raise PolicyError(
-            path, f"unknown need {k!r}{_suggest(k, [n.value for n in Need])}"
+            path, f"unknown need {_show(k)}{_suggest(str(k), [n.value for n in Need])}"
         ) from None
 
 
@@ -146,7 +178,7 @@ class Funding:
             raise PolicyError(p + "place_funding_gbp", f"no figure for {', '.join(missing)}")
         school = {
             _kind(k, p + "school_contribution_gbp."): _int(v, f"{p}school_contribution_gbp.{k}")
-            for k, v in m.get("school_contribution_gbp", {}).items()
+            for k, v in _sub(m, "school_contribution_gbp", p).items()
         }
         top: dict[SettingKind, tuple[int, ...]] = {}
         for k, v in _table(m, "top_up_gbp", p).items():
@@ -264,7 +296,9 @@ class Suitability:
         _check_keys(sec, ["met_by_any_specialist"], p + "secondary.")
         anyspec = frozenset(
             _need(x, p + "secondary.met_by_any_specialist")
-            for x in sec.get("met_by_any_specialist", [])
+            for x in _list(
+                sec.get("met_by_any_specialist", []), p + "secondary.met_by_any_specialist"
+            )
         )
         return Suitability(gen, meets, anyspec)
 
@@ -294,15 +328,15 @@ class Objective:
             if r not in PRIORITY_RULES:
                 raise PolicyError(
                     p + "preference_first.priority",
-                    f"unknown rule {r!r}{_suggest(str(r), list(PRIORITY_RULES))}",
+                    f"unknown rule {_show(r)}{_suggest(str(r), list(PRIORITY_RULES))}",
                 )
             prio.append(r)
         ext = pf.get("extend_with_nearest", True)
         if not isinstance(ext, bool):
             raise PolicyError(p + "preference_first.extend_with_nearest", "must be true or false")
-        tl = m.get("tailored_list", {})
+        tl = _sub(m, "tailored_list", p)
         _check_keys(tl, ["k", "weights"], p + "tailored_list.")
-        w = tl.get("weights", {})
+        w = _sub(tl, "weights", p + "tailored_list.")
         _check_keys(w, list(LIST_COMPONENTS), p + "tailored_list.weights.")
         weights = {
             c: _float(w.get(c, 10), f"{p}tailored_list.weights.{c}", 0.0, 1000.0)
@@ -342,17 +376,21 @@ class Policy:
         _check_keys(m, [*SECTIONS, "academic_year_start"], "")
         for s in SECTIONS:
             _table(m, s, "")
-        versions = {s: str(m[s].get("version", "unversioned")) for s in SECTIONS}
+        versions = {s: _version(m[s], f"{s}.") for s in SECTIONS}
+        funding = Funding.from_mapping(m["funding"])
+        travel = Travel.from_mapping(m["travel"])
+        suitability = Suitability.from_mapping(m["suitability"])
+        objective = Objective.from_mapping(m["objective"])
+        year = _int(m.get("academic_year_start", 2026), "academic_year_start", 2000, 2100)
+        # hashed once every key and value has been checked (nothing deep or unknown is left)
         digest = hashlib.sha256(json.dumps(m, sort_keys=True, default=str).encode()).hexdigest()
         return Policy(
-            funding=Funding.from_mapping(m["funding"]),
-            travel=Travel.from_mapping(m["travel"]),
-            suitability=Suitability.from_mapping(m["suitability"]),
-            objective=Objective.from_mapping(m["objective"]),
+            funding=funding,
+            travel=travel,
+            suitability=suitability,
+            objective=objective,
             versions=versions,
-            academic_year_start=_int(
-                m.get("academic_year_start", 2026), "academic_year_start", 2000, 2100
-            ),
+            academic_year_start=year,
             digest=digest,
         )
 

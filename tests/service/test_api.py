@@ -55,6 +55,30 @@ def test_policy_versions_and_errors(world: World) -> None:
     assert other.status_code == 404
 
 
+def test_policy_of_the_wrong_shape_is_422_and_never_stored(world: World) -> None:
+    """Overrides of the wrong shape are refused before they are stored: a table where a value
+    goes, a value where a table goes, or a nested ``version``, which once was stored and then
+    failed to serialise, so that every later ``GET /policies`` of the LA was a 500."""
+    deep: object = 1
+    for _ in range(300):
+        deep = {"a": deep}
+    for overrides, says in (
+        ({"funding": {"version": deep}}, "funding.version: {'a': {'a': {'a': {...}}}} must be"),
+        ({"funding": {"transport": {"base_gbp": deep}}}, "funding.transport.base_gbp"),
+        ({"objective": {"tailored_list": 5}}, "objective.tailored_list: must be a table"),
+        ({"objective": {"tailored_list": {"weights": 5}}}, "tailored_list.weights: must be"),
+        ({"funding": {"school_contribution_gbp": 5}}, "school_contribution_gbp: must be"),
+        ({"suitability": {"secondary": {"met_by_any_specialist": 5}}}, "must be a list"),
+    ):
+        r = world.client.post(
+            "/policies", json={"overrides": overrides}, headers=world.as_("planner")
+        )
+        assert r.status_code == 422, r.text
+        assert says in r.json()["detail"] and "not understood" not in r.json()["detail"]
+    listed = world.client.get("/policies", headers=world.as_("officer"))
+    assert listed.status_code == 200 and listed.json()["total"] == 0
+
+
 def test_run_job_and_list(world: World) -> None:
     run = finished_run(world, seed=3)
     rid = run["id"]

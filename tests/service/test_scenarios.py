@@ -192,6 +192,9 @@ BAD = [
     ),
     ('mechanism = "fastest"\n', "must be optimised, preference-first or both"),
     ("a = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+    ("[policy.objective]\ntailored_list = 5\n", "policy.objective.tailored_list: must be a table"),
+    ("[policy.funding]\nschool_contribution_gbp = 5\n", "school_contribution_gbp: must be a table"),
+    ("[policy.funding]\ntransport.base_gbp" + ".a" * 20_000 + " = 1\n", "transport.base_gbp"),
 ]
 
 
