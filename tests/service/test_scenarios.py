@@ -195,6 +195,8 @@ BAD = [
     ("[policy.objective]\ntailored_list = 5\n", "policy.objective.tailored_list: must be a table"),
     ("[policy.funding]\nschool_contribution_gbp = 5\n", "school_contribution_gbp: must be a table"),
     ("[policy.funding]\ntransport.base_gbp" + ".a" * 20_000 + " = 1\n", "transport.base_gbp"),
+    ("name" + ".a" * 20_000 + " = 1\n", "nested too deeply"),
+    ("[[add_places]]\nsetting_id = 'S1'\nplaces" + ".a" * 20_000 + " = 1\n", "nested too deeply"),
 ]
 
 
