@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from placement.cli import main
-from tests.service.conftest import World, consulted
+from tests.service.conftest import World, confirmed, consulted
 
 
 def _verify(w: World) -> dict:
@@ -59,3 +61,28 @@ def test_removed_tail_is_detected(world: World) -> None:
         c.execute(text("DELETE FROM audit_event WHERE seq = (SELECT max(seq) FROM audit_event)"))
     bad = _verify(world)
     assert not bad["ok"] and "head" in bad["problem"]
+
+
+def test_planners_read_no_child_level_events(world: World) -> None:
+    """A planner sees no child's record: the trail's events about children, placements and
+    family users (a child's id, their requests, a decision and its reason) are for officers."""
+    confirmed(world, "C02", "S1")
+    r = world.client.put(
+        f"/areas/{world.area_id}/children/C01/requests",
+        json={"setting_ids": ["S2"]},
+        headers=world.as_("family"),
+    )
+    assert r.status_code == 200, r.text
+    assert (
+        world.client.post(
+            f"/areas/{world.area_id}/runs", json={}, headers=world.as_("planner")
+        ).status_code
+        == 202
+    )
+    url = "/audit/events?size=100"
+    seen = world.client.get(url, headers=world.as_("planner")).json()["items"]
+    assert {e["object_type"] for e in seen} <= {"area", "policy", "run", "scenario"}
+    assert "run" in {e["object_type"] for e in seen}
+    assert not any("C01" in json.dumps(e) or "C02" in json.dumps(e) for e in seen)
+    everything = world.client.get(url, headers=world.as_("officer")).json()["items"]
+    assert {"child", "placement", "user"} <= {e["object_type"] for e in everything}

@@ -13,13 +13,19 @@ from placement.service.models import AuditEvent
 from placement.service.schemas import AuditEventPublic, ChainPublic, Page
 
 router = APIRouter(tags=["audit"])
+# what a planner may read of the trail: no child-level events (placement.disclosure)
+PLANNER_OBJECTS = ("area", "policy", "run", "scenario")
 
 
 @router.get("/audit/events")
 def events(session: SessionDep, who: PrincipalDep, pg: PageDep) -> Page[AuditEventPublic]:
-    """Events of the caller's LA, newest first (officers and planners)."""
+    """Events of the caller's LA, newest first. Officers see them all; planners only those
+    about areas, policies, runs and scenario runs (events about children, placements and
+    users name a child and what was asked for or decided about them)."""
     require(who, "officer", "planner")
     q = select(AuditEvent).where(AuditEvent.la_code == who.la_code)
+    if who.role == "planner":
+        q = q.where(col(AuditEvent.object_type).in_(PLANNER_OBJECTS))
     total = session.exec(select(func.count()).select_from(q.subquery())).one()
     rows = session.exec(
         q.order_by(col(AuditEvent.seq).desc()).offset(pg.offset).limit(pg.size)
