@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from placement.files.area_files import write_area
-from tests.service.conftest import World, build_world, finished_run, small_area
+from tests.service.conftest import World, build_world, confirmed, finished_run, small_area
 
 
 def test_unknown_fields_rejected(world: World) -> None:
@@ -165,3 +165,16 @@ def test_planner_figures_are_disclosure_controlled(world: World) -> None:
     assert agg["latest_run"]["placed_pct"] == "suppressed"
     assert agg["latest_run"]["unplaced_by_need"] == {"ASD": 20}
     assert "rounded to the nearest 5" in agg["disclosure"]
+
+
+def test_aggregate_free_places_do_not_give_confirmed_counts_away(world: World) -> None:
+    """Special places: capacity 30 and roll 9 are published (GET .../settings); with 2
+    placements confirmed an exact free count (19) would say 30 - 9 - 19 = 2 confirmed, the
+    figure shown as "<10". Free places are rounded as on the settings routes."""
+    confirmed(world, "C02", "S2")
+    confirmed(world, "C04", "S2")
+    url = f"/areas/{world.area_id}/aggregates"
+    special = world.client.get(url, headers=world.as_("planner")).json()["places_by_kind"][
+        "special_la_maintained"
+    ]
+    assert special == {"settings": 2, "capacity": 30, "free": 20, "confirmed": "<10"}

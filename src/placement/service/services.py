@@ -822,8 +822,10 @@ def aggregates(session: Session, *, area: AreaRow, cache: CoreCache) -> dict[str
         "disclosure": DISCLOSURE_NOTE,
         "children_by_need": _counts(by_need),
         "children_by_phase": _counts(by_phase),
+        # capacity is published; free places are capacity - roll - confirmed, and the roll
+        # is published too, so an exact free count would give the confirmed count away
         "places_by_kind": {
-            k: {f: (disclosure.count(v) if f == "confirmed" else v) for f, v in d.items()}
+            k: {f: (disclosure.count(v) if f in ("confirmed", "free") else v) for f, v in d.items()}
             for k, d in sorted(places.items())
         },
         "placements_by_status": _counts(status),
