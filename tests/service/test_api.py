@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import schemathesis
@@ -38,6 +39,26 @@ def test_body_size_limited(world: World) -> None:
     )
     assert r.status_code == 413
     assert r.json()["title"] == "Content too large"
+
+
+def test_streamed_body_over_the_limit_is_413(world: World) -> None:
+    """A body sent in chunks with no Content-Length is counted as it arrives; passing the
+    limit is a 413 like a declared one (it was a 400, "error parsing the body")."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"scenario": "'
+        for _ in range(200):
+            yield b"#" * 10_000
+        yield b'"}'
+
+    r = world.client.post(
+        f"/areas/{world.area_id}/scenarios",
+        content=chunks(),
+        headers={**world.as_("planner"), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 413, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["detail"] == "request bodies are limited to 1048576 bytes"
 
 
 def test_policy_versions_and_errors(world: World) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from sqlmodel import col, update
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,7 +58,7 @@ class BodyLimit:
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.limit:
-                    raise _BodyTooLargeError
+                    raise _BodyTooLargeError(self.limit)
             return msg
 
         try:
@@ -67,8 +67,13 @@ class BodyLimit:
             await too_big(scope, receive, send)
 
 
-class _BodyTooLargeError(Exception):
-    pass
+class _BodyTooLargeError(HTTPException):
+    """Raised from ``receive`` mid-stream. An HTTPException, because FastAPI turns anything
+    else raised while it reads a body into a 400 ("error parsing the body"); it re-raises
+    this, and the app's handler answers 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request bodies are limited to {limit} bytes")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
