@@ -156,3 +156,27 @@ def test_generate_writes_an_area_that_loads(tmp_path: Path) -> None:
     before = (out / "children.csv").read_bytes()
     assert main(["generate", "--like", "Rutland", "--seed", "2", "--out", str(out)]) == 2
     assert (out / "children.csv").read_bytes() == before
+
+
+def test_a_users_text_that_looks_like_console_markup_is_printed_as_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # rich reads "[/red]" as a closing tag: quoted back unescaped, it raised MarkupError
+    area = small_area(tmp_path)
+    path = area / "children.csv"
+    path.write_text(path.read_text().replace(",ASD,", ",[/red],", 1))
+    assert main(["validate", str(area)]) == 2
+    err = capsys.readouterr().err
+    assert "'[/red]' is not a SEN2 need code" in err
+    assert "Traceback" not in err
+
+
+def test_a_scenario_name_that_looks_like_console_markup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    small_area(tmp_path)
+    f = tmp_path / "s.toml"
+    f.write_text('name = "more [/bold] places"\nmarginal = 0\n[base]\narea = "area"\n')
+    out = tmp_path / "out"
+    assert main(["scenario", "run", str(f), "--workers", "1", "--out", str(out)]) == 0
+    assert "Scenario: more [/bold] places" in capsys.readouterr().out

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from placement.area import Area
@@ -42,10 +43,15 @@ class UsageError(Exception):
 @contextmanager
 def step(label: str) -> Iterator[None]:
     """Show a spinner on a terminal while a long step runs, then its time."""
+    label = escape(label)  # it may hold a user's text (an LA, a scenario's name)
     t0 = time.perf_counter()
     with err.status(label, spinner="dots"):
         yield
     err.print(f"[dim]{label}: {time.perf_counter() - t0:.2f} s[/dim]")
+
+
+def _wrote(paths: Sequence[Path]) -> str:
+    return escape(f"wrote {', '.join(str(p) for p in paths)}")
 
 
 def _load(area_dir: Path) -> tuple[Area, Policy]:
@@ -78,7 +84,7 @@ def _check(area: Area, policy: Policy, alloc: Allocation) -> bool:
     mapping = alloc.mapping()
     report = validate_allocation(area, policy, mapping, claimed_metrics=alloc.metrics.as_dict())
     for f in report.findings[:20]:
-        err.print(f"[red]validation:[/red] {f.code}: {f.message}")
+        err.print(f"[red]validation:[/red] {f.code}: {escape(f.message)}")
     return report.ok
 
 
@@ -131,10 +137,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         area = generate_area(args.like, seed=args.seed, cohort=args.cohort, scale=args.scale)
     write_area(area, args.out, overwrite=args.force)
     out.print(
-        f"wrote {len(area.children):,} children and {len(area.settings):,} settings to {args.out}/"
+        escape(
+            f"wrote {len(area.children):,} children and {len(area.settings):,} settings "
+            f"to {args.out}/"
+        )
     )
     for note in area.notes:
-        out.print(f"  note: {note}")
+        out.print(escape(f"  note: {note}"))
     return EXIT_OK
 
 
@@ -149,7 +158,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
     paths = write_allocation(alloc, args.out)
     out.print(_summary([alloc]))
     out.print(_unmet(alloc))
-    out.print(f"wrote {', '.join(str(p) for p in paths)}")
+    out.print(_wrote(paths))
     return EXIT_OK
 
 
@@ -161,8 +170,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     p = build_problem(area, policy)
     none = int((p.pairs.start[1:] == p.pairs.start[:-1]).sum())
     out.print(
-        f"area {area.name}: {p.num_children:,} children, {p.num_settings:,} settings, "
-        f"{len(p.pairs):,} suitable pairs; {none:,} children have no suitable setting"
+        escape(
+            f"area {area.name}: {p.num_children:,} children, {p.num_settings:,} settings, "
+            f"{len(p.pairs):,} suitable pairs; {none:,} children have no suitable setting"
+        )
     )
     if args.allocation is None:
         return EXIT_OK
@@ -171,10 +182,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     mapping, metrics = read_allocation(args.allocation)
     report = validate_allocation(area, policy, mapping, claimed_metrics=metrics)
     for f in report.findings:
-        out.print(f"[red]{f.code}[/red]: {f.message}")
+        out.print(f"[red]{f.code}[/red]: {escape(f.message)}")
     out.print(json.dumps(dict(report.metrics)))
     if report.ok:
-        out.print(f"[green]valid[/green]: {args.allocation}")
+        out.print(f"[green]valid[/green]: {escape(str(args.allocation))}")
         return EXIT_OK
     out.print(f"[red]invalid[/red]: {len(report.findings)} findings")
     return EXIT_FAILED
@@ -208,9 +219,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     summary: dict[str, Any] = {a.mechanism: a.metrics.as_dict() for a in allocs}
     write_atomic(folder / "summary.json", json.dumps(summary, indent=1, sort_keys=True) + "\n")
     out.print(
-        f"\nBoth allocations passed the independent validator. The area is in {folder}/area/, "
-        f"the results in {folder}/ (optimised.*, preference-first.*, summary.json).\n"
-        "Every placement is advisory until a placement officer confirms it."
+        escape(
+            f"\nBoth allocations passed the independent validator. The area is in "
+            f"{folder}/area/, the results in {folder}/ (optimised.*, preference-first.*, "
+            "summary.json).\nEvery placement is advisory until a placement officer confirms it."
+        )
     )
     return EXIT_OK
 
@@ -357,7 +370,7 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
     for kind, text in report_csvs(r).items():
         paths.append(folder / f"{stem}-{kind}.csv")
         write_atomic(paths[-1], text)
-    t = Table(title=f"Scenario: {sc.name}")
+    t = Table(title=escape(f"Scenario: {sc.name}"))
     t.add_column("metric")
     for mech in r.baseline:
         for h in ("baseline", "scenario", "change"):
@@ -372,7 +385,7 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
             cells += [str(x["baseline"]), str(x["scenario"]), str(x["change"])]
         t.add_row(k, *cells)
     for note in r.notes:
-        out.print(f"  {note}")
+        out.print(escape(f"  {note}"))
     out.print(t)
     if r.marginal:
         from placement.disclosure import nearest
@@ -382,9 +395,9 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
         for m in best:
             out.print(
                 f"  {m.setting_id} ({m.need or 'general'}): placed {m.delta_placed:+d}, "
-                f"£{nearest(m.delta_cost_gbp, 1_000):+,}/yr  {m.setting_name}"
+                f"£{nearest(m.delta_cost_gbp, 1_000):+,}/yr  {escape(m.setting_name)}"
             )
-    out.print(f"wrote {', '.join(str(p) for p in paths)}")
+    out.print(_wrote(paths))
     return EXIT_OK
 
 
@@ -425,11 +438,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     write_atomic(paths[0], dashboard_html(data))
     write_atomic(paths[1], dashboard_json(data))
     mix = data["placement_mix"]
-    t = Table(title=f"Placement mix: {name}")
+    t = Table(title=escape(f"Placement mix: {name}"))
     t.add_column("placement")
     t.add_column("this allocation", justify="right")
     if mix["la_real_pct"]:
-        t.add_column(f"{data['la']} (real)", justify="right")
+        t.add_column(escape(f"{data['la']} (real)"), justify="right")
     t.add_column("England (real)", justify="right")
     for c in mix["categories"]:
         share = mix["allocation_pct"][c]
@@ -439,7 +452,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         row.append(f"{mix['england_pct'].get(c, 0.0):.1f}%")
         t.add_row(*row)
     out.print(t)
-    out.print(f"wrote {', '.join(str(p) for p in paths)}")
+    out.print(_wrote(paths))
     return EXIT_OK
 
 
@@ -467,27 +480,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=err, transient=False,
     ) as bar:  # fmt: skip
-        task = bar.add_task(f"sweep {sc.name!r} ({args.engine})", total=total)
+        task = bar.add_task(escape(f"sweep {sc.name!r} ({args.engine})"), total=total)
 
         def tick(row: dict[str, Any]) -> None:
             if "error" in row:
                 failed.append(f"{row['la_name']}: {row['error']}")
-            bar.update(task, advance=1, description=f"{row['la_name'][:28]:<28}")
+            bar.update(task, advance=1, description=escape(f"{row['la_name'][:28]:<28}"))
 
         try:
             res = run_sweep(
                 sc, engine=args.engine, workers=args.workers, las=args.la, progress=tick
             )
         except RayUnavailableError as e:
-            from rich.markup import escape
-
-            raise UsageError(escape(str(e))) from None
+            raise UsageError(str(e)) from None  # main escapes it
     folder: Path = args.out or Path("sweep-output") / args.file.stem
     data = sweep_json(res)
     paths = [folder / "sweep.json", folder / "sweep.csv"]
     write_atomic(paths[0], json.dumps(data, indent=1) + "\n")
     write_atomic(paths[1], sweep_csv(res))
-    t = Table(title=f"England: {sc.name} ({len(res.las) - len(failed)} LAs, {res.wall_s:.1f} s)")
+    t = Table(
+        title=escape(f"England: {sc.name} ({len(res.las) - len(failed)} LAs, {res.wall_s:.1f} s)")
+    )
     t.add_column("metric")
     keys = list(res.england)
     for k in keys:
@@ -506,8 +519,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         t.add_row(m, *(str(data["england"][k][m]) for k in keys))
     out.print(t)
     for f in failed[:20]:
-        err.print(f"[yellow]skipped[/yellow] {f}")
-    out.print(f"wrote {', '.join(str(p) for p in paths)}")
+        err.print(f"[yellow]skipped[/yellow] {escape(f)}")
+    out.print(_wrote(paths))
     return EXIT_FAILED if failed and len(failed) == len(res.las) else EXIT_OK
 
 
@@ -628,13 +641,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         rc: int = args.func(args)
         return rc
     except (InputError, DomainError, PolicyError, UsageError, FileExistsError) as e:
-        err.print(f"[red]error:[/red] {e}")
+        err.print(f"[red]error:[/red] {escape(str(e))}")  # it quotes the user's own text
         return EXIT_INPUT
     except UnknownAreaError as e:  # unknown LA name in generate/demo
-        err.print(f"[red]error:[/red] {e}")
+        err.print(f"[red]error:[/red] {escape(str(e))}")
         return EXIT_INPUT
     except SolverError as e:
-        err.print(f"[red]error:[/red] the solver failed: {e}")
+        err.print(f"[red]error:[/red] the solver failed: {escape(str(e))}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         err.print("interrupted; nothing half-written")
