@@ -180,3 +180,41 @@ def test_a_scenario_name_that_looks_like_console_markup(
     out = tmp_path / "out"
     assert main(["scenario", "run", str(f), "--workers", "1", "--out", str(out)]) == 0
     assert "Scenario: more [/bold] places" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "fragment"),
+    [
+        ("dir.json", None, "dir.json: is a directory, not a file"),
+        ("a.json", '{"placements": [], "unplaced": 5}', "expected a list of unplaced children"),
+        ("a.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("a.json", '{"placements": [], "metrics": {"placed": 1' + "0" * 400 + "}}", "too large"),
+        (
+            "a.json",
+            '{"placements": [{"child_id": "C1", "setting_id": "S1"},'
+            ' {"child_id": "C1", "setting_id": "M1"}]}',
+            "placements[1]: child 'C1' appears twice (first at placements[0])",
+        ),
+        (
+            "a.json",
+            '{"placements": [{"child_id": "C1", "setting_id": null}]}',
+            "placements[0].setting_id: null is not an id",
+        ),
+        ("a.csv", 'child_id,setting_id\n"' + "x" * 200_000 + '",S1\n', "field larger"),
+        ("a.csv", "child_id,setting_id\nC1\n", "a.csv:2: row has 1 values"),
+        ("a.csv", 'child_id,setting_id\n"C1\nC2",S1\n,S1\n', "a.csv:4: column child_id: is empty"),
+    ],
+)
+def test_bad_allocation_files_are_input_errors(
+    tmp_path: Path, name: str, text: str | None, fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    area = small_area(tmp_path)
+    path = tmp_path / name
+    if text is None:
+        path.mkdir()
+    else:
+        path.write_text(text)
+    assert main(["validate", str(area), "--allocation", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err

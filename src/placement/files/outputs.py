@@ -96,44 +96,98 @@ def write_allocation(alloc: Allocation, directory: Path, *, stem: str | None = N
     return out
 
 
-def read_allocation(path: Path) -> tuple[dict[str, str | None], dict[str, Any] | None]:
-    """Read an allocation written by :func:`write_allocation` (``.json`` or ``.csv``), or any
-    CSV with ``child_id`` and ``setting_id`` columns. Returns (child -> setting, metrics)."""
+def _read_text(path: Path) -> str:
     name = path.name
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(name, None, None, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(name, None, None, "is a directory, not a file") from None
+    except OSError as e:
+        raise InputError(name, None, None, f"cannot read: {e.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InputError(name, None, None, f"not UTF-8 text (byte {e.start})") from None
+        line = data.count(b"\n", 0, e.start) + 1
+        raise InputError(name, line, None, f"not UTF-8 text (byte 0x{data[e.start]:02x})") from None
+
+
+def _id(name: str, where: str, value: object) -> str:
+    """An id from JSON: text, or a whole number (a URN written without quotes)."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise InputError(name, None, where, f"{json.dumps(value)[:40]} is not an id")
+
+
+def _read_json(name: str, text: str) -> tuple[dict[str, str | None], dict[str, Any] | None]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(name, e.lineno, None, f"not valid JSON: {e.msg}") from None
+    except RecursionError:
+        raise InputError(name, None, None, "not valid JSON: nested too deeply") from None
+    except ValueError as e:  # a number with more digits than Python will convert
+        raise InputError(name, None, None, f"not valid JSON: {e}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("placements"), list):
+        raise InputError(name, None, "placements", "expected an object with a placements list")
+    unplaced = data.get("unplaced", [])
+    if not isinstance(unplaced, list):
+        raise InputError(name, None, "unplaced", "expected a list of unplaced children")
+    mapping: dict[str, str | None] = {}
+    first: dict[str, str] = {}
+    for key, rows in (("placements", data["placements"]), ("unplaced", unplaced)):
+        for k, p in enumerate(rows):
+            where = f"{key}[{k}]"
+            needs = ("child_id", "setting_id") if key == "placements" else ("child_id",)
+            if not isinstance(p, dict) or not set(needs) <= p.keys():
+                raise InputError(name, None, where, f"needs {' and '.join(needs)}")
+            cid = _id(name, f"{where}.child_id", p["child_id"])
+            if cid in first:
+                raise InputError(
+                    name, None, where, f"child {cid!r} appears twice (first at {first[cid]})"
+                )
+            first[cid] = where
+            mapping[cid] = (
+                _id(name, f"{where}.setting_id", p["setting_id"]) if key == "placements" else None
+            )
+    metrics = data.get("metrics")
+    if not isinstance(metrics, dict):
+        return mapping, None
+    for k, v in metrics.items():
+        if isinstance(v, int) and not isinstance(v, bool):
+            try:
+                float(v)
+            except OverflowError:
+                raise InputError(name, None, f"metrics.{k}", "number too large") from None
+    return mapping, metrics
+
+
+def read_allocation(path: Path) -> tuple[dict[str, str | None], dict[str, Any] | None]:
+    """Read an allocation written by :func:`write_allocation` (``.json`` or ``.csv``), or any
+    CSV with ``child_id`` and ``setting_id`` columns. Returns (child -> setting, metrics).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, is not UTF-8, JSON or CSV, lacks the placements or the
+        columns, or names a child twice (JSON problems name the item: ``placements[3]``).
+    """
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise InputError(name, e.lineno, None, f"not valid JSON: {e.msg}") from None
-        if not isinstance(data, dict) or not isinstance(data.get("placements"), list):
-            raise InputError(name, None, "placements", "expected an object with a placements list")
-        mapping: dict[str, str | None] = {}
-        for k, p in enumerate(data["placements"]):
-            if not isinstance(p, dict) or not {"child_id", "setting_id"} <= p.keys():
-                raise InputError(name, None, f"placements[{k}]", "needs child_id and setting_id")
-            mapping[str(p["child_id"])] = str(p["setting_id"])
-        for u in data.get("unplaced", []):
-            if isinstance(u, dict) and "child_id" in u:
-                mapping[str(u["child_id"])] = None
-        metrics = data.get("metrics")
-        return mapping, metrics if isinstance(metrics, dict) else None
-    reader = csv.DictReader(io.StringIO(text))
-    cols = reader.fieldnames or []
-    for need in ("child_id", "setting_id"):
-        if need not in cols:
-            raise InputError(name, 1, need, f"missing column (found: {', '.join(cols) or 'none'})")
-    mapping = {}
-    for line, row in enumerate(reader, start=2):
-        cid = (row.get("child_id") or "").strip()
+        return _read_json(path.name, _read_text(path))
+    from placement.files.area_files import read_csv
+
+    table = read_csv(path, known=None, required=("child_id", "setting_id"))
+    mapping: dict[str, str | None] = {}
+    line_of: dict[str, int] = {}
+    for row in table.rows:
+        cid = row["child_id"]
         if not cid:
-            raise InputError(name, line, "child_id", "is empty")
-        if cid in mapping:
-            raise InputError(name, line, "child_id", f"{cid!r} appears twice")
-        mapping[cid] = (row.get("setting_id") or "").strip() or None
+            raise row.fail("child_id", "is empty")
+        if cid in line_of:
+            raise row.fail("child_id", f"{cid!r} appears twice (first on line {line_of[cid]})")
+        line_of[cid] = row.line
+        mapping[cid] = row["setting_id"] or None
     return mapping, None
