@@ -218,3 +218,56 @@ def test_bad_allocation_files_are_input_errors(
     err = capsys.readouterr().err
     assert fragment in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (
+            ["generate", "--like", "Rutland", "--seed", "-1"],
+            "argument --seed: -1 must be 0 or more",
+        ),
+        (
+            ["demo", "--like", "Rutland", "--seed", "x"],
+            "argument --seed: 'x' is not a whole number",
+        ),
+        (["generate", "--like", "Rutland", "--scale", "nan"], "argument --scale: nan must be"),
+        (["generate", "--like", "Rutland", "--scale", "inf"], "argument --scale: inf must be"),
+        (["demo", "--like", "Rutland", "--scale", "1e9"], "at most 10"),
+        (["demo", "--like", "Rutland", "--scale", "0"], "greater than 0"),
+    ],
+)
+def test_bad_seed_and_scale_flags_exit_2_naming_the_flag(
+    tmp_path: Path, args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a negative seed and a non-finite scale reached numpy and the generator (ValueError)
+    out = tmp_path / "x"
+    with pytest.raises(SystemExit) as e:
+        main([*args, "--out", str(out)])
+    assert e.value.code == 2
+    assert fragment in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["allocate", "list", "dashboard"])
+def test_a_negative_seed_is_refused_before_any_work(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    area = small_area(tmp_path)
+    extra = {"allocate": ["--out", str(tmp_path / "o")], "list": ["--child", "C1"]}
+    more = extra.get(command, [])
+    with pytest.raises(SystemExit) as e:
+        main([command, str(area), "--mechanism", "preference-first", "--seed", "-1", *more])
+    assert e.value.code == 2
+    assert "argument --seed" in capsys.readouterr().err
+
+
+def test_dashboard_of_an_area_folder_refuses_scenario_only_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    area = small_area(tmp_path)
+    out = tmp_path / "d"
+    assert main(["dashboard", str(area), "--scale", "0.5", "--out", str(out)]) == 2
+    assert "--scale applies only to a scenario file" in capsys.readouterr().err
+    assert main(["dashboard", str(area), "--baseline", "--out", str(out)]) == 2
+    assert not out.exists()

@@ -40,6 +40,33 @@ class UsageError(Exception):
     """A bad flag value or argument (exit 2)."""
 
 
+MAX_SCALE = 10.0
+"""The largest ``--scale``, as for ``base.scale`` in a scenario file (Kent x 10: 200,000
+children); a larger one runs out of memory rather than failing with a message."""
+
+
+def _seed(text: str) -> int:
+    """``--seed``: a whole number, 0 or more (argparse reports a bad one and exits 2)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{v} must be 0 or more")
+    return v
+
+
+def _scale(text: str) -> float:
+    """``--scale``: a number greater than 0 and at most :data:`MAX_SCALE`."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < v <= MAX_SCALE:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text} must be greater than 0 and at most {MAX_SCALE:g}")
+    return v
+
+
 @contextmanager
 def step(label: str) -> Iterator[None]:
     """Show a spinner on a terminal while a long step runs, then its time."""
@@ -131,8 +158,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from placement.files.area_files import write_area
     from placement.generate import generate_area
 
-    if args.scale <= 0:
-        raise UsageError(f"--scale {args.scale}: must be greater than 0")
     with step(f"generating an area like {args.like}"):
         area = generate_area(args.like, seed=args.seed, cohort=args.cohort, scale=args.scale)
     write_area(area, args.out, overwrite=args.force)
@@ -197,8 +222,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from placement.generate import generate_area
 
     folder: Path = args.out
-    if args.scale <= 0:
-        raise UsageError(f"--scale {args.scale}: must be greater than 0")
     with step(f"generating a synthetic area like {args.like} (seed {args.seed})"):
         area = generate_area(args.like, seed=args.seed, scale=args.scale)
     write_area(area, folder / "area", overwrite=True)
@@ -338,8 +361,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def _scenario_from(path: Path, scale: float | None) -> Any:
     from placement.scenarios import load_scenario
 
-    if scale is not None and scale <= 0:
-        raise UsageError(f"--scale {scale}: must be greater than 0")
     sc = load_scenario(path)
     if scale is not None:
         if sc.base.area is not None:
@@ -411,6 +432,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     path: Path = args.source
     if path.is_dir():
+        for flag, given in (("--scale", args.scale is not None), ("--baseline", args.baseline)):
+            if given:
+                raise UsageError(f"{flag} applies only to a scenario file, not an area folder")
         area, policy = _load(path)
         la = None
         if area.la_code:
@@ -530,7 +554,7 @@ def _add_planner_commands(sub: Any) -> None:
     r = ssub.add_parser("run", help="run the baseline and a scenario, and report the differences")
     r.add_argument("file", type=Path, help="scenario file (.toml), e.g. scenarios/*.toml")
     r.add_argument("--out", type=Path, help="folder for the report (default scenario-output/NAME)")
-    r.add_argument("--scale", type=float, help="override base.scale (generated areas)")
+    r.add_argument("--scale", type=_scale, help="override base.scale (generated areas)")
     r.add_argument(
         "--marginal", type=int, help="candidates for the marginal value of a place (0: skip)"
     )
@@ -547,15 +571,15 @@ def _add_planner_commands(sub: Any) -> None:
     d.add_argument("source", type=Path, help="area folder, or scenario file (.toml)")
     d.add_argument("--baseline", action="store_true", help="for a scenario: its baseline area")
     d.add_argument("--mechanism", choices=["optimised", "preference-first"], default="optimised")
-    d.add_argument("--seed", type=int, help="lottery seed (default: the scenario's, or 0)")
-    d.add_argument("--scale", type=float, help="override base.scale (generated areas)")
+    d.add_argument("--seed", type=_seed, help="lottery seed (default: the scenario's, or 0)")
+    d.add_argument("--scale", type=_scale, help="override base.scale (generated areas)")
     d.add_argument("--out", type=Path, help="output folder (default dashboard-output)")
     d.set_defaults(func=cmd_dashboard)
 
     w = sub.add_parser("sweep", help="run a scenario over all 153 LAs; totals by region")
     w.add_argument("file", type=Path, help="scenario file (.toml) with a generated base")
     w.add_argument("--engine", choices=["process", "ray"], default="process")
-    w.add_argument("--scale", type=float, help="override base.scale")
+    w.add_argument("--scale", type=_scale, help="override base.scale")
     w.add_argument("--workers", type=int, help="processes (default: every CPU)")
     w.add_argument("--la", action="append", help="only this LA (repeatable)")
     w.add_argument("--out", type=Path, help="output folder (default sweep-output/NAME)")
@@ -575,21 +599,21 @@ def build_parser() -> argparse.ArgumentParser:
         default="South Gloucestershire",
         help="local authority to calibrate on (default: South Gloucestershire, a median-sized LA)",
     )
-    d.add_argument("--scale", type=float, default=1.0, help="multiply its plan count (default 1)")
-    d.add_argument("--seed", type=int, default=1)
+    d.add_argument("--scale", type=_scale, default=1.0, help="multiply its plan count (default 1)")
+    d.add_argument("--seed", type=_seed, default=1)
     d.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
     d.set_defaults(func=cmd_demo)
 
     g = sub.add_parser("generate", help="write a synthetic area calibrated to a real LA")
     g.add_argument("--like", required=True, help="LA name or code, e.g. Kent, E10000016, 886")
-    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--seed", type=_seed, default=1)
     g.add_argument(
         "--cohort",
         choices=["caseload", "transfer"],
         default="caseload",
         help="the whole caseload, or only the phase-transfer year groups",
     )
-    g.add_argument("--scale", type=float, default=1.0, help="multiply the LA's plan count")
+    g.add_argument("--scale", type=_scale, default=1.0, help="multiply the LA's plan count")
     g.add_argument("--out", type=Path, required=True, help="area folder to write")
     g.add_argument("--force", action="store_true", help="replace an existing area folder")
     g.set_defaults(func=cmd_generate)
@@ -597,7 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("allocate", help="allocate every child in an area")
     a.add_argument("area", type=Path, help="area folder (children.csv, settings.csv, ...)")
     a.add_argument("--mechanism", choices=["optimised", "preference-first"], default="optimised")
-    a.add_argument("--seed", type=int, default=0, help="lottery seed (preference-first ties)")
+    a.add_argument("--seed", type=_seed, default=0, help="lottery seed (preference-first ties)")
     a.add_argument("--out", type=Path, required=True, help="folder for the results")
     a.set_defaults(func=cmd_allocate)
 
@@ -624,7 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
             default="optimised",
             help="the area run the list is read against",
         )
-        c.add_argument("--seed", type=int, default=0)
+        c.add_argument("--seed", type=_seed, default=0)
         c.set_defaults(func=func)
 
     _add_planner_commands(sub)  # scenario run, dashboard, sweep
