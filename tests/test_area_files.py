@@ -30,7 +30,7 @@ from placement.files.area_files import (
     load_area,
     write_area,
 )
-from placement.files.errors import InputError
+from placement.files.errors import InputError, OutputError
 
 SETTINGS_CSV = """\
 setting_id,name,kind,easting,northing,low_age,high_age,capacity
@@ -255,7 +255,7 @@ def test_a_failure_part_way_leaves_nothing_half_written(
         real(path, columns, rows)  # type: ignore[arg-type]
 
     monkeypatch.setattr(area_files, "_write_csv", failing)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="area: cannot write: disk full"):
         write_area(Area("x", (), full_area().settings), target, overwrite=True)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["area"]

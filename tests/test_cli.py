@@ -4,6 +4,7 @@ a good area allocates, writes its results and validates."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -271,3 +272,45 @@ def test_dashboard_of_an_area_folder_refuses_scenario_only_flags(
     assert "--scale applies only to a scenario file" in capsys.readouterr().err
     assert main(["dashboard", str(area), "--baseline", "--out", str(out)]) == 2
     assert not out.exists()
+
+
+def test_an_output_folder_that_is_a_file_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 'file/sub' raised NotADirectoryError from mkdir: a traceback, exit 1
+    area = small_area(tmp_path)
+    (tmp_path / "file").write_text("x")
+    for out in ("file", "file/sub"):
+        assert main(["allocate", str(area), "--out", str(tmp_path / out)]) == 2
+        err = capsys.readouterr().err
+        assert "file: cannot write: is a file, not a folder" in err
+        assert "Traceback" not in err
+    assert (tmp_path / "file").read_text() == "x"
+
+
+def test_results_are_written_all_or_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the refusals file's name is taken by a folder: before, the .json and .csv were already
+    # replaced when os.replace failed on it (IsADirectoryError, exit 1)
+    area = small_area(tmp_path)
+    out = tmp_path / "out"
+    (out / "optimised-refusals.csv").mkdir(parents=True)
+    assert main(["allocate", str(area), "--out", str(out)]) == 2
+    assert "optimised-refusals.csv: cannot write: is a folder" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["optimised-refusals.csv"]  # no temp files
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anyway")
+def test_a_read_only_output_folder_is_refused_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    area = small_area(tmp_path)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        assert main(["allocate", str(area), "--out", str(ro / "sub")]) == 2
+        assert "ro: cannot write: the folder is not writable" in capsys.readouterr().err
+    finally:
+        ro.chmod(0o755)

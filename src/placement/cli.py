@@ -22,7 +22,7 @@ from rich.table import Table
 
 from placement.area import Area
 from placement.domain import DomainError
-from placement.files.errors import InputError
+from placement.files.errors import InputError, OutputError
 from placement.generate import UnknownAreaError
 from placement.policy import Policy, PolicyError
 from placement.result import Allocation
@@ -173,9 +173,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_allocate(args: argparse.Namespace) -> int:
-    from placement.files.outputs import write_allocation
+    from placement.files.outputs import check_folder, write_allocation
 
     area, policy = _load(args.area)
+    check_folder(args.out)
     alloc = _allocate(area, policy, args.mechanism, args.seed)
     if not _check(area, policy, alloc):
         err.print("[red]error:[/red] the allocation failed validation; nothing written")
@@ -218,10 +219,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from placement.files.area_files import write_area
-    from placement.files.outputs import write_allocation, write_atomic
+    from placement.files.outputs import check_folder, write_allocation, write_atomic
     from placement.generate import generate_area
 
     folder: Path = args.out
+    check_folder(folder)
     with step(f"generating a synthetic area like {args.like} (seed {args.seed})"):
         area = generate_area(args.like, seed=args.seed, scale=args.scale)
     write_area(area, folder / "area", overwrite=True)
@@ -370,7 +372,7 @@ def _scenario_from(path: Path, scale: float | None) -> Any:
 
 
 def cmd_scenario_run(args: argparse.Namespace) -> int:
-    from placement.files.outputs import write_atomic
+    from placement.files.outputs import check_folder, write_files
     from placement.scenarios.report import report_csvs, report_html, report_json
     from placement.scenarios.run import run_scenario
 
@@ -380,17 +382,16 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise UsageError(f"--workers {args.workers}: must be 1 or more")
     folder: Path = args.out or Path("scenario-output") / args.file.stem
+    check_folder(folder)
     with step(f"scenario {sc.name!r}: baseline and scenario ({', '.join(sc.mechanisms)})"):
         workers = min(args.workers, os.cpu_count() or 1)
         # the report shows figures, never a child's placement: the allocations without them
         r = run_scenario(sc, marginal=args.marginal, details=False, workers=workers)
     stem = args.file.stem
-    paths = [folder / f"{stem}.html", folder / f"{stem}.json"]
-    write_atomic(paths[0], report_html(r))
-    write_atomic(paths[1], report_json(r))
-    for kind, text in report_csvs(r).items():
-        paths.append(folder / f"{stem}-{kind}.csv")
-        write_atomic(paths[-1], text)
+    files = [(folder / f"{stem}.html", report_html(r)), (folder / f"{stem}.json", report_json(r))]
+    files += [(folder / f"{stem}-{kind}.csv", text) for kind, text in report_csvs(r).items()]
+    write_files(files)  # all or none
+    paths = [p for p, _ in files]
     t = Table(title=escape(f"Scenario: {sc.name}"))
     t.add_column("metric")
     for mech in r.baseline:
@@ -423,7 +424,7 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    from placement.files.outputs import write_atomic
+    from placement.files.outputs import check_folder, write_files
     from placement.generate import UnknownAreaError as _Unknown
     from placement.generate import resolve_la
     from placement.problem import build_problem
@@ -454,13 +455,13 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         la = resolve_la(la_name) if la_name else None
         name, stem = area.name, path.stem + ("-baseline" if args.baseline else "")
         seed = sc.base.seed if args.seed is None else args.seed
+    folder: Path = args.out or Path("dashboard-output")
+    check_folder(folder)
     with step(f"allocating {len(area.children):,} children ({args.mechanism})"):
         side, _ = run_side(build_problem(area, policy), args.mechanism, seed)
     data = dashboard_data(side, area_name=name, la=la)
-    folder: Path = args.out or Path("dashboard-output")
     paths = [folder / f"{stem}-dashboard.html", folder / f"{stem}-dashboard.json"]
-    write_atomic(paths[0], dashboard_html(data))
-    write_atomic(paths[1], dashboard_json(data))
+    write_files([(paths[0], dashboard_html(data)), (paths[1], dashboard_json(data))])
     mix = data["placement_mix"]
     t = Table(title=escape(f"Placement mix: {name}"))
     t.add_column("placement")
@@ -483,7 +484,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from placement.files.outputs import write_atomic
+    from placement.files.outputs import check_folder, write_files
     from placement.scenarios.sweep import (
         RayUnavailableError,
         run_sweep,
@@ -498,6 +499,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers {args.workers}: must be 1 or more")
     from placement.generate import list_las
 
+    folder: Path = args.out or Path("sweep-output") / args.file.stem
+    check_folder(folder)
     total = len(args.la) if args.la else len(list_las())
     failed: list[str] = []
     with Progress(
@@ -517,11 +520,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             )
         except RayUnavailableError as e:
             raise UsageError(str(e)) from None  # main escapes it
-    folder: Path = args.out or Path("sweep-output") / args.file.stem
     data = sweep_json(res)
     paths = [folder / "sweep.json", folder / "sweep.csv"]
-    write_atomic(paths[0], json.dumps(data, indent=1) + "\n")
-    write_atomic(paths[1], sweep_csv(res))
+    write_files([(paths[0], json.dumps(data, indent=1) + "\n"), (paths[1], sweep_csv(res))])
     t = Table(
         title=escape(f"England: {sc.name} ({len(res.las) - len(failed)} LAs, {res.wall_s:.1f} s)")
     )
@@ -664,7 +665,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rc: int = args.func(args)
         return rc
-    except (InputError, DomainError, PolicyError, UsageError, FileExistsError) as e:
+    except (InputError, OutputError, DomainError, PolicyError, UsageError, FileExistsError) as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")  # it quotes the user's own text
         return EXIT_INPUT
     except UnknownAreaError as e:  # unknown LA name in generate/demo

@@ -48,7 +48,7 @@ from placement.domain import (
     SettingKind,
     Sex,
 )
-from placement.files.errors import InputError
+from placement.files.errors import InputError, OutputError
 from placement.policy import SECTIONS
 
 __all__ = [
@@ -965,6 +965,9 @@ def write_area(
     FileExistsError
         ``directory`` is a file, or is non-empty and ``overwrite`` is false, or holds files
         other than area files.
+    OutputError
+        ``directory`` or its parent cannot be created, read or written (a part of the path
+        is a file, or a folder is read-only); nothing is changed.
     TypeError, ValueError
         ``policy_overrides`` cannot be written as TOML (nothing is written).
     """
@@ -972,7 +975,10 @@ def write_area(
     if directory.exists():
         if not directory.is_dir():
             raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(directory))
-        present = sorted(p.name for p in directory.iterdir())
+        try:
+            present = sorted(p.name for p in directory.iterdir())
+        except OSError as e:
+            raise OutputError(directory, f"cannot read the folder ({e.strerror})") from None
         if present and not overwrite:
             raise FileExistsError(
                 errno.EEXIST, "directory is not empty (pass overwrite=True)", str(directory)
@@ -987,10 +993,15 @@ def write_area(
             )
     toml_text = dumps_toml(policy_overrides) if policy_overrides else None
 
+    from placement.files.outputs import make_folder
+
     parent = directory.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
+    make_folder(parent)
     tmp = parent / f".{directory.name}.tmp-{secrets.token_hex(6)}"
-    tmp.mkdir()
+    try:
+        tmp.mkdir()
+    except OSError as e:
+        raise OutputError(parent, f"cannot create a folder in it ({e.strerror})") from None
     try:
         _write_csv(
             tmp / SETTING_FILE,
@@ -1017,8 +1028,10 @@ def write_area(
                 fh.flush()
                 os.fsync(fh.fileno())
         _swap_into_place(tmp, directory.resolve())
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError):
+            raise OutputError(directory, e.strerror or str(e)) from None
         raise
 
 

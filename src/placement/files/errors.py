@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError"]
+__all__ = ["InputError", "OutputError"]
 
 
 class InputError(Exception):
@@ -39,3 +39,22 @@ class InputError(Exception):
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         what = f"column {self.column}: " if self.column else ""
         return f"{where}: {what}{self.message}"
+
+
+class OutputError(Exception):
+    """A file or folder the results cannot be written to: the output folder is a file, is
+    read-only, or a result's name is taken by a folder. Nothing has been written.
+
+    Examples
+    --------
+    >>> str(OutputError("out/optimised.json", "is a folder, not a file"))
+    'out/optimised.json: cannot write: is a folder, not a file'
+    """
+
+    def __init__(self, path: object, message: str) -> None:
+        super().__init__(str(path), message)
+        self.path = str(path)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.path}: cannot write: {self.message}"

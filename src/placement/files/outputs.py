@@ -1,7 +1,9 @@
 """Write allocation results and read allocations back for validation.
 
 Every file is written to a temporary name beside its target and renamed into place, so an
-interrupted run leaves the previous file or the new one, never half of one.
+interrupted run leaves the previous file or the new one, never half of one. The files of one
+result (:func:`write_files`) are all written before any is renamed, so a folder that cannot
+take one of them is left as it was.
 """
 
 from __future__ import annotations
@@ -11,27 +13,106 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from placement.cells import spreadsheet_safe
-from placement.files.errors import InputError
+from placement.files.errors import InputError, OutputError
 from placement.result import Allocation
 
-__all__ = ["read_allocation", "write_allocation", "write_atomic"]
+__all__ = [
+    "check_folder",
+    "make_folder",
+    "read_allocation",
+    "write_allocation",
+    "write_atomic",
+    "write_files",
+]
+
+
+def check_folder(folder: Path) -> None:
+    """Fail early, before a long run, if results could not be written to ``folder``: a part
+    of its path is a file, or the nearest existing part is not writable. Creates nothing.
+
+    Raises
+    ------
+    OutputError
+        As :func:`make_folder` would.
+    """
+    for p in (folder, *folder.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise OutputError(p, "is a file, not a folder")
+            if not os.access(p, os.W_OK | os.X_OK):
+                raise OutputError(p, "the folder is not writable")
+            return
+
+
+def make_folder(folder: Path) -> None:
+    """Create ``folder`` and its parents if need be.
+
+    Raises
+    ------
+    OutputError
+        A part of the path is a file, or the folder cannot be created (read-only, ...).
+    """
+    for p in (folder, *folder.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise OutputError(p, "is a file, not a folder")
+            break
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(folder, f"cannot create the folder ({e.strerror})") from None
+
+
+def write_files(files: Sequence[tuple[Path, str]]) -> None:
+    """Write each ``(path, text)`` atomically, and all of them or none: every text goes to a
+    temporary file beside its target first, and only then is each renamed into place.
+
+    Raises
+    ------
+    OutputError
+        A target is a folder, or its folder cannot be created or written (nothing is
+        changed).
+    """
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for path, text in files:
+            make_folder(path.parent)
+            if path.is_dir():
+                raise OutputError(path, "is a folder, not a file")
+            try:
+                fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+                temps.append((Path(name), path))
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                    fh.write(text)
+            except OSError as e:
+                raise OutputError(path, e.strerror or str(e)) from None
+        while temps:
+            tmp, path = temps[0]
+            try:
+                os.replace(tmp, path)
+            except OSError as e:
+                raise OutputError(path, e.strerror or str(e)) from None
+            temps.pop(0)
+    except BaseException:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temp file in the same directory, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``path`` atomically (temp file in the same directory, then rename).
+
+    Raises
+    ------
+    OutputError
+        As :func:`write_files`.
+    """
+    write_files([(path, text)])
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -45,7 +126,8 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 def write_allocation(alloc: Allocation, directory: Path, *, stem: str | None = None) -> list[Path]:
     """Write ``<stem>.json`` (everything), ``<stem>.csv`` (one row per child) and
-    ``<stem>-refusals.csv``; ``stem`` defaults to the mechanism name. Returns the paths."""
+    ``<stem>-refusals.csv``, all or none (:func:`write_files`); ``stem`` defaults to the
+    mechanism name. Returns the paths."""
     stem = stem or alloc.mechanism
     data = alloc.as_dict()
     placed = {p["child_id"]: p for p in data["placements"]}
@@ -84,14 +166,13 @@ def write_allocation(alloc: Allocation, directory: Path, *, stem: str | None = N
         directory / f"{stem}.csv",
         directory / f"{stem}-refusals.csv",
     ]
-    write_atomic(out[0], json.dumps(data, indent=1, sort_keys=True) + "\n")
-    write_atomic(out[1], _csv(rows, cols))
-    write_atomic(
-        out[2],
-        _csv(
-            refusal_rows,
-            ["child_id", "setting_id", "rank", "route", "codes", "grounds", "named_instead"],
-        ),
+    refusal_cols = ["child_id", "setting_id", "rank", "route", "codes", "grounds", "named_instead"]
+    write_files(
+        [
+            (out[0], json.dumps(data, indent=1, sort_keys=True) + "\n"),
+            (out[1], _csv(rows, cols)),
+            (out[2], _csv(refusal_rows, refusal_cols)),
+        ]
     )
     return out
 
