@@ -378,6 +378,9 @@ def test_unknown_need_with_did_you_mean_and_line(tmp_path: Path) -> None:
         ("in_area", "maybe", "is not true/false"),
         # a bad whole number
         ("capacity", "thirty", "'thirty' is not a whole number"),
+        # a number of places beyond any setting (it overflowed the solver's int64 arrays)
+        ("capacity", "99999999999999999999999", "must be 0 to 1,000,000"),
+        ("roll", "99999999999999999999999", "must be 0 to 1,000,000"),
     ],
 )
 def test_setting_cell_errors(tmp_path: Path, column: str, bad: str, fragment: str) -> None:

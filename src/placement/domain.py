@@ -265,6 +265,9 @@ class Preference:
 
 
 MAX_BAND = 5
+MAX_PLACES = 1_000_000
+"""The most places (or roll) a setting or pool may state: far above any real setting, and
+small enough for the solvers' int64 arrays (a larger number raised OverflowError there)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,10 +345,10 @@ class Pool:
     roll: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.places, int) or self.places < 0:
-            raise DomainError("pool.places", f"{self.places!r} must be a whole number >= 0")
-        if not isinstance(self.roll, int) or self.roll < 0:
-            raise DomainError("pool.roll", f"{self.roll!r} must be a whole number >= 0")
+        if not isinstance(self.places, int) or not 0 <= self.places <= MAX_PLACES:
+            raise DomainError("pool.places", f"{self.places!r} must be 0 to {MAX_PLACES:,}")
+        if not isinstance(self.roll, int) or not 0 <= self.roll <= MAX_PLACES:
+            raise DomainError("pool.roll", f"{self.roll!r} must be 0 to {MAX_PLACES:,}")
 
     @property
     def free(self) -> int:
@@ -389,10 +392,10 @@ class Setting:
             raise DomainError(
                 "low_age", f"{self.low_age}-{self.high_age} must satisfy 0 <= low < high <= 26"
             )
-        if not isinstance(self.capacity, int) or self.capacity < 0:
-            raise DomainError("capacity", f"{self.capacity!r} must be a whole number >= 0")
-        if not isinstance(self.roll, int) or self.roll < 0:
-            raise DomainError("roll", f"{self.roll!r} must be a whole number >= 0")
+        if not isinstance(self.capacity, int) or not 0 <= self.capacity <= MAX_PLACES:
+            raise DomainError("capacity", f"{self.capacity!r} must be 0 to {MAX_PLACES:,}")
+        if not isinstance(self.roll, int) or not 0 <= self.roll <= MAX_PLACES:
+            raise DomainError("roll", f"{self.roll!r} must be 0 to {MAX_PLACES:,}")
         for need, band in self.designations.items():
             if not isinstance(need, Need):
                 raise DomainError("designations", f"{need!r} is not a SEN2 need code")
