@@ -18,7 +18,7 @@ from placement.files.area_files import write_area
 from placement.files.errors import InputError
 from placement.files.policy_files import load_policy
 from placement.problem import build_problem
-from placement.scenarios import parse_scenario
+from placement.scenarios import load_scenario, parse_scenario
 from placement.scenarios.apply import apply_changes
 from placement.scenarios.report import report_csvs, report_html, report_json
 from placement.scenarios.run import derive_problem, run_scenario
@@ -140,6 +140,19 @@ def test_demand_growth_is_compound(tmp_path: Path, rate: float, years: int, expe
     _, r = run_text(tmp_path, body)
     m = r.outcome["optimised"].metrics
     assert m["children"] - 2 == expected  # plus the two SLCN children
+
+
+def test_demand_growth_beyond_what_a_scenario_can_hold_is_an_input_error(tmp_path: Path) -> None:
+    # each table may grow 1024-fold and they compound: the second asked for 8 million
+    # children and the process was killed for want of memory
+    from placement.files.area_files import load_area
+
+    tiny_area(tmp_path)
+    grow = "[[demand_growth]]\nrate = 1.0\nyears = 10\n"
+    sc = parse_scenario(scenario_text(grow + grow), file="t.toml", base_dir=tmp_path)
+    with pytest.raises(InputError, match="more than the 250,000 a scenario can hold") as e:
+        apply_changes(load_area(tmp_path / "area").area, sc, load_policy())
+    assert (e.value.file, e.value.line) == ("t.toml", 8)
 
 
 def test_demand_growth_by_phase_only_grows_that_phase(tmp_path: Path) -> None:
@@ -403,6 +416,14 @@ def test_bad_scenario_files_name_file_and_line(
     err = capsys.readouterr().err
     assert f"bad.toml:{line}" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_scenario_file_saved_with_a_bom_loads(tmp_path: Path) -> None:
+    # tomllib read the BOM as a character: "bad.toml:1: not valid TOML: Invalid statement"
+    tiny_area(tmp_path)
+    f = tmp_path / "bom.toml"
+    f.write_bytes(b"\xef\xbb\xbf" + scenario_text("").encode())
+    assert load_scenario(f).name == "t"
 
 
 def test_unknown_la_and_base_errors() -> None:

@@ -62,6 +62,10 @@ __all__ = ["Applied", "apply_changes", "setting_phase", "towns"]
 
 GAP_RADIUS_M = 10_000.0
 JITTER_M = 800.0
+MAX_CHILDREN = 250_000
+"""The most children demand growth may leave in a scenario's area (Kent at scale 10 has about
+206,000). Growth compounds over changes, so a few tables of ``rate = 1.0, years = 10`` would
+otherwise ask for millions of children and be killed for want of memory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,6 +428,14 @@ class _Work:
         if extra == 0 or not match:
             self.notes.append(f"demand_growth: {label}: no change ({len(match)} children)")
             return
+        if len(self.children) + extra > MAX_CHILDREN:
+            raise self.fail(
+                c,
+                "demand_growth",
+                f"{label}: {len(match):,} children would become {len(match) + extra:,}, "
+                f"{len(self.children) + extra:,} in all: more than the {MAX_CHILDREN:,} a "
+                "scenario can hold",
+            )
         if extra < 0:
             drop = {int(match[j]) for j in rng.choice(len(match), size=-extra, replace=False)}
             self.children = [ch for k, ch in enumerate(self.children) if k not in drop]

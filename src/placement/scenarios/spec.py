@@ -700,9 +700,9 @@ def _order(c: Change) -> int:
 
 
 def load_scenario(path: Path) -> Scenario:
-    """Read and validate a scenario file."""
+    """Read and validate a scenario file (UTF-8, with or without the BOM Notepad writes)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(path.name, None, None, "file not found") from None
     except UnicodeDecodeError as e:
