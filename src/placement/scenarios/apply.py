@@ -433,8 +433,8 @@ class _Work:
                 c,
                 "demand_growth",
                 f"{label}: {len(match):,} children would become {len(match) + extra:,}, "
-                f"{len(self.children) + extra:,} in all: more than the {MAX_CHILDREN:,} a "
-                "scenario can hold",
+                f"leaving {len(self.children) + extra:,} in the area: more than the "
+                f"{MAX_CHILDREN:,} a scenario can hold",
             )
         if extra < 0:
             drop = {int(match[j]) for j in rng.choice(len(match), size=-extra, replace=False)}
