@@ -418,6 +418,24 @@ def test_bad_scenario_files_name_file_and_line(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    "body",
+    ["name" + ".a" * 20_000 + " = 1", "[[add_places]]\nx" + ".a" * 20_000 + " = 1"],
+    ids=["top", "in-a-change"],
+)
+def test_a_dotted_key_nested_deep_is_an_input_error(
+    tmp_path: Path, body: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a few bytes of dotted key nest 20,000 tables deep; quoting that value recursed
+    f = tmp_path / "deep.toml"
+    f.write_text(body + "\n")
+    with pytest.raises(InputError, match="nested too deeply"):
+        parse_scenario(f.read_text(), file="deep.toml")
+    assert main(["scenario", "run", str(f), "--out", str(tmp_path / "out")]) == 2
+    assert "deep.toml: nested too deeply" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_scenario_file_saved_with_a_bom_loads(tmp_path: Path) -> None:
     # tomllib read the BOM as a character: "bad.toml:1: not valid TOML: Invalid statement"
     tiny_area(tmp_path)

@@ -618,6 +618,28 @@ def _policy(ctx: _Ctx, m: Mapping[str, Any]) -> dict[str, Any]:
     return dict(pol)
 
 
+MAX_DEPTH = 16  # tables and arrays within one another; the deepest real file uses 4
+
+
+def _depth(value: object) -> int:
+    """How deeply tables and arrays nest in ``value``, without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            inner: list[object] = list(v.values())
+        elif isinstance(v, list):
+            inner = v
+        else:
+            continue
+        deepest = max(deepest, d + 1)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((x, d + 1) for x in inner)
+    return deepest
+
+
 def parse_scenario(
     text: str,
     *,
@@ -639,6 +661,10 @@ def parse_scenario(
         raise InputError(file, line, None, f"not valid TOML: {msg}") from None
     except RecursionError:
         raise InputError(file, None, None, "not valid TOML: nested too deeply") from None
+    if _depth(m) > MAX_DEPTH:
+        # a dotted key nests as deep as it likes in a few bytes (name.a.a.a... = 1); no
+        # scenario needs more than a few levels, and quoting such a value would recurse
+        raise InputError(file, None, None, f"nested too deeply (more than {MAX_DEPTH} levels)")
     top = _Table(ctx, m, None, None)
     for k in m:
         if k not in TOP_KEYS:

@@ -464,12 +464,6 @@ def service_scenario(text: str) -> Scenario:
     """Parse a scenario sent to the service. Its base is the stored area, so ``[base]`` may
     give only ``seed`` (default 1); anything else there (a folder on the server, another LA)
     is refused. Raises :class:`~placement.files.errors.InputError` naming the line."""
-    from placement.files.errors import InputError
     from placement.scenarios.spec import parse_scenario
 
-    try:
-        return parse_scenario(text, file="scenario.toml", stored_base=True)
-    except RecursionError:
-        # a dotted key makes any depth in a few bytes (name.a.a.a... = 1); the parser's
-        # messages quote the value it found, and quoting one that deep recurses
-        raise InputError("scenario.toml", None, None, "nested too deeply") from None
+    return parse_scenario(text, file="scenario.toml", stored_base=True)
