@@ -27,8 +27,9 @@ shown as "<10" (children taken there can be no more than the places that were fr
 This protects the readers of an honest export. It does not stop a planner who writes a
 scenario with a contrived tariff (a special school's place funded at £1) from learning a
 count from their own run; the scenario's text is printed in its report, so such a file is
-visible to anyone who reads it. Minutes are not counts of children and are shown. Pure
-functions, no I/O.
+visible to anyone who reads it. A journey time summarising 1 to 9 children (the mean or the
+95th percentile over the placed children) is withheld: with one child placed it is that
+child's journey. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "change",
     "count",
     "is_small",
+    "minutes",
     "money",
     "money_change",
     "nearest",
@@ -106,3 +108,9 @@ def money_change(a: float, b: float, children_a: int, children_b: int) -> int | 
     if isinstance(ra, str) or isinstance(rb, str):
         return WITHHELD
     return rb - ra
+
+
+def minutes(value: float, children: int) -> float | str:
+    """A journey time summarising ``children`` (a mean or a percentile) as it may be
+    exported: withheld when they are 1 to 9."""
+    return WITHHELD if is_small(children) else value

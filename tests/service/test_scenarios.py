@@ -307,8 +307,11 @@ def test_run_dashboard(world: World) -> None:
     mix = data["placement_mix"]
     assert mix["allocation_children"]["unplaced"] == 20
     assert abs(sum(mix["la_real_pct"].values()) - 100) < 0.1
+    # the journeys of the 6 placed children would be theirs: withheld
+    assert data["journeys"]["mean_min"] == data["journeys"]["p95_min"] == "suppressed"
     page = world.client.get(f"/runs/{rid}/dashboard.html", headers=world.as_("officer"))
     assert page.status_code == 200 and page.text.count("<svg") == 5
+    assert "Journeys (mean suppressed, 95th percentile suppressed)" in page.text
     assert (
         "<script" not in page.text and "script-src" not in page.headers["content-security-policy"]
     )

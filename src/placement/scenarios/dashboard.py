@@ -97,8 +97,8 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
             )
         },
         "journeys": {
-            "mean_min": m["mean_journey_min"],
-            "p95_min": m["p95_journey_min"],
+            "mean_min": em["mean_journey_min"],
+            "p95_min": em["p95_journey_min"],
             "bands": bands,
         },
         "cost": {
@@ -143,6 +143,11 @@ def _num(v: float | str) -> str:
     return html.escape(v) if isinstance(v, str) else f"{v:.1f}"
 
 
+def _minutes(v: float | str, digits: int) -> str:
+    """A journey time for a chart's title (escaped by the chart): "suppressed" as it is."""
+    return v if isinstance(v, str) else f"{v:.{digits}f} min"
+
+
 def dashboard_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1) + "\n"
 
@@ -169,7 +174,8 @@ def dashboard_html(data: dict[str, Any]) -> str:
         bar_chart_svg("Placement mix (% of children)", cats, series, "%"),
         f"<p class='note'>{html.escape(mix['note'])}</p>",
         bar_chart_svg(
-            f"Journeys (mean {j['mean_min']:.1f} min, 95th percentile {j['p95_min']:.0f} min)",
+            f"Journeys (mean {_minutes(j['mean_min'], 1)}, "
+            f"95th percentile {_minutes(j['p95_min'], 0)})",
             [b["band"] for b in j["bands"]],
             [("children", [b["children"] for b in j["bands"]])],
         ),

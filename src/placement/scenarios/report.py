@@ -111,6 +111,10 @@ def export_metrics(m: Mapping[str, Any]) -> dict[str, Any]:
             out[k] = disclosure.pct(int(m[num]), int(m[den])) if have else disclosure.WITHHELD
         elif k.endswith("_gbp"):  # every sum of money here is spent on the placed children
             out[k] = disclosure.money(v, int(m["placed"])) if "placed" in m else disclosure.WITHHELD
+        elif k.endswith("_journey_min"):  # a mean or percentile over the placed children
+            out[k] = (
+                disclosure.minutes(v, int(m["placed"])) if "placed" in m else disclosure.WITHHELD
+            )
         else:
             out[k] = v
     return out

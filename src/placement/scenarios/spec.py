@@ -621,23 +621,19 @@ def _policy(ctx: _Ctx, m: Mapping[str, Any]) -> dict[str, Any]:
 MAX_DEPTH = 16  # tables and arrays within one another; the deepest real file uses 4
 
 
-def _depth(value: object) -> int:
-    """How deeply tables and arrays nest in ``value``, without recursion."""
-    deepest = 0
-    stack: list[tuple[object, int]] = [(value, 0)]
+def _too_deep(value: object) -> str | None:
+    """Where tables and arrays in ``value`` nest more than :data:`MAX_DEPTH` deep (the first
+    keys of the path), without recursion; ``None`` if nowhere."""
+    stack: list[tuple[object, tuple[str, ...]]] = [(value, ())]
     while stack:
-        v, d = stack.pop()
+        v, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return ".".join(path[:6]).replace(".[", "[") + "..."
         if isinstance(v, dict):
-            inner: list[object] = list(v.values())
+            stack.extend((x, (*path, str(k))) for k, x in v.items())
         elif isinstance(v, list):
-            inner = v
-        else:
-            continue
-        deepest = max(deepest, d + 1)
-        if deepest > MAX_DEPTH:
-            return deepest
-        stack.extend((x, d + 1) for x in inner)
-    return deepest
+            stack.extend((x, (*path, f"[{n}]")) for n, x in enumerate(v))
+    return None
 
 
 def parse_scenario(
@@ -661,10 +657,13 @@ def parse_scenario(
         raise InputError(file, line, None, f"not valid TOML: {msg}") from None
     except RecursionError:
         raise InputError(file, None, None, "not valid TOML: nested too deeply") from None
-    if _depth(m) > MAX_DEPTH:
+    deep = _too_deep(m)
+    if deep is not None:
         # a dotted key nests as deep as it likes in a few bytes (name.a.a.a... = 1); no
         # scenario needs more than a few levels, and quoting such a value would recurse
-        raise InputError(file, None, None, f"nested too deeply (more than {MAX_DEPTH} levels)")
+        raise InputError(
+            file, None, None, f"{deep}: nested too deeply (more than {MAX_DEPTH} levels)"
+        )
     top = _Table(ctx, m, None, None)
     for k in m:
         if k not in TOP_KEYS:
