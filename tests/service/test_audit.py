@@ -86,3 +86,68 @@ def test_planners_read_no_child_level_events(world: World) -> None:
     assert not any("C01" in json.dumps(e) or "C02" in json.dumps(e) for e in seen)
     everything = world.client.get(url, headers=world.as_("officer")).json()["items"]
     assert {"child", "placement", "user"} <= {e["object_type"] for e in everything}
+
+
+def test_planners_see_counts_controlled_and_no_failed_runs_reason(world: World) -> None:
+    """A failed run's error can name a child: planners read that it failed, not why (in the
+    run and in the trail); an area's count of children reaches them disclosure-controlled.
+    Officers see both as stored, and the chain still verifies."""
+    from sqlmodel import Session
+
+    from placement import disclosure
+    from placement.service import audit
+    from placement.service.models import AreaRow, RunRow
+    from placement.service.services import PLANNER_RUN_ERROR
+
+    why = "validation: unsuitable: C01 at S1: fails the age rule"
+    with Session(world.app.state.ctx.engine) as s:
+        area = s.get(AreaRow, world.area_id)
+        assert area is not None
+        row = RunRow(
+            area_id=world.area_id,
+            area_revision=1,
+            mechanism="optimised",
+            seed=0,
+            time_limit_s=60,
+            status="failed",
+            error=why,
+            created_by="planner",
+        )
+        s.add(row)
+        s.flush()
+        audit.append(
+            s,
+            actor="system",
+            role="system",
+            action="run.failed",
+            object_type="run",
+            object_id=str(row.id),
+            la_code=area.la_code,
+            details={"error": why},
+        )
+        s.commit()
+        rid = row.id
+    as_planner = world.client.get(f"/runs/{rid}", headers=world.as_("planner")).json()
+    assert as_planner["error"] == PLANNER_RUN_ERROR
+    assert world.client.get(f"/runs/{rid}", headers=world.as_("officer")).json()["error"] == why
+    url = "/audit/events?size=100"
+    seen = world.client.get(url, headers=world.as_("planner")).json()["items"]
+    everything = world.client.get(url, headers=world.as_("officer")).json()["items"]
+    assert not any("C01" in json.dumps(e) for e in seen)
+    failed = [e for e in seen if e["action"] == "run.failed"]
+    assert [e["details"] for e in failed] == [{"error": PLANNER_RUN_ERROR}]
+    created = [e for e in everything if e["action"] == "area.create"]
+    shown = {e["seq"]: e["details"]["children"] for e in seen if e["action"] == "area.create"}
+    assert created and all(
+        shown[e["seq"]] == disclosure.count(e["details"]["children"]) for e in created
+    )
+    assert _verify(world)["ok"]
+
+
+def test_planner_details() -> None:
+    from placement.service.services import PLANNER_RUN_ERROR, planner_details
+
+    assert planner_details({"children": 7, "settings": 3}) == {"children": "<10", "settings": 3}
+    assert planner_details({"children": 1234}) == {"children": 1235}
+    assert planner_details({"error": "C01 ..."}) == {"error": PLANNER_RUN_ERROR}
+    assert planner_details({"error": None}) == {"error": None}

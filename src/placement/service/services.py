@@ -757,6 +757,21 @@ def _counts(counts: Counter[str] | dict[str, int]) -> dict[str, int | str]:
     return {k: disclosure.count(v) for k, v in sorted(counts.items())}
 
 
+# a failed run's error can name a child ("C01 at S1: fails ..."): planners see that it failed
+PLANNER_RUN_ERROR = "the run failed; a placement officer can see why"
+
+
+def planner_details(details: dict[str, Any]) -> dict[str, Any]:
+    """An audit event's details as planners may see them: the count of children in an area
+    disclosure-controlled, a failed run's error replaced (it can name a child)."""
+    out = dict(details)
+    if isinstance(out.get("children"), int):
+        out["children"] = disclosure.count(out["children"])
+    if out.get("error") is not None:
+        out["error"] = PLANNER_RUN_ERROR
+    return out
+
+
 def planner_metrics(m: dict[str, Any]) -> dict[str, Any]:
     """A run's metrics (:class:`placement.result.Metrics` as stored) as planners may see them:
     counts of 1-9 children as "<10", other counts rounded to 5, percentages from the rounded

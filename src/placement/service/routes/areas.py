@@ -84,7 +84,7 @@ def run_public(r: RunRow, *, suppress: bool) -> RunPublic:
         seed=r.seed,
         time_limit_s=r.time_limit_s,
         status=r.status,
-        error=r.error,
+        error=services.PLANNER_RUN_ERROR if suppress and r.error else r.error,
         created_by=r.created_by,
         created_at=r.created_at,
         started_at=r.started_at,

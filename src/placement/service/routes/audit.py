@@ -7,7 +7,7 @@ import json
 from fastapi import APIRouter
 from sqlmodel import col, func, select
 
-from placement.service import audit
+from placement.service import audit, services
 from placement.service.deps import PageDep, PrincipalDep, SessionDep, require
 from placement.service.models import AuditEvent
 from placement.service.schemas import AuditEventPublic, ChainPublic, Page
@@ -21,7 +21,10 @@ PLANNER_OBJECTS = ("area", "policy", "run", "scenario")
 def events(session: SessionDep, who: PrincipalDep, pg: PageDep) -> Page[AuditEventPublic]:
     """Events of the caller's LA, newest first. Officers see them all; planners only those
     about areas, policies, runs and scenario runs (events about children, placements and
-    users name a child and what was asked for or decided about them)."""
+    users name a child and what was asked for or decided about them), with an area's count
+    of children disclosure-controlled and a failed run's error withheld
+    (:func:`services.planner_details`); their hashes are of the stored details, which
+    ``/audit/verify`` checks."""
     require(who, "officer", "planner")
     q = select(AuditEvent).where(AuditEvent.la_code == who.la_code)
     if who.role == "planner":
@@ -40,7 +43,11 @@ def events(session: SessionDep, who: PrincipalDep, pg: PageDep) -> Page[AuditEve
                 action=e.action,
                 object_type=e.object_type,
                 object_id=e.object_id,
-                details=json.loads(e.details),
+                details=(
+                    services.planner_details(json.loads(e.details))
+                    if who.role == "planner"
+                    else json.loads(e.details)
+                ),
                 prev_hash=e.prev_hash,
                 hash=e.hash,
             )
