@@ -301,7 +301,6 @@ def test_results_are_written_all_or_none(
     assert sorted(p.name for p in out.iterdir()) == ["optimised-refusals.csv"]  # no temp files
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anyway")
 def test_a_read_only_output_folder_is_refused_before_the_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -309,8 +308,13 @@ def test_a_read_only_output_folder_is_refused_before_the_run(
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o555)
+    # root writes to a 0o555 folder anyway; /proc/self refuses everyone (Linux)
+    root = os.geteuid() == 0 if hasattr(os, "geteuid") else False
+    target = Path("/proc/self") if root and Path("/proc/self").is_dir() else ro
     try:
-        assert main(["allocate", str(area), "--out", str(ro / "sub")]) == 2
-        assert "ro: cannot write: the folder is not writable" in capsys.readouterr().err
+        assert main(["allocate", str(area), "--out", str(target / "sub")]) == 2
+        err = capsys.readouterr().err
+        assert f"{target}: cannot write: the folder is not writable" in err
+        assert not (target / "sub").exists()
     finally:
         ro.chmod(0o755)
