@@ -212,3 +212,24 @@ def finished_run(w: World, **body: Any) -> dict[str, Any]:
             return run
         time.sleep(0.05)
     raise AssertionError(f"run {r.json()['id']} did not finish: {run}")
+
+
+def failed_run(w: World, error: str) -> int:
+    """A run stored as failed with ``error`` (as the job runner leaves one), made directly."""
+    from placement.service.models import RunRow
+
+    with Session(w.app.state.ctx.engine) as s:
+        row = RunRow(
+            area_id=w.area_id,
+            area_revision=1,
+            mechanism="optimised",
+            seed=0,
+            time_limit_s=60,
+            status="failed",
+            error=error,
+            created_by="planner",
+        )
+        s.add(row)
+        s.commit()
+        assert row.id is not None
+        return row.id

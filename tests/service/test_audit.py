@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from placement.cli import main
-from tests.service.conftest import World, confirmed, consulted
+from tests.service.conftest import World, confirmed, consulted, failed_run
 
 
 def _verify(w: World) -> dict:
@@ -96,37 +96,25 @@ def test_planners_see_counts_controlled_and_no_failed_runs_reason(world: World) 
 
     from placement import disclosure
     from placement.service import audit
-    from placement.service.models import AreaRow, RunRow
+    from placement.service.models import AreaRow
     from placement.service.services import PLANNER_RUN_ERROR
 
     why = "validation: unsuitable: C01 at S1: fails the age rule"
+    rid = failed_run(world, why)
     with Session(world.app.state.ctx.engine) as s:
         area = s.get(AreaRow, world.area_id)
         assert area is not None
-        row = RunRow(
-            area_id=world.area_id,
-            area_revision=1,
-            mechanism="optimised",
-            seed=0,
-            time_limit_s=60,
-            status="failed",
-            error=why,
-            created_by="planner",
-        )
-        s.add(row)
-        s.flush()
         audit.append(
             s,
             actor="system",
             role="system",
             action="run.failed",
             object_type="run",
-            object_id=str(row.id),
+            object_id=str(rid),
             la_code=area.la_code,
             details={"error": why},
         )
         s.commit()
-        rid = row.id
     as_planner = world.client.get(f"/runs/{rid}", headers=world.as_("planner")).json()
     assert as_planner["error"] == PLANNER_RUN_ERROR
     assert world.client.get(f"/runs/{rid}", headers=world.as_("officer")).json()["error"] == why

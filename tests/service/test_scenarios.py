@@ -18,7 +18,7 @@ from placement.service.app import create_app
 from placement.service.core import area_from_db, service_scenario
 from placement.service.models import AreaRow, ScenarioRunRow
 from placement.service.settings import Settings
-from tests.service.conftest import World, confirmed, finished_run
+from tests.service.conftest import World, confirmed, failed_run, finished_run
 
 MORE_ASD = """\
 name = "Ten more ASD places at S2"
@@ -322,22 +322,7 @@ def test_run_dashboard(world: World) -> None:
 
 
 def test_dashboard_of_an_unfinished_run_is_409(world: World) -> None:
-    from placement.service.models import RunRow
-
-    with Session(world.app.state.ctx.engine) as s:
-        row = RunRow(
-            area_id=world.area_id,
-            area_revision=1,
-            mechanism="optimised",
-            seed=0,
-            time_limit_s=60,
-            status="failed",
-            error="for the test",
-            created_by="planner",
-        )
-        s.add(row)
-        s.commit()
-        rid = row.id
+    rid = failed_run(world, "for the test")
     got = world.client.get(f"/runs/{rid}/dashboard", headers=world.as_("planner"))
     assert got.status_code == 409 and "once it has succeeded" in got.json()["detail"]
 
