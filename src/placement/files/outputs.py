@@ -31,6 +31,22 @@ __all__ = [
 ]
 
 
+def _nearest_folder(folder: Path) -> Path | None:
+    """The nearest part of ``folder``'s path that exists (``None`` if none does).
+
+    Raises
+    ------
+    OutputError
+        That part is a file, not a folder.
+    """
+    for p in (folder, *folder.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise OutputError(p, "is a file, not a folder")
+            return p
+    return None
+
+
 def check_folder(folder: Path) -> None:
     """Fail early, before a long run, if results could not be written to ``folder``: a part
     of its path is a file, or the nearest existing part is not writable. Creates nothing.
@@ -40,13 +56,9 @@ def check_folder(folder: Path) -> None:
     OutputError
         As :func:`make_folder` would.
     """
-    for p in (folder, *folder.parents):
-        if p.exists():
-            if not p.is_dir():
-                raise OutputError(p, "is a file, not a folder")
-            if not os.access(p, os.W_OK | os.X_OK):
-                raise OutputError(p, "the folder is not writable")
-            return
+    p = _nearest_folder(folder)
+    if p is not None and not os.access(p, os.W_OK | os.X_OK):
+        raise OutputError(p, "the folder is not writable")
 
 
 def make_folder(folder: Path) -> None:
@@ -57,11 +69,7 @@ def make_folder(folder: Path) -> None:
     OutputError
         A part of the path is a file, or the folder cannot be created (read-only, ...).
     """
-    for p in (folder, *folder.parents):
-        if p.exists():
-            if not p.is_dir():
-                raise OutputError(p, "is a file, not a folder")
-            break
+    _nearest_folder(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
