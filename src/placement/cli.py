@@ -26,6 +26,7 @@ from placement.files.errors import InputError, OutputError
 from placement.generate import UnknownAreaError
 from placement.policy import Policy, PolicyError
 from placement.result import Allocation
+from placement.scenarios.spec import MAX_SCALE  # one limit for scenario files and --scale
 from placement.solve.optimised import SolverError
 
 __all__ = ["main"]
@@ -38,11 +39,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 class UsageError(Exception):
     """A bad flag value or argument (exit 2)."""
-
-
-MAX_SCALE = 10.0
-"""The largest ``--scale``, as for ``base.scale`` in a scenario file (Kent x 10: 200,000
-children); a larger one runs out of memory rather than failing with a message."""
 
 
 def _seed(text: str) -> int:

@@ -594,7 +594,7 @@ def _base(ctx: _Ctx, m: Mapping[str, Any], base_dir: Path, stored: bool) -> Base
         area,
         like,
         t.int_("seed", 0, 2**31 - 1, 1),
-        t.float_("scale", 0.0001, 10.0, 1.0),
+        t.float_("scale", 0.0001, MAX_SCALE, 1.0),
         cohort,
     )
 
@@ -617,6 +617,10 @@ def _policy(ctx: _Ctx, m: Mapping[str, Any]) -> dict[str, Any]:
         raise InputError(ctx.file, line, None, f"policy.{e.path}: {e.message}") from None
     return dict(pol)
 
+
+MAX_SCALE = 10.0
+"""The largest scale of a generated base (Kent x 10: about 200,000 children); a larger one
+runs out of memory rather than failing with a message. ``--scale`` on the CLI shares it."""
 
 MAX_DEPTH = 16  # tables and arrays within one another; the deepest real file uses 4
 
