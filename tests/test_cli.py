@@ -39,7 +39,7 @@ def test_allocate_writes_results_that_validate(
     data = json.loads((out / f"{mechanism}.json").read_text())
     assert data["metrics"]["placed"] == 3
     assert {p["child_id"] for p in data["placements"]} == {"C1", "C2", "C3"}
-    assert (out / f"{mechanism}.csv").read_text().startswith("child_id,status,setting_id")
+    assert (out / f"{mechanism}.csv").read_text().startswith("child_id,scope,status,setting_id")
     code = main(["validate", str(area), "--allocation", str(out / f"{mechanism}.json")])
     assert code == 0
     assert "valid" in capsys.readouterr().out

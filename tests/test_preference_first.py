@@ -80,7 +80,15 @@ def test_sibling_current_setting_and_distance_rules() -> None:
     sib = child(
         "B", Need.ASD, 3, prefs=("S1", "S2"), location=at(-3), sibling_setting_ids=frozenset({"S1"})
     )
-    cur = child("B", Need.ASD, 3, prefs=("S1", "S2"), location=at(-3), current_setting_id="S1")
+    cur = child(
+        "B",
+        Need.ASD,
+        3,
+        prefs=("S1", "S2"),
+        location=at(-3),
+        current_setting_id="S1",
+        move_requested=True,  # a review asks for a move, so B is placed in the run
+    )
     assert (
         run(problem([near, far], sets, policy_with(priority=["distance"]))).setting_of("A") == "S1"
     )
@@ -155,8 +163,10 @@ def test_cutoffs_report_the_last_admitted_childs_priority_facts() -> None:
     assert last["looked_after"] is False
     assert last["current_setting"] is False
     assert last["journey_min"] == 3
+    assert last["choice_rank"] == 1
     assert set(last) == {
-        "looked_after", "need_band", "sibling", "current_setting", "journey_min", "lottery",
+        "choice_rank", "looked_after", "need_band", "sibling", "current_setting",
+        "journey_min", "lottery",
     }  # fmt: skip
     assert "child_id" not in str(cut)
     assert a.cutoffs["S2"] == {"full": False, "places": 10, "admitted": 1, "pools": {}}
@@ -189,11 +199,14 @@ def test_nearest_suitable_fallback_and_switching_it_off() -> None:
     assert a.setting_of("A") == "NEAR"
     assert a.setting_of("B") == "NEAR"
     off = problem(kids, sets, policy_with(extend_with_nearest=False))
+    da = deferred_acceptance(off)
+    assert (da.assign == -1).all()  # nobody proposes anywhere without the fallback
     b = solve_preference_first(off)
-    assert b.setting_of("A") is None
-    assert b.setting_of("B") is None
     assert b.manifest.parameters["extend_with_nearest"] is False
     assert b.manifest.parameters["proposals"] == 0
+    # the completion still places both (a maximum flow, nearest first)
+    assert (b.setting_of("A"), b.setting_of("B")) == ("NEAR", "NEAR")
+    assert b.manifest.parameters["placed_by_completion"] == 2
 
 
 def test_unplaced_reasons() -> None:
@@ -271,27 +284,39 @@ def random_area(
 
 
 def lists_of(p: Problem) -> list[list[int]]:
-    """Each child's proposal list (pair indices), rebuilt by per-child Python sorts."""
+    """Each child's proposal list (pair indices), rebuilt by per-child Python sorts: its
+    family's preferences by rank, then (the fallback) mainstream first unless the family asked
+    for a specialist setting (s.33), each by journey."""
     pr = p.pairs
     out = []
     for i in range(p.num_children):
         ks = range(int(pr.start[i]), int(pr.start[i + 1]))
         prefs = sorted((k for k in ks if pr.pref_rank[k] > 0), key=lambda k: int(pr.pref_rank[k]))
+        specialist = any(
+            not p.settings[p.setting_index[q.setting_id]].kind.is_mainstream
+            for q in p.children[i].preferences
+        )
         rest: list[int] = []
         if p.policy.objective.extend_with_nearest:
             rest = sorted(
                 (k for k in ks if pr.pref_rank[k] == 0),
-                key=lambda k: (int(pr.travel_min[k]), int(pr.setting[k])),
+                key=lambda k: (
+                    0 if specialist or p.settings[int(pr.setting[k])].kind.is_mainstream else 1,
+                    int(pr.travel_min[k]),
+                    int(pr.setting[k]),
+                ),
             )
         out.append(prefs + rest)
     return out
 
 
 def explicit_priority(p: Problem, k: int, lot: np.ndarray) -> tuple[int, ...]:
-    """Pair ``k``'s priority as a tuple from the policy rules (lower is higher), by hand."""
+    """Pair ``k``'s priority as a tuple (lower is higher), by hand: the family's claim (the
+    rank it gave the setting; none comes last), then the policy rules, the lottery, the index."""
     pr = p.pairs
     i, s = int(pr.child[k]), int(pr.setting[k])
     c, st = p.children[i], p.settings[s]
+    claim = next((q.rank for q in c.preferences if q.setting_id == st.setting_id), 99)
     facts = {
         "looked_after": 0 if c.looked_after else 1,
         "need_band": -c.need_band,
@@ -299,7 +324,7 @@ def explicit_priority(p: Problem, k: int, lot: np.ndarray) -> tuple[int, ...]:
         "current_setting": 0 if c.current_setting_id == st.setting_id else 1,
         "distance": min(int(pr.travel_min[k]), 255),
     }
-    return (*(facts[r] for r in p.policy.objective.priority), int(lot[i]), i)
+    return (claim, *(facts[r] for r in p.policy.objective.priority), int(lot[i]), i)
 
 
 def chooses(
@@ -406,26 +431,30 @@ def test_random_areas_are_stable_and_match_a_reference_da() -> None:
         # priority_keys orders pairs exactly as the policy rules say (ties: none, by lottery)
         by_key = sorted(range(len(p.pairs)), key=lambda k: (int(keys[k]), int(p.pairs.child[k])))
         assert by_key == sorted(range(len(p.pairs)), key=lambda k: prio[k])
-        a = solve_preference_first(p, seed=seed)
-        assign = a.assign.tolist()
+        da = deferred_acceptance(p, seed=seed, keys=keys)
+        assign = da.assign.tolist()
         lists = lists_of(p)
         assert feasible(p, assign), trial
         assert blocking_pairs(p, assign, lists, prio) == [], trial
-        assert count_justified_envy(p, a.assign, keys) == 0
+        assert count_justified_envy(p, da.assign, keys) == 0
         assert brute_force_envy(p, assign, prio) == 0
-        assert a.metrics.justified_envy == 0
         assert assign == reference_da(p, lists, prio), trial
-        # every unplaced child really has no room anywhere on its list (with the fallback on)
+        # every child DA leaves unplaced really has no room on its list (fallback on)
         if policy.objective.extend_with_nearest:
-            for u in a.unplaced:
-                i = p.child_index[u.child_id]
+            for i in np.flatnonzero((da.assign < 0) & p.c_moving).tolist():
                 for k in lists[i]:
                     s = int(p.pairs.setting[k])
                     assert k not in chooses(p, s, [*holders(p, assign, s), k], prio)
+        # the mechanism: DA, completed to a maximum placement, every refusal lawful
+        a = solve_preference_first(p, seed=seed)
+        area = Area("t", p.children, p.settings)
+        report = validate_allocation(area, p.policy, a.mapping())
+        assert report.ok, (trial, report.findings)
+        assert feasible(p, a.assign.tolist()), trial
+        if a.manifest.parameters["preferences_yielded"] == 0:
+            assert a.metrics.justified_envy == 0, trial
         # the proposal count is what the lists imply
-        assert a.manifest.parameters["rejections"] == (
-            a.manifest.parameters["proposals"] - a.metrics.placed
-        )
+        assert da.rejections == da.proposals - int((da.assign >= 0).sum())
 
 
 def test_count_justified_envy_agrees_with_brute_force_on_arbitrary_allocations() -> None:

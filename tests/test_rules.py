@@ -28,7 +28,7 @@ CASES: list[tuple[ReasonCode, Ground, dict[str, Any], Callable[[], Setting]]] = 
     (ReasonCode.AGE_OUT_OF_RANGE, Ground.S39_4_A, {"nc_year": 7}, lambda: setting("S1")),
     (
         ReasonCode.SEX_NOT_ADMITTED,
-        Ground.S39_4_A,
+        Ground.ADMISSIONS,
         {"sex": Sex.MALE},
         lambda: setting("S1", entry=Entry.GIRLS),
     ),
@@ -138,10 +138,31 @@ def test_router_matrix_overrides_the_estimate_both_ways() -> None:
 
 
 def test_personal_journey_limit_tightens_the_policy_limit() -> None:
+    # a limit set in the child's plan makes a longer journey unsuitable: s.39(4)(a)
     r = only_reasons([child("C1", location=at(5), max_journey_min=10)], [setting("S1")])
-    assert r[0].code is ReasonCode.JOURNEY_OVER_LIMIT
+    assert r[0].code is ReasonCode.JOURNEY_OVER_PLAN_LIMIT
+    assert r[0].ground is Ground.S39_4_A
     assert r[0].facts["limit"] == 10
     assert r[0].facts["limit_source"] == "plan"
+    # ... even when the family asks for the setting
+    r = only_reasons(
+        [child("C1", location=at(5), max_journey_min=10, prefs=("S1",))], [setting("S1")]
+    )
+    assert r[0].code is ReasonCode.JOURNEY_OVER_PLAN_LIMIT
+
+
+def test_the_las_journey_limit_bounds_only_what_the_la_proposes() -> None:
+    # 30 km: over the 45-minute limit for a Year 3 child. Not proposed by the LA (its ground
+    # is the travel policy, never s.39(4)); a family's request for it stays a suitable pair.
+    far = setting("S1", location=at(30))
+    r = only_reasons([child("C1")], [far])
+    assert r[0].code is ReasonCode.JOURNEY_OVER_LIMIT
+    assert r[0].ground is Ground.TRAVEL_POLICY
+    assert r[0].facts["source"] == "straight-line estimate"
+    asked = problem([child("C1", prefs=("S1",))], [far])
+    assert asked.pair_index(0, 0) == 0
+    assert bool(asked.pairs.beyond_limit[0])
+    assert why_unsuitable(asked, 0, 0) == []
 
 
 def test_secondary_phase_limit_is_longer_than_primary() -> None:

@@ -91,12 +91,31 @@ def _load(area_dir: Path) -> tuple[Area, Policy]:
     return loaded.area, policy
 
 
-def _allocate(area: Area, policy: Policy, mechanism: str, seed: int) -> Allocation:
+def _scope(args: argparse.Namespace) -> Any:
+    return "from_scratch" if getattr(args, "from_scratch", False) else "moving"
+
+
+def _allocate(
+    area: Area, policy: Policy, mechanism: str, seed: int, scope: Any = "moving"
+) -> Allocation:
     from placement.problem import build_problem
     from placement.solve import allocate
 
     with step(f"building suitable pairs for {len(area.children):,} children"):
-        p = build_problem(area, policy)
+        p = build_problem(area, policy, scope=scope)
+    moving = int(p.c_moving.sum())
+    if scope == "from_scratch":
+        out.print(
+            "[yellow]as if from scratch[/yellow]: every child is placed afresh, including "
+            f"{p.num_children - moving:,} who would stay (a planner's study, not a placement run)"
+        )
+    else:
+        out.print(
+            escape(
+                f"{moving:,} children moving this round are placed; "
+                f"{p.num_children - moving:,} stay where their plans name"
+            )
+        )
     with step(f"allocating ({mechanism})"):
         return allocate(p, mechanism, seed=seed)  # type: ignore[arg-type]
 
@@ -105,7 +124,13 @@ def _check(area: Area, policy: Policy, alloc: Allocation) -> bool:
     from placement.validate import validate_allocation
 
     mapping = alloc.mapping()
-    report = validate_allocation(area, policy, mapping, claimed_metrics=alloc.metrics.as_dict())
+    report = validate_allocation(
+        area,
+        policy,
+        mapping,
+        claimed_metrics=alloc.metrics.as_dict(),
+        from_scratch=alloc.scope == "from_scratch",
+    )
     for f in report.findings[:20]:
         err.print(f"[red]validation:[/red] {f.code}: {escape(f.message)}")
     return report.ok
@@ -117,7 +142,12 @@ def _summary(allocs: Sequence[Allocation]) -> Table:
     for a in allocs:
         t.add_column(a.mechanism, justify="right")
     rows: list[tuple[str, Callable[[Allocation], str]]] = [
-        ("children", lambda a: f"{a.metrics.children:,}"),
+        (
+            "children placed in this run",
+            lambda a: f"{a.metrics.children:,}"
+            + (" (as if from scratch)" if a.scope == "from_scratch" else ""),
+        ),
+        ("staying where their plans name", lambda a: f"{a.metrics.staying:,}"),
         ("placed", lambda a: f"{a.metrics.placed:,} ({a.metrics.placed_pct:.1f}%)"),
         ("first preference", lambda a: f"{a.metrics.first_preference_pct:.1f}%"),
         ("any preference", lambda a: f"{a.metrics.any_preference_pct:.1f}%"),
@@ -173,7 +203,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
 
     area, policy = _load(args.area)
     check_folder(args.out)
-    alloc = _allocate(area, policy, args.mechanism, args.seed)
+    alloc = _allocate(area, policy, args.mechanism, args.seed, _scope(args))
     if not _check(area, policy, alloc):
         err.print("[red]error:[/red] the allocation failed validation; nothing written")
         return EXIT_FAILED
@@ -202,7 +232,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from placement.files.outputs import read_allocation
 
     mapping, metrics = read_allocation(args.allocation)
-    report = validate_allocation(area, policy, mapping, claimed_metrics=metrics)
+    scratch = args.from_scratch or (metrics or {}).get("scope") == "from_scratch"
+    report = validate_allocation(
+        area, policy, mapping, claimed_metrics=metrics, from_scratch=scratch
+    )
     for f in report.findings:
         out.print(f"[red]{f.code}[/red]: {escape(f.message)}")
     out.print(json.dumps(dict(report.metrics)))
@@ -249,7 +282,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_for_lists(area: Area, policy: Policy, mechanism: str, seed: int) -> tuple[Any, Any, Any]:
+def _run_for_lists(
+    area: Area, policy: Policy, mechanism: str, seed: int, scope: Any = "moving"
+) -> tuple[Any, Any, Any]:
     """Problem, area run and (optimised) solver state for the list and explain commands."""
     from placement.problem import build_problem
     from placement.solve.optimised import finish_optimised, run_optimised
@@ -257,7 +292,7 @@ def _run_for_lists(area: Area, policy: Policy, mechanism: str, seed: int) -> tup
     from placement.tailored import area_run
 
     with step(f"building suitable pairs for {len(area.children):,} children"):
-        p = build_problem(area, policy)
+        p = build_problem(area, policy, scope=scope)
     with step(f"area run ({mechanism})"):
         if mechanism == "optimised":
             state = run_optimised(p)
@@ -283,7 +318,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from placement.wording import list_as_dict, render_list_text
 
     area, policy = _load(args.area)
-    p, run, _ = _run_for_lists(area, policy, args.mechanism, args.seed)
+    p, run, _ = _run_for_lists(area, policy, args.mechanism, args.seed, _scope(args))
     _child_index(p, args.child)
     tl = tailored_list(p, args.child, run=run)
     if args.format == "json":
@@ -300,7 +335,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from placement.wording import render
 
     area, policy = _load(args.area)
-    p, run, state = _run_for_lists(area, policy, args.mechanism, args.seed)
+    p, run, state = _run_for_lists(area, policy, args.mechanism, args.seed, _scope(args))
     _child_index(p, args.child)
     if args.setting not in p.setting_index:
         hint = suggest(args.setting, list(p.setting_index))
@@ -620,11 +655,22 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--mechanism", choices=["optimised", "preference-first"], default="optimised")
     a.add_argument("--seed", type=_seed, default=0, help="lottery seed (preference-first ties)")
     a.add_argument("--out", type=Path, required=True, help="folder for the results")
+    a.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="planner's study: place the whole caseload afresh, as if nobody had a place "
+        "(default: only the children moving this round)",
+    )
     a.set_defaults(func=cmd_allocate)
 
     v = sub.add_parser("validate", help="check an area, and optionally an allocation of it")
     v.add_argument("area", type=Path)
     v.add_argument("--allocation", type=Path, help="allocation .json or .csv to check")
+    v.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="the allocation places the whole caseload afresh (read from a .json's scope)",
+    )
     v.set_defaults(func=cmd_validate)
 
     for name, helptext, func in (
@@ -639,6 +685,11 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             c.add_argument("--format", choices=["text", "json"], default="text")
         c.add_argument("--audience", choices=["family", "officer"], default="officer")
+        c.add_argument(
+            "--from-scratch",
+            action="store_true",
+            help="read against a whole-caseload run as if from scratch (a planner's study)",
+        )
         c.add_argument(
             "--mechanism",
             choices=["optimised", "preference-first"],

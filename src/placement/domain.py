@@ -295,6 +295,8 @@ class Child:
     preferences: tuple[Preference, ...] = ()
     looked_after: bool = False
     sibling_setting_ids: frozenset[str] = frozenset()
+    new_plan: bool = False  # a plan being issued for the first time: the child is placed afresh
+    move_requested: bool = False  # a review of the plan asks for a change of setting
 
     def __post_init__(self) -> None:
         _check_id("child_id", self.child_id)
@@ -334,6 +336,9 @@ class Child:
             _check_id("excluded_setting_ids", s)
         for s in self.sibling_setting_ids:
             _check_id("sibling_setting_ids", s)
+        for name in ("transport_eligible", "looked_after", "new_plan", "move_requested"):
+            if not isinstance(getattr(self, name), bool):
+                raise DomainError(name, f"{getattr(self, name)!r} must be true or false")
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,6 +220,13 @@ INDEPENDENT_REQUEST_P = 0.12
 """Extra share of families of children bound for state specialist settings or AP who ask for an
 independent special school (with those bound there, about 8% of all families in England)."""
 PREFERENCE_COUNT_P = (0.45, 0.35, 0.20)  # families naming 1, 2 or 3 settings (assumption)
+NEW_PLAN_P = 0.15
+"""Share of the children outside a transfer year, with a current setting, whose plan is new
+this year (97,747 new plans in 2024 against 638,745 active plans: DfE 2025); they are placed
+afresh (their current setting was not named in a plan)."""
+REVIEW_MOVE_P = 0.04
+"""Share of the other children with a current setting whose annual review asks for a change
+of setting (assumption); every other child stays where the plan names, with no request."""
 MALE_SHARE_ENGLAND = 0.72  # DfE 2025: 72% of plans are for boys (fallback where none given)
 
 # What a family reads as "a school for my child's need": the designation meets these needs.
@@ -1405,6 +1412,10 @@ def _children(
         has_current[:] = False
     current = np.where(spec & (pick.own >= 0), pick.own, pick.cands[:, 0])
     current = np.where(has_current, current, -1)
+    draw = u()
+    new_plan = has_current & (draw < NEW_PLAN_P)
+    review_move = has_current & ~new_plan & (draw < NEW_PLAN_P + REVIEW_MOVE_P)
+    staying = has_current & ~new_plan & ~review_move
     stay = u() < 0.75
     swap = u() < 0.2
     n_pref = rng.choice(3, size=n, p=PREFERENCE_COUNT_P) + 1
@@ -1479,14 +1490,17 @@ def _children(
         indep_front.tolist(), to_special.tolist(), n_pref.tolist(), pick.fallback.tolist(),
         excluded.tolist(), sibling.tolist(), kids.xy.tolist(), need.tolist(),
         kids.band.tolist(), age.tolist(), sec_mask.tolist(), f_mask.tolist(), transport.tolist(),
-        own_limit.tolist(), kids.female.tolist(), looked_after.tolist(), strict=True,
+        own_limit.tolist(), kids.female.tolist(), looked_after.tolist(), new_plan.tolist(),
+        review_move.tolist(), staying.tolist(), strict=True,
     )  # fmt: skip
     out: list[Child] = []
     no_pref = 0
     for i, (cand, cur, st, sw, ind, front, tsp, npf, fb, ex, sib, xy, k, band, a, sm, fm, tr,
-            lim, fem, lac) in enumerate(cols):  # fmt: skip
+            lim, fem, lac, new, rmove, keep) in enumerate(cols):  # fmt: skip
         row = [j for j in cand if j >= 0]
-        if cur >= 0 and st:
+        if rmove:  # a review asking for a move: somewhere other than where the child is
+            row = [j for j in row if j != cur]
+        elif cur >= 0 and st:
             row = [cur, *(j for j in row if j != cur)]
         elif sw and len(row) >= 2:
             row[0], row[1] = row[1], row[0]
@@ -1499,7 +1513,9 @@ def _children(
         if ex >= 0:
             row = [j for j in row if j != ex]
             cur = -1 if cur == ex else cur
-        no_pref += not row
+        if keep and cur >= 0:
+            row = []  # staying where the plan names: nothing to ask this round
+        no_pref += not row and not (keep and cur >= 0)
         sib_id = row[0] if sib and row and placement_of[row[0]] == MAIN else -1
         nd = NEED_CODES[k]
         out.append(
@@ -1519,6 +1535,8 @@ def _children(
                 preferences=tuple(pref(j, r + 1) for r, j in enumerate(row)),
                 looked_after=lac,
                 sibling_setting_ids=frozenset({id_of[sib_id]}) if sib_id >= 0 else frozenset(),
+                new_plan=bool(new and cur >= 0),
+                move_requested=bool(rmove and cur >= 0),
             )
         )
     return tuple(out), no_pref

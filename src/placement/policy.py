@@ -232,18 +232,37 @@ class ModeSpeed:
     overhead_min: int
 
 
+BeyondLimit = Literal["family_transport", "la_transport"]
+BEYOND_LIMIT: tuple[BeyondLimit, ...] = ("family_transport", "la_transport")
+
+
 @dataclass(frozen=True, slots=True)
 class Travel:
-    """Journey limits by phase and the straight-line estimate by mode."""
+    """Journey limits by phase, the straight-line estimate by mode, and how a family's request
+    for a setting beyond the LA's journey limit is costed.
+
+    ``beyond_limit_requests``: ``family_transport`` (the LA may name the setting on condition
+    that the family arranges transport, unless it is the child's nearest suitable setting:
+    s.508B EA 1996 duty is to the nearest suitable school) or ``la_transport`` (the LA's
+    transport cost is counted, and weighed under efficient use of resources).
+    """
 
     max_journey_min: Mapping[Phase, int]
     transport: ModeSpeed
     family: ModeSpeed
+    beyond_limit_requests: BeyondLimit = "family_transport"
 
     @staticmethod
     def from_mapping(m: Mapping[str, Any]) -> Travel:
         p = "travel."
-        _check_keys(m, ["version", "max_journey_min", "modes"], p)
+        _check_keys(m, ["version", "max_journey_min", "modes", "beyond_limit_requests"], p)
+        beyond = m.get("beyond_limit_requests", "family_transport")
+        if beyond not in BEYOND_LIMIT:
+            raise PolicyError(
+                p + "beyond_limit_requests",
+                f"{_show(beyond)} must be one of {', '.join(BEYOND_LIMIT)}"
+                f"{_suggest(str(beyond), list(BEYOND_LIMIT))}",
+            )
         lim = _table(m, "max_journey_min", p)
         names = [ph.label for ph in Phase]
         _check_keys(lim, names, p + "max_journey_min.")
@@ -265,7 +284,7 @@ class Travel:
                 overhead_min=_int(mm.get("overhead_min", 0), q + "overhead_min", 0, 60),
             )
 
-        return Travel(limits, mode("transport"), mode("family"))
+        return Travel(limits, mode("transport"), mode("family"), beyond)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,11 +330,20 @@ class Objective:
     extend_with_nearest: bool
     list_k: int
     list_weights: Mapping[str, float]
+    transfer_years: frozenset[int] = frozenset({0, 7, 12})
 
     @staticmethod
     def from_mapping(m: Mapping[str, Any]) -> Objective:
         p = "objective."
-        _check_keys(m, ["version", "optimised", "preference_first", "tailored_list"], p)
+        _check_keys(
+            m, ["version", "optimised", "preference_first", "tailored_list", "cohort"], p
+        )
+        co = _sub(m, "cohort", p)
+        _check_keys(co, ["transfer_years"], p + "cohort.")
+        years = frozenset(
+            _int(y, f"{p}cohort.transfer_years", -4, 21)
+            for y in _list(co.get("transfer_years", [0, 7, 12]), p + "cohort.transfer_years")
+        )
         o = _table(m, "optimised", p)
         _check_keys(o, ["max_arcs_per_child", "min_guard_bits"], p + "optimised.")
         pf = _table(m, "preference_first", p)
@@ -351,6 +379,7 @@ class Objective:
             extend_with_nearest=ext,
             list_k=_int(tl.get("k", 5), p + "tailored_list.k", 1, 50),
             list_weights=weights,
+            transfer_years=years,
         )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from placement.area import Area
+from placement.cohort import MOVEMENTS, Movement, Scope, movement
 from placement.domain import (
     FEATURE_BIT,
     NEED_INDEX,
@@ -55,6 +56,7 @@ KIND_INDEX = {k: i for i, k in enumerate(KIND_LIST)}
 NUM_NEEDS = len(Need)
 ENTRY_CODE = {Entry.MIXED: 0, Entry.GIRLS: 1, Entry.BOYS: 2}
 BLOCK_CELLS = 1 << 21  # child x setting cells per block when enumerating pairs (bounds memory)
+NO_LIMIT = 10_000  # minutes: no journey limit in the child's plan
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -75,6 +77,12 @@ class Pairs:
     is_request: B  # a s.38 request (rank > 0 and requestable)
     start: I64
     cost_gbp: I64  # the whole annual public cost: high-needs + school + transport
+    # a family's preference over the LA's journey limit (the LA would not propose it)
+    beyond_limit: B
+    # ... that the LA would name on condition that the family arranges the journey (its
+    # transport cost is then 0 here: s.508B EA 1996 free transport is to the nearest suitable
+    # school, and a nearer one exists)
+    family_transport: B
 
     def __len__(self) -> int:
         return int(self.child.shape[0])
@@ -86,6 +94,7 @@ class Problem:
 
     name: str
     policy: Policy
+    scope: Scope  # "moving": only moving children are placed; "from_scratch": every child
     children: tuple[Child, ...]
     settings: tuple[Setting, ...]
     child_index: dict[str, int]
@@ -100,9 +109,12 @@ class Problem:
     c_secondary: I64  # bitmask over Need
     c_features: I64  # bitmask over Feature
     c_transport: B
-    c_limit_min: I32  # journey limit: policy by phase, or the plan's own if shorter
+    c_limit_min: I32  # journey limit for the LA's proposals: policy by phase, or the plan's own
+    c_plan_limit_min: I32  # the limit the child's plan sets (NO_LIMIT: none)
     c_female: B
     c_looked_after: B
+    c_movement: I32  # index into placement.cohort.MOVEMENTS (why the child moves, or stays)
+    c_moving: B  # placed in this run (every child in a from-scratch run)
     # settings
     s_east: F64
     s_north: F64
@@ -113,7 +125,8 @@ class Problem:
     s_meets: I32  # (S, NUM_NEEDS): highest band at which s meets a child's primary need, 0 = no
     s_secondary: I64  # bitmask of needs s meets as secondary needs
     s_features: I64
-    s_free: I64  # places free for this run
+    s_free: I64  # places free for this run (capacity - roll - staying children there)
+    s_staying: I64  # children in the area who stay at the setting (not placed in this run)
     s_mainstream: B
     s_independent: B
     s_in_area: B
@@ -123,7 +136,8 @@ class Problem:
     # pools
     pool_setting: I32
     pool_need: I32
-    pool_free: I64
+    pool_free: I64  # places - roll - staying children in the pool
+    pool_staying: I64
     # sparse facts
     excluded_keys: I64  # sorted child_idx * S + setting_idx
     sibling_keys: I64
@@ -136,6 +150,7 @@ class Problem:
     pref_setting: I32
     pref_rank: I32
     pref_route_s38: B
+    pref_keys: I64  # sorted child_idx * S + setting_idx of every preference
     pairs: Pairs
     input_digest: str
 
@@ -153,6 +168,14 @@ class Problem:
 
     def phase(self, child_idx: int) -> Phase:
         return Phase(int(self.c_phase[child_idx]))
+
+    def movement(self, child_idx: int) -> Movement:
+        return MOVEMENTS[int(self.c_movement[child_idx])]
+
+    @property
+    def moving_children(self) -> I64:
+        """Indices of the children placed in this run."""
+        return np.flatnonzero(self.c_moving).astype(np.int64)
 
     def pair_index(self, child_idx: int, setting_idx: int) -> int:
         """Index into :attr:`pairs` of a suitable pair, or -1 when the pair is not suitable."""
@@ -193,22 +216,28 @@ def _bits_each(sets: Sequence[frozenset[Any]], table: Mapping[Any, int]) -> I64:
     return out
 
 
-def build_problem(area: Area, policy: Policy, *, digest: bool = True) -> Problem:
+def build_problem(
+    area: Area, policy: Policy, *, digest: bool = True, scope: Scope = "moving"
+) -> Problem:
     """Resolve an area against a policy and enumerate every suitable pair.
 
-    ``digest=False`` leaves the input digest empty (for runs whose manifests nobody reads:
-    a national sweep's counts). Raises :class:`DomainError` when a child's date of birth and
-    year disagree.
+    ``scope``: ``"moving"`` places only the children who move this round (a staying child's
+    place counts as taken); ``"from_scratch"`` places the whole caseload afresh (a planner's
+    study). ``digest=False`` leaves the input digest empty (for runs whose manifests nobody
+    reads: a national sweep's counts). Raises :class:`DomainError` when a child's date of
+    birth and year disagree.
     """
-    prob = resolve(area, policy)
+    prob = resolve(area, policy, scope)
     child, sett, travel = suitable_pairs(prob)
     pairs = make_pairs(prob, child, sett, travel)
     return replace(prob, pairs=pairs, input_digest=input_digest(prob) if digest else "")
 
 
-def resolve(area: Area, policy: Policy) -> Problem:
+def resolve(area: Area, policy: Policy, scope: Scope = "moving") -> Problem:
     """The area resolved against the policy as dense arrays, without its pairs (empty) or
     input digest (""): :func:`build_problem` less :func:`suitable_pairs`."""
+    if scope not in ("moving", "from_scratch"):
+        raise ValueError(f"scope {scope!r} must be 'moving' or 'from_scratch'")
     children = tuple(sorted(area.children, key=lambda c: c.child_id))
     settings = tuple(sorted(area.settings, key=lambda s: s.setting_id))
     ci = {c.child_id: i for i, c in enumerate(children)}
@@ -236,8 +265,22 @@ def resolve(area: Area, policy: Policy) -> Problem:
     phases = np.array([phase_of[y] for y in years.tolist()], np.int32)
     phase_limit = np.array([policy.travel.max_journey_min[p] for p in Phase], np.int32)
     limit = phase_limit[phases]
-    own = np.array([c.max_journey_min or 10_000 for c in children], np.int32)
+    own = np.array([c.max_journey_min or NO_LIMIT for c in children], np.int32)
     limit = np.minimum(limit, own).astype(np.int32)
+    by_id = {s.setting_id: s for s in settings}
+    transfer = policy.objective.transfer_years
+    moves = [
+        movement(
+            c,
+            int(years[i]),
+            by_id[c.current_setting_id] if c.current_setting_id else None,
+            transfer,
+        )
+        for i, c in enumerate(children)
+    ]
+    mv_index = {mv: k for k, mv in enumerate(MOVEMENTS)}
+    c_movement = np.array([mv_index[mv] for mv in moves], np.int32)
+    c_moving = np.ones(n, np.bool_) if scope == "from_scratch" else c_movement != 0
 
     suit = policy.suitability
     meets = np.zeros((m, NUM_NEEDS), np.int32)
@@ -274,6 +317,20 @@ def resolve(area: Area, policy: Policy) -> Problem:
                 if nd in suit.designation_meets[d]:
                     pool_of[j, NEED_INDEX[nd]] = p
                     break
+
+    # a staying child's place is taken: in the pool that fits its need there, and the setting
+    s_staying = np.zeros(m, np.int64)
+    pool_staying = np.zeros(len(pool_setting), np.int64)
+    for i in np.flatnonzero(~c_moving).tolist():
+        c = children[i]
+        assert c.current_setting_id is not None
+        j = si[c.current_setting_id]
+        s_staying[j] += 1
+        q = int(pool_of[j, NEED_INDEX[c.primary_need]])
+        if q >= 0:
+            pool_staying[q] += 1
+    s_free = np.maximum(np.array([s.free for s in settings], np.int64) - s_staying, 0)
+    pool_free_arr = np.maximum(np.array(pool_free, np.int64) - pool_staying, 0)
 
     fund = policy.funding
     base = np.zeros(m, np.int64)
@@ -322,9 +379,11 @@ def resolve(area: Area, policy: Policy) -> Problem:
             pr.append(pref.rank)
             p38.append(s38[j])
 
+    pref_keys = np.unique(np.array(pc, np.int64) * m + np.array(ps, np.int64))
     prob = Problem(
         name=area.name,
         policy=policy,
+        scope=scope,
         children=children,
         settings=settings,
         child_index=ci,
@@ -339,8 +398,11 @@ def resolve(area: Area, policy: Policy) -> Problem:
         c_features=_bits_each([c.required_features for c in children], feat_bit),
         c_transport=np.array([c.transport_eligible for c in children], np.bool_),
         c_limit_min=limit,
+        c_plan_limit_min=own,
         c_female=np.array([c.sex is Sex.FEMALE for c in children], np.bool_),
         c_looked_after=np.array([c.looked_after for c in children], np.bool_),
+        c_movement=c_movement,
+        c_moving=c_moving,
         s_east=np.array([s.location.easting for s in settings], np.float64),
         s_north=np.array([s.location.northing for s in settings], np.float64),
         s_kind=np.array([KIND_INDEX[s.kind] for s in settings], np.int32),
@@ -350,7 +412,8 @@ def resolve(area: Area, policy: Policy) -> Problem:
         s_meets=meets,
         s_secondary=sec,
         s_features=np.array([_bits(list(s.features), feat_bit) for s in settings], np.int64),
-        s_free=np.array([s.free for s in settings], np.int64),
+        s_free=s_free,
+        s_staying=s_staying,
         s_mainstream=np.array([s.kind.is_mainstream for s in settings], np.bool_),
         s_independent=np.array([s.kind.is_independent for s in settings], np.bool_),
         s_in_area=np.array([s.in_area for s in settings], np.bool_),
@@ -359,7 +422,8 @@ def resolve(area: Area, policy: Policy) -> Problem:
         s_pool_of_need=pool_of,
         pool_setting=np.array(pool_setting, np.int32),
         pool_need=np.array(pool_need, np.int32),
-        pool_free=np.array(pool_free, np.int64),
+        pool_free=pool_free_arr,
+        pool_staying=pool_staying,
         excluded_keys=excluded,
         sibling_keys=siblings,
         current_keys=current,
@@ -370,6 +434,7 @@ def resolve(area: Area, policy: Policy) -> Problem:
         pref_setting=np.array(ps, np.int32),
         pref_rank=np.array(pr, np.int32),
         pref_route_s38=np.array(p38, np.bool_),
+        pref_keys=pref_keys.astype(np.int64),
         pairs=_empty_pairs(n),
         input_digest="",
     )
@@ -391,18 +456,22 @@ def _empty_pairs(n: int) -> Pairs:
         np.zeros(0, np.bool_),
         np.zeros(n + 1, np.int64),
         z64,
+        np.zeros(0, np.bool_),
+        np.zeros(0, np.bool_),
     )
 
 
 def suitable_pairs(
     prob: Problem, rows: I64 | None = None, cols: I64 | None = None
 ) -> tuple[I32, I32, I32]:
-    """(child, setting, journey minutes) of every suitable pair among children ``rows`` and
-    settings ``cols`` (default all; each ascending), sorted by child then setting."""
+    """(child, setting, journey minutes) of every suitable pair among the moving children
+    ``rows`` and settings ``cols`` (default all; each ascending), sorted by child then setting.
+    A staying child has no pairs: it is not placed in this run."""
     from placement.rules import suitable
 
-    n, m = prob.num_children, prob.num_settings
-    r_all = np.arange(n, dtype=np.int64) if rows is None else rows.astype(np.int64)
+    m = prob.num_settings
+    r_all = prob.moving_children if rows is None else rows.astype(np.int64)
+    r_all = r_all[prob.c_moving[r_all]]
     c_all = np.arange(m, dtype=np.int64) if cols is None else cols.astype(np.int64)
     ci, si, minutes = suitable(prob, r_all, c_all, BLOCK_CELLS)
     return ci.astype(np.int32), si.astype(np.int32), minutes.astype(np.int32)
@@ -423,6 +492,20 @@ def make_pairs(
     n, m = prob.num_children, prob.num_settings
     pool = prob.s_pool_of_need[sett, prob.c_need[child]].astype(np.int32)
     hn, sc, tr = costs or pair_costs(prob, child.astype(np.int64), sett.astype(np.int64))
+    # only a family's preference can be over the LA's journey limit (rules.journey)
+    policy_limit = np.minimum(
+        np.array([prob.policy.travel.max_journey_min[ph] for ph in Phase], np.int32)[
+            prob.c_phase[child]
+        ],
+        NO_LIMIT,
+    )
+    beyond = travel > policy_limit
+    family_transport = np.zeros(child.shape[0], np.bool_)
+    if beyond.any() and prob.policy.travel.beyond_limit_requests == "family_transport":
+        nearest = np.full(n, NO_LIMIT, np.int64)
+        np.minimum.at(nearest, child, travel)
+        family_transport = beyond & prob.c_transport[child] & (travel > nearest[child])
+        tr = np.where(family_transport, 0, tr).astype(np.int64)
     rank = np.zeros(child.shape[0], np.int32)
     req = np.zeros(child.shape[0], np.bool_)
     if prob.pref_child.shape[0] and child.shape[0]:
@@ -436,7 +519,10 @@ def make_pairs(
         req[hit] = prob.pref_route_s38[order][pos[hit]]
     start = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(child, minlength=n), out=start[1:])
-    return Pairs(child, sett, pool, travel, hn, sc, tr, rank, req, start, hn + sc + tr)
+    return Pairs(
+        child, sett, pool, travel, hn, sc, tr, rank, req, start, hn + sc + tr, beyond,
+        family_transport,
+    )  # fmt: skip
 
 
 def child_line(c: Child) -> str:
@@ -462,6 +548,8 @@ def child_line(c: Child) -> str:
             ",".join([f"{p.setting_id}:{p.rank}" for p in c.preferences]),
             str(c.looked_after),
             ",".join(sorted(c.sibling_setting_ids)) if c.sibling_setting_ids else "",
+            str(c.new_plan),
+            str(c.move_requested),
         )
     )
 

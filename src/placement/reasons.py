@@ -8,22 +8,41 @@ be told different things.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-__all__ = ["Ground", "Reason", "ReasonCode"]
+__all__ = ["REFUSAL_CODES", "S9_GROUND", "Ground", "Reason", "ReasonCode"]
 
 
 class Ground(StrEnum):
-    """The lawful ground a reason rests on (CFA 2014 unless stated)."""
+    """The statute or policy a reason rests on (CFA 2014 unless stated).
+
+    Only the three s.39(4) grounds refuse a s.38 request; only the two s.9 EA 1996 limbs (and
+    the want of a place) answer an s.9 representation. ``TRAVEL_POLICY`` and ``ADMISSIONS`` are
+    facts, not refusal grounds: the LA's journey limit bounds the settings the LA itself
+    proposes (a family's request beyond it is still a request), and a single-sex school's
+    gender of entry is a fact about the school, not a finding about the child.
+    """
 
     S39_4_A = "s.39(4)(a)"  # unsuitable for the child's age, ability, aptitude or SEN
     S39_4_B_OTHERS = "s.39(4)(b) efficient education of others"
     S39_4_B_RESOURCES = "s.39(4)(b) efficient use of resources"
     S33 = "s.33"  # mainstream presumption
-    S9_EA1996 = "s.9 EA 1996"  # unreasonable public expenditure (non-s.41 independent)
-    TRAVEL_POLICY = "travel policy"  # LA journey limit (DfE travel guidance), relied on as (a)
+    S9_EA1996 = "s.9 EA 1996 unreasonable public expenditure"
+    S9_INSTRUCTION = "s.9 EA 1996 efficient instruction"  # the setting cannot meet the needs
+    S9_NO_PLACE = "s.9 EA 1996 no place available"  # a representation, not a s.38 request
+    TRAVEL_POLICY = "LA travel policy (bounds the LA's proposals; not a s.39(4) ground)"
+    ADMISSIONS = "school's gender of entry (not a s.39(4) ground)"
     NONE = "none"  # informative, not a refusal
+
+
+# The same facts, when they answer an s.9 EA 1996 representation rather than a s.38 request:
+# s.39 does not apply to a representation at all.
+S9_GROUND: Mapping[Ground, Ground] = {
+    Ground.S39_4_A: Ground.S9_INSTRUCTION,
+    Ground.S39_4_B_OTHERS: Ground.S9_NO_PLACE,
+    Ground.S39_4_B_RESOURCES: Ground.S9_EA1996,
+}
 
 
 class ReasonCode(StrEnum):
@@ -35,7 +54,8 @@ class ReasonCode(StrEnum):
     SECONDARY_NEED_NOT_MET = "secondary_need_not_met"
     FEATURE_MISSING = "feature_missing"
     EXCLUDED = "excluded"
-    JOURNEY_OVER_LIMIT = "journey_over_limit"
+    JOURNEY_OVER_LIMIT = "journey_over_limit"  # the LA's limit: not proposed by the LA
+    JOURNEY_OVER_PLAN_LIMIT = "journey_over_plan_limit"  # the child's plan sets the limit
     # Capacity and cost: grounds that depend on the area run.
     POOL_FULL = "pool_full"
     SETTING_FULL = "setting_full"
@@ -53,17 +73,26 @@ class ReasonCode(StrEnum):
     CONTINUITY = "continuity"
     AREA_RUN_PLACE = "area_run_place"
     RANKED_BELOW = "ranked_below"
+    BEYOND_JOURNEY_LIMIT = "beyond_journey_limit"  # a request over the LA's limit: transport
+    STAYING = "staying"  # the child keeps the place the plan names; not placed in this run
+    # s.33 assessed, each time with its reasons
+    S33_MAINSTREAM_NAMED = "s33_mainstream_named"
+    S33_FAMILY_ASKED_SPECIALIST = "s33_family_asked_specialist"
+    S33_NO_SUITABLE_MAINSTREAM = "s33_no_suitable_mainstream"
+    S33_MAINSTREAM_FULL = "s33_mainstream_full"
+    S33_MAINSTREAM_AVAILABLE = "s33_mainstream_available"  # breached: a mainstream place is free
 
 
 GROUND_OF: Mapping[ReasonCode, Ground] = {
     ReasonCode.AGE_OUT_OF_RANGE: Ground.S39_4_A,
-    ReasonCode.SEX_NOT_ADMITTED: Ground.S39_4_A,
+    ReasonCode.SEX_NOT_ADMITTED: Ground.ADMISSIONS,
     ReasonCode.NEED_NOT_MET: Ground.S39_4_A,
     ReasonCode.NEED_LEVEL_ABOVE_DESIGNATION: Ground.S39_4_A,
     ReasonCode.SECONDARY_NEED_NOT_MET: Ground.S39_4_A,
     ReasonCode.FEATURE_MISSING: Ground.S39_4_A,
     ReasonCode.EXCLUDED: Ground.S39_4_B_OTHERS,
     ReasonCode.JOURNEY_OVER_LIMIT: Ground.TRAVEL_POLICY,
+    ReasonCode.JOURNEY_OVER_PLAN_LIMIT: Ground.S39_4_A,
     ReasonCode.POOL_FULL: Ground.S39_4_B_OTHERS,
     ReasonCode.SETTING_FULL: Ground.S39_4_B_OTHERS,
     ReasonCode.COST_DISPROPORTIONATE: Ground.S39_4_B_RESOURCES,
@@ -78,7 +107,32 @@ GROUND_OF: Mapping[ReasonCode, Ground] = {
     ReasonCode.CONTINUITY: Ground.NONE,
     ReasonCode.AREA_RUN_PLACE: Ground.NONE,
     ReasonCode.RANKED_BELOW: Ground.NONE,
+    ReasonCode.BEYOND_JOURNEY_LIMIT: Ground.NONE,
+    ReasonCode.STAYING: Ground.NONE,
+    ReasonCode.S33_MAINSTREAM_NAMED: Ground.S33,
+    ReasonCode.S33_FAMILY_ASKED_SPECIALIST: Ground.S33,
+    ReasonCode.S33_NO_SUITABLE_MAINSTREAM: Ground.S33,
+    ReasonCode.S33_MAINSTREAM_FULL: Ground.S33,
+    ReasonCode.S33_MAINSTREAM_AVAILABLE: Ground.S33,
 }
+
+# Codes that refuse a preference (a lawful ground, whichever route it answers).
+REFUSAL_CODES = frozenset(
+    {
+        ReasonCode.AGE_OUT_OF_RANGE,
+        ReasonCode.SEX_NOT_ADMITTED,
+        ReasonCode.NEED_NOT_MET,
+        ReasonCode.NEED_LEVEL_ABOVE_DESIGNATION,
+        ReasonCode.SECONDARY_NEED_NOT_MET,
+        ReasonCode.FEATURE_MISSING,
+        ReasonCode.EXCLUDED,
+        ReasonCode.JOURNEY_OVER_PLAN_LIMIT,
+        ReasonCode.POOL_FULL,
+        ReasonCode.SETTING_FULL,
+        ReasonCode.COST_DISPROPORTIONATE,
+        ReasonCode.NOT_S41_UNREASONABLE_EXPENDITURE,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,16 +143,29 @@ class Reason:
     child_id: str
     setting_id: str | None
     facts: Mapping[str, object] = field(default_factory=dict)
+    route: str | None = None  # the preference's route when the reason answers one
 
     @property
     def ground(self) -> Ground:
-        return GROUND_OF[self.code]
+        """The statute this reason really applies: an s.9 representation is never answered
+        under s.39 (its suitability, place and cost findings are the s.9 limbs)."""
+        g = GROUND_OF[self.code]
+        if self.route == "s9_representation":
+            return S9_GROUND.get(g, g)
+        return g
+
+    def for_route(self, route: str) -> Reason:
+        """This reason as it answers a preference on ``route``."""
+        return self if self.route == route else replace(self, route=route)
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "code": self.code.value,
             "ground": self.ground.value,
             "child_id": self.child_id,
             "setting_id": self.setting_id,
             "facts": dict(self.facts),
         }
+        if self.route is not None:
+            out["route"] = self.route
+        return out

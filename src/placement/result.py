@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from placement.domain import Need, Phase
+from placement.lawful import INF_CLAIM, Standing, taken
 from placement.problem import Problem
 from placement.reasons import Reason, ReasonCode
 from placement.rules import why_unsuitable
 from placement.rules.common import I32, I64
-from placement.rules.cost import disproportionate, threshold_gbp
 
 _NEEDS = tuple(Need)
 
@@ -33,6 +33,7 @@ __all__ = [
     "Metrics",
     "Placement",
     "Refusal",
+    "Staying",
     "Unplaced",
     "finalise",
     "pair_taken",
@@ -63,15 +64,26 @@ class Unplaced:
 
 
 @dataclass(frozen=True, slots=True)
+class Staying:
+    """A child who keeps the place the plan names (not placed in this run)."""
+
+    child_id: str
+    setting_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Refusal:
     """A family preference ranked above the setting named (or any, if unplaced) that was not
-    met, with the grounds. ``route`` is ``s38_request`` or ``s9_representation``."""
+    met, with the grounds that hold in the allocation. ``route`` is ``s38_request`` or
+    ``s9_representation``; a refused s.38 request also carries the s.33 assessment of what
+    was named instead."""
 
     child_id: str
     setting_id: str
     rank: int
     route: str
     reasons: tuple[Reason, ...]  # empty only when no lawful ground exists (a validator error)
+    mainstream_presumption: Reason | None = None  # s.38 requests: s.33, with its reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +103,7 @@ class Metrics:
     justified_envy: int  # children who prefer a setting that placed a lower-priority child
     unmet_by_need: Mapping[str, int]
     unmet_by_phase: Mapping[str, int]
+    staying: int = 0  # children who keep their place (not placed in this run)
     # the counts behind the percentages (for exports that must round or withhold them)
     with_preference: int = 0  # children who expressed a preference
     first_preference: int = 0  # of them, placed at their first
@@ -149,18 +162,26 @@ class Allocation:
     manifest: Manifest
     cutoffs: Mapping[str, Any] = field(default_factory=dict)
     assign: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    staying: tuple[Staying, ...] = ()
+    scope: str = "moving"  # or "from_scratch": every child placed afresh (a planner's study)
 
     def setting_of(self, child_id: str) -> str | None:
-        """One child's setting (a scan: use :meth:`mapping` for many children)."""
+        """One child's setting, a staying child's included (a scan: use :meth:`mapping` for
+        many children)."""
         for p in self.placements:
             if p.child_id == child_id:
                 return p.setting_id
+        for st in self.staying:
+            if st.child_id == child_id:
+                return st.setting_id
         return None
 
     def mapping(self) -> dict[str, str | None]:
-        """Every child's setting id, None for an unplaced child (what the validator reads)."""
+        """Every child's setting id, None for an unplaced child (what the validator reads);
+        a staying child at the setting its plan names."""
         out: dict[str, str | None] = {u.child_id: None for u in self.unplaced}
         out.update((p.child_id, p.setting_id) for p in self.placements)
+        out.update((s.child_id, s.setting_id) for s in self.staying)
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -168,6 +189,8 @@ class Allocation:
         return {
             "area": self.area,
             "mechanism": self.mechanism,
+            "scope": self.scope,
+            "staying": [{"child_id": s.child_id, "setting_id": s.setting_id} for s in self.staying],
             "placements": [
                 {
                     "child_id": p.child_id,
@@ -189,6 +212,11 @@ class Allocation:
                     "rank": r.rank,
                     "route": r.route,
                     "reasons": [x.as_dict() for x in r.reasons],
+                    **(
+                        {"mainstream_presumption": r.mainstream_presumption.as_dict()}
+                        if r.mainstream_presumption is not None
+                        else {}
+                    ),
                 }
                 for r in self.refusals
             ],
@@ -208,81 +236,67 @@ def _version(dist: str) -> str:
 
 def pair_taken(p: Problem, assign: I64) -> tuple[I64, I64]:
     """Places taken in this run per pool and per setting."""
-    chosen = assign[assign >= 0]
-    sett = p.pairs.setting[chosen]
-    pool = p.pairs.pool[chosen]
-    by_setting = np.bincount(sett, minlength=p.num_settings).astype(np.int64)
-    by_pool = np.bincount(pool[pool >= 0], minlength=p.num_pools).astype(np.int64)
-    return by_pool, by_setting
+    return taken(p, assign)
+
+
+def full_reason(st: Standing, i: int, k: int, rank: int) -> Reason | None:
+    """The pool or setting of pair ``k`` is full in the allocation (for child ``i``, whose
+    claim on it is ``rank``; 0: not a preference): the reason, with who holds the places."""
+    p = st.p
+    cid = p.children[i].child_id
+    s, pool = int(p.pairs.setting[k]), int(p.pairs.pool[k])
+    mine = 1 if int(st.assign[i]) == k else 0
+    claim = rank if rank > 0 else INF_CLAIM
+    if pool >= 0 and int(st.pool_taken[pool]) - mine >= int(p.pool_free[pool]):
+        code = ReasonCode.POOL_FULL
+        facts: dict[str, object] = {
+            "need": _NEEDS[int(p.pool_need[pool])].value,
+            "places_free": int(p.pool_free[pool]),
+            "taken_in_run": int(st.pool_taken[pool]),
+        }
+    elif int(st.set_taken[s]) - mine >= int(p.s_free[s]):
+        code = ReasonCode.SETTING_FULL
+        facts = {"places_free": int(p.s_free[s]), "taken_in_run": int(st.set_taken[s])}
+        pool = -1
+    else:
+        return None
+    lo, hi = int(st.h_start[s]), int(st.h_start[s + 1])
+    cl = st.h_claim[lo:hi]
+    if code is ReasonCode.POOL_FULL:
+        cl = cl[st.h_pool[lo:hi] == pool]
+    if rank > 0:
+        facts["held_by_equal_or_higher_choice"] = int((cl <= claim).sum())
+        facts["held_by_others"] = int((cl > claim).sum())
+    staying = int(p.pool_staying[pool]) if pool >= 0 else int(p.s_staying[s])
+    if staying:
+        facts["staying"] = staying
+    return Reason(code, cid, p.settings[s].setting_id, facts)
 
 
 def preference_ground(
-    p: Problem,
-    i: int,
-    s: int,
-    *,
-    pair: int,
-    s38: bool,
-    assigned_pair: int,
-    pool_taken: I64,
-    setting_taken: I64,
-    alternative_gbp: int | None,
+    st: Standing, i: int, s: int, *, pair: int, s38: bool, rank: int
 ) -> list[Reason]:
-    """Every lawful ground on which child ``i``'s preference for setting ``s`` is not met,
-    in the statutory order: s.39(4)(a) suitability (and the journey limit); s.39(4)(b)
-    efficient education of others (the pool or setting is full); s.39(4)(b) efficient use
-    of resources (or, for an s.9 representation, unreasonable public expenditure).
-    ``pair`` is the suitable pair's index (-1: not suitable); ``alternative_gbp`` the cost of
-    the setting named instead (None: unplaced). Empty: no lawful ground."""
+    """Every ground on which child ``i``'s preference for setting ``s`` is not met that holds
+    in the allocation ``st``, in the statutory order (:mod:`placement.lawful`): unsuitable
+    (the rules; for a s.38 request s.39(4)(a), for a representation s.9 efficient
+    instruction); full, when no exchange names it within the threshold (s.39(4)(b)
+    efficient education of others; s.9: no place); dear against the alternative named or
+    with a free place (s.39(4)(b) efficient use of resources; s.9 unreasonable public
+    expenditure). ``pair`` is the suitable pair's index (-1: not suitable); ``rank`` the
+    preference's rank (0: a setting the family did not ask for). Empty: no lawful ground."""
+    route = "s38_request" if s38 else "s9_representation"
+    p = st.p
     if pair < 0:
-        return why_unsuitable(p, i, s)
+        return [r.for_route(route) for r in why_unsuitable(p, i, s)]
     reasons: list[Reason] = []
-    cid, sid = p.children[i].child_id, p.settings[s].setting_id
-    mine = 1 if assigned_pair == pair else 0
-    pool = int(p.pairs.pool[pair])
-    if pool >= 0 and int(pool_taken[pool]) - mine >= int(p.pool_free[pool]):
-        reasons.append(
-            Reason(
-                ReasonCode.POOL_FULL,
-                cid,
-                sid,
-                {
-                    "need": _NEEDS[int(p.pool_need[pool])].value,
-                    "places_free": int(p.pool_free[pool]),
-                    "taken_in_run": int(pool_taken[pool]),
-                },
-            )
-        )
-    if int(setting_taken[s]) - mine >= int(p.s_free[s]):
-        reasons.append(
-            Reason(
-                ReasonCode.SETTING_FULL,
-                cid,
-                sid,
-                {"places_free": int(p.s_free[s]), "taken_in_run": int(setting_taken[s])},
-            )
-        )
-    if alternative_gbp is not None:
-        cost = int(p.pairs.cost_gbp[pair])
-        if disproportionate(p, cost, alternative_gbp):
-            code = (
-                ReasonCode.COST_DISPROPORTIONATE
-                if s38
-                else ReasonCode.NOT_S41_UNREASONABLE_EXPENDITURE
-            )
-            reasons.append(
-                Reason(
-                    code,
-                    cid,
-                    sid,
-                    {
-                        "cost_gbp": cost,
-                        "alternative_gbp": alternative_gbp,
-                        "extra_gbp": cost - alternative_gbp,
-                        "threshold_gbp": threshold_gbp(p, alternative_gbp),
-                    },
-                )
-            )
+    full = full_reason(st, i, pair, rank)
+    dear = st.cost_ground(i, pair, s38)
+    if full is not None and (
+        not s38 or rank == 0 or dear is not None or st.exchange(i, pair) is None
+    ):
+        reasons.append(full.for_route(route))
+    if dear is not None:
+        reasons.append(dear)
     return reasons
 
 
@@ -298,32 +312,22 @@ def preference_pairs(p: Problem) -> I64:
     return np.where(keys[pos] == want, pos, -1).astype(np.int64)
 
 
-def _refusals(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> list[Refusal]:
+def _refusals(p: Problem, st: Standing) -> list[Refusal]:
     out: list[Refusal] = []
-    # the preferences ranked above the child's placement (every one, if unplaced)
-    k_all = assign[p.pref_child]
-    got = np.append(p.pairs.pref_rank, 0)[k_all]  # unplaced (-1): the appended 0
-    sel = np.flatnonzero((got == 0) | (p.pref_rank < got))
+    sel = st.unmet_preferences()
     pairs = preference_pairs(p)[sel].tolist()
     children = p.pref_child[sel].tolist()
     settings = p.pref_setting[sel].tolist()
     ranks = p.pref_rank[sel].tolist()
     s38s = p.pref_route_s38[sel].tolist()
-    ks = k_all[sel].tolist()
-    alts = np.append(p.pairs.cost_gbp, 0)[k_all[sel]].tolist()
+    s33: dict[int, Reason] = {}
     for x, i in enumerate(children):
-        k = ks[x]
-        reasons = preference_ground(
-            p,
-            i,
-            settings[x],
-            pair=pairs[x],
-            s38=s38s[x],
-            assigned_pair=k,
-            pool_taken=pool_taken,
-            setting_taken=setting_taken,
-            alternative_gbp=alts[x] if k >= 0 else None,
-        )
+        reasons = preference_ground(st, i, settings[x], pair=pairs[x], s38=s38s[x], rank=ranks[x])
+        presumption = None
+        if s38s[x]:
+            if i not in s33:
+                s33[i] = st.s33(i)[1]
+            presumption = s33[i]
         out.append(
             Refusal(
                 p.children[i].child_id,
@@ -331,22 +335,19 @@ def _refusals(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> l
                 ranks[x],
                 "s38_request" if s38s[x] else "s9_representation",
                 tuple(reasons),
+                presumption,
             )
         )
     return out
 
 
-def _unplaced(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> list[Unplaced]:
+def _unplaced(p: Problem, st: Standing) -> list[Unplaced]:
     out: list[Unplaced] = []
     starts = p.pairs.start
     pr = p.pairs
-    taken = np.append(pool_taken, 0)
-    free = np.append(p.pool_free, 1)
-    room_pair = (setting_taken[pr.setting] < p.s_free[pr.setting]) & (
-        taken[pr.pool] < free[pr.pool]
-    )
+    room_pair = st.room
     rooms = np.bincount(pr.child[room_pair], minlength=p.num_children)
-    for i in np.flatnonzero(assign < 0).tolist():
+    for i in np.flatnonzero((st.assign < 0) & p.c_moving).tolist():
         n_suitable = int(starts[i + 1] - starts[i])
         cid = p.children[i].child_id
         if n_suitable == 0:
@@ -382,8 +383,18 @@ def _unplaced(p: Problem, assign: I64, pool_taken: I64, setting_taken: I64) -> l
     return out
 
 
+def _staying(p: Problem) -> tuple[Staying, ...]:
+    return tuple(
+        Staying(p.children[i].child_id, str(p.children[i].current_setting_id))
+        for i in np.flatnonzero(~p.c_moving).tolist()
+    )
+
+
 def compute_metrics(p: Problem, assign: I64, justified_envy: int) -> Metrics:
+    """Figures over the children placed in this run (the moving children); ``staying``
+    counts the others."""
     n = p.num_children
+    moving = p.c_moving
     placed_mask = assign >= 0
     chosen = assign[placed_mask]
     pr = p.pairs
@@ -392,6 +403,7 @@ def compute_metrics(p: Problem, assign: I64, justified_envy: int) -> Metrics:
     ranks = pr.pref_rank[chosen]
     with_pref = np.zeros(n, np.bool_)
     with_pref[p.pref_child] = True
+    with_pref &= moving
     first = np.zeros(n, np.bool_)
     anyp = np.zeros(n, np.bool_)
     idx = np.flatnonzero(placed_mask)
@@ -404,12 +416,12 @@ def compute_metrics(p: Problem, assign: I64, justified_envy: int) -> Metrics:
     top = np.ones(s38.shape[0], np.bool_)  # each child's highest-ranked
     top[1:] = p.pref_child[s38][1:] != p.pref_child[s38][:-1]
     req_setting[p.pref_child[s38[top]]] = p.pref_setting[s38[top]]
-    has_req = req_setting >= 0
+    has_req = (req_setting >= 0) & moving
     honoured = np.zeros(n, np.bool_)
     honoured[idx] = pr.setting[chosen] == req_setting[idx]
     sett = pr.setting[chosen]
     need_names = [nd.value for nd in Need]
-    unplaced_idx = np.flatnonzero(~placed_mask)
+    unplaced_idx = np.flatnonzero(~placed_mask & moving)
     by_need = np.bincount(p.c_need[unplaced_idx], minlength=len(need_names))
     by_phase = np.bincount(p.c_phase[unplaced_idx], minlength=len(Phase))
 
@@ -420,10 +432,11 @@ def compute_metrics(p: Problem, assign: I64, justified_envy: int) -> Metrics:
     n_first, n_any = int(first[with_pref].sum()), int(anyp[with_pref].sum())
     n_honoured = int(honoured[has_req].sum())
     n_mainstream, n_independent = int(p.s_mainstream[sett].sum()), int(p.s_independent[sett].sum())
+    n_moving = int(moving.sum())
     return Metrics(
-        children=n,
+        children=n_moving,
         placed=placed,
-        placed_pct=pct(placed, n),
+        placed_pct=pct(placed, n_moving),
         first_preference_pct=pct(n_first, n_pref),
         any_preference_pct=pct(n_any, n_pref),
         request_honoured_pct=pct(n_honoured, n_req),
@@ -440,6 +453,7 @@ def compute_metrics(p: Problem, assign: I64, justified_envy: int) -> Metrics:
         justified_envy=justified_envy,
         unmet_by_need={need_names[k]: int(v) for k, v in enumerate(by_need) if v},
         unmet_by_phase={Phase(k).label: int(v) for k, v in enumerate(by_phase) if v},
+        staying=n - n_moving,
         with_preference=n_pref,
         first_preference=n_first,
         any_preference=n_any,
@@ -508,8 +522,8 @@ def finalise(
     a = np.asarray(assign, np.int64)
     if a.shape != (p.num_children,):
         raise ValueError(f"assign has shape {a.shape}, expected ({p.num_children},)")
-    pool_taken, setting_taken = pair_taken(p, a)
     placements = _placements(p, a) if details else ()
+    st = Standing(p, a) if details else None
     out_hash = output_hash(p, a)
     manifest = Manifest(
         mechanism=mechanism,
@@ -519,7 +533,9 @@ def finalise(
         package_version=_version("placement"),
         ortools_version=_version("ortools"),
         python_version=platform.python_version(),
-        parameters=json.loads(json.dumps(dict(parameters), sort_keys=True, default=str)),
+        parameters=json.loads(
+            json.dumps({**dict(parameters), "scope": p.scope}, sort_keys=True, default=str)
+        ),
         seed=seed,
         output_hash=out_hash,
     )
@@ -527,10 +543,12 @@ def finalise(
         area=p.name,
         mechanism=mechanism,
         placements=placements,
-        unplaced=tuple(_unplaced(p, a, pool_taken, setting_taken)) if details else (),
-        refusals=tuple(_refusals(p, a, pool_taken, setting_taken)) if details else (),
+        unplaced=tuple(_unplaced(p, st)) if st is not None else (),
+        refusals=tuple(_refusals(p, st)) if st is not None else (),
         metrics=compute_metrics(p, a, justified_envy),
         manifest=manifest,
         cutoffs=dict(cutoffs or {}),
         assign=a,
+        staying=_staying(p) if details else (),
+        scope=p.scope,
     )

@@ -26,20 +26,20 @@ setting with room). Pure: no I/O.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 
 from placement.domain import NEED_INDEX, Need
 from placement.law import PreferenceRoute, preference_route
+from placement.lawful import Standing
 from placement.problem import Problem
 from placement.reasons import Ground, Reason, ReasonCode
-from placement.result import Allocation, pair_taken, preference_ground
+from placement.result import Allocation, full_reason, preference_ground
 from placement.rules import RULES, why_unsuitable
 from placement.rules.common import F64, I64, in_sorted
-from placement.rules.cost import disproportionate, threshold_gbp
-from placement.rules.journey import journey_minutes
+from placement.rules.journey import evidence, journey_minutes
 from placement.solve.priority import priority_keys
 
 __all__ = [
@@ -83,6 +83,7 @@ class AreaRun:
 
     allocation: Allocation
     assign: I64
+    standing: Standing
     pool_taken: I64
     setting_taken: I64
     keys: I64 | None  # priority keys (preference-first)
@@ -100,7 +101,8 @@ def area_run(p: Problem, alloc: Allocation) -> AreaRun:
     a = alloc.assign
     if a.shape != (p.num_children,):
         raise ValueError("the allocation is not of this problem")
-    pool_taken, setting_taken = pair_taken(p, a)
+    st = Standing(p, a)
+    pool_taken, setting_taken = st.pool_taken, st.set_taken
     pr = p.pairs
     placed = np.flatnonzero(a >= 0)
     held = a[placed]
@@ -127,7 +129,7 @@ def area_run(p: Problem, alloc: Allocation) -> AreaRun:
     hp = pr.pool[held]
     np.minimum.at(free_pool, hp[hp >= 0], best_move[placed][hp >= 0])
     return AreaRun(
-        alloc, a, pool_taken, setting_taken, keys, worst_pool, worst_set, free_pool, free_set
+        alloc, a, st, pool_taken, setting_taken, keys, worst_pool, worst_set, free_pool, free_set
     )
 
 
@@ -286,7 +288,18 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class StatutoryTest:
-    name: str  # suitability, efficient_education_of_others, efficient_use_of_resources, s9, s33
+    """One test of a preference, under the statute it really applies (``ground``).
+
+    s.38 request: ``suitability`` s.39(4)(a), ``efficient_education_of_others`` and
+    ``efficient_use_of_resources`` s.39(4)(b), then ``mainstream_presumption`` s.33 when the
+    request is refused. s.9 representation: ``s9_efficient_instruction``, ``s9_place_available``
+    and ``s9_public_expenditure`` (s.9 EA 1996). Facts that are not refusal grounds are their
+    own tests: ``gender_of_entry`` (a single-sex school) and ``journey_beyond_la_limit``.
+    ``outcome``: ``met`` (passes; for s.33, the presumption is kept, with its reason),
+    ``not_met`` (a ground to refuse; for s.33, breached), ``not_applicable``.
+    """
+
+    name: str
     ground: Ground
     outcome: Literal["met", "not_met", "not_applicable"]
     reasons: tuple[Reason, ...]
@@ -299,7 +312,8 @@ class RequestAssessment:
     rank: int
     route: str
     tests: tuple[StatutoryTest, ...]
-    outcome: Literal["can_be_named", "named", "refused"]
+    # not_this_round: the child stays where the plan names (ask for a review to move)
+    outcome: Literal["can_be_named", "named", "refused", "not_this_round"]
     grounds: tuple[Ground, ...]  # the grounds it fails on, in statutory order
 
 
@@ -324,6 +338,11 @@ class TailoredList:
     left_off: tuple[LeftOff, ...]  # with evidence (all but other-age settings not asked for)
     left_off_counts: dict[str, int]  # every other setting, by its first reason code
     advisory: str = ADVISORY
+    movement: str = "no_current_setting"  # placement.cohort.Movement
+    staying_setting_id: str | None = None  # a staying child's setting (the place stands)
+    scope: str = "moving"  # "from_scratch": a planner's whole-caseload study
+    mainstream_presumption: StatutoryTest | None = None  # s.33 for the setting the run names
+    journey_limit_source: str = "policy"  # or "plan": the child's plan sets the limit
 
 
 def _inclusion_reasons(
@@ -331,6 +350,8 @@ def _inclusion_reasons(
 ) -> tuple[Reason, ...]:
     pr = p.pairs
     c, sett = p.children[i], p.settings[s]
+    journey = evidence(p, i, s, int(pr.travel_min[k]))
+    journey["transport"] = bool(p.c_transport[i]) and not bool(pr.family_transport[k])
     out = [
         Reason(
             ReasonCode.MEETS_NEEDS,
@@ -344,17 +365,9 @@ def _inclusion_reasons(
                 "kind": sett.kind.value,
             },
         ),
-        Reason(
-            ReasonCode.WITHIN_JOURNEY,
-            c.child_id,
-            sett.setting_id,
-            {
-                "minutes": int(pr.travel_min[k]),
-                "limit": int(p.c_limit_min[i]),
-                "phase": p.phase(i).label,
-                "transport": bool(p.c_transport[i]),
-            },
-        ),
+        _journey_reason(p, i, s, k)
+        if pr.beyond_limit[k]
+        else Reason(ReasonCode.WITHIN_JOURNEY, c.child_id, sett.setting_id, journey),
     ]
     if pr.pref_rank[k] > 0:
         out.append(
@@ -383,10 +396,26 @@ def _inclusion_reasons(
                 ReasonCode.AREA_RUN_PLACE,
                 c.child_id,
                 sett.setting_id,
-                {"mechanism": run.allocation.mechanism},
+                {"mechanism": run.allocation.mechanism, "scope": p.scope},
             )
         )
     return tuple(out)
+
+
+def _journey_reason(p: Problem, i: int, s: int, k: int) -> Reason:
+    """A family's request over the LA's journey limit: still a request; who arranges the
+    journey, and whether the LA's transport cost is counted."""
+    pr = p.pairs
+    facts = evidence(p, i, s, int(pr.travel_min[k]))
+    facts["transport_eligible"] = bool(p.c_transport[i])
+    facts["family_arranges_transport"] = bool(pr.family_transport[k])
+    facts["transport_cost_gbp"] = int(pr.cost_transport_gbp[k])
+    return Reason(
+        ReasonCode.BEYOND_JOURNEY_LIMIT,
+        p.children[i].child_id,
+        p.settings[s].setting_id,
+        facts,
+    )
 
 
 def _option(
@@ -402,7 +431,7 @@ def _option(
         kind=sett.kind.value,
         mainstream=bool(p.s_mainstream[s]),
         journey_min=int(pr.travel_min[k]),
-        transport_provided=bool(p.c_transport[i]),
+        transport_provided=bool(p.c_transport[i]) and not bool(pr.family_transport[k]),
         cost_gbp=int(pr.cost_gbp[k]),
         cost_by_payer_gbp={
             "high_needs_block": int(pr.cost_high_needs_gbp[k]),
@@ -450,6 +479,14 @@ def top_k_all(p: Problem, table: ScoreTable) -> I64:
     return out
 
 
+def _standing(p: Problem, run: AreaRun | None) -> Standing:
+    """The run's standing, or (no run yet) an empty allocation: every place free, so a
+    request's cost is weighed against the child's cheapest suitable setting."""
+    if run is not None:
+        return run.standing
+    return Standing(p, np.full(p.num_children, -1, np.int64))
+
+
 def tailored_list(
     p: Problem,
     child_id: str,
@@ -461,12 +498,41 @@ def tailored_list(
     if child_id not in p.child_index:
         raise KeyError(child_id)
     i = p.child_index[child_id]
+    c = p.children[i]
+    movement = p.movement(i)
+    plan_limit = c.max_journey_min is not None and int(p.c_plan_limit_min[i]) <= int(
+        p.c_limit_min[i]
+    )
+    head = {
+        "child_id": child_id,
+        "phase": p.phase(i).label,
+        "primary_need": c.primary_need.value,
+        "need_band": int(p.c_band[i]),
+        "journey_limit_min": int(p.c_limit_min[i]),
+        "mechanism": run.allocation.mechanism if run is not None else None,
+        "movement": movement.value,
+        "scope": p.scope,
+        "journey_limit_source": "plan" if plan_limit else "policy",
+    }
+    if not p.c_moving[i]:
+        return TailoredList(
+            allocated_setting_id=c.current_setting_id,
+            options=(),
+            requests=_not_this_round(p, i),
+            left_off=(),
+            left_off_counts={},
+            staying_setting_id=c.current_setting_id,
+            **head,  # type: ignore[arg-type]
+        )
+    st = _standing(p, run)
     table = table or score_table(p, run)
     pr = p.pairs
     ranked = _ranked(p, i, table)
     k = p.policy.objective.list_k
     chosen: dict[int, list[str]] = {int(x): ["top_k"] for x in ranked[:k]}
-    mainstream = [int(x) for x in ranked if p.s_mainstream[int(pr.setting[x])]]
+    mainstream = [
+        int(x) for x in ranked if p.s_mainstream[int(pr.setting[x])] and not pr.beyond_limit[x]
+    ]
     if mainstream and not any(p.s_mainstream[int(pr.setting[x])] for x in chosen):
         chosen.setdefault(mainstream[0], []).append("mainstream")
     for x in ranked:
@@ -478,14 +544,12 @@ def tailored_list(
     order = [int(x) for x in ranked if int(x) in chosen]
     options = tuple(_option(p, i, x, table, run, tuple(chosen[x])) for x in order)
     listed = {int(pr.setting[x]) for x in order}
-    left, counts = _left_off(p, i, listed, table, run, ranked)
+    left, counts = _left_off(p, i, listed, table, st, ranked)
+    s33 = None
+    if run is not None:
+        outcome, reason = st.s33(i)
+        s33 = StatutoryTest("mainstream_presumption", Ground.S33, outcome, (reason,))
     return TailoredList(
-        child_id=child_id,
-        phase=p.phase(i).label,
-        primary_need=p.children[i].primary_need.value,
-        need_band=int(p.c_band[i]),
-        journey_limit_min=int(p.c_limit_min[i]),
-        mechanism=run.allocation.mechanism if run is not None else None,
         allocated_setting_id=p.settings[int(pr.setting[assigned])].setting_id
         if assigned >= 0
         else None,
@@ -493,7 +557,37 @@ def tailored_list(
         requests=assess_requests(p, i, run),
         left_off=left,
         left_off_counts=counts,
+        mainstream_presumption=s33,
+        **head,  # type: ignore[arg-type]
     )
+
+
+def _not_this_round(p: Problem, i: int) -> tuple[RequestAssessment, ...]:
+    """A staying child's preferences: not assessed in this run (the place the plan names
+    stands; a review asking for a move makes the child one who moves)."""
+    c = p.children[i]
+    out: list[RequestAssessment] = []
+    for pref in c.preferences:
+        sett = p.settings[p.setting_index[pref.setting_id]]
+        reason = Reason(
+            ReasonCode.STAYING,
+            c.child_id,
+            sett.setting_id,
+            {"current_setting_id": c.current_setting_id},
+        )
+        test = StatutoryTest("staying", Ground.NONE, "not_applicable", (reason,))
+        out.append(
+            RequestAssessment(
+                sett.setting_id,
+                sett.name,
+                pref.rank,
+                preference_route(sett).value,
+                (test,),
+                "not_this_round",
+                (),
+            )
+        )
+    return tuple(out)
 
 
 def _left_off(
@@ -501,12 +595,11 @@ def _left_off(
     i: int,
     listed: set[int],
     table: ScoreTable,
-    run: AreaRun | None,
+    st: Standing,
     ranked: I64,
 ) -> tuple[tuple[LeftOff, ...], dict[str, int]]:
     """Why each setting is not on the list, with evidence; settings for other ages that the
     family did not ask about are only counted (by their first reason)."""
-    pr = p.pairs
     m = p.num_settings
     ci = np.array([[i]], np.int64)
     si = np.arange(m, dtype=np.int64)[None, :]
@@ -524,8 +617,6 @@ def _left_off(
         if len(ranked)
         else 0.0
     )
-    assigned = int(run.assign[i]) if run is not None else -1
-    alt = int(pr.cost_gbp[assigned]) if assigned >= 0 else None
     counts: Counter[str] = Counter()
     out: list[LeftOff] = []
     c = p.children[i]
@@ -533,37 +624,25 @@ def _left_off(
         if s in listed:
             continue
         if first[s] >= 0:
-            code = RULES[int(first[s])].CODE.value
             if s in asked or RULES[int(first[s])].CODE is not ReasonCode.AGE_OUT_OF_RANGE:
-                out.append(
-                    LeftOff(
-                        p.settings[s].setting_id,
-                        p.settings[s].name,
-                        # only the rules the vectorised masks say fail: the same reasons as
-                        # why_unsuitable, in the same order, without testing the others
-                        tuple(
-                            why
-                            for x, failed in enumerate(fails_t[s])
-                            if failed and (why := RULES[x].explain(p, i, s, mins[s])) is not None
-                        ),
-                    )
+                # only the rules the vectorised masks say fail: the same reasons as
+                # why_unsuitable, in the same order, without testing the others
+                why = tuple(
+                    w
+                    for x, failed in enumerate(fails_t[s])
+                    if failed and (w := RULES[x].explain(p, i, s, mins[s])) is not None
                 )
-            counts[code] += 1
+                out.append(LeftOff(p.settings[s].setting_id, p.settings[s].name, why))
+                counts[why[0].code.value if why else RULES[int(first[s])].CODE.value] += 1
+            else:
+                counts[RULES[int(first[s])].CODE.value] += 1
             continue
         k = p.pair_index(i, s)
-        reasons: list[Reason] = []
-        if run is not None:
-            reasons = preference_ground(
-                p,
-                i,
-                s,
-                pair=k,
-                s38=preference_route(p.settings[s]) is PreferenceRoute.S38_REQUEST,
-                assigned_pair=assigned,
-                pool_taken=run.pool_taken,
-                setting_taken=run.setting_taken,
-                alternative_gbp=alt,
-            )
+        full = full_reason(st, i, k, 0)
+        reasons: list[Reason] = [full] if full is not None else []
+        dear = st.cost_ground(i, k, True)
+        if dear is not None:
+            reasons.append(replace(dear, route=None))
         if not reasons:
             reasons = [
                 Reason(
@@ -583,103 +662,91 @@ def _left_off(
 
 
 def assess_requests(p: Problem, i: int, run: AreaRun | None) -> tuple[RequestAssessment, ...]:
-    """The statutory tests, in order, for each of the family's preferences.
+    """The statutory tests, in order, for each of the family's preferences (see
+    :class:`StatutoryTest`), each against the area run (without one: every place free, and a
+    request's cost weighed against the child's cheapest suitable setting).
 
-    s.38 request: s.39(4)(a) suitability (with the LA's journey limit); s.39(4)(b) efficient
-    education of others (full in the area run); s.39(4)(b) efficient use of resources (its cost
-    against the setting the run names, or the cheapest suitable one without a run). An s.9
-    EA 1996 representation (an independent setting off the s.41 list, or AP) is weighed against
-    unreasonable public expenditure instead. If a request fails, s.33 applies: a mainstream
-    place unless incompatible with the family's wishes or the efficient education of others.
+    A s.38 request is tested under s.39(4), then s.33 if it is refused; an s.9 EA 1996
+    representation (an independent setting off the s.41 list, or AP) under s.9 only. A
+    request beyond the LA's journey limit stays a request: the journey test says who would
+    arrange the transport.
     """
+    if not p.c_moving[i]:
+        return _not_this_round(p, i)
     pr = p.pairs
+    st = _standing(p, run)
     out: list[RequestAssessment] = []
-    assigned = int(run.assign[i]) if run is not None else -1
-    lo, hi = int(pr.start[i]), int(pr.start[i + 1])
-    cheapest = int(pr.cost_gbp[lo:hi].min()) if hi > lo else None
-    named_a_preference = assigned >= 0 and int(pr.pref_rank[assigned]) > 0
+    assigned = int(st.assign[i])
     first = int(np.searchsorted(p.pref_child, i, "left"))
     last = int(np.searchsorted(p.pref_child, i, "right"))
+    s33: StatutoryTest | None = None
+    na: Literal["not_applicable"] = "not_applicable"
     for x in range(first, last):
         s = int(p.pref_setting[x])
         k = p.pair_index(i, s)
         sett = p.settings[s]
         route = preference_route(sett)
         s38 = route is PreferenceRoute.S38_REQUEST
+        rank = int(p.pref_rank[x])
         tests: list[StatutoryTest] = []
-        unsuit = why_unsuitable(p, i, s) if k < 0 else []
-        tests.append(
-            StatutoryTest(
-                "suitability",
-                Ground.S39_4_A,
-                "not_met" if unsuit else "met",
-                tuple(unsuit),
-            )
+        unsuit = [r.for_route(route.value) for r in why_unsuitable(p, i, s)] if k < 0 else []
+        entry = [r for r in unsuit if r.code is ReasonCode.SEX_NOT_ADMITTED]
+        unsuit = [r for r in unsuit if r.code is not ReasonCode.SEX_NOT_ADMITTED]
+        grounds = (
+            preference_ground(st, i, s, pair=k, s38=s38, rank=rank)
+            if k >= 0 and assigned != k
+            else []
         )
-        full: list[Reason] = []
-        dear: list[Reason] = []
-        if k >= 0 and run is not None:
-            grounds = preference_ground(
-                p,
-                i,
-                s,
-                pair=k,
-                s38=s38,
-                assigned_pair=assigned,
-                pool_taken=run.pool_taken,
-                setting_taken=run.setting_taken,
-                alternative_gbp=int(pr.cost_gbp[assigned]) if assigned >= 0 else None,
+        full = tuple(
+            r for r in grounds if r.code in (ReasonCode.POOL_FULL, ReasonCode.SETTING_FULL)
+        )
+        dear = tuple(r for r in grounds if r not in full)
+        names = (
+            ("suitability", "efficient_education_of_others", "efficient_use_of_resources")
+            if s38
+            else ("s9_efficient_instruction", "s9_place_available", "s9_public_expenditure")
+        )
+        g = (
+            (Ground.S39_4_A, Ground.S39_4_B_OTHERS, Ground.S39_4_B_RESOURCES)
+            if s38
+            else (Ground.S9_INSTRUCTION, Ground.S9_NO_PLACE, Ground.S9_EA1996)
+        )
+        tests.append(StatutoryTest(names[0], g[0], "not_met" if unsuit else "met", tuple(unsuit)))
+        if entry:
+            tests.append(
+                StatutoryTest("gender_of_entry", Ground.ADMISSIONS, "not_met", tuple(entry))
             )
-            full = [r for r in grounds if r.code in (ReasonCode.POOL_FULL, ReasonCode.SETTING_FULL)]
-            dear = [r for r in grounds if r not in full]
-        elif k >= 0 and cheapest is not None:
-            cost = int(pr.cost_gbp[k])
-            if disproportionate(p, cost, cheapest):
-                dear = [
-                    Reason(
-                        ReasonCode.COST_DISPROPORTIONATE
-                        if s38
-                        else ReasonCode.NOT_S41_UNREASONABLE_EXPENDITURE,
-                        p.children[i].child_id,
-                        sett.setting_id,
-                        {
-                            "cost_gbp": cost,
-                            "alternative_gbp": cheapest,
-                            "extra_gbp": cost - cheapest,
-                            "threshold_gbp": threshold_gbp(p, cheapest),
-                        },
-                    )
-                ]
-        na: Literal["not_applicable"] = "not_applicable"
+        if k >= 0 and pr.beyond_limit[k]:
+            tests.append(
+                StatutoryTest(
+                    "journey_beyond_la_limit",
+                    Ground.TRAVEL_POLICY,
+                    na,
+                    (_journey_reason(p, i, s, k),),
+                )
+            )
         tests.append(
-            StatutoryTest(
-                "efficient_education_of_others",
-                Ground.S39_4_B_OTHERS,
-                na if k < 0 else ("not_met" if full else "met"),
-                tuple(full),
-            )
+            StatutoryTest(names[1], g[1], na if k < 0 else ("not_met" if full else "met"), full)
         )
         tests.append(
-            StatutoryTest(
-                "efficient_use_of_resources" if s38 else "s9_public_expenditure",
-                Ground.S39_4_B_RESOURCES if s38 else Ground.S9_EA1996,
-                na if k < 0 else ("not_met" if dear else "met"),
-                tuple(dear),
-            )
+            StatutoryTest(names[2], g[2], na if k < 0 else ("not_met" if dear else "met"), dear)
         )
         failed = tuple(t.ground for t in tests if t.outcome == "not_met")
         named = assigned >= 0 and int(pr.setting[assigned]) == s
-        outcome: Literal["can_be_named", "named", "refused"] = (
+        outcome: Literal["can_be_named", "named", "refused", "not_this_round"] = (
             "named" if named else ("refused" if failed else "can_be_named")
         )
-        if outcome == "refused" and not named_a_preference:
-            # s.33 applies when the family's request fails and the LA names another setting
-            tests.append(StatutoryTest("mainstream_presumption", Ground.S33, "met", ()))
+        if outcome == "refused" and s38 and run is not None:
+            # s.39(5): the LA names another setting, and s.33 applies to it (ME v Southwark)
+            if s33 is None:
+                o, reason = st.s33(i)
+                s33 = StatutoryTest("mainstream_presumption", Ground.S33, o, (reason,))
+            tests.append(s33)
         out.append(
             RequestAssessment(
                 sett.setting_id,
                 sett.name,
-                int(p.pref_rank[x]),
+                rank,
                 route.value,
                 tuple(tests),
                 outcome,

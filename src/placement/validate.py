@@ -1,20 +1,44 @@
 """An allocation checker written independently of the solvers and of the vectorised problem.
 
 It reads the area's own objects (children, settings, router rows) and the policy, and checks a
-plain ``child_id -> setting_id`` allocation one child at a time with scalar code: capacity per
-pool and setting, every eligibility rule, journey limits, and that every family preference
-ranked above the setting named has a lawful ground (s.39(4)). It then recomputes the headline
-metrics so a solver's own figures can be compared with them. Sharing no code path with
-:mod:`placement.problem` and :mod:`placement.rules` is deliberate: a bug in one is caught by the
-other. Pure: no I/O.
+plain ``child_id -> setting_id`` allocation against the law as :mod:`placement.lawful` states
+it, with its own code (sharing no code path with :mod:`placement.problem`,
+:mod:`placement.rules`, :mod:`placement.lawful` or the solvers is deliberate: a bug in one is
+caught by the other):
+
+- who is placed: a child stays at the setting its plan names unless it moves (a phase-transfer
+  year, a new plan, a review asking for a move, no current setting, or a current setting that
+  does not take its age); a staying child must be left there, and its place counts as taken
+  (unless the allocation is a whole-caseload run "as if from scratch");
+- capacity per pool and setting; every eligibility rule; the plan's own journey limit always,
+  and the LA's journey limit for every setting the family did not ask for;
+- every family preference ranked above the setting named has a ground that holds in this
+  allocation: unsuitable; dear against the alternative named, or one with a free place; or
+  full, and (for a s.38 request) no **exchange** names it: a chain of moves of children who
+  did not ask for the place at an equal or higher rank, ending in a free place or the place
+  the requester leaves, whose extra public cost is within the LA's threshold (each finding
+  names the child, the setting and the exchange);
+- s.33: no child whose family did not ask for specialist provision is named outside
+  mainstream (or left unplaced) while a suitable mainstream place is free;
+- maximum placement: the number placed against an independent maximum flow over every
+  suitable pair and capacity (SciPy's ``maximum_flow``, not the solver's arcs), reporting the
+  children it could have placed;
+
+then recomputes the headline metrics so a solver's own figures can be compared with them.
+Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import maximum_flow
 
 from placement.area import Area
 from placement.domain import Child, Entry, Need, Setting, SettingKind, Sex, nc_year_from_birth
@@ -22,6 +46,8 @@ from placement.law import PreferenceRoute, preference_route
 from placement.policy import Policy
 
 __all__ = ["Finding", "ValidationReport", "validate_allocation"]
+
+_ASKED_NONE = 1 << 20  # the claim of a child on a setting its family did not ask for
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +68,22 @@ class ValidationReport:
         return not self.findings
 
 
+@dataclass(slots=True)
+class _Pair:
+    minutes: int
+    cost: int
+    pool: Need | None
+    beyond: bool  # over the LA's journey limit (a family's preference)
+
+
 class _Checker:
-    def __init__(self, area: Area, policy: Policy) -> None:
+    def __init__(self, area: Area, policy: Policy, from_scratch: bool) -> None:
         self.policy = policy
         self.settings = {s.setting_id: s for s in area.settings}
         self.children = {c.child_id: c for c in area.children}
         self.matrix = {(t.child_id, t.setting_id): t.minutes for t in area.travel}
+        self.from_scratch = from_scratch
+        self.moving = {cid: self.moves(c) for cid, c in self.children.items()}
 
     # -- facts -------------------------------------------------------------------------
     def year(self, c: Child) -> int:
@@ -56,7 +92,16 @@ class _Checker:
         assert c.nc_year is not None
         return c.nc_year
 
-    def limit(self, c: Child) -> int:
+    def moves(self, c: Child) -> bool:
+        if self.from_scratch or c.current_setting_id is None:
+            return True
+        y = self.year(c)
+        if y in self.policy.objective.transfer_years or c.new_plan or c.move_requested:
+            return True
+        cur = self.settings[c.current_setting_id]
+        return not cur.low_age <= y + 4 < cur.high_age
+
+    def la_limit(self, c: Child) -> int:
         y = self.year(c)
         phase = 0 if y < 0 else 1 if y <= 6 else 2 if y <= 11 else 3
         lim = list(self.policy.travel.max_journey_min.values())[phase]
@@ -104,7 +149,8 @@ class _Checker:
         return None
 
     def unsuitable(self, c: Child, s: Setting) -> list[str]:
-        """Rule codes the pair fails."""
+        """Rule codes the pair fails (the LA's journey limit counts unless the family asked
+        for the setting)."""
         out: list[str] = []
         age = self.year(c) + 4
         if not s.low_age <= age < s.high_age:
@@ -122,11 +168,15 @@ class _Checker:
             out.append("feature_missing")
         if s.setting_id in c.excluded_setting_ids:
             out.append("excluded")
-        if self.minutes(c, s) > self.limit(c):
+        t = self.minutes(c, s)
+        if c.max_journey_min is not None and t > c.max_journey_min:
+            out.append("journey_over_plan_limit")
+        elif t > self.la_limit(c) and all(p.setting_id != s.setting_id for p in c.preferences):
             out.append("journey_over_limit")
         return out
 
-    def cost(self, c: Child, s: Setting) -> int:
+    def base_cost(self, c: Child, s: Setting) -> tuple[int, int]:
+        """(cost without transport, LA transport cost)."""
         f = self.policy.funding
         fee_kind = s.kind.is_independent or (
             s.kind is SettingKind.NON_MAINTAINED_SPECIAL and s.annual_fee_gbp is not None
@@ -145,7 +195,324 @@ class _Checker:
             transport = min(
                 f.transport_max_gbp, f.transport_base_gbp + round(km * f.transport_per_km_gbp)
             )
-        return int(high + school + transport)
+        return int(high + school), int(transport)
+
+    def threshold(self, alt: int) -> int:
+        f = self.policy.funding
+        return max(f.min_extra_cost_gbp, round(alt * f.max_extra_cost_ratio))
+
+    # -- every suitable pair of the moving children ---------------------------------------
+    def pairs(self) -> dict[str, dict[str, _Pair]]:
+        """child id -> setting id -> the pair, for every suitable pair (one setting at a time
+        over the moving children's attributes, in NumPy; the same rules as
+        :meth:`unsuitable`)."""
+        movers = [c for cid, c in sorted(self.children.items()) if self.moving[cid]]
+        out: dict[str, dict[str, _Pair]] = {c.child_id: {} for c in movers}
+        if not movers:
+            return out
+        needs = list(Need)
+        feats = sorted(
+            {f for c in movers for f in c.required_features}
+            | {f for s in self.settings.values() for f in s.features}
+        )
+        age = np.array([self.year(c) + 4 for c in movers])
+        female = np.array([c.sex is Sex.FEMALE for c in movers])
+        need = np.array([needs.index(c.primary_need) for c in movers])
+        band = np.array([c.need_band for c in movers])
+        sec = np.array([sum(1 << needs.index(n) for n in c.secondary_needs) for c in movers])
+        fmask = np.array([sum(1 << feats.index(f) for f in c.required_features) for c in movers])
+        east = np.array([c.location.easting for c in movers])
+        north = np.array([c.location.northing for c in movers])
+        transport = np.array([c.transport_eligible for c in movers])
+        la_limit = np.array([self.la_limit(c) for c in movers])
+        plan = np.array([c.max_journey_min or 100_000 for c in movers])
+        pos = {c.child_id: x for x, c in enumerate(movers)}
+        asked: dict[str, list[int]] = defaultdict(list)
+        excluded: dict[str, list[int]] = defaultdict(list)
+        routed: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for x, c in enumerate(movers):
+            for p in c.preferences:
+                asked[p.setting_id].append(x)
+            for sid in c.excluded_setting_ids:
+                excluded[sid].append(x)
+        for (cid, sid), row_min in self.matrix.items():
+            if cid in pos:
+                routed[sid].append((pos[cid], row_min))
+        t, fm = self.policy.travel.transport, self.policy.travel.family
+        f = self.policy.funding
+        for s in sorted(self.settings.values(), key=lambda x: x.setting_id):
+            ok = (s.low_age <= age) & (age < s.high_age)
+            if s.entry is Entry.GIRLS:
+                ok &= female
+            elif s.entry is Entry.BOYS:
+                ok &= ~female
+            top = np.array([self.meets(s, n) for n in needs])
+            ok &= (top[need] > 0) & (band <= top[need])
+            met = sum(1 << k for k, n in enumerate(needs) if self.meets_secondary(s, n))
+            ok &= (sec & ~met) == 0
+            have = sum(1 << feats.index(x) for x in s.features)
+            ok &= (fmask & ~have) == 0
+            ok[excluded.get(s.setting_id, [])] = False
+            if not ok.any():
+                continue
+            km = np.hypot(east - s.location.easting, north - s.location.northing) / 1000.0
+            mins = np.where(
+                transport,
+                np.ceil(t.overhead_min + km * t.detour / t.speed_kmh * 60 - 1e-9),
+                np.ceil(fm.overhead_min + km * fm.detour / fm.speed_kmh * 60 - 1e-9),
+            ).astype(np.int64)
+            for x, m in routed.get(s.setting_id, []):
+                mins[x] = m
+            mine = np.zeros(len(movers), np.bool_)
+            mine[asked.get(s.setting_id, [])] = True
+            beyond = mins > la_limit
+            ok &= (mins <= plan) & (~beyond | mine)
+            # the whole annual cost: fee, or place funding and top-up; the school's part;
+            # LA transport for an eligible child
+            fee_kind = s.kind.is_independent or (
+                s.kind is SettingKind.NON_MAINTAINED_SPECIAL and s.annual_fee_gbp is not None
+            )
+            if fee_kind:
+                fee = (
+                    s.annual_fee_gbp
+                    if s.annual_fee_gbp is not None
+                    else f.fee_for(s.kind, s.in_area)
+                )
+                high = np.full(len(movers), fee)
+            else:
+                bands = np.array(f.top_up_gbp.get(s.kind, (0, 0, 0, 0, 0)))
+                high = f.place_funding_gbp[s.kind] + bands[band - 1]
+            road = km * self.policy.travel.transport.detour
+            tr = np.where(
+                transport,
+                np.minimum(
+                    f.transport_max_gbp,
+                    f.transport_base_gbp + np.rint(road * f.transport_per_km_gbp),
+                ),
+                0,
+            )
+            cost = high + f.school_contribution_gbp.get(s.kind, 0) + tr
+            pools = {n: self.pool_of(s, n) for n in needs}
+            for x in np.flatnonzero(ok).tolist():
+                c = movers[x]
+                out[c.child_id][s.setting_id] = _Pair(
+                    int(mins[x]), int(cost[x]), pools[c.primary_need], bool(beyond[x])
+                )
+        # a request over the LA's limit, named on condition that the family arranges the
+        # journey (s.508B: free transport is to the nearest suitable school, and one is nearer)
+        if self.policy.travel.beyond_limit_requests == "family_transport":
+            for c in movers:
+                ps = out[c.child_id]
+                if not c.transport_eligible or not ps:
+                    continue
+                nearest = min(q.minutes for q in ps.values())
+                for sid, q in ps.items():
+                    if q.beyond and q.minutes > nearest:
+                        q.cost -= self.base_cost(c, self.settings[sid])[1]
+        return out
+
+
+class _Run:
+    """The allocation as the checks read it: who holds which place, and what is free."""
+
+    def __init__(self, ck: _Checker, pairs: dict[str, dict[str, _Pair]], at: dict[str, str]):
+        self.ck = ck
+        self.pairs = pairs
+        self.at = at  # moving child -> setting (placed)
+        self.s_free: dict[str, int] = {}
+        self.p_free: dict[tuple[str, Need], int] = {}
+        staying_s: Counter[str] = Counter()
+        staying_p: Counter[tuple[str, Need]] = Counter()
+        for cid, c in ck.children.items():
+            if not ck.moving[cid] and c.current_setting_id is not None:
+                s = ck.settings[c.current_setting_id]
+                staying_s[s.setting_id] += 1
+                q = ck.pool_of(s, c.primary_need)
+                if q is not None:
+                    staying_p[(s.setting_id, q)] += 1
+        for sid, s in ck.settings.items():
+            self.s_free[sid] = max(0, s.free - staying_s[sid])
+            for need, pool in s.pools.items():
+                self.p_free[(sid, need)] = max(0, pool.free - staying_p[(sid, need)])
+        self.s_taken: Counter[str] = Counter()
+        self.p_taken: Counter[tuple[str, Need]] = Counter()
+        self.holders: dict[str, list[str]] = defaultdict(list)
+        for cid, sid in at.items():
+            self.s_taken[sid] += 1
+            q = pairs[cid][sid].pool if sid in pairs[cid] else None
+            if q is not None:
+                self.p_taken[(sid, q)] += 1
+            self.holders[sid].append(cid)
+
+    def cost(self, cid: str) -> int:
+        sid = self.at.get(cid)
+        return self.pairs[cid][sid].cost if sid is not None and sid in self.pairs[cid] else 0
+
+    def pool_full(self, sid: str, q: Need | None) -> bool:
+        return q is not None and self.p_taken[(sid, q)] >= self.p_free[(sid, q)]
+
+    def room(self, sid: str, q: Need | None) -> bool:
+        return self.s_taken[sid] < self.s_free[sid] and not self.pool_full(sid, q)
+
+    def claim(self, cid: str, sid: str) -> int:
+        for p in self.ck.children[cid].preferences:
+            if p.setting_id == sid:
+                return p.rank
+        return _ASKED_NONE
+
+    def may_go(self, cid: str, sid: str) -> bool:
+        """A move the LA may make for a child in an exchange: a suitable setting other than
+        its own; a child in mainstream whose family did not ask for specialist stays there."""
+        here = self.at.get(cid)
+        if sid == here or sid not in self.pairs[cid]:
+            return False
+        if here is None or not self.ck.settings[here].kind.is_mainstream:
+            return True
+        c = self.ck.children[cid]
+        asked_spec = any(
+            not self.ck.settings[p.setting_id].kind.is_mainstream for p in c.preferences
+        )
+        return asked_spec or self.ck.settings[sid].kind.is_mainstream
+
+    def displaceable(self, sid: str, q: Need | None, claim: int) -> list[str]:
+        """Holders an entrant with ``claim`` (needing pool ``q``) may take a place from."""
+        out = []
+        full_pool = self.pool_full(sid, q)
+        for h in self.holders[sid]:
+            if full_pool and self.pairs[h][sid].pool != q:
+                continue
+            if self.claim(h, sid) > claim:
+                out.append(h)
+        return out
+
+    def exchange(self, cid: str, sid: str) -> tuple[int, list[str]] | None:
+        """The cheapest exchange naming ``cid``'s request for ``sid`` (full), within the
+        threshold: (extra cost, the moves as text), or None."""
+        me = self.pairs[cid][sid]
+        here = self.at.get(cid)
+        own = me.cost - self.cost(cid) if here is not None else 0
+        alt = self.cost(cid) if here is not None else me.cost
+        thr = self.ck.threshold(alt)
+        budget = thr - own
+        if budget < 0:
+            return None
+        vac_pool = self.pairs[cid][here].pool if here is not None else None
+        r = self.claim(cid, sid)
+        dist: dict[str, int] = {}
+        prev: dict[str, tuple[str, str]] = {}
+        heap: list[tuple[int, str]] = []
+        for h in self.displaceable(sid, me.pool, r):
+            if h != cid:
+                dist[h] = 0
+                prev[h] = (cid, sid)
+                heap.append((0, h))
+        heapq.heapify(heap)
+        done: set[str] = set()
+
+        def chain(last: str, to: str) -> list[str]:
+            steps = [f"{last} -> {to}"]
+            j = last
+            while True:
+                mover, where = prev[j]
+                steps.append(f"{mover} -> {where}")
+                if mover == cid:
+                    break
+                j = mover
+            return steps[::-1]
+
+        while heap:
+            d, j = heapq.heappop(heap)
+            if j in done or d > budget:
+                continue
+            done.add(j)
+            base = self.cost(j)
+            best: tuple[int, str] | None = None
+            for t, q in self.pairs[j].items():
+                if not self.may_go(j, t):
+                    continue
+                step = max(q.cost - base, 0)
+                fits = self.room(t, q.pool) or (
+                    t == here
+                    and (q.pool is None or q.pool == vac_pool or not self.pool_full(t, q.pool))
+                )
+                if fits and d + step <= budget and (best is None or d + step < best[0]):
+                    best = (d + step, t)
+            if best is not None:
+                return own + best[0], chain(j, best[1])
+            for p in self.ck.children[j].preferences:
+                t = p.setting_id
+                if not self.may_go(j, t):
+                    continue
+                q = self.pairs[j][t]
+                nd = d + max(q.cost - base, 0)
+                if nd > budget:
+                    continue
+                for h in self.displaceable(t, q.pool, p.rank):
+                    if h != cid and h not in done and nd < dist.get(h, 1 << 62):
+                        dist[h] = nd
+                        prev[h] = (j, t)
+                        heapq.heappush(heap, (nd, h))
+        return None
+
+    def dear(self, cid: str, sid: str) -> bool:
+        """Its cost exceeds the setting named, or the cheapest other suitable one with a free
+        place, by more than the threshold."""
+        cost = self.pairs[cid][sid].cost
+        alts = []
+        here = self.at.get(cid)
+        if here is not None and here in self.pairs[cid]:
+            alts.append(self.pairs[cid][here].cost)
+        free = [
+            q.cost
+            for t, q in self.pairs[cid].items()
+            if t not in (sid, here) and self.room(t, q.pool)
+        ]
+        if free:
+            alts.append(min(free))
+        return any(cost - a > self.ck.threshold(a) for a in alts)
+
+
+def _max_placed(ck: _Checker, run: _Run) -> tuple[int, list[str]]:
+    """A maximum flow over every suitable pair (source -> child -> pool -> setting -> sink)
+    and the children it places that the allocation leaves unplaced."""
+    kids = sorted(run.pairs)
+    sids = sorted(ck.settings)
+    pools = sorted(run.p_free)
+    n, m, k = len(kids), len(sids), len(pools)
+    src, sink = 0, 1 + n + k + m
+    s_node = {sid: 1 + n + k + j for j, sid in enumerate(sids)}
+    p_node = {key: 1 + n + x for x, key in enumerate(pools)}
+    rows: list[int] = []
+    cols: list[int] = []
+    caps: list[int] = []
+    for x, cid in enumerate(kids):
+        if run.pairs[cid]:
+            rows.append(src)
+            cols.append(1 + x)
+            caps.append(1)
+        for sid, q in run.pairs[cid].items():
+            rows.append(1 + x)
+            cols.append(s_node[sid] if q.pool is None else p_node[(sid, q.pool)])
+            caps.append(1)
+    for key in pools:
+        rows.append(p_node[key])
+        cols.append(s_node[key[0]])
+        caps.append(run.p_free[key])
+    for sid in sids:
+        rows.append(s_node[sid])
+        cols.append(sink)
+        caps.append(run.s_free[sid])
+    size = sink + 1
+    g = sp.csr_matrix(
+        (np.array(caps, np.int32), (np.array(rows), np.array(cols))), shape=(size, size)
+    )
+    res = maximum_flow(g, src, sink)
+    flow = res.flow.tocsr()
+    could = []
+    for x, cid in enumerate(kids):
+        if cid not in run.at and run.pairs[cid] and flow[src, 1 + x] > 0:
+            could.append(cid)
+    return int(res.flow_value), could
 
 
 def validate_allocation(
@@ -154,19 +521,34 @@ def validate_allocation(
     allocation: Mapping[str, str | None],
     *,
     claimed_metrics: Mapping[str, object] | None = None,
+    from_scratch: bool = False,
 ) -> ValidationReport:
-    """Check ``allocation`` (child id -> setting id, or None for unplaced) against the area."""
-    ck = _Checker(area, policy)
+    """Check ``allocation`` (child id -> setting id, or None for unplaced; a staying child
+    may be omitted or mapped to its current setting) against the area. ``from_scratch``: the
+    allocation places the whole caseload afresh (a planner's study)."""
+    ck = _Checker(area, policy, from_scratch)
     findings: list[Finding] = []
     for cid in allocation:
         if cid not in ck.children:
             findings.append(Finding("unknown_child", f"child {cid!r} is not in the area", cid))
-    taken: Counter[str] = Counter()
-    pool_taken: Counter[tuple[str, Need]] = Counter()
+    pairs = ck.pairs()
+    at: dict[str, str] = {}
     costs: dict[str, int] = {}
     journeys: dict[str, int] = {}
     for cid, c in sorted(ck.children.items()):
         sid = allocation.get(cid)
+        if not ck.moving[cid]:
+            if sid is not None and sid != c.current_setting_id:
+                findings.append(
+                    Finding(
+                        "staying_child_moved",
+                        f"{cid} is not moving this round (the plan names "
+                        f"{c.current_setting_id}), but {sid} was named",
+                        cid,
+                        sid,
+                    )
+                )
+            continue
         if sid is None:
             continue
         s = ck.settings.get(sid)
@@ -175,67 +557,123 @@ def validate_allocation(
                 Finding("unknown_setting", f"setting {sid!r} is not in the area", cid, sid)
             )
             continue
-        for code in ck.unsuitable(c, s):
-            findings.append(Finding(code, f"{cid} at {sid}: fails {code}", cid, sid))
-        taken[sid] += 1
-        pool = ck.pool_of(s, c.primary_need)
-        if pool is not None:
-            pool_taken[(sid, pool)] += 1
-        costs[cid] = ck.cost(c, s)
-        journeys[cid] = ck.minutes(c, s)
-    for sid, k in sorted(taken.items()):
-        s = ck.settings[sid]
-        if k > s.free:
+        if sid not in pairs[cid]:
+            for code in ck.unsuitable(c, s) or ["unsuitable"]:
+                findings.append(Finding(code, f"{cid} at {sid}: fails {code}", cid, sid))
+            base, tr = ck.base_cost(c, s)
+            costs[cid] = base + tr
+            journeys[cid] = ck.minutes(c, s)
+            at[cid] = sid
+            pairs[cid][sid] = _Pair(journeys[cid], costs[cid], ck.pool_of(s, c.primary_need), False)
+            continue
+        at[cid] = sid
+        costs[cid] = pairs[cid][sid].cost
+        journeys[cid] = pairs[cid][sid].minutes
+    run = _Run(ck, pairs, at)
+    for sid in sorted(run.s_taken):
+        k = run.s_taken[sid]
+        if k > run.s_free[sid]:
             findings.append(
-                Finding("setting_over_capacity", f"{sid}: {k} placed, {s.free} free", None, sid)
+                Finding(
+                    "setting_over_capacity",
+                    f"{sid}: {k} placed, {run.s_free[sid]} free for the children moving",
+                    None,
+                    sid,
+                )
             )
-    for (sid, need), k in sorted(pool_taken.items()):
-        free = ck.settings[sid].pools[need].free
+    for (sid, need), k in sorted(run.p_taken.items()):
+        free = run.p_free[(sid, need)]
         if k > free:
             findings.append(
                 Finding(
                     "pool_over_capacity", f"{sid} {need} pool: {k} placed, {free} free", None, sid
                 )
             )
-    # every preference ranked above the placement needs a lawful ground
-    f = policy.funding
+    # every preference ranked above the placement needs a ground that holds here
     for cid, c in sorted(ck.children.items()):
-        sid = allocation.get(cid)
+        if not ck.moving[cid]:
+            continue
+        sid = at.get(cid)
         got = next((p.rank for p in c.preferences if p.setting_id == sid), None)
         for pref in c.preferences:
             if got is not None and pref.rank >= got:
                 break
-            s = ck.settings[pref.setting_id]
-            if ck.unsuitable(c, s):
-                continue  # s.39(4)(a) or the travel policy
-            pool = ck.pool_of(s, c.primary_need)
-            if taken[s.setting_id] >= s.free or (
-                pool is not None and pool_taken[(s.setting_id, pool)] >= s.pools[pool].free
-            ):
-                continue  # s.39(4)(b) efficient education of others
-            if sid is not None and sid in ck.settings:
-                alt = costs[cid]
-                if ck.cost(c, s) - alt > max(
-                    f.min_extra_cost_gbp, round(alt * f.max_extra_cost_ratio)
-                ):
-                    continue  # s.39(4)(b) efficient use of resources / s.9 EA 1996
+            t = pref.setting_id
+            if t not in pairs[cid]:
+                continue  # unsuitable for the child (s.39(4)(a) / s.9), or not admitted
+            if run.dear(cid, t):
+                continue  # s.39(4)(b) efficient use of resources / s.9 EA 1996
+            s = ck.settings[t]
             route = preference_route(s)
             what = "s.38 request" if route is PreferenceRoute.S38_REQUEST else "s.9 representation"
+            if run.room(t, pairs[cid][t].pool):
+                findings.append(
+                    Finding(
+                        "preference_refused_without_ground",
+                        f"{cid}: preference {pref.rank} ({t}, {what}) is suitable, has room "
+                        f"and is not disproportionate in cost, but {sid or 'no setting'} was "
+                        "named",
+                        cid,
+                        t,
+                    )
+                )
+                continue
+            if route is not PreferenceRoute.S38_REQUEST:
+                continue  # s.9: no place available
+            ex = run.exchange(cid, t)
+            if ex is not None:
+                extra, moves = ex
+                findings.append(
+                    Finding(
+                        "request_full_but_exchange_names_it",
+                        f"{cid}: request {pref.rank} ({t}) was refused as full, but the "
+                        f"exchange {'; '.join(moves)} names it, placing as many children, "
+                        f"for {extra:,} pounds a year more (within the threshold "
+                        f"{ck.threshold(run.cost(cid) if sid else pairs[cid][t].cost):,})",
+                        cid,
+                        t,
+                    )
+                )
+    # s.33: mainstream unless the family asked for specialist, while a place is free
+    for cid, c in sorted(ck.children.items()):
+        if not ck.moving[cid]:
+            continue
+        sid = at.get(cid)
+        if sid is not None and ck.settings[sid].kind.is_mainstream:
+            continue
+        if any(not ck.settings[p.setting_id].kind.is_mainstream for p in c.preferences):
+            continue
+        open_main = [
+            t
+            for t, q in pairs[cid].items()
+            if ck.settings[t].kind.is_mainstream and not q.beyond and run.room(t, q.pool)
+        ]
+        if open_main:
             findings.append(
                 Finding(
-                    "preference_refused_without_ground",
-                    f"{cid}: preference {pref.rank} ({s.setting_id}, "
-                    f"{what}) "
-                    "is suitable, has room and is not disproportionate in cost, "
-                    f"but {sid or 'no setting'} was named",
+                    "s33_mainstream_available",
+                    f"{cid}: the family did not ask for specialist provision and suitable "
+                    f"mainstream settings have room ({', '.join(open_main[:3])}), but "
+                    f"{sid or 'no setting'} was named",
                     cid,
-                    s.setting_id,
+                    sid,
                 )
             )
-    n = len(ck.children)
-    placed = sum(1 for cid in ck.children if allocation.get(cid) in ck.settings)
-    with_pref = [c for c in ck.children.values() if c.preferences]
-    first = sum(1 for c in with_pref if allocation.get(c.child_id) == c.preferences[0].setting_id)
+    # maximum placement
+    most, could = _max_placed(ck, run)
+    placed = len(at)
+    if most > placed:
+        findings.append(
+            Finding(
+                "not_maximum_placement",
+                f"{placed} placed, but {most} could be: for instance "
+                f"{', '.join(could[:10]) or 'by moving placed children'}",
+                could[0] if could else None,
+            )
+        )
+    n = sum(1 for cid in ck.children if ck.moving[cid])
+    with_pref = [c for cid, c in ck.children.items() if ck.moving[cid] and c.preferences]
+    first = sum(1 for c in with_pref if at.get(c.child_id) == c.preferences[0].setting_id)
     metrics: dict[str, float | int] = {
         "children": n,
         "placed": placed,
@@ -243,6 +681,8 @@ def validate_allocation(
         "first_preference_pct": round(100.0 * first / len(with_pref), 2) if with_pref else 0.0,
         "total_cost_gbp": sum(costs.values()),
         "mean_journey_min": round(sum(journeys.values()) / len(journeys), 2) if journeys else 0.0,
+        "staying": len(ck.children) - n,
+        "max_placeable": most,
     }
     if claimed_metrics is not None:
         for name, value in metrics.items():

@@ -91,6 +91,14 @@ def what_if(state: FlowState, child_id: str, setting_id: str) -> WhatIf:
     p = state.problem
     i = p.child_index[child_id]
     s = p.setting_index[setting_id]
+    if not p.c_moving[i]:
+        stay = Reason(
+            ReasonCode.STAYING,
+            child_id,
+            setting_id,
+            {"current_setting_id": p.children[i].current_setting_id},
+        )
+        return WhatIf(child_id, setting_id, False, (stay,), None, None, ())
     k = p.pair_index(i, s)
     if k < 0:
         return WhatIf(child_id, setting_id, False, tuple(why_unsuitable(p, i, s)), None, None, ())

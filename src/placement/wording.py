@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from placement.reasons import Reason, ReasonCode
+from placement.reasons import Ground, Reason, ReasonCode
 
 __all__ = ["Audience", "describe_kind", "list_as_dict", "render", "render_list_text"]
 
@@ -72,7 +72,7 @@ _TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
     ReasonCode.AGE_OUT_OF_RANGE: (
         lambda f, n: (
             f"age {f['age']} (Year {f['nc_year']}) outside the setting's ages "
-            f"{f['low_age']}-{f['high_age'] - 1}: unsuitable for age, s.39(4)(a)"
+            f"{f['low_age']}-{f['high_age'] - 1}: unsuitable for the child's age"
         ),
         lambda f, n: (
             f"{n} is for children aged {f['low_age']} to {f['high_age'] - 1}. "
@@ -80,13 +80,13 @@ _TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
         ),
     ),
     ReasonCode.SEX_NOT_ADMITTED: (
-        lambda f, n: f"single-sex setting ({f['entry']}); child is {f['sex']}: s.39(4)(a)",
+        lambda f, n: f"single-sex setting ({f['entry']}); the child is {f['sex']}",
         lambda f, n: f"{n} is a school for {f['entry']} only.",
     ),
     ReasonCode.NEED_NOT_MET: (
         lambda f, n: (
             f"designated for {', '.join(f['designations']) or 'no SEN'}; the child's "
-            f"primary need is {f['primary_need']}: unsuitable for the child's SEN, s.39(4)(a)"
+            f"primary need is {f['primary_need']}: cannot meet the child's SEN"
         ),
         lambda f, n: (
             f"{n} is set up for children with {_needs(f['designations'])}. "
@@ -96,7 +96,7 @@ _TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
     ReasonCode.NEED_LEVEL_ABOVE_DESIGNATION: (
         lambda f, n: (
             f"need band {f['need_band']} above the band {f['max_band']} this "
-            f"{f['kind'].replace('_', ' ')} setting can meet for {f['primary_need']}: s.39(4)(a)"
+            f"{f['kind'].replace('_', ' ')} setting can meet for {f['primary_need']}"
         ),
         lambda f, n: (
             f"Your child needs more help than {n} can give. "
@@ -105,74 +105,109 @@ _TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
         ),
     ),
     ReasonCode.SECONDARY_NEED_NOT_MET: (
-        lambda f, n: f"secondary need(s) {', '.join(f['unmet'])} not met here: s.39(4)(a)",
+        lambda f, n: f"secondary need(s) {', '.join(f['unmet'])} not met here",
         lambda f, n: f"{n} cannot also help with {_needs(f['unmet'])}.",
     ),
     ReasonCode.FEATURE_MISSING: (
-        lambda f, n: f"lacks required provision: {', '.join(f['missing'])}: s.39(4)(a)",
+        lambda f, n: f"lacks provision the plan requires: {', '.join(f['missing'])}",
         lambda f, n: (
             f"{n} does not have {' or '.join(m.replace('_', ' ') for m in f['missing'])}, "
             "which your child's plan says they need."
         ),
     ),
     ReasonCode.EXCLUDED: (
-        lambda f, n: (
-            "child permanently excluded from this setting: s.39(4)(b) efficient education of others"
-        ),
+        lambda f, n: "the child was permanently excluded from this setting",
         lambda f, n: f"Your child was excluded from {n}, so it is not offered.",
     ),
     ReasonCode.JOURNEY_OVER_LIMIT: (
         lambda f, n: (
-            f"journey {f['minutes']} min ({f['source']}), over the {f['limit']} min "
-            f"limit for {PHASE_WORDS.get(f['phase'], f['phase'])} ({f['limit_source']}): LA travel "
-            "policy, relied on under s.39(4)(a)"
+            f"journey {f['minutes']} min ({_source(f)}), over the LA's {f['limit']} min "
+            f"limit for {PHASE_WORDS.get(f['phase'], f['phase'])}: not proposed by the LA "
+            "(the family may still ask for it)"
         ),
         lambda f, n: (
-            f"The trip to {n} takes about {f['minutes']} minutes. "
-            f"The longest trip we plan for your child is {f['limit']} minutes."
+            f"The trip to {n} takes about {f['minutes']} minutes{_estimated(f)}, longer than "
+            f"the {f['limit']} minutes we plan for. We have not suggested it, but you can "
+            "still ask for it."
+        ),
+    ),
+    ReasonCode.JOURNEY_OVER_PLAN_LIMIT: (
+        lambda f, n: (
+            f"journey {f['minutes']} min ({_source(f)}), over the {f['limit']} min limit "
+            "set in the child's plan"
+        ),
+        lambda f, n: (
+            f"The trip to {n} takes about {f['minutes']} minutes{_estimated(f)}. Your "
+            f"child's plan says journeys should take no more than {f['limit']} minutes."
+        ),
+    ),
+    ReasonCode.BEYOND_JOURNEY_LIMIT: (
+        lambda f, n: (
+            f"journey {f['minutes']} min ({_source(f)}), over the LA's {f['limit']} min "
+            "limit: not a ground to refuse a request; "
+            + (
+                "named on condition that the family arranges transport (s.508B EA 1996: "
+                "free transport is to the nearest suitable school)"
+                if f["family_arranges_transport"]
+                else (
+                    f"LA transport {_money(f['transport_cost_gbp'])}/yr counted in the cost"
+                    if f["transport_eligible"]
+                    else "the family makes its own way"
+                )
+            )
+        ),
+        lambda f, n: (
+            f"The trip to {n} takes about {f['minutes']} minutes{_estimated(f)}, longer than "
+            f"the {f['limit']} minutes the council usually plans for. You can still ask "
+            "for it. "
+            + (
+                "If the council names it, you would need to arrange the journey, because a "
+                "nearer school can meet your child's needs."
+                if f["family_arranges_transport"]
+                else (
+                    "The council would arrange transport."
+                    if f["transport_eligible"]
+                    else "You would make your own way, as you do now."
+                )
+            )
         ),
     ),
     ReasonCode.POOL_FULL: (
         lambda f, n: (
-            f"all {f['places_free']} {f['need']} places are taken in the area run: "
-            "s.39(4)(b) efficient education of others"
+            f"all {f['places_free']} {f['need']} places are taken in the area run"
+            + _holders(f)
         ),
         lambda f, n: (
-            f"All {f['places_free']} places for children with "
-            f"{_needs([f['need']])} at {n} are taken this year."
+            f"All the places for children with {_needs([f['need']])} at {n} are taken "
+            "this year."
         ),
     ),
     ReasonCode.SETTING_FULL: (
-        lambda f, n: (
-            f"all {f['places_free']} places are taken in the area run: s.39(4)(b) "
-            "efficient education of others"
-        ),
-        lambda f, n: f"All {f['places_free']} free places at {n} are taken this year.",
+        lambda f, n: f"all {f['places_free']} places are taken in the area run" + _holders(f),
+        lambda f, n: f"All the places at {n} are taken this year.",
     ),
     ReasonCode.COST_DISPROPORTIONATE: (
         lambda f, n: (
             f"annual public cost {_money(f['cost_gbp'])} against "
-            f"{_money(f['alternative_gbp'])} for the suitable alternative, "
-            f"{_money(f['extra_gbp'])} more (threshold {_money(f['threshold_gbp'])}): "
-            "efficient use of resources, s.39(4)(b)"
+            f"{_money(f['alternative_gbp'])} for {_alternative(f)}, "
+            f"{_money(f['extra_gbp'])} more (threshold {_money(f['threshold_gbp'])})"
+            + ("; transport included" if f.get("transport_counted") else "")
         ),
         lambda f, n: (
-            f"A place at {n} costs {_money(f['extra_gbp'])} a year more than another "
-            "school that can meet your child's needs. "
-            "The council does not have to pay that much more."
+            f"A place at {n} would cost the council much more than another school that "
+            "can meet your child's needs. The council does not have to pay that much more."
         ),
     ),
     ReasonCode.NOT_S41_UNREASONABLE_EXPENDITURE: (
         lambda f, n: (
-            f"independent setting not on the s.41 list: a representation under s.9 EA "
-            f"1996; cost {_money(f['cost_gbp'])} against {_money(f['alternative_gbp'])} "
-            f"({_money(f['extra_gbp'])} more, threshold {_money(f['threshold_gbp'])}): "
-            "unreasonable public expenditure"
+            f"cost {_money(f['cost_gbp'])} against {_money(f['alternative_gbp'])} for "
+            f"{_alternative(f)} ({_money(f['extra_gbp'])} more, threshold "
+            f"{_money(f['threshold_gbp'])})"
         ),
         lambda f, n: (
-            f"{n} is an independent school. A place there costs "
-            f"{_money(f['extra_gbp'])} a year more than another school that can meet your "
-            "child's needs, which is more than the council has to pay."
+            f"{n} is not on the list of independent schools families can ask the council "
+            "to name. The council has thought about your wish, but a place there would cost "
+            "much more than another school that can meet your child's needs."
         ),
     ),
     ReasonCode.NO_SUITABLE_SETTING: (
@@ -215,11 +250,11 @@ _TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
     ),
     ReasonCode.WITHIN_JOURNEY: (
         lambda f, n: (
-            f"journey {f['minutes']} min within the {f['limit']} min limit"
+            f"journey {f['minutes']} min ({_source(f)}) within the {f['limit']} min limit"
             f"{'; LA transport provided' if f['transport'] else ''}"
         ),
         lambda f, n: (
-            f"The trip takes about {f['minutes']} minutes"
+            f"The trip takes about {f['minutes']} minutes{_estimated(f)}"
             f"{', and the council will arrange transport' if f['transport'] else ''}."
         ),
     ),
@@ -231,7 +266,7 @@ _TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
         lambda f, n: f"You asked for {n} (choice {f['rank']}).",
     ),
     ReasonCode.MAINSTREAM_PRESUMPTION: (
-        lambda f, n: "mainstream: s.33 presumption (the family has not asked for specialist)",
+        lambda f, n: "mainstream: the presumption (the family has not asked for specialist)",
         lambda f, n: (
             "Children with a plan usually go to a mainstream school unless "
             "their family asks otherwise."
@@ -258,7 +293,99 @@ _TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
         ),
         lambda f, n: f"{n} could meet your child's needs, but other schools are a better match.",
     ),
+    ReasonCode.STAYING: (
+        lambda f, n: (
+            f"staying at {f['current_setting_id']} (the plan names it): not placed in this "
+            "run; a review asking for a move brings the request into a run"
+        ),
+        lambda f, n: (
+            "Your child is staying at the school named in their plan. That place stays "
+            "until a review of the plan or the move to the next stage of education. If you "
+            "want your child to move, ask the council for a review of the plan."
+        ),
+    ),
+    ReasonCode.S33_MAINSTREAM_NAMED: (
+        lambda f, n: f"mainstream setting named ({n})",
+        lambda f, n: (
+            f"{n} is a mainstream school. The law expects children with a plan to go to a "
+            "mainstream school unless their family asks otherwise."
+        ),
+    ),
+    ReasonCode.S33_FAMILY_ASKED_SPECIALIST: (
+        lambda f, n: (
+            "the family asked for specialist provision "
+            f"({', '.join(f['asked'])}): mainstream is not required against their wishes"
+        ),
+        lambda f, n: (
+            "You asked for a specialist setting, so the council does not have to offer a "
+            "mainstream school first."
+        ),
+    ),
+    ReasonCode.S33_NO_SUITABLE_MAINSTREAM: (
+        lambda f, n: (
+            f"no mainstream setting within {f['journey_limit_min']} min can meet "
+            f"{f['primary_need']} at band {f['need_band']} (mainstream here meets up to band "
+            f"{f['mainstream_max_band']}; {f['mainstream_for_age']} mainstream settings for "
+            "the child's age): the LA must show mainstream incompatible with the efficient "
+            "education of others, with no reasonable steps to prevent it"
+        ),
+        lambda f, n: (
+            "No mainstream school near you can give the help your child's plan sets out, "
+            "so the council looked at specialist settings."
+        ),
+    ),
+    ReasonCode.S33_MAINSTREAM_FULL: (
+        lambda f, n: (
+            f"all {f['suitable_mainstream']} suitable mainstream settings are full in the "
+            "area run"
+        ),
+        lambda f, n: (
+            "Every mainstream school near you that could meet your child's needs is full "
+            "this year."
+        ),
+    ),
+    ReasonCode.S33_MAINSTREAM_AVAILABLE: (
+        lambda f, n: (
+            "NOT KEPT: suitable mainstream settings have room "
+            f"({', '.join(f['with_room'][:3])}) and the family has not asked for specialist"
+        ),
+        lambda f, n: (
+            "There are mainstream schools with room that can meet your child's needs. "
+            "A placement officer will talk to you about them."
+        ),
+    ),
 }
+
+
+def _source(f: Mapping[str, Any]) -> str:
+    return "router" if f.get("source") == "router matrix" else "straight-line estimate"
+
+
+def _estimated(f: Mapping[str, Any]) -> str:
+    """Families are told when a journey time is an estimate, not a router's figure."""
+    return "" if f.get("source") == "router matrix" else " (an estimate)"
+
+
+def _holders(f: Mapping[str, Any]) -> str:
+    parts = []
+    if "held_by_equal_or_higher_choice" in f:
+        parts.append(
+            f"{f['held_by_equal_or_higher_choice']} held by children who asked for it as an "
+            "equal or higher choice"
+        )
+        if f["held_by_others"]:
+            parts.append(
+                f"{f['held_by_others']} by others who could not move to another suitable "
+                "setting within the cost threshold"
+            )
+    if f.get("staying"):
+        parts.append(f"{f['staying']} by children staying there")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _alternative(f: Mapping[str, Any]) -> str:
+    what = "named" if f.get("alternative_is") == "named" else "with a free place"
+    return f"{f.get('alternative_setting_id', 'the alternative')} ({what})"
 
 
 def render(reason: Reason, audience: Audience, names: Mapping[str, str] | None = None) -> str:
@@ -268,7 +395,9 @@ def render(reason: Reason, audience: Audience, names: Mapping[str, str] | None =
     name = (names or {}).get(sid, sid or "this school")
     f = reason.facts
     if audience == "officer":
-        return f"[{reason.code.value}] {officer(f, name)}"
+        g = reason.ground
+        law = "" if g is Ground.NONE else f": {g.value}"
+        return f"[{reason.code.value}] {officer(f, name)}{law}"
     return family(f, name)
 
 
@@ -322,6 +451,8 @@ def render_list_text(tl: Any, audience: Audience) -> str:
                     "named": "This is the school planned for your child.",
                     "can_be_named": "The council can name this school.",
                     "refused": "The council can say no to this, because:",
+                    "not_this_round": "Not looked at this time, because your child is "
+                    "not moving this year.",
                 }[req.outcome]
                 lines.append(f"- Choice {req.rank}, {req.setting_name}: {verdict}")
             else:
@@ -329,13 +460,10 @@ def render_list_text(tl: Any, audience: Audience) -> str:
                 lines.append(f"{head} {req.route}: {req.outcome}")
             for t in req.tests:
                 if fam:
+                    if req.outcome == "not_this_round":
+                        continue
                     for r in t.reasons:
                         lines.append(f"    {render(r, audience, names)}")
-                    if t.name == "mainstream_presumption":
-                        lines.append(
-                            "    The council must then offer a mainstream school, unless you "
-                            "do not want one or it would harm other children's education."
-                        )
                 else:
                     ev = "; ".join(render(r, audience, names) for r in t.reasons)
                     lines.append(f"    {t.ground.value}: {t.outcome}{': ' + ev if ev else ''}")
@@ -409,10 +537,23 @@ def list_as_dict(tl: Any, audience: Audience) -> dict[str, Any]:
                 }
             )
         options.append(d)
+    s33 = tl.mainstream_presumption
     return {
         "child_id": tl.child_id,
         "audience": audience,
         "advisory": tl.advisory,
+        "movement": tl.movement,
+        "staying_setting_id": tl.staying_setting_id,
+        "scope": tl.scope,
+        "journey_limit_source": tl.journey_limit_source,
+        "mainstream_presumption": None
+        if s33 is None
+        else {
+            "test": s33.name,
+            "outcome": s33.outcome,
+            **({"ground": s33.ground.value} if officer else {}),
+            "reasons": [_reason_dict(x, audience, names) for x in s33.reasons],
+        },
         "allocated_setting_id": tl.allocated_setting_id,
         "mechanism": tl.mechanism,
         "phase": tl.phase,

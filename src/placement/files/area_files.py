@@ -89,6 +89,8 @@ CHILD_COLUMNS: tuple[str, ...] = (
     "excluded_setting_ids",
     "sibling_setting_ids",
     "preferences",
+    "new_plan",
+    "move_requested",
 )
 SETTING_COLUMNS: tuple[str, ...] = (
     "setting_id",
@@ -607,6 +609,8 @@ def _child(row: CsvRow, setting_ids: Mapping[str, int], sorted_ids: Sequence[str
     known("preferences", prefs)
     transport = parse_bool(row, "transport_eligible", False)
     looked_after = parse_bool(row, "looked_after", False)
+    new_plan = parse_bool(row, "new_plan", False)
+    move_requested = parse_bool(row, "move_requested", False)
     max_journey = parse_int(row, "max_journey_min")
     child: Child = _domain(
         row,
@@ -627,6 +631,8 @@ def _child(row: CsvRow, setting_ids: Mapping[str, int], sorted_ids: Sequence[str
             preferences=tuple(Preference(s, i) for i, s in enumerate(prefs, start=1)),
             looked_after=looked_after,
             sibling_setting_ids=frozenset(siblings),
+            new_plan=new_plan,
+            move_requested=move_requested,
         ),
     )
     return child
@@ -897,6 +903,8 @@ def _child_row(c: Child) -> list[str]:
         ";".join(sorted(c.excluded_setting_ids)),
         ";".join(sorted(c.sibling_setting_ids)),
         ";".join(p.setting_id for p in sorted(c.preferences, key=lambda p: p.rank)),
+        _bool_text(c.new_plan),
+        _bool_text(c.move_requested),
     ]
 
 

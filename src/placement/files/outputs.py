@@ -144,9 +144,14 @@ def write_allocation(alloc: Allocation, directory: Path, *, stem: str | None = N
         rows.append({**p, "status": "placed"})
     for u in data["unplaced"]:
         rows.append({"child_id": u["child_id"], "status": "unplaced", "reason": u["code"]})
+    for st in data["staying"]:
+        rows.append({**st, "status": "staying", "reason": "staying"})
+    for r in rows:
+        r["scope"] = alloc.scope
     rows.sort(key=lambda r: str(r["child_id"]))
     cols = [
         "child_id",
+        "scope",
         "status",
         "setting_id",
         "pool_need",
@@ -166,6 +171,7 @@ def write_allocation(alloc: Allocation, directory: Path, *, stem: str | None = N
             "codes": ";".join(x["code"] for x in r["reasons"]),
             "grounds": ";".join(x["ground"] for x in r["reasons"]),
             "named_instead": placed.get(r["child_id"], {}).get("setting_id", ""),
+            "s33": r.get("mainstream_presumption", {}).get("code", ""),
         }
         for r in data["refusals"]
     ]
@@ -174,7 +180,16 @@ def write_allocation(alloc: Allocation, directory: Path, *, stem: str | None = N
         directory / f"{stem}.csv",
         directory / f"{stem}-refusals.csv",
     ]
-    refusal_cols = ["child_id", "setting_id", "rank", "route", "codes", "grounds", "named_instead"]
+    refusal_cols = [
+        "child_id",
+        "setting_id",
+        "rank",
+        "route",
+        "codes",
+        "grounds",
+        "named_instead",
+        "s33",
+    ]
     write_files(
         [
             (out[0], json.dumps(data, indent=1, sort_keys=True) + "\n"),
@@ -242,21 +257,39 @@ def _read_json(name: str, text: str) -> tuple[dict[str, str | None], dict[str, A
             mapping[cid] = (
                 _id(name, f"{where}.setting_id", p["setting_id"]) if key == "placements" else None
             )
+    scope = data.get("scope", "moving")
+    if scope not in ("moving", "from_scratch"):
+        raise InputError(name, None, "scope", f"{scope!r} must be 'moving' or 'from_scratch'")
+    staying = data.get("staying", [])
+    if not isinstance(staying, list):
+        raise InputError(name, None, "staying", "expected a list of staying children")
+    for k, p in enumerate(staying):
+        where = f"staying[{k}]"
+        if not isinstance(p, dict) or not {"child_id", "setting_id"} <= p.keys():
+            raise InputError(name, None, where, "needs child_id and setting_id")
+        cid = _id(name, f"{where}.child_id", p["child_id"])
+        if cid in first:
+            raise InputError(
+                name, None, where, f"child {cid!r} appears twice (first at {first[cid]})"
+            )
+        first[cid] = where
+        mapping[cid] = _id(name, f"{where}.setting_id", p["setting_id"])
     metrics = data.get("metrics")
     if not isinstance(metrics, dict):
-        return mapping, None
+        return mapping, {"scope": scope}
     for k, v in metrics.items():
         if isinstance(v, int) and not isinstance(v, bool):
             try:
                 float(v)
             except OverflowError:
                 raise InputError(name, None, f"metrics.{k}", "number too large") from None
-    return mapping, metrics
+    return mapping, {**metrics, "scope": scope}
 
 
 def read_allocation(path: Path) -> tuple[dict[str, str | None], dict[str, Any] | None]:
     """Read an allocation written by :func:`write_allocation` (``.json`` or ``.csv``), or any
-    CSV with ``child_id`` and ``setting_id`` columns. Returns (child -> setting, metrics).
+    CSV with ``child_id`` and ``setting_id`` columns. Returns (child -> setting, metrics);
+    from JSON the metrics also carry the run's ``scope`` (``moving`` or ``from_scratch``).
 
     Raises
     ------

@@ -5,9 +5,16 @@ where the pair has a row, else from a straight-line estimate by mode: ``overhead
 speed x 60``, rounded up. Children eligible for LA transport travel by the transport mode, others
 by the family mode (``models/travel.toml``).
 
-The limit is the policy's maximum by phase (DfE home to school travel guidance: 45 minutes for
-primary-age and 75 for secondary-age children as best practice) or the plan's own, if shorter.
-A longer journey is a ground under the LA's travel policy, relied on as unsuitability.
+Two limits, as the law has them (DOMAIN.md section 6):
+
+- the LA's journey limit (the policy's maximum by phase: DfE home to school travel guidance,
+  45 minutes for primary-age and 75 for secondary-age children as best practice, or the plan's
+  own if shorter) bounds the settings the **LA proposes**. It is not one of the s.39(4)
+  grounds: a family's **request** for a setting beyond it stays a request (the pair is
+  suitable; the LA names it on condition that the family arranges transport, or weighs the
+  transport cost under efficient use of resources: see ``models/travel.toml``);
+- a limit set in the **child's own plan** (fatigue, medical needs) makes a longer journey
+  unsuitable for this child, s.39(4)(a), whoever proposes the setting.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from placement.reasons import Reason, ReasonCode
-from placement.rules.common import F64, I32, I64, B, ids, pair_key
+from placement.rules.common import F64, I32, I64, B, ids, in_sorted, pair_key
 
 if TYPE_CHECKING:
     from placement.problem import Problem
@@ -69,24 +76,42 @@ def from_matrix(p: Problem, i: int, s: int) -> bool:
 
 
 def passes(p: Problem, ci: I64, si: I64, minutes: I32) -> B:
-    return np.asarray(minutes <= p.c_limit_min[ci], np.bool_)
+    """Within the plan's own limit, and within the LA's limit unless the family asked for it."""
+    within_plan = minutes <= p.c_plan_limit_min[ci]
+    within_la = minutes <= p.c_limit_min[ci]
+    if not p.pref_keys.shape[0]:
+        return np.asarray(within_plan & within_la, np.bool_)
+    asked = in_sorted(p.pref_keys, np.asarray(pair_key(p, ci, si), np.int64))
+    return np.asarray(within_plan & (within_la | asked), np.bool_)
+
+
+def asked_for(p: Problem, i: int, s: int) -> bool:
+    key = i * p.num_settings + s
+    k = int(np.searchsorted(p.pref_keys, key))
+    return k < p.pref_keys.shape[0] and int(p.pref_keys[k]) == key
+
+
+def evidence(p: Problem, i: int, s: int, minutes: int) -> dict[str, object]:
+    """The journey facts an explanation shows: minutes, limit, and whether they come from a
+    router or a straight-line estimate."""
+    return {
+        "minutes": minutes,
+        "limit": int(p.c_limit_min[i]),
+        "phase": p.phase(i).label,
+        "source": "router matrix" if from_matrix(p, i, s) else "straight-line estimate",
+    }
 
 
 def explain(p: Problem, i: int, s: int, minutes: int) -> Reason | None:
-    limit = int(p.c_limit_min[i])
-    if minutes <= limit:
-        return None
     c, st = ids(p, i, s)
-    own = p.children[i].max_journey_min
-    return Reason(
-        CODE,
-        c,
-        st,
-        {
-            "minutes": minutes,
-            "limit": limit,
-            "phase": p.phase(i).label,
-            "limit_source": "plan" if own is not None and own <= limit else "policy",
-            "source": "router matrix" if from_matrix(p, i, s) else "straight-line estimate",
-        },
-    )
+    plan = int(p.c_plan_limit_min[i])
+    if minutes > plan:
+        facts = evidence(p, i, s, minutes)
+        facts["limit"] = plan
+        facts["limit_source"] = "plan"
+        return Reason(ReasonCode.JOURNEY_OVER_PLAN_LIMIT, c, st, facts)
+    if minutes <= int(p.c_limit_min[i]) or asked_for(p, i, s):
+        return None
+    facts = evidence(p, i, s, minutes)
+    facts["limit_source"] = "policy"
+    return Reason(CODE, c, st, facts)

@@ -1,4 +1,9 @@
-"""Gender of entry: a single-sex setting admits only its sex (s.39(4)(a))."""
+"""Gender of entry: a single-sex setting admits only its sex.
+
+This is a fact about the school's admission arrangements, not a finding that the school is
+unsuitable for the child's age, ability, aptitude or SEN: its ground is ``ADMISSIONS``, never
+s.39(4)(a) (DOMAIN.md section 6).
+"""
 
 from __future__ import annotations
 

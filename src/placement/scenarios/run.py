@@ -168,7 +168,9 @@ _CHILD_PAIR_FIELDS = (
     "c_features",
     "c_transport",
     "c_limit_min",
+    "c_plan_limit_min",
     "c_female",
+    "c_moving",
 )
 _SETTING_PAIR_FIELDS = (
     "s_east",
@@ -215,7 +217,7 @@ def derive_problem(
     (``digest=False``: left empty, as there).
     """
     from placement.problem import input_digest, make_pairs, resolve, suitable_pairs
-    from placement.rules.cost import charges_fee, pair_costs
+    from placement.rules.cost import charges_fee
 
     bp = base.policy
     if policy is not bp and (
@@ -226,7 +228,7 @@ def derive_problem(
         return None
     if area.travel or base.matrix_keys.shape[0]:
         return None
-    q = resolve(area, policy)
+    q = resolve(area, policy, base.scope)
     n, m = q.num_children, q.num_settings
     old_c = _old_index([c.child_id for c in q.children], base.child_index)
     old_s = _old_index([s.setting_id for s in q.settings], base.setting_index)
@@ -235,8 +237,11 @@ def derive_problem(
         same_c &= _same_rows(getattr(q, f), getattr(base, f), old_c)
     for i in np.flatnonzero(same_c).tolist():
         a, b = q.children[i], base.children[int(old_c[i])]
-        if a is not b and a.excluded_setting_ids != b.excluded_setting_ids:
-            same_c[i] = False
+        if a is not b and (
+            a.excluded_setting_ids != b.excluded_setting_ids
+            or {x.setting_id for x in a.preferences} != {x.setting_id for x in b.preferences}
+        ):
+            same_c[i] = False  # the journey rule reads which settings the family asked for
     same_s = np.ones(m, np.bool_) & (old_s >= 0)
     for f in _SETTING_PAIR_FIELDS:
         same_s &= _same_rows(getattr(q, f), getattr(base, f), old_s)
@@ -256,7 +261,6 @@ def derive_problem(
     cols_c, cols_s, cols_t = suitable_pairs(q, np.flatnonzero(same_c), np.flatnonzero(~same_s))
     fresh_c = np.concatenate([rows_c, cols_c]).astype(np.int64)
     fresh_s = np.concatenate([rows_s, cols_s]).astype(np.int64)
-    fhn, fsc, ftr = pair_costs(q, fresh_c, fresh_s)
     child = np.concatenate([kc[keep], fresh_c])
     sett = np.concatenate([ks[keep], fresh_s])
     order = np.argsort(child * m + sett, kind="stable")
@@ -264,16 +268,13 @@ def derive_problem(
     def cat(old: np.ndarray, fresh: np.ndarray) -> np.ndarray:
         return np.concatenate([old[keep], fresh])[order]
 
+    # costs are recomputed for every pair (cheap, vectorised): a pair's transport cost also
+    # depends on the child's other pairs (who arranges a journey beyond the LA's limit)
     pairs = make_pairs(
         q,
         child[order].astype(np.int32),
         sett[order].astype(np.int32),
         cat(pr.travel_min, np.concatenate([rows_t, cols_t])).astype(np.int32),
-        (
-            cat(pr.cost_high_needs_gbp, fhn),
-            cat(pr.cost_school_gbp, fsc),
-            cat(pr.cost_transport_gbp, ftr),
-        ),
     )
     return replace(q, pairs=pairs, input_digest=input_digest(q) if digest else "")
 

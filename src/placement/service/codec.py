@@ -40,6 +40,8 @@ def child_to_dict(c: Child) -> dict[str, Any]:
         "preferences": [p.setting_id for p in sorted(c.preferences, key=lambda p: p.rank)],
         "looked_after": c.looked_after,
         "sibling_setting_ids": sorted(c.sibling_setting_ids),
+        "new_plan": c.new_plan,
+        "move_requested": c.move_requested,
     }
 
 
@@ -62,6 +64,8 @@ def child_from_dict(d: dict[str, Any]) -> Child:
         preferences=tuple(Preference(s, r + 1) for r, s in enumerate(d.get("preferences", ()))),
         looked_after=bool(d.get("looked_after", False)),
         sibling_setting_ids=frozenset(d.get("sibling_setting_ids", ())),
+        new_plan=bool(d.get("new_plan", False)),
+        move_requested=bool(d.get("move_requested", False)),
     )
 
 

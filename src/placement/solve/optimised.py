@@ -2,34 +2,45 @@
 
 Network: child -> need pool (or the setting itself when the child's need has no pool) ->
 setting -> sink. A child arc has capacity 1; a pool arc the pool's free places; a setting arc
-the setting's free places. ``solve_max_flow_with_min_cost`` first places as many children as
-possible (the "unplaced arc" with infinite cost, exactly), then minimises the arc cost, which
-packs the remaining tiers in lexicographic order:
+the setting's free places (after the places of children who stay). Only moving children have
+arcs (:mod:`placement.cohort`). ``solve_max_flow_with_min_cost`` first places as many children
+as possible (exactly), then minimises the arc cost, which packs the remaining tiers in
+lexicographic order:
 
-1. name the family's s.38 request (their highest-ranked requestable preference) unless it is
-   incompatible with the efficient use of resources (it costs more than the child's cheapest
-   suitable alternative by more than the policy threshold);
+1. the families' s.38 requests, weighted by rank: a child placed at its request ranked ``r``
+   scores ``3**(R - r)`` (``R`` the deepest rank counted), so that taking a place from a child
+   who asked for the setting at a lower rank, to name a request of a higher rank, always pays
+   (the exchange test of :mod:`placement.lawful`). A request counts while it is not out of
+   proportion in cost against the child's alternative: at first the cheapest suitable
+   setting, then, round by round, the setting the allocation actually names;
 2. a mainstream setting where the family has not asked for a specialist one (s.33);
 3. the family's other preferences by rank (where not disproportionate in cost);
 4. the least annual public cost, then the least journey time (per child: pounds, then minutes).
 
 Each tier's unit outweighs ``2**g`` children's worth of all lower tiers; ``g`` is as large as
-int64 allows for the area and is recorded in the manifest. After the solve a repair loop makes
-the legal tier exact: any family preference ranked above the child's placement that is suitable,
-has room, and is not disproportionate in cost against the setting actually named is forced and
-the flow re-solved, until every unmet preference has a lawful ground (s.39(4)).
+int64 allows for the area and is recorded in the manifest.
+
+The tiers are the means; the law is checked on the result (:class:`placement.lawful.Standing`)
+and repaired until it holds: any preference refused without a ground that holds in the
+allocation (it has room and is not dear against the alternative, or an exchange names it
+within the threshold) is forced, with the exchange's moves, and the flow re-solved. Arcs are
+pruned to each child's best ``max_arcs_per_child`` plus every preference; the pruning is then
+proved safe for the area: a maximum flow over every suitable pair must place no more children,
+no child's family may be refused over a free mainstream place outside its kept arcs, and every
+pair a repair needs must be an arc; otherwise the missing arcs are added and the area re-solved.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
+from placement.lawful import Standing, thresholds
 from placement.problem import Problem
-from placement.result import Allocation, finalise, pair_taken
-from placement.rules.common import I64
+from placement.result import Allocation, finalise, preference_pairs
+from placement.rules.common import I64, B
 from placement.solve.priority import count_justified_envy, priority_keys
 
 __all__ = [
@@ -38,6 +49,8 @@ __all__ = [
     "SolverError",
     "build_flow",
     "finish_optimised",
+    "flow_over_pairs",
+    "max_placeable",
     "run_optimised",
     "solve_flow",
     "solve_optimised",
@@ -46,7 +59,9 @@ __all__ = [
 _COST_BITS = 20  # pounds per arc are clipped at 2**20 - 1 (about £1.05m a year)
 _MINUTE_BITS = 8  # minutes per arc are clipped at 255 (limits are at most 240)
 _INT_BITS = 62  # leave the sign bit and one more for OR-Tools' internal scaling
+_CLAIM_DEPTH = 6  # request ranks beyond this weigh as this one (3**5 = 243: 8 bits)
 MAX_REPAIR_ROUNDS = 50
+MAX_REBUILDS = 8
 
 
 class SolverError(RuntimeError):
@@ -86,8 +101,13 @@ def _cheapest(p: Problem) -> I64:
     return out
 
 
-def _disproportionate(p: Problem, alt: I64) -> np.ndarray:
-    return _disproportionate_against(p, p.pairs.cost_gbp, alt)
+def initial_weighed(p: Problem) -> B:
+    """Per pair: a family preference whose cost is not out of proportion against the child's
+    cheapest suitable setting (the first estimate of its alternative; it grows round by round
+    to the alternative the allocation names)."""
+    pr = p.pairs
+    alt = _cheapest(p)[pr.child]
+    return np.asarray((pr.pref_rank > 0) & ~(pr.cost_gbp - alt > thresholds(p, alt)), np.bool_)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -95,55 +115,54 @@ class _Tiers:
     """Each pair's tier penalties and the arcs kept: everything of a flow model but the
     guard bits, which scale the tiers' weights and not their order."""
 
-    req_pen: np.ndarray
+    req_pen: I64
     main_pen: np.ndarray
     rank_pen: I64
     base: I64
+    bq: int  # bits of the request tier
     bb: int
     br: int
     kept: I64
-    disp: np.ndarray
+    weighed: B
 
 
-def _tiers(p: Problem) -> _Tiers:
+def _tiers(p: Problem, weighed: B, extra: I64 | None = None, all_arcs: bool = False) -> _Tiers:
+    """The tiers for the pairs, with ``weighed`` the preferences that count; the arcs kept are
+    each child's best ``max_arcs_per_child``, every preference, and ``extra`` (all of them
+    when ``all_arcs``)."""
     pr = p.pairs
     n = p.num_children
     child = pr.child.astype(np.int64)
-    cheapest = _cheapest(p)
-    disp = (pr.pref_rank > 0) & _disproportionate(p, cheapest[child])
-
-    # tier 1: each child's s.38 request = highest-ranked requestable, proportionate preference
-    cand = np.flatnonzero(pr.is_request & ~disp)
-    target = np.full(n, -1, np.int64)
-    if cand.shape[0]:
-        order = cand[np.lexsort((pr.pref_rank[cand], child[cand]))]
-        first = np.ones(order.shape[0], np.bool_)
-        first[1:] = child[order][1:] != child[order][:-1]
-        target[child[order[first]]] = order[first]
-    req_pen = (target[child] >= 0) & (target[child] != np.arange(len(pr)))
+    # tier 1: requests by rank, 3**(R - r) for rank r <= R (R = _CLAIM_DEPTH)
+    depth = min(_CLAIM_DEPTH, int(p.pref_rank.max()) if p.pref_rank.shape[0] else 1)
+    top = 3 ** (depth - 1)
+    rank = np.minimum(pr.pref_rank.astype(np.int64), depth)
+    score = np.where(pr.is_request & weighed & (rank > 0), 3 ** (depth - np.maximum(rank, 1)), 0)
+    req_pen = (top - score).astype(np.int64)
     # tier 2: s.33, unless the family asked for a setting that is not mainstream
     asked_specialist = np.zeros(n, np.bool_)
     asked_specialist[p.pref_child[~p.s_mainstream[p.pref_setting]]] = True
     main_pen = ~asked_specialist[child] & ~p.s_mainstream[pr.setting]
     # tier 3: preference rank
     rmax = int(p.pref_rank.max()) if p.pref_rank.shape[0] else 1
-    rank_pen = np.where((pr.pref_rank > 0) & ~disp, pr.pref_rank - 1, rmax).astype(np.int64)
+    rank_pen = np.where((pr.pref_rank > 0) & weighed, pr.pref_rank - 1, rmax).astype(np.int64)
     # tier 4: pounds then minutes
     base = (np.minimum(pr.cost_gbp, (1 << _COST_BITS) - 1) << _MINUTE_BITS) | np.minimum(
         pr.travel_min, (1 << _MINUTE_BITS) - 1
     ).astype(np.int64)
     bb = int(base.max()).bit_length() if len(pr) else 1
     br = max(1, rmax.bit_length())
+    bq = max(1, top.bit_length())
 
     keep = np.ones(len(pr), np.bool_)
     cap_n = p.policy.objective.max_arcs_per_child
-    if cap_n > 0 and len(pr):
+    if cap_n > 0 and len(pr) and not all_arcs:
         # each child's cap_n cheapest arcs, ties by pair index. The tier cost orders pairs
         # lexicographically by (request, mainstream, rank, base) whatever the guard bits, so
         # the order is that of the cost with none (g = 0), here packed under the child's index
         # into one key when it fits in 63 bits.
         cost0 = _tier_cost(req_pen, main_pen, rank_pen, base, bb, br, 0)
-        width = bb + br + 2
+        width = bb + br + 1 + bq
         if width + max(1, n.bit_length()) <= 63:
             order = np.argsort((child << width) | cost0, kind="stable")
         else:
@@ -152,12 +171,14 @@ def _tiers(p: Problem) -> _Tiers:
         keep = np.zeros(len(pr), np.bool_)
         keep[order[pos < cap_n]] = True
         keep |= pr.pref_rank > 0
+        if extra is not None and extra.shape[0]:
+            keep[extra] = True
     kept = np.flatnonzero(keep).astype(np.int64)
-    return _Tiers(req_pen, main_pen, rank_pen, base, bb, br, kept, disp)
+    return _Tiers(req_pen, main_pen, rank_pen, base, bq, bb, br, kept, weighed)
 
 
 def _tier_cost(
-    req_pen: np.ndarray,
+    req_pen: I64,
     main_pen: np.ndarray,
     rank_pen: I64,
     base: I64,
@@ -177,11 +198,11 @@ def build_flow(p: Problem, guard_bits: int | None = None, tiers: _Tiers | None =
     """The arcs, capacities and tier costs for the problem (see the module docstring).
     ``guard_bits`` caps the guard bits (the solver's own overflow checks may need fewer);
     ``tiers``: this problem's :func:`_tiers`, when already computed."""
-    t = tiers or _tiers(p)
+    t = tiers or _tiers(p, initial_weighed(p))
     pr = p.pairs
     n, m, npool = p.num_children, p.num_settings, p.num_pools
     nodes = n + npool + m + 1
-    spare = _INT_BITS - nodes.bit_length() - t.bb - t.br - 2
+    spare = _INT_BITS - nodes.bit_length() - t.bb - t.br - 1 - t.bq
     g = spare // 3 if guard_bits is None else min(guard_bits, spare // 3)
     if g < p.policy.objective.min_guard_bits:
         raise SolverError(
@@ -226,7 +247,7 @@ def build_flow(p: Problem, guard_bits: int | None = None, tiers: _Tiers | None =
         supplies=supplies.astype(np.int64),
         num_child_arcs=int(kept.shape[0]),
         guard_bits=g,
-        disproportionate=t.disp,
+        disproportionate=~t.weighed,
     )
 
 
@@ -257,40 +278,75 @@ def _child_of(fm: FlowModel, pairs: I64) -> I64:
     return fm.tails[idx]
 
 
-def _violations(p: Problem, assign: I64) -> list[tuple[int, int]]:
-    """(child, pair) for each child with a preference ranked above its placement that has no
-    lawful ground to be refused (it is suitable, has room, and is not disproportionate in cost
-    against the setting named); the highest-ranked such preference per child."""
+def max_placeable(p: Problem) -> int:
+    """The most children any allocation can place: a maximum flow over every suitable pair
+    (OR-Tools ``SimpleMaxFlow``; a separate check of the pruned min-cost model)."""
     pr = p.pairs
-    pool_taken, set_taken = pair_taken(p, assign)
-    q = np.flatnonzero(pr.pref_rank > 0)
-    i = pr.child[q].astype(np.int64)
-    k = assign[i]
-    got = np.where(k >= 0, pr.pref_rank[np.maximum(k, 0)], 0)
-    above = (got == 0) | (pr.pref_rank[q] < got)
-    s, pool = pr.setting[q], pr.pool[q]
-    # one sentinel pool at the end so that pool -1 indexes safely (and always has room)
-    taken = np.append(pool_taken, 0)
-    free = np.append(p.pool_free, 1)
-    room = (set_taken[s] < p.s_free[s]) & (taken[pool] < free[pool])
-    too_dear = (k >= 0) & _disproportionate_against(
-        p, pr.cost_gbp[q], pr.cost_gbp[np.maximum(k, 0)]
+    n, m, npool = p.num_children, p.num_settings, p.num_pools
+    if len(pr) == 0:
+        return 0
+    src, sink = n + npool + m, n + npool + m + 1
+    pool = pr.pool.astype(np.int64)
+    heads = np.where(pool >= 0, n + pool, n + npool + pr.setting.astype(np.int64))
+    has = np.flatnonzero(pr.start[1:] > pr.start[:-1]).astype(np.int64)
+    tails = np.concatenate(
+        [
+            np.full(has.shape[0], src, np.int64),
+            pr.child.astype(np.int64),
+            n + np.arange(npool, dtype=np.int64),
+            n + npool + np.arange(m, dtype=np.int64),
+        ]
     )
-    bad = q[above & room & ~too_dear]
-    if bad.shape[0] == 0:
-        return []
-    order = bad[np.lexsort((pr.pref_rank[bad], pr.child[bad]))]
-    first = np.ones(order.shape[0], np.bool_)
-    first[1:] = pr.child[order][1:] != pr.child[order][:-1]
-    return [(int(pr.child[x]), int(x)) for x in order[first]]
+    hd = np.concatenate(
+        [has, heads, n + npool + p.pool_setting.astype(np.int64), np.full(m, sink, np.int64)]
+    )
+    caps = np.concatenate(
+        [np.ones(has.shape[0] + len(pr), np.int64), p.pool_free, p.s_free]
+    ).astype(np.int64)
+    mf = max_flow.SimpleMaxFlow()
+    mf.add_arcs_with_capacity(tails, hd, caps)
+    if mf.solve(src, sink) != mf.OPTIMAL:
+        raise SolverError("the maximum-flow check did not solve")
+    return int(mf.optimal_flow())
 
 
-def _disproportionate_against(p: Problem, cost: I64, alt: I64) -> np.ndarray:
-    """s.39(4)(b): ``cost`` exceeds ``alt`` by more than the policy threshold (vectorised
-    :func:`placement.rules.cost.disproportionate`)."""
-    f = p.policy.funding
-    thr = np.maximum(f.min_extra_cost_gbp, np.rint(alt * f.max_extra_cost_ratio)).astype(np.int64)
-    return np.asarray(cost - alt > thr, np.bool_)
+def flow_over_pairs(p: Problem, cost: I64) -> I64:
+    """A min-cost maximum flow over every suitable pair with the given per-pair costs (each
+    child's chosen pair, -1: unplaced)."""
+    pr = p.pairs
+    n, m, npool = p.num_children, p.num_settings, p.num_pools
+    if len(pr) == 0:
+        return np.full(n, -1, np.int64)
+    pool = pr.pool.astype(np.int64)
+    heads = np.where(pool >= 0, n + pool, n + npool + pr.setting.astype(np.int64))
+    sink = n + npool + m
+    tails = np.concatenate(
+        [
+            pr.child.astype(np.int64),
+            n + np.arange(npool, dtype=np.int64),
+            n + npool + np.arange(m, dtype=np.int64),
+        ]
+    )
+    hd = np.concatenate(
+        [heads, n + npool + p.pool_setting.astype(np.int64), np.full(m, sink, np.int64)]
+    )
+    caps = np.concatenate([np.ones(len(pr), np.int64), p.pool_free, p.s_free]).astype(np.int64)
+    costs = np.concatenate([cost.astype(np.int64), np.zeros(npool + m, np.int64)])
+    active = np.flatnonzero(pr.start[1:] > pr.start[:-1]).astype(np.int64)
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(tails, hd, caps, costs)
+    smcf.set_nodes_supplies(
+        np.concatenate([active, [sink]]).astype(np.int64),
+        np.concatenate([np.ones(active.shape[0], np.int64), [-active.shape[0]]]),
+    )
+    status = smcf.solve_max_flow_with_min_cost()
+    if status != smcf.OPTIMAL:
+        raise SolverError(f"min-cost flow ended with status {status!r}")
+    flows = smcf.flows(np.arange(len(pr), dtype=np.int64))
+    used = np.flatnonzero(flows > 0).astype(np.int64)
+    assign = np.full(n, -1, np.int64)
+    assign[pr.child[used]] = used
+    return assign
 
 
 @dataclass(slots=True, eq=False)
@@ -305,13 +361,21 @@ class FlowState:
     assign: I64
     rounds: int
     forced: dict[int, int]
+    missing: set[int] = field(default_factory=set)  # pairs a repair needed that had no arc
+    exchanges: int = 0  # preferences named by forcing an exchange's moves
+    rebuilds: int = 0  # fresh models after the first (weighed requests, arcs added)
 
     def solve(
-        self, caps: I64, fixed: dict[int, int] | None = None
+        self,
+        caps: I64,
+        fixed: dict[int, int] | None = None,
+        forced: dict[int, int] | None = None,
+        repair: bool = True,
     ) -> tuple[I64, int, dict[int, int]]:
         """Solve with these child-arc capacities, then repair until every unmet preference
-        has a lawful ground. ``fixed`` maps children to pairs they must take (a what-if):
-        their places are taken out of the network first. Returns (assign, repair rounds,
+        has a ground that holds (:meth:`placement.lawful.Standing.violations`). ``fixed``
+        maps children to pairs they must take (a what-if): their places are taken out of the
+        network first. ``forced``: earlier repairs to keep. Returns (assign, repair rounds,
         forced child -> pair)."""
         p, fm = self.problem, self.fm
         pr = p.pairs
@@ -330,6 +394,13 @@ class FlowState:
             raise SolverError("a fixed placement needs a place where none is free")
         all_arcs = np.arange(fm.tails.shape[0], dtype=np.int64)
         arcs = all_arcs[:nc]
+        arc_of_pair = np.full(len(pr), -1, np.int64)
+        arc_of_pair[fm.pair_of_arc] = arcs
+        forced = dict(forced or {})
+        for i, q in forced.items():
+            if arc_of_pair[q] >= 0 and i not in fixed:
+                caps[starts[i] : starts[i + 1]] = 0
+                caps[arc_of_pair[q]] = 1
 
         def run() -> I64:
             self.smcf.set_arc_capacities(all_arcs, np.concatenate([caps, other]))
@@ -340,27 +411,46 @@ class FlowState:
 
         assign = run()
         rounds = 0
-        forced: dict[int, int] = {}
-        arc_of_pair = np.full(len(pr), -1, np.int64)
-        arc_of_pair[fm.pair_of_arc] = arcs
-        while rounds < MAX_REPAIR_ROUNDS:
-            viol = [(i, q) for i, q in _violations(p, assign) if i not in fixed]
+        pref_pairs = preference_pairs(p)
+        while repair and rounds < MAX_REPAIR_ROUNDS:
+            st = Standing(p, assign)
+            viol = [v for v in st.violations(pref_pairs) if v[0] not in fixed]
             if not viol:
                 break
             rounds += 1
-            pool_taken, set_taken = pair_taken(p, assign)
-            for i, q in viol:
-                s, pool = int(pr.setting[q]), int(pr.pool[q])
-                if set_taken[s] >= p.s_free[s] or (
-                    pool >= 0 and pool_taken[pool] >= p.pool_free[pool]
-                ):
-                    continue  # taken by an earlier forced child this round
-                set_taken[s] += 1
-                if pool >= 0:
-                    pool_taken[pool] += 1
-                forced[i] = q
-                caps[starts[i] : starts[i + 1]] = 0
-                caps[arc_of_pair[q]] = 1
+            pool_taken, set_taken = st.pool_taken.copy(), st.set_taken.copy()
+            touched_children: set[int] = set()
+            touched_settings: set[int] = set()
+            acted = False
+            for i, q, ex in viol:
+                moves = [(i, q)] if ex is None else [(m.child_idx, m.to_pair) for m in ex.moves]
+                kids = {c for c, _ in moves}
+                setts = {int(pr.setting[t]) for _, t in moves}
+                if kids & (touched_children | set(fixed)) or setts & touched_settings:
+                    continue  # one repair per child and setting a round
+                if any(arc_of_pair[t] < 0 for _, t in moves):
+                    self.missing.update(t for _, t in moves if arc_of_pair[t] < 0)
+                    continue
+                if ex is None:
+                    s, pool = int(pr.setting[q]), int(pr.pool[q])
+                    if set_taken[s] >= p.s_free[s] or (
+                        pool >= 0 and pool_taken[pool] >= p.pool_free[pool]
+                    ):
+                        continue  # taken by an earlier forced child this round
+                    set_taken[s] += 1
+                    if pool >= 0:
+                        pool_taken[pool] += 1
+                else:
+                    self.exchanges += 1
+                touched_children |= kids
+                touched_settings |= setts
+                for c, t in moves:
+                    forced[c] = t
+                    caps[starts[c] : starts[c + 1]] = 0
+                    caps[arc_of_pair[t]] = 1
+                acted = True
+            if not acted:
+                break
             assign = run()
         return assign, rounds, forced
 
@@ -371,14 +461,14 @@ class FlowState:
         return -1
 
 
-def run_optimised(p: Problem) -> FlowState:
-    """Solve the area and keep the solver for later what-if questions.
-
-    Starts with as many guard bits as int64 allows and drops one at a time while OR-Tools
-    reports that its cost scaling could overflow (it bounds potentials along augmenting
-    paths, which depends on the graph, not only on the largest cost)."""
+def _solve_model(
+    p: Problem, tiers: _Tiers, forced: dict[int, int], repair: bool = True
+) -> FlowState:
+    """Build and solve one flow model with its repair loop. Starts with as many guard bits as
+    int64 allows and drops one at a time while OR-Tools reports that its cost scaling could
+    overflow (it bounds potentials along augmenting paths, which depends on the graph, not
+    only on the largest cost)."""
     guard: int | None = None
-    tiers = _tiers(p)
     while True:
         fm = build_flow(p, guard, tiers)
         smcf = _new_solver(fm)
@@ -386,19 +476,87 @@ def run_optimised(p: Problem) -> FlowState:
             p, fm, smcf, fm.caps[: fm.num_child_arcs].copy(), np.zeros(0, np.int64), 0, {}
         )
         try:
-            assign, rounds, forced = state.solve(state.caps)
-            break
+            state.assign, state.rounds, state.forced = state.solve(
+                state.caps, forced=forced, repair=repair
+            )
+            return state
         except CostRangeError:
             guard = fm.guard_bits - 1  # build_flow raises SolverError below the policy minimum
 
-    state.assign, state.rounds, state.forced = assign, rounds, forced
+
+def run_optimised(p: Problem) -> FlowState:
+    """Solve the area and keep the solver for later what-if questions.
+
+    Rounds (each a fresh model) until nothing changes: the requests that count grow to those
+    proportionate against the setting actually named; pairs a repair needed become arcs; if
+    the pruned arcs place fewer children than a maximum flow over every suitable pair, or
+    leave a child outside mainstream while a suitable mainstream place it has no arc to is
+    free, the missing arcs are added."""
+    weighed = initial_weighed(p)
+    extra = np.zeros(0, np.int64)
+    all_arcs = False
+    forced: dict[int, int] = {}
+    pref_pairs = preference_pairs(p)
+    rebuilds = 0
+    exchanges = 0
+    repair = False  # first the tiers' own answer, until the requests that count settle
+    while True:
+        tiers = _tiers(p, weighed, extra, all_arcs)
+        state = _solve_model(p, tiers, forced, repair)
+        exchanges += state.exchanges
+        forced = state.forced
+        if rebuilds >= MAX_REBUILDS and repair:
+            break
+        rebuilds += 1
+        again = False
+        st = Standing(p, state.assign)
+        # requests refused on cost against a guess, but not against the setting named
+        sel = st.unmet_preferences()
+        ks = pref_pairs[sel]
+        grow = [
+            int(k)
+            for x, k in zip(sel.tolist(), ks.tolist(), strict=True)
+            if k >= 0
+            and not weighed[k]
+            and st.cost_ground(int(p.pref_child[x]), int(k), bool(p.pref_route_s38[x])) is None
+        ]
+        if grow and rebuilds < MAX_REBUILDS:
+            weighed = weighed.copy()
+            weighed[np.array(grow, np.int64)] = True
+            again = True
+        if not again and not repair:
+            repair = True  # the weighed requests settled: now make the law hold exactly
+            continue
+        kept_all = tiers.kept.shape[0] == len(p.pairs)
+        if state.missing:
+            extra = np.union1d(extra, np.array(sorted(state.missing), np.int64))
+            again = True
+        if not kept_all:
+            breach = st.s33_breaches()
+            if breach.any():
+                pr = p.pairs
+                free_main = p.s_mainstream[pr.setting] & ~pr.beyond_limit & st.room
+                add = np.flatnonzero(free_main & breach[pr.child])
+                extra = np.union1d(extra, add.astype(np.int64))
+                again = True
+            placed = int((state.assign >= 0).sum())
+            if placed < int(p.c_moving.sum()) and max_placeable(p) > placed:
+                all_arcs = True
+                again = True
+        if not again:
+            break
+    state.exchanges = exchanges
     # keep the repaired capacities so that what-ifs start from the same legal constraints
     caps = state.caps.copy()
+    fm = state.fm
     starts = np.searchsorted(fm.tails[: fm.num_child_arcs], np.arange(p.num_children + 1))
-    for i, q in forced.items():
-        caps[starts[i] : starts[i + 1]] = 0
-        caps[state.arc_of(q)] = 1
+    for i, q in state.forced.items():
+        a = state.arc_of(q)
+        if a >= 0:
+            caps[starts[i] : starts[i + 1]] = 0
+            caps[a] = 1
     state.caps = caps
+    state.rebuilds = rebuilds
     return state
 
 
@@ -420,6 +578,9 @@ def finish_optimised(state: FlowState, *, seed: int = 0, details: bool = True) -
         "kept_pairs": fm.num_child_arcs,
         "repair_rounds": state.rounds,
         "forced_preferences": len(state.forced),
+        "exchanges_forced": state.exchanges,
+        "rebuilds": state.rebuilds,
+        "scope": p.scope,
     }
     return finalise(
         p,

@@ -3,11 +3,20 @@ family's preference", as child-proposing deferred acceptance (Gale-Shapley, hosp
 with capacities) over **suitable** settings only.
 
 Proposal lists
-    Each child proposes down one list: its family's preferences that are suitable pairs, by
-    rank; then, when ``objective.preference_first.extend_with_nearest`` is true, every other
-    suitable setting by journey minutes (ties by setting index, i.e. setting id): the LA's
-    "nearest suitable school" fallback (s.508B EA 1996). Unsuitable preferences are never
+    Each moving child proposes down one list: its family's preferences that are suitable
+    pairs, by rank; then, when ``objective.preference_first.extend_with_nearest`` is true,
+    every other suitable setting (within the LA's journey limit) in the LA's order: for a
+    child whose family has not asked for a specialist setting, mainstream settings first
+    (s.33 CFA 2014), each group by journey minutes (ties by setting index, i.e. setting id):
+    the "nearest suitable school" (s.508B EA 1996). Unsuitable preferences are never
     proposed to (they are refused on s.39(4)(a) grounds, which the result explains).
+
+Priority
+    A setting ranks its applicants first by the family's claim on it (the rank it gave the
+    setting; a fallback proposal has none and comes last), then by the LA's rules and the
+    lottery (:mod:`placement.solve.priority`). So a fallback placement never takes a place
+    from a child who asked for the setting, and a place goes to a child who asked for it at a
+    higher rank before one who asked at a lower rank.
 
 Two-level capacity and choice
     A pair whose need has a pool at the setting needs a place in that pool
@@ -53,8 +62,19 @@ What the result guarantees
 
 It does **not** weigh cost: a preference refused here is refused because others with higher
 priority took the places (s.39(4)(b), efficient education of others); the result's refusals
-report any cost ground as well. Nor does the fallback apply the s.33 mainstream presumption:
-it is ordered by journey time alone.
+report any cost ground as well.
+
+Completion
+    Deferred acceptance can leave a child unplaced although another allocation would place
+    everyone it places and that child too (a child holds the only setting another can use,
+    while it could go elsewhere). The LA's duty to every child comes first, so when a maximum
+    flow over every suitable pair places more children, the allocation is completed by a
+    min-cost maximum flow that keeps every child placed at a family preference where it is
+    (a family's preference yields only when no allocation places as many children without
+    it: counted as ``preferences_yielded``), keeps s.33, and otherwise moves as few
+    fallback placements as it can. Any preference the completion leaves without a lawful
+    ground (:mod:`placement.lawful`) is then named by applying its exchange. Justified envy
+    can then be non-zero only for children whose preference yielded.
 
 Cutoffs: for every setting (and each of its pools), whether it is full at the end, its free
 places, the number admitted, and for a full one the priority facts of the last (lowest-priority)
@@ -73,9 +93,11 @@ from typing import Any
 import numpy as np
 
 from placement.domain import Need
+from placement.lawful import Standing
 from placement.problem import Problem
-from placement.result import Allocation, finalise
+from placement.result import Allocation, finalise, preference_pairs
 from placement.rules.common import I64, in_sorted
+from placement.solve.optimised import flow_over_pairs, max_placeable
 from placement.solve.priority import count_justified_envy, lottery, priority_keys
 
 __all__ = ["DeferredAcceptance", "deferred_acceptance", "publish_cutoffs", "solve_preference_first"]
@@ -114,8 +136,9 @@ def proposal_order(p: Problem, extend_with_nearest: bool) -> tuple[I64, I64]:
     ``order[start[i]:start[i + 1]]`` are child ``i``'s pair indices in proposal order.
 
     Suitable family preferences by rank; then (if ``extend_with_nearest``) the other suitable
-    pairs by journey minutes, then setting index. One argsort of a unique int64 key
-    ``child | rank-or-minutes | setting``.
+    pairs, mainstream first unless the family asked for a specialist setting (s.33), each by
+    journey minutes, then setting index. One argsort of a unique int64 key
+    ``child | rank-or-(s.33, minutes) | setting``.
     """
     pr = p.pairs
     n = p.num_children
@@ -123,7 +146,10 @@ def proposal_order(p: Problem, extend_with_nearest: bool) -> tuple[I64, I64]:
     if extend_with_nearest:
         sel = np.arange(len(pr), dtype=np.int64)
         rmax = int(rank.max()) if rank.shape[0] else 0
-        val = np.where(rank > 0, rank, rmax + 1 + pr.travel_min.astype(np.int64))
+        asked_specialist = np.zeros(n, np.bool_)
+        asked_specialist[p.pref_child[~p.s_mainstream[p.pref_setting]]] = True
+        later = (~asked_specialist[pr.child] & ~p.s_mainstream[pr.setting]).astype(np.int64)
+        val = np.where(rank > 0, rank, rmax + 1 + (later << 16) + pr.travel_min.astype(np.int64))
     else:
         sel = np.flatnonzero(rank > 0).astype(np.int64)
         val = rank[sel]
@@ -241,6 +267,7 @@ def _facts(p: Problem, k: int, lot: I64) -> dict[str, Any]:
     s = int(p.pairs.setting[k])
     key = np.array([i * p.num_settings + s], np.int64)
     return {
+        "choice_rank": int(p.pairs.pref_rank[k]),  # 0: the family did not ask for it
         "looked_after": bool(p.c_looked_after[i]),
         "need_band": int(p.c_band[i]),
         "sibling": bool(in_sorted(p.sibling_keys, key)[0]),
@@ -306,12 +333,77 @@ def publish_cutoffs(p: Problem, assign: I64, prio: I64, seed: int) -> dict[str, 
     return cut
 
 
+MAX_EXCHANGE_ROUNDS = 200
+
+
+def complete(p: Problem, assign: I64) -> tuple[I64, int]:
+    """The completion (see the module docstring): ``(assign, preferences yielded)``."""
+    placed = int((assign >= 0).sum())
+    if placed >= int(p.c_moving.sum()) or max_placeable(p) <= placed:
+        return assign, 0
+    pr = p.pairs
+    child = pr.child.astype(np.int64)
+    own = assign[child] == np.arange(len(pr))
+    at_pref = np.zeros(p.num_children, np.bool_)
+    at_pref[assign >= 0] = pr.pref_rank[assign[assign >= 0]] > 0
+    asked_specialist = np.zeros(p.num_children, np.bool_)
+    asked_specialist[p.pref_child[~p.s_mainstream[p.pref_setting]]] = True
+    main_pen = (~asked_specialist[child] & ~p.s_mainstream[pr.setting]).astype(np.int64)
+    w_keep = 1 << 11  # more than any journey's minutes
+    w_main = w_keep << 1
+    lower = w_main + w_keep + w_keep
+    w_yield = lower * (p.num_children + 1)
+    cost = np.where(
+        at_pref[child],
+        np.where(own, 0, w_yield),
+        main_pen * w_main + np.where(own, 0, w_keep) + pr.travel_min.astype(np.int64),
+    ).astype(np.int64)
+    out = flow_over_pairs(p, cost)
+    held = np.flatnonzero(at_pref)
+    yielded = int((out[held] != assign[held]).sum())
+    return out, yielded
+
+
+def name_by_exchange(p: Problem, assign: I64) -> tuple[I64, int]:
+    """Apply, round by round, the exchange (or free place) that names each preference left
+    without a lawful ground (:meth:`placement.lawful.Standing.violations`), one per child and
+    setting a round. Each application gives a family a setting it ranked higher at the
+    expense only of claims that are weaker, so the rounds end."""
+    pr = p.pairs
+    a = assign.copy()
+    pref_pairs = preference_pairs(p)
+    applied = 0
+    for _ in range(MAX_EXCHANGE_ROUNDS):
+        st = Standing(p, a)
+        viol = st.violations(pref_pairs)
+        if not viol:
+            break
+        touched_c: set[int] = set()
+        touched_s: set[int] = set()
+        for i, k, ex in viol:
+            moves = [(i, k)] if ex is None else [(mv.child_idx, mv.to_pair) for mv in ex.moves]
+            kids = {c for c, _ in moves}
+            setts = {int(pr.setting[t]) for _, t in moves}
+            if ex is not None:
+                setts |= {int(pr.setting[a[c]]) for c, _ in moves if a[c] >= 0}
+            if kids & touched_c or setts & touched_s:
+                continue
+            touched_c |= kids
+            touched_s |= setts
+            for c, t in moves:
+                a[c] = t
+            applied += 1
+    return a, applied
+
+
 def solve_preference_first(p: Problem, *, seed: int = 0, details: bool = True) -> Allocation:
     """Allocate the area by child-proposing deferred acceptance (see the module docstring;
     ``details``: see :func:`placement.result.finalise`)."""
     keys = priority_keys(p, seed)
     da = deferred_acceptance(p, seed=seed, keys=keys)
-    envy = count_justified_envy(p, da.assign, keys)
+    assign, yielded = complete(p, da.assign)
+    assign, exchanged = name_by_exchange(p, assign)
+    envy = count_justified_envy(p, assign, keys)
     obj = p.policy.objective
     params = {
         "priority": [*obj.priority, "lottery", "child_id"],
@@ -319,14 +411,17 @@ def solve_preference_first(p: Problem, *, seed: int = 0, details: bool = True) -
         "proposals": da.proposals,
         "rejections": da.rejections,
         "suitable_pairs": len(p.pairs),
+        "placed_by_completion": int((assign >= 0).sum()) - int((da.assign >= 0).sum()),
+        "preferences_yielded": yielded,
+        "exchanges_applied": exchanged,
     }
     return finalise(
         p,
         MECHANISM,
-        da.assign,
+        assign,
         parameters=params,
         seed=seed,
         justified_envy=envy,
-        cutoffs=publish_cutoffs(p, da.assign, da.prio, seed),
+        cutoffs=publish_cutoffs(p, assign, da.prio, seed),
         details=details,
     )

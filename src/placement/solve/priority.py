@@ -1,10 +1,15 @@
 """LA priority between children competing for the same setting (preference-first), and the
 justified-envy count both mechanisms report.
 
-Priority rules come from policy (``objective.preference_first.priority``), in order:
-looked-after children first (School Admissions Code 1.7), higher need band first, a sibling at
-the setting, the child's current setting (continuity), nearer journey first; a seeded lottery
-breaks what is left. A key is an int64 per suitable pair: lower key = higher priority.
+First, the family's own claim on the setting: a child whose family asked for it comes before
+one whose family asked for it at a lower rank, and both before a child the LA would place
+there without being asked (the LA's fallback). A place is never taken from a child who asked
+for the setting at an equal or higher rank to name a request (:mod:`placement.lawful`), nor
+given to a fallback placement over a child who asked for it. Then the LA's rules from policy
+(``objective.preference_first.priority``), in order: looked-after children first (School
+Admissions Code 1.7), higher need band first, a sibling at the setting, the child's current
+setting (continuity), nearer journey first; a seeded lottery breaks what is left. A key is an
+int64 per suitable pair: lower key = higher priority.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from placement.rules.common import I64, in_sorted
 __all__ = ["count_justified_envy", "lottery", "priority_keys"]
 
 _LOTTERY_BITS = 24
+_CLAIM_BITS = 5  # ranks 1..30 as themselves; deeper ranks and "not asked" (31) after them
 
 
 def lottery(p: Problem, seed: int) -> I64:
@@ -33,11 +39,15 @@ def lottery(p: Problem, seed: int) -> I64:
 
 
 def priority_keys(p: Problem, seed: int) -> I64:
-    """Priority of each suitable pair's child at that pair's setting (lower is higher)."""
+    """Priority of each suitable pair's child at that pair's setting (lower is higher): the
+    family's claim (the rank it gave the setting, or none), the LA's rules, the lottery."""
     pr = p.pairs
     c = pr.child.astype(np.int64)
     s = pr.setting.astype(np.int64)
-    key = np.zeros(len(pr), np.int64)
+    claim_cap = (1 << _CLAIM_BITS) - 1
+    key = np.where(pr.pref_rank > 0, np.minimum(pr.pref_rank, claim_cap - 1), claim_cap).astype(
+        np.int64
+    )
     m = p.num_settings
     for rule in p.policy.objective.priority:
         if rule == "looked_after":

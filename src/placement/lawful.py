@@ -1,0 +1,430 @@
+"""The law applied to a finished allocation: whether each family preference that was not met
+has a ground that holds **in that allocation**, and whether s.33 is respected.
+
+A s.38 request ranked above the setting named (or any, if the child is unplaced) may be refused
+only on one of the three grounds of s.39(4) CFA 2014, each tested here against the allocation
+itself, not against a guess made before it:
+
+(a) **unsuitable**: from the child's own needs, age, ability or aptitude, or a journey limit
+    set in the child's plan (the rules in :mod:`placement.rules`; a pair that is not suitable);
+(b) **efficient use of resources**: its whole public cost exceeds an alternative that the LA
+    actually names for this child in this allocation, or could name (a suitable setting with
+    a free place), by more than the LA's threshold (``models/funding.toml``); both costs shown;
+(b) **efficient education of others** ("full"): the pool or setting has no free place, **and
+    no exchange** names the request. An exchange moves children along a chain: the requester
+    takes a place at the setting from a holder who did not ask for it at an equal or higher
+    rank; that holder moves to another setting it is suitable for (the LA may name it: within
+    the LA's journey limit or one the family asked for; a child whose family did not ask for
+    specialist provision and who is in mainstream stays in mainstream), either into a free
+    place, into the place the requester left, or taking a place from a holder there who asked
+    for it at a lower rank than the mover did; and so on. An exchange places no fewer
+    children, and is allowed only while its extra public cost (the request's own extra cost
+    over the requester's alternative, plus every increase of a moved child's cost; savings
+    are not credited, as the LA could make them anyway) is within the threshold.
+
+An s.9 EA 1996 representation (an independent setting off the s.41 list, or alternative
+provision) is not a s.38 request: s.39 does not apply. It is weighed under s.9 (efficient
+instruction: the same suitability facts; unreasonable public expenditure: the same cost test;
+and a setting with no place to offer). The allocation must still name it where it is suitable,
+has a place and is not unreasonably dear (the family-friendly reading the mechanisms apply).
+
+s.33: where the family has not asked for a specialist setting, the child is named in
+mainstream unless no suitable mainstream place is free. Each assessment carries its reasons.
+
+The functions here serve the solvers (to repair an allocation) and the explanations (to give
+the evidence). :mod:`placement.validate` re-checks all of it with its own, scalar code.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from placement.domain import NEED_INDEX, Need
+from placement.problem import Problem
+from placement.reasons import Reason, ReasonCode
+from placement.rules.common import I64, B
+
+__all__ = [
+    "INF_CLAIM",
+    "Exchange",
+    "Move",
+    "Standing",
+    "thresholds",
+]
+
+INF_CLAIM = 1 << 20  # the claim of a child on a setting its family did not ask for
+_INF = np.iinfo(np.int64).max // 4
+_NEEDS = tuple(Need)
+
+
+def thresholds(p: Problem, alt: I64) -> I64:
+    """The most a request may cost above ``alt`` before it is incompatible with the efficient
+    use of resources (policy: a ratio of the alternative, with a floor), vectorised."""
+    f = p.policy.funding
+    out: I64 = np.maximum(f.min_extra_cost_gbp, np.rint(alt * f.max_extra_cost_ratio)).astype(
+        np.int64
+    )
+    return out
+
+
+def taken(p: Problem, assign: I64) -> tuple[I64, I64]:
+    """Places taken in this run per pool and per setting."""
+    chosen = assign[assign >= 0]
+    sett = p.pairs.setting[chosen]
+    pool = p.pairs.pool[chosen]
+    by_setting = np.bincount(sett, minlength=p.num_settings).astype(np.int64)
+    by_pool = np.bincount(pool[pool >= 0], minlength=p.num_pools).astype(np.int64)
+    return by_pool, by_setting
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    child_idx: int
+    from_pair: int  # -1: the requester was unplaced
+    to_pair: int
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """A chain of moves that would name a refused request (the first move is the request)."""
+
+    moves: tuple[Move, ...]
+    extra_gbp: int
+    threshold_gbp: int
+
+
+S33Outcome = Literal["met", "not_met", "not_applicable"]
+
+
+class Standing:
+    """The facts of one allocation that the legal tests read, computed once (vectorised).
+
+    ``assign[i]`` is child ``i``'s pair index or -1 (unplaced, or staying: a staying child has
+    no pairs and holds its place outside the run).
+    """
+
+    def __init__(self, p: Problem, assign: I64) -> None:
+        self.p = p
+        self.assign = np.asarray(assign, np.int64)
+        pr = p.pairs
+        a = self.assign
+        self.pool_taken, self.set_taken = taken(p, a)
+        n = p.num_children
+        child = pr.child.astype(np.int64)
+        placed = a >= 0
+        self.cur_cost = np.zeros(n, np.int64)
+        self.cur_cost[placed] = pr.cost_gbp[a[placed]]
+        self.cur_setting = np.full(n, -1, np.int64)
+        self.cur_setting[placed] = pr.setting[a[placed]]
+        self.claim = np.where(pr.pref_rank > 0, pr.pref_rank, INF_CLAIM).astype(np.int64)
+        # room for each pair: its pool (if any) and its setting both have a free place
+        ptaken = np.append(self.pool_taken, 0)
+        pfree = np.append(p.pool_free, 1)
+        self.room = np.asarray(
+            (self.set_taken[pr.setting] < p.s_free[pr.setting])
+            & (ptaken[pr.pool] < pfree[pr.pool]),
+            np.bool_,
+        )
+        asked_specialist = np.zeros(n, np.bool_)
+        asked_specialist[p.pref_child[~p.s_mainstream[p.pref_setting]]] = True
+        self.asked_specialist = asked_specialist
+        cur_main = np.zeros(n, np.bool_)
+        cur_main[placed] = p.s_mainstream[self.cur_setting[placed]]
+        keep_main = cur_main & ~asked_specialist
+        # where a moved child may go: not its own setting; mainstream stays mainstream (s.33)
+        self.allowed = np.asarray(
+            (pr.setting != self.cur_setting[child])
+            & (~keep_main[child] | p.s_mainstream[pr.setting]),
+            np.bool_,
+        )
+        delta = np.maximum(pr.cost_gbp - self.cur_cost[child], 0)
+        cand = np.where(self.allowed & self.room, delta, _INF)
+        self.best_room = np.full(n, _INF, np.int64)
+        np.minimum.at(self.best_room, child, cand)
+        # holders of each setting in this run, with their pool and their claim on it
+        who = np.flatnonzero(placed)
+        hk = a[who]
+        order = np.lexsort((who, pr.setting[hk]))
+        self.h_child = who[order]
+        self.h_pool = pr.pool[hk][order].astype(np.int64)
+        self.h_claim = self.claim[hk][order]
+        self.h_start = np.searchsorted(pr.setting[hk][order], np.arange(p.num_settings + 1)).astype(
+            np.int64
+        )
+
+    # -- single facts ------------------------------------------------------------------
+    def pool_full(self, pool: int) -> bool:
+        return pool >= 0 and int(self.pool_taken[pool]) >= int(self.p.pool_free[pool])
+
+    def setting_full(self, s: int) -> bool:
+        return int(self.set_taken[s]) >= int(self.p.s_free[s])
+
+    def alternatives(self, i: int, k: int) -> list[tuple[int, str]]:
+        """The alternatives a request's cost is weighed against: the pair the allocation
+        names for the child (``"named"``), and its cheapest other suitable pair with a free
+        place (``"free_place"``)."""
+        p = self.p
+        out: list[tuple[int, str]] = []
+        a = int(self.assign[i])
+        if a >= 0 and a != k:
+            out.append((a, "named"))
+        lo, hi = int(p.pairs.start[i]), int(p.pairs.start[i + 1])
+        costs = np.where(self.room[lo:hi], p.pairs.cost_gbp[lo:hi], _INF)
+        costs[k - lo] = _INF
+        if a >= 0:
+            costs[a - lo] = _INF
+        if hi > lo and int(costs.min()) < _INF:
+            out.append((lo + int(costs.argmin()), "free_place"))
+        return out
+
+    def cost_ground(self, i: int, k: int, s38: bool) -> Reason | None:
+        """s.39(4)(b) efficient use of resources (s.9: unreasonable public expenditure):
+        the request's cost against an alternative named or with a free place."""
+        p = self.p
+        cost = int(p.pairs.cost_gbp[k])
+        for alt_pair, how in self.alternatives(i, k):
+            alt = int(p.pairs.cost_gbp[alt_pair])
+            thr = int(thresholds(p, np.array([alt], np.int64))[0])
+            if cost - alt > thr:
+                return Reason(
+                    ReasonCode.COST_DISPROPORTIONATE
+                    if s38
+                    else ReasonCode.NOT_S41_UNREASONABLE_EXPENDITURE,
+                    p.children[i].child_id,
+                    p.settings[int(p.pairs.setting[k])].setting_id,
+                    {
+                        "cost_gbp": cost,
+                        "alternative_gbp": alt,
+                        "alternative_setting_id": p.settings[
+                            int(p.pairs.setting[alt_pair])
+                        ].setting_id,
+                        "alternative_is": how,
+                        "extra_gbp": cost - alt,
+                        "threshold_gbp": thr,
+                        "transport_counted": bool(p.c_transport[i])
+                        and not bool(p.pairs.family_transport[k]),
+                    },
+                    "s38_request" if s38 else "s9_representation",
+                )
+        return None
+
+    # -- the exchange test ---------------------------------------------------------------
+    def _scope(self, s: int, pool: int) -> tuple[I64, I64, I64]:
+        """Holders that an entrant needing a place at ``s`` (in ``pool``) would displace:
+        the pool's holders when the pool is full, else any of the setting's."""
+        lo, hi = int(self.h_start[s]), int(self.h_start[s + 1])
+        ch, po, cl = self.h_child[lo:hi], self.h_pool[lo:hi], self.h_claim[lo:hi]
+        if self.pool_full(pool):
+            sel = po == pool
+            return ch[sel], po[sel], cl[sel]
+        return ch, po, cl
+
+    def exchange(self, i: int, k: int) -> Exchange | None:
+        """The cheapest exchange (see the module docstring) that names child ``i``'s request
+        at pair ``k`` within the threshold, or None. ``k`` must be full for ``i``."""
+        p = self.p
+        pr = p.pairs
+        a = int(self.assign[i])
+        r_i = int(self.claim[k])
+        s, q = int(pr.setting[k]), int(pr.pool[k])
+        own_extra = int(pr.cost_gbp[k]) - int(self.cur_cost[i]) if a >= 0 else 0
+        alt = int(self.cur_cost[i]) if a >= 0 else int(pr.cost_gbp[k])
+        thr = int(thresholds(p, np.array([alt], np.int64))[0])
+        budget = thr - own_extra
+        if budget < 0:
+            return None
+        vac_s = int(pr.setting[a]) if a >= 0 else -1
+        vac_pool = int(pr.pool[a]) if a >= 0 else -1
+        # Dijkstra over displaced children; every step's cost is >= 0 (savings not credited)
+        dist: dict[int, int] = {}
+        parent: dict[int, tuple[int, int]] = {}  # displaced child -> (mover before, its pair)
+        heap: list[tuple[int, int]] = []
+        ch, _, cl = self._scope(s, q)
+        for j in ch[cl > r_i].tolist():
+            if j != i and j not in dist:
+                dist[j] = 0
+                parent[j] = (i, k)
+                heap.append((0, j))
+        heapq.heapify(heap)
+        done: set[int] = set()
+        while heap:
+            d, j = heapq.heappop(heap)
+            if j in done or d > budget:
+                continue
+            done.add(j)
+            cur = int(self.assign[j])
+            base = int(self.cur_cost[j])
+            # a free place anywhere it may go
+            if d + int(self.best_room[j]) <= budget:
+                lo, hi = int(pr.start[j]), int(pr.start[j + 1])
+                ok = self.allowed[lo:hi] & self.room[lo:hi]
+                delta = np.where(ok, np.maximum(pr.cost_gbp[lo:hi] - base, 0), _INF)
+                step = int(delta.min())
+                return self._chain(
+                    i, k, parent, j, lo + int(delta.argmin()), d + step, thr, own_extra
+                )
+            # the place the requester left
+            if vac_s >= 0 and vac_s != int(pr.setting[cur]):
+                t = p.pair_index(j, vac_s)
+                if t >= 0 and self.allowed[t]:
+                    tp = int(pr.pool[t])
+                    fits = tp < 0 or tp == vac_pool or not self.pool_full(tp)
+                    step = max(int(pr.cost_gbp[t]) - base, 0)
+                    if fits and d + step <= budget:
+                        return self._chain(i, k, parent, j, t, d + step, thr, own_extra)
+            # a setting its family asked for, taking a place from a holder with a weaker claim
+            lo, hi = int(pr.start[j]), int(pr.start[j + 1])
+            for t in range(lo, hi):
+                c_t = int(self.claim[t])
+                if c_t >= INF_CLAIM or not self.allowed[t]:
+                    continue
+                step = max(int(pr.cost_gbp[t]) - base, 0)
+                if d + step > budget:
+                    continue
+                hc, _, hcl = self._scope(int(pr.setting[t]), int(pr.pool[t]))
+                for h in hc[hcl > c_t].tolist():
+                    if h == i or h in done:
+                        continue
+                    nd = d + step
+                    if nd < dist.get(h, _INF):
+                        dist[h] = nd
+                        parent[h] = (j, t)
+                        heapq.heappush(heap, (nd, h))
+        return None
+
+    def _chain(
+        self,
+        i: int,
+        k: int,
+        parent: dict[int, tuple[int, int]],
+        last: int,
+        last_pair: int,
+        cost: int,
+        thr: int,
+        own_extra: int,
+    ) -> Exchange:
+        moves = [Move(last, int(self.assign[last]), last_pair)]
+        j = last
+        while True:
+            mover, pair = parent[j]
+            moves.append(Move(mover, int(self.assign[mover]), pair))
+            if mover == i:
+                break
+            j = mover
+        moves.reverse()
+        return Exchange(tuple(moves), own_extra + cost, thr)
+
+    # -- every preference at once ----------------------------------------------------------
+    def unmet_preferences(self) -> I64:
+        """Indices into the problem's preference arrays of every preference ranked above
+        the setting named for a moving child (every one, if unplaced)."""
+        p = self.p
+        if p.pref_child.shape[0] == 0:
+            return np.zeros(0, np.int64)
+        k_all = self.assign[p.pref_child]
+        got = np.append(p.pairs.pref_rank, 0)[k_all]
+        sel = (got == 0) | (p.pref_rank < got)
+        sel &= p.c_moving[p.pref_child]
+        return np.flatnonzero(sel).astype(np.int64)
+
+    def violations(self, pref_pairs: I64) -> list[tuple[int, int, Exchange | None]]:
+        """Every preference refused without a ground that holds here: (child, pair, the
+        exchange that names it, or None when the pair simply has room). ``pref_pairs``: each
+        stored preference's pair index (-1: unsuitable)."""
+        p = self.p
+        pr = p.pairs
+        sel = self.unmet_preferences()
+        k = pref_pairs[sel]
+        ok = k >= 0
+        sel, k = sel[ok], k[ok]
+        if sel.shape[0] == 0:
+            return []
+        i = p.pref_child[sel].astype(np.int64)
+        s38 = p.pref_route_s38[sel]
+        # cost ground against the named setting (vectorised), then the free-place alternative
+        named = self.assign[i]
+        alt = np.where(named >= 0, self.cur_cost[i], 0)
+        dear = (named >= 0) & (pr.cost_gbp[k] - alt > thresholds(p, alt))
+        out: list[tuple[int, int, Exchange | None]] = []
+        for x in np.flatnonzero(~dear).tolist():
+            ii, kk = int(i[x]), int(k[x])
+            if self.cost_ground(ii, kk, bool(s38[x])) is not None:
+                continue
+            if self.room[kk]:
+                out.append((ii, kk, None))
+            elif s38[x]:
+                ex = self.exchange(ii, kk)
+                if ex is not None:
+                    out.append((ii, kk, ex))
+        return out
+
+    # -- s.33 -------------------------------------------------------------------------------
+    def s33(self, i: int) -> tuple[S33Outcome, Reason]:
+        """The mainstream presumption for child ``i`` in this allocation, with its reason."""
+        p = self.p
+        pr = p.pairs
+        cid = p.children[i].child_id
+        a = int(self.assign[i])
+        if self.asked_specialist[i]:
+            asked = p.pref_setting[p.pref_child == i]
+            spec = [p.settings[int(s)].setting_id for s in asked if not p.s_mainstream[int(s)]]
+            return "not_applicable", Reason(
+                ReasonCode.S33_FAMILY_ASKED_SPECIALIST, cid, None, {"asked": spec}
+            )
+        if a >= 0 and p.s_mainstream[int(pr.setting[a])]:
+            sid = p.settings[int(pr.setting[a])].setting_id
+            return "met", Reason(ReasonCode.S33_MAINSTREAM_NAMED, cid, sid, {})
+        lo, hi = int(pr.start[i]), int(pr.start[i + 1])
+        main = p.s_mainstream[pr.setting[lo:hi]] & ~pr.beyond_limit[lo:hi]
+        if not main.any():
+            need = NEED_INDEX[p.children[i].primary_need]
+            age = int(p.c_year[i]) + 4
+            for_age = p.s_mainstream & (p.s_low <= age) & (age < p.s_high)
+            top = int(p.s_meets[for_age, need].max()) if for_age.any() else 0
+            return "met", Reason(
+                ReasonCode.S33_NO_SUITABLE_MAINSTREAM,
+                cid,
+                None,
+                {
+                    "primary_need": p.children[i].primary_need.value,
+                    "need_band": int(p.c_band[i]),
+                    "mainstream_for_age": int(for_age.sum()),
+                    "mainstream_max_band": top,
+                    "journey_limit_min": int(p.c_limit_min[i]),
+                },
+            )
+        free = main & self.room[lo:hi]
+        if free.any():
+            ids = [p.settings[int(s)].setting_id for s in pr.setting[lo:hi][free][:10]]
+            return "not_met", Reason(
+                ReasonCode.S33_MAINSTREAM_AVAILABLE, cid, None, {"with_room": ids}
+            )
+        return "met", Reason(
+            ReasonCode.S33_MAINSTREAM_FULL,
+            cid,
+            None,
+            {"suitable_mainstream": int(main.sum())},
+        )
+
+    def s33_breaches(self) -> B:
+        """Per child: named outside mainstream (or unplaced) though the family did not ask for
+        specialist provision and a suitable mainstream place is free."""
+        p = self.p
+        pr = p.pairs
+        child = pr.child.astype(np.int64)
+        a = self.assign
+        placed_main = np.zeros(p.num_children, np.bool_)
+        placed_main[a >= 0] = p.s_mainstream[pr.setting[a[a >= 0]]]
+        free_main = p.s_mainstream[pr.setting] & ~pr.beyond_limit & self.room
+        has = np.zeros(p.num_children, np.bool_)
+        has[child[free_main]] = True
+        return np.asarray(has & ~placed_main & ~self.asked_specialist & p.c_moving, np.bool_)
+
+
+def pool_need(p: Problem, pool: int) -> str:
+    return _NEEDS[int(p.pool_need[pool])].value
