@@ -476,6 +476,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
                 la = None
         name, stem = area.name, path.name
         seed = 0 if args.seed is None else args.seed
+        scope: Any = "moving"
     else:
         from placement.scenarios.apply import apply_changes
 
@@ -486,10 +487,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         la = resolve_la(la_name) if la_name else None
         name, stem = area.name, path.stem + ("-baseline" if args.baseline else "")
         seed = sc.base.seed if args.seed is None else args.seed
+        scope = "from_scratch" if sc.base.from_scratch else "moving"
     folder: Path = args.out or Path("dashboard-output")
     check_folder(folder)
     with step(f"allocating {len(area.children):,} children ({args.mechanism})"):
-        side, _ = run_side(build_problem(area, policy), args.mechanism, seed)
+        side, _ = run_side(build_problem(area, policy, scope=scope), args.mechanism, seed)
     data = dashboard_data(side, area_name=name, la=la)
     paths = [folder / f"{stem}-dashboard.html", folder / f"{stem}-dashboard.json"]
     write_files([(paths[0], dashboard_html(data)), (paths[1], dashboard_json(data))])

@@ -174,12 +174,10 @@ _TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
     ),
     ReasonCode.POOL_FULL: (
         lambda f, n: (
-            f"all {f['places_free']} {f['need']} places are taken in the area run"
-            + _holders(f)
+            f"all {f['places_free']} {f['need']} places are taken in the area run" + _holders(f)
         ),
         lambda f, n: (
-            f"All the places for children with {_needs([f['need']])} at {n} are taken "
-            "this year."
+            f"All the places for children with {_needs([f['need']])} at {n} are taken this year."
         ),
     ),
     ReasonCode.SETTING_FULL: (
@@ -336,12 +334,10 @@ _TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
     ),
     ReasonCode.S33_MAINSTREAM_FULL: (
         lambda f, n: (
-            f"all {f['suitable_mainstream']} suitable mainstream settings are full in the "
-            "area run"
+            f"all {f['suitable_mainstream']} suitable mainstream settings are full in the area run"
         ),
         lambda f, n: (
-            "Every mainstream school near you that could meet your child's needs is full "
-            "this year."
+            "Every mainstream school near you that could meet your child's needs is full this year."
         ),
     ),
     ReasonCode.S33_MAINSTREAM_AVAILABLE: (
@@ -413,10 +409,25 @@ def render_list_text(tl: Any, audience: Audience) -> str:
     else:
         lines.append(
             f"Tailored list for {tl.child_id}: {tl.primary_need} band {tl.need_band}, "
-            f"{tl.phase}, journey limit {tl.journey_limit_min} min"
+            f"{tl.phase}, journey limit {tl.journey_limit_min} min "
+            f"({'set in the plan' if tl.journey_limit_source == 'plan' else 'LA policy'})"
             + (f"; area run: {tl.mechanism}" if tl.mechanism else "")
+            + f"; {tl.movement.replace('_', ' ')}"
         )
+        if tl.scope == "from_scratch":
+            lines.append(
+                "AS IF FROM SCRATCH: a planner's whole-caseload study, not a placement run"
+            )
     lines.append("")
+    if tl.staying_setting_id is not None:
+        stay = Reason(
+            ReasonCode.STAYING,
+            tl.child_id,
+            tl.staying_setting_id,
+            {"current_setting_id": tl.staying_setting_id},
+        )
+        lines.append(render(stay, audience, names))
+        lines.append("")
     chance_words = {
         "placed": "a place is planned for your child here",
         "likely": "a place is likely",

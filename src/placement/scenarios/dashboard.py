@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from placement import disclosure
+from placement.cohort import SCOPE_LABEL
 from placement.generate import PLACEMENTS, LaProfile, list_las
 from placement.scenarios.report import _CSS, DISCLOSURE_NOTE, bar_chart_svg, export_metrics
 from placement.scenarios.run import CATEGORIES, Side
@@ -73,7 +74,10 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
         "la": la.la_name if la else None,
         "la_code": la.la_code if la else None,
         "mechanism": side.mechanism,
+        "scope": side.allocation.scope,
+        "scope_label": SCOPE_LABEL[side.allocation.scope],
         "children": em["children"],
+        "staying": disclosure.count(int(m.get("staying", 0))),
         "placed": em["placed"],
         "placed_pct": em["placed_pct"],
         "placement_mix": {
@@ -82,8 +86,9 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
             "allocation_pct": alloc_pct,
             "la_real_pct": _pct(real) if real else None,
             "england_pct": _pct(nat),
-            "note": "real mixes: DfE EHC plans January 2025 (all ages); the real 'other' "
-            "column (educated elsewhere, awaiting provision) sits beside 'unplaced'",
+            "note": "this allocation: children placed in the run and children staying where "
+            "their plans name; real mixes: DfE EHC plans January 2025 (all ages); the real "
+            "'other' column (educated elsewhere, awaiting provision) sits beside 'unplaced'",
         },
         "headline_pct": {
             k: em[k]
@@ -169,8 +174,9 @@ def dashboard_html(data: dict[str, Any]) -> str:
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}"
         f"</title><style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
         f"<p class='note'>Mechanism {html.escape(data['mechanism'])}; "
-        f"{data['children']} children, {_num(data['placed_pct'])}% placed. Synthetic data. "
-        f"{html.escape(DISCLOSURE_NOTE)}</p>",
+        f"{html.escape(str(data.get('scope_label', '')))}: {data['children']} children in the "
+        f"run, {_num(data['placed_pct'])}% placed; {data.get('staying', 0)} staying where "
+        f"their plans name. Synthetic data. {html.escape(DISCLOSURE_NOTE)}</p>",
         bar_chart_svg("Placement mix (% of children)", cats, series, "%"),
         f"<p class='note'>{html.escape(mix['note'])}</p>",
         bar_chart_svg(

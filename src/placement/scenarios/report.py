@@ -143,6 +143,7 @@ def _metric_rows(r: ScenarioResult) -> list[dict[str, Any]]:
         for k, v in b.items():
             rows.append(
                 {
+                    "scope": side.allocation.scope,
                     "mechanism": mech,
                     "metric": k,
                     "baseline": eb[k],
@@ -211,6 +212,7 @@ def report_json(r: ScenarioResult) -> str:
                 "seed": sc.base.seed,
                 "scale": sc.base.scale,
                 "cohort": sc.base.cohort,
+                "scope": "from_scratch" if sc.base.from_scratch else "moving",
             },
             "policy": dict(sc.policy),
         },

@@ -28,6 +28,7 @@ from placement.files.errors import InputError
 from placement.generate import PLACEMENTS
 from placement.policy import Policy, PolicyError, deep_merge
 from placement.problem import KIND_LIST, Problem, build_problem
+from placement.cohort import SCOPE_LABEL, Scope
 from placement.result import Allocation, pair_taken
 from placement.rules.common import I64
 from placement.scenarios.apply import Applied, apply_changes
@@ -329,8 +330,16 @@ def side_metrics(p: Problem, alloc: Allocation) -> dict[str, Any]:
         out[f"unmet_{nd.value}"] = int(m.unmet_by_need.get(nd.value, 0))
     for ph in Phase:
         out[f"unmet_{ph.label}"] = int(m.unmet_by_phase.get(ph.label, 0))
+    # where every child is, for the placement mix: placed in this run, or staying where the
+    # plan names (the real mixes it is compared with count every plan)
+    stay = np.flatnonzero(~p.c_moving)
+    stay_s = np.array(
+        [p.setting_index[str(p.children[i].current_setting_id)] for i in stay.tolist()], np.int64
+    )
+    stay_cats = np.array([CATEGORY_OF_KIND[k] for k in KIND_LIST])[p.s_kind[stay_s]]
+    out["staying"] = int(stay.shape[0])
     for c in CATEGORIES:
-        out[f"mix_{c}"] = int((cats == c).sum())
+        out[f"mix_{c}"] = int((cats == c).sum()) + int((stay_cats == c).sum())
     return out
 
 
@@ -504,12 +513,13 @@ def _baseline_child(
     seed: int,
     details: bool,
     digest: bool,
+    scope: Scope = "moving",
 ) -> None:
     """The forked worker: build and allocate the baseline; send the sides back (or the
     error)."""
     try:
         t0 = time.perf_counter()
-        p = build_problem(area, policy, digest=digest)
+        p = build_problem(area, policy, digest=digest, scope=scope)
         built = time.perf_counter() - t0
         sides, t = _baseline_sides(p, mechs, seed, details)
         out = _dumps((True, (sides, {"baseline_problem_s": built, **t})))
@@ -561,6 +571,7 @@ def run_scenario(
     pol_base, pol_scen = policies(scenario, overrides)
     t["base_area_s"] = time.perf_counter() - t0
     seed = scenario.base.seed
+    scope: Scope = "from_scratch" if scenario.base.from_scratch else "moving"
     mechs = tuple(scenario.mechanisms)
     proc = conn = None
     if workers > 1 and _fork_available():
@@ -571,7 +582,7 @@ def run_scenario(
         conn, child_end = ctx.Pipe(duplex=False)
         proc = ctx.Process(
             target=_baseline_child,
-            args=(child_end, area, pol_base, mechs, seed, details, digest),
+            args=(child_end, area, pol_base, mechs, seed, details, digest, scope),
             daemon=True,
         )
         proc.start()
@@ -585,7 +596,7 @@ def run_scenario(
         p0 = None
         if conn is None:
             t0 = time.perf_counter()
-            p0 = build_problem(area, pol_base, digest=digest)
+            p0 = build_problem(area, pol_base, digest=digest, scope=scope)
             t["baseline_problem_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         # derived from the baseline's problem when this process has it (one after the other);
@@ -595,7 +606,7 @@ def run_scenario(
             p1 = derive_problem(p0, applied.area, pol_scen, digest=digest)
         derived = p1 is not None
         if p1 is None:
-            p1 = build_problem(applied.area, pol_scen, digest=digest)
+            p1 = build_problem(applied.area, pol_scen, digest=digest, scope=scope)
         t["scenario_problem_s"] = time.perf_counter() - t0
         outcome: dict[str, Side] = {}
         state = None
@@ -641,7 +652,12 @@ def run_scenario(
         scenario=scenario,
         base_area=area.name,
         scenario_area=applied.area.name,
-        notes=applied.notes,
+        notes=(
+            (f"AS IF FROM SCRATCH: {SCOPE_LABEL['from_scratch']}",)
+            if scope == "from_scratch"
+            else ()
+        )
+        + applied.notes,
         changed_setting_ids=applied.changed_setting_ids,
         baseline={m: baseline[m] for m in mechs},
         outcome=outcome,

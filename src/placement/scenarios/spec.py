@@ -163,6 +163,9 @@ class Base:
     seed: int = 1
     scale: float = 1.0
     cohort: Literal["caseload", "transfer"] = "caseload"
+    # a planner's study: place the whole caseload afresh, as if nobody had a place (default:
+    # only the children moving this round are placed; the others keep their places)
+    from_scratch: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,13 +566,16 @@ def _base(ctx: _Ctx, m: Mapping[str, Any], base_dir: Path, stored: bool) -> Base
     t = _Table(ctx, m["base"], "base", None)
     if stored:
         for k in t.m:
-            if k != "seed":
+            if k not in ("seed", "from_scratch"):
                 raise t.fail(
                     k,
-                    "the scenario runs on the stored area it is sent to; [base] may give only seed",
+                    "the scenario runs on the stored area it is sent to; [base] may give only "
+                    "seed and from_scratch",
                 )
-        return Base(seed=t.int_("seed", 0, 2**31 - 1, 1))
-    t.keys(["area", "like", "seed", "scale", "cohort"])
+        return Base(
+            seed=t.int_("seed", 0, 2**31 - 1, 1), from_scratch=t.bool_("from_scratch", False)
+        )
+    t.keys(["area", "like", "seed", "scale", "cohort", "from_scratch"])
     if t.has("area") == t.has("like"):
         raise t.fail(None, 'give exactly one of area = "folder" or like = "Kent"')
     cohort = t.m.get("cohort", "caseload")
@@ -596,6 +602,7 @@ def _base(ctx: _Ctx, m: Mapping[str, Any], base_dir: Path, stored: bool) -> Base
         t.int_("seed", 0, 2**31 - 1, 1),
         t.float_("scale", 0.0001, MAX_SCALE, 1.0),
         cohort,
+        t.bool_("from_scratch", False),
     )
 
 

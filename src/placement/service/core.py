@@ -27,6 +27,7 @@ from placement.area import Area, TravelTime
 from placement.files.policy_files import load_policy
 from placement.generate import LaProfile, UnknownAreaError, resolve_la
 from placement.policy import Policy, deep_merge
+from placement.cohort import Scope
 from placement.problem import Problem, build_problem
 from placement.result import Allocation, finalise
 from placement.scenarios.dashboard import dashboard_data
@@ -203,7 +204,11 @@ class CoreCache:
         return session.exec(
             select(RunRow)
             .options(*LIGHT_RUN)
-            .where(RunRow.area_id == area_id, RunRow.status == "succeeded")
+            .where(
+                RunRow.area_id == area_id,
+                RunRow.status == "succeeded",
+                RunRow.scope == "moving",  # a from-scratch study never feeds lists
+            )
             .order_by(col(RunRow.id).desc())
             .limit(1)
         ).first()
@@ -393,13 +398,18 @@ class RunJobs:
         revision = area.revision  # the revision actually read (it may have moved on)
         policy = load_policy(overrides)
         mech: Mechanism = "optimised" if run.mechanism == "optimised" else "preference-first"
-        p = build_problem(a, policy)
+        scope: Scope = "from_scratch" if run.scope == "from_scratch" else "moving"
+        p = build_problem(a, policy, scope=scope)
         alloc = allocate(p, mech, seed=run.seed)
         if self.validate:
             from placement.validate import validate_allocation
 
             report = validate_allocation(
-                a, policy, alloc.mapping(), claimed_metrics=alloc.metrics.as_dict()
+                a,
+                policy,
+                alloc.mapping(),
+                claimed_metrics=alloc.metrics.as_dict(),
+                from_scratch=scope == "from_scratch",
             )
             if not report.ok:
                 f = report.findings[0]

@@ -124,6 +124,11 @@ class RunRow(SQLModel, table=True):
     area_revision: int
     policy_id: int | None = Field(default=None, foreign_key="policy.id")
     mechanism: str = Field(max_length=32)
+    # "moving": the children moving this round (lists and placements read these runs);
+    # "from_scratch": a planner's whole-caseload study, never read by lists or placements
+    scope: str = Field(
+        default="moving", max_length=16, sa_column_kwargs={"server_default": "moving"}
+    )
     seed: int
     time_limit_s: int
     status: str = Field(max_length=16, index=True)  # queued, running, succeeded, failed

@@ -136,6 +136,9 @@ class PolicyPublic(BaseModel):
 
 class RunCreate(Input):
     mechanism: Literal["optimised", "preference-first"] = "optimised"
+    # "from_scratch": a planner's study placing the whole caseload afresh (labelled so in
+    # every output; never read by tailored lists or placements)
+    scope: Literal["moving", "from_scratch"] = "moving"
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     policy_id: DbInt | None = None
     time_limit_s: Annotated[int, Field(ge=1, le=3600)] | None = None
@@ -147,6 +150,7 @@ class RunPublic(BaseModel):
     area_revision: int
     policy_id: int | None
     mechanism: str
+    scope: str
     seed: int
     time_limit_s: int
     status: str

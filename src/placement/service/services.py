@@ -377,6 +377,7 @@ def start_run(
     policy_id: int | None,
     time_limit_s: int,
     max_queued: int,
+    scope: str = "moving",
 ) -> RunRow:
     begin_write(session)
     policy_id = _policy_id(session, who, policy_id)
@@ -387,6 +388,7 @@ def start_run(
         area_revision=area.revision,
         policy_id=policy_id,
         mechanism=mechanism,
+        scope=scope,
         seed=seed,
         time_limit_s=time_limit_s,
         status="queued",
@@ -403,6 +405,7 @@ def start_run(
         str(run.id),
         area_id=area.id,
         mechanism=mechanism,
+        scope=scope,
         seed=seed,
         policy_id=policy_id,
     )

@@ -367,8 +367,10 @@ def complete(p: Problem, assign: I64) -> tuple[I64, int]:
 def name_by_exchange(p: Problem, assign: I64) -> tuple[I64, int]:
     """Apply, round by round, the exchange (or free place) that names each preference left
     without a lawful ground (:meth:`placement.lawful.Standing.violations`), one per child and
-    setting a round. Each application gives a family a setting it ranked higher at the
-    expense only of claims that are weaker, so the rounds end."""
+    setting a round; then move any child the exchanges left outside mainstream while a
+    suitable mainstream place is free (s.33). Each application gives a family a setting it
+    ranked higher at the expense only of weaker claims, or a child the mainstream place the
+    law presumes, so the rounds end."""
     pr = p.pairs
     a = assign.copy()
     pref_pairs = preference_pairs(p)
@@ -377,7 +379,21 @@ def name_by_exchange(p: Problem, assign: I64) -> tuple[I64, int]:
         st = Standing(p, a)
         viol = st.violations(pref_pairs)
         if not viol:
-            break
+            # a place freed by an exchange may be a mainstream one that a child outside
+            # mainstream (not asking for specialist) must now have (s.33): nearest first
+            breach = np.flatnonzero(st.s33_breaches())
+            if breach.shape[0] == 0:
+                break
+            free_main = p.s_mainstream[pr.setting] & ~pr.beyond_limit & st.room
+            used: set[int] = set()
+            for i in breach.tolist():
+                lo, hi = int(pr.start[i]), int(pr.start[i + 1])
+                cand = [k for k in range(lo, hi) if free_main[k] and int(pr.setting[k]) not in used]
+                if cand:
+                    k = min(cand, key=lambda x: (int(pr.travel_min[x]), x))
+                    used.add(int(pr.setting[k]))
+                    a[i] = k
+            continue
         touched_c: set[int] = set()
         touched_s: set[int] = set()
         for i, k, ex in viol:

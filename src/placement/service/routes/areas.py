@@ -81,6 +81,7 @@ def run_public(r: RunRow, *, suppress: bool) -> RunPublic:
         area_revision=r.area_revision,
         policy_id=r.policy_id,
         mechanism=r.mechanism,
+        scope=r.scope,
         seed=r.seed,
         time_limit_s=r.time_limit_s,
         status=r.status,
@@ -398,6 +399,7 @@ def start_run(
         policy_id=body.policy_id,
         time_limit_s=limit,
         max_queued=ctx.settings.max_queued_runs,
+        scope=body.scope,
     )
     return run_public(run, suppress=True)
 
