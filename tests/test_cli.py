@@ -45,6 +45,48 @@ def test_allocate_writes_results_that_validate(
     assert "valid" in capsys.readouterr().out
 
 
+def settled_area(tmp_path: Path) -> Path:
+    # S1 (2 places) holds C1, who stays (Year 3, no review); C2 (Year 7) moves
+    kids = (
+        child("C1", Need.ASD, 4, current_setting_id="S1"),
+        child("C2", Need.ASD, 4, nc_year=7, prefs=("S1",), current_setting_id="S2"),
+    )
+    sets = (special("S1", capacity=1), special("S2", location=at(3)))
+    d = tmp_path / "settled"
+    write_area(Area("settled", kids, sets), d)
+    return d
+
+
+def test_only_moving_children_are_placed_unless_asked_for_a_study_from_scratch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    area = settled_area(tmp_path)
+    out = tmp_path / "out"
+    assert main(["allocate", str(area), "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "1 children moving this round are placed; 1 stay" in said
+    data = json.loads((out / "optimised.json").read_text())
+    assert data["scope"] == "moving"
+    assert data["staying"] == [{"child_id": "C1", "setting_id": "S1"}]
+    assert [p["setting_id"] for p in data["placements"]] == ["S2"]  # S1's place is C1's
+    rows = (out / "optimised.csv").read_text().splitlines()
+    assert rows[1].startswith("C1,moving,staying,S1")
+    assert main(["validate", str(area), "--allocation", str(out / "optimised.json")]) == 0
+    # the planner's study: every child placed afresh, labelled in every output
+    study = tmp_path / "study"
+    assert main(["allocate", str(area), "--from-scratch", "--out", str(study)]) == 0
+    assert "as if from scratch" in capsys.readouterr().out
+    data = json.loads((study / "optimised.json").read_text())
+    assert data["scope"] == "from_scratch" and data["staying"] == []
+    assert data["manifest"]["parameters"]["scope"] == "from_scratch"
+    assert all(
+        r.split(",")[1] == "from_scratch"
+        for r in (study / "optimised.csv").read_text().splitlines()[1:]
+    )
+    # read back, the scope in the file is what the validator applies
+    assert main(["validate", str(area), "--allocation", str(study / "optimised.json")]) == 0
+
+
 def test_validate_rejects_a_tampered_allocation(tmp_path: Path) -> None:
     area = small_area(tmp_path)
     bad = tmp_path / "bad.csv"

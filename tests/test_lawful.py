@@ -6,14 +6,15 @@ then property tests over random small areas, each result checked by the independ
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from placement.area import Area
-from placement.domain import Child, Entry, Need, Pool, Setting, SettingKind, Sex
+from placement.area import Area, TravelTime
+from placement.domain import Child, Entry, Need, Pool, Preference, Setting, SettingKind, Sex
 from placement.files.policy_files import load_policy
 from placement.policy import Policy
 from placement.problem import Problem, build_problem
@@ -286,8 +287,15 @@ def settled_area() -> tuple[list[Child], list[Setting]]:
         child("Y2", Need.ASD, 1, nc_year=2, current_setting_id="P1"),
         child("Y4", Need.ASD, 1, nc_year=4, current_setting_id="P1"),
         child("T7", Need.ASD, 1, nc_year=7, current_setting_id="P1", prefs=("SEC",)),
-        child("RV", Need.ASD, 1, nc_year=3, current_setting_id="P2", move_requested=True,
-              prefs=("P1",)),  # fmt: skip
+        child(
+            "RV",
+            Need.ASD,
+            1,
+            nc_year=3,
+            current_setting_id="P2",
+            move_requested=True,
+            prefs=("P1",),
+        ),
         child("NEW", Need.ASD, 1, nc_year=5, prefs=("P1",), location=at(0.2)),
     ]
     return kids, sets
@@ -435,3 +443,144 @@ def test_both_mechanisms_are_deterministic_under_shuffled_rows(seed: int) -> Non
         again = allocate(build_problem(Area("t", tuple(kids), tuple(sets)), policy), m, seed=3)
         assert again.manifest.output_hash == first[m].manifest.output_hash
         assert again.mapping() == first[m].mapping()
+
+
+def random_area_varied(rng: random.Random) -> tuple[Area, Policy]:
+    """Random small areas varied another way: dates of birth, router rows, new plans, reviews
+    asking for a move, up to six preferences, pools with a roll, more mainstream schools."""
+    kinds = [*KINDS, SettingKind.MAINSTREAM, SettingKind.MAINSTREAM]
+    sets: list[Setting] = []
+    for k in range(rng.randint(1, 6)):
+        low, high = rng.choice([(4, 11), (4, 19), (11, 16), (11, 19), (4, 8), (7, 11), (2, 26)])
+        kind = rng.choice(kinds)
+        cap = rng.choice([0, 1, 2, 3, 4, 6, 8])
+        desig: dict[Need, int] = {}
+        pools: dict[Need, Pool] = {}
+        kw: dict[str, Any] = {}
+        if kind is not SettingKind.MAINSTREAM:
+            for nd in rng.sample(NEEDS, rng.randint(2, 4)):
+                desig[nd] = rng.randint(3, 5)
+                if rng.random() < 0.5:
+                    places = rng.randint(0, cap)
+                    pools[nd] = Pool(places, roll=rng.choice([0, 0, 1]) if places else 0)
+        if kind.is_independent:
+            kw["s41_approved"] = rng.random() < 0.5
+            kw["annual_fee_gbp"] = rng.choice([None, 25_000, 45_000, 70_000])
+        sets.append(
+            Setting(
+                f"S{k}", f"Setting {k}", kind, at(rng.uniform(-6, 6), rng.uniform(-6, 6)),
+                low, high, capacity=cap, roll=rng.choice([0, 0, 0, 1, 2]),
+                entry=rng.choice([Entry.MIXED] * 10 + [Entry.GIRLS, Entry.BOYS]),
+                designations=desig, pools=pools, **kw,
+            )
+        )  # fmt: skip
+    ids = [s.setting_id for s in sets]
+    kids: list[Child] = []
+    for k in range(rng.randint(0, 16)):
+        age: dict[str, Any] = (
+            {"date_of_birth": dt.date(rng.randint(2008, 2020), rng.randint(1, 12), 15)}
+            if rng.random() < 0.4
+            else {"nc_year": rng.choice([0, 1, 2, 3, 5, 6, 7, 7, 8, 9, 10, 12])}
+        )
+        cur = rng.choice([None, *ids, *ids])
+        prefs = rng.sample(ids, min(rng.choice([0, 1, 2, 3, 4, 6]), len(ids)))
+        need = rng.choice(NEEDS)
+        kids.append(
+            Child(
+                f"C{k:02d}", location=at(rng.uniform(-8, 8), rng.uniform(-8, 8)),
+                primary_need=need, need_band=rng.choice([1, 1, 2, 2, 3, 3, 4]),
+                transport_eligible=rng.random() < 0.6,
+                max_journey_min=rng.choice([None] * 6 + [25, 50]),
+                sex=rng.choice([Sex.MALE, Sex.FEMALE]), current_setting_id=cur,
+                preferences=tuple(Preference(x, r + 1) for r, x in enumerate(prefs)),
+                looked_after=rng.random() < 0.15, new_plan=rng.random() < 0.15,
+                move_requested=cur is not None and rng.random() < 0.2,
+                secondary_needs=frozenset({Need.SLCN} - {need}) if rng.random() < 0.15
+                else frozenset(),
+                **age,
+            )
+        )  # fmt: skip
+    travel = [
+        TravelTime(c.child_id, st_.setting_id, rng.choice([5, 20, 44, 46, 60, 80, 120]))
+        for c in kids
+        for st_ in sets
+        if rng.random() < 0.25
+    ]
+    over: dict[str, Any] = {
+        "travel": {"beyond_limit_requests": rng.choice(["family_transport", "la_transport"])},
+        "objective": {"optimised": {"max_arcs_per_child": rng.choice([0, 1, 1, 2, 40])}},
+    }
+    return Area("v", tuple(kids), tuple(sets), travel=tuple(travel)), load_policy(over)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1))
+def test_both_mechanisms_are_lawful_on_areas_varied_another_way(seed: int) -> None:
+    area, policy = random_area_varied(random.Random(seed))
+    p = build_problem(area, policy)
+    for mech in MECHANISMS:
+        a = allocate(p, mech)
+        report = validate_allocation(area, policy, a.mapping(), claimed_metrics=a.metrics.as_dict())
+        assert report.ok, (mech, report.findings)
+
+
+def test_a_move_a_review_asks_for_that_cannot_happen_leaves_the_place_standing() -> None:
+    # RV is at S1; its review asks for S2, which is full. Its place at S1 stands: a newcomer
+    # who asks for S1 (and outranks it under the LA's rules) does not take it.
+    sets = [special("S1", capacity=3), special("S2", capacity=0, location=at(2))]
+    kids = [
+        child("K1", Need.ASD, 2, current_setting_id="S1"),  # staying
+        child("K2", Need.ASD, 2, current_setting_id="S1"),  # staying
+        child("RV", Need.ASD, 2, current_setting_id="S1", move_requested=True, prefs=("S2",)),
+        child("NEW", Need.ASD, 2, new_plan=True, prefs=("S1",), looked_after=True),
+    ]
+    p = problem(kids, sets)
+    assert int(p.s_free[p.setting_index["S1"]]) == 0  # two staying, one kept for RV
+    for mech in MECHANISMS:
+        a = checked(p, mech)
+        assert a.setting_of("RV") == "S1", mech
+        assert a.setting_of("NEW") is None
+        [r] = [r for r in a.refusals if r.child_id == "NEW"]
+        assert r.reasons[0].code is ReasonCode.SETTING_FULL
+
+
+def test_a_moving_childs_own_seat_is_kept_for_it_alone_in_the_run() -> None:
+    # RV's review asks for S2; its seat at S1 is kept for it alone this run (the place named
+    # in its plan stands until the plan is amended; a seat it leaves is offered next round).
+    # Naming RV's request would leave NEW, who fits nowhere else now, without a place, so the
+    # request yields to placing every child: RV keeps S1 and NEW has S2.
+    sets = [special("S1", capacity=1), special("S2", capacity=1, location=at(2))]
+    kids = [
+        child("RV", Need.ASD, 2, current_setting_id="S1", move_requested=True, prefs=("S2",)),
+        child("NEW", Need.ASD, 2, new_plan=True, prefs=("S1",)),
+    ]
+    for mech in MECHANISMS:
+        a = checked(problem(kids, sets), mech)
+        assert a.mapping() == {"RV": "S1", "NEW": "S2"}, mech
+        refused = {(r.child_id, r.setting_id): r for r in a.refusals}
+        assert refused[("RV", "S2")].reasons[0].code is ReasonCode.SETTING_FULL
+        assert refused[("NEW", "S1")].reasons[0].code is ReasonCode.SETTING_FULL
+
+
+def test_a_list_without_an_area_run_in_an_area_without_pools() -> None:
+    p = problem([child("A", Need.ASD, 4)], [special("S1")])
+    tl = tailored_list(p, "A")
+    assert [o.setting_id for o in tl.options] == ["S1"]
+    assert tl.options[0].chance == "unknown"
+
+
+def test_what_if_survives_a_graph_that_needs_fewer_guard_bits() -> None:
+    # areas where fixing one child makes OR-Tools refuse the costs with the run's guard bits
+    from placement.solve.optimised import run_optimised
+    from placement.whatif import what_if
+
+    for seed in (53, 156, 295, 300):
+        area, policy = random_area_varied(random.Random(seed))
+        p = build_problem(area, policy)
+        state = run_optimised(p)
+        before = state.assign.copy()
+        for c in p.children:
+            for s_ in p.settings:
+                w = what_if(state, c.child_id, s_.setting_id)
+                assert w.possible or w.reasons or not p.c_moving[p.child_index[c.child_id]]
+        assert (state.assign == before).all()  # a what-if leaves the run as it was

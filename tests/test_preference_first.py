@@ -296,17 +296,19 @@ def lists_of(p: Problem) -> list[list[int]]:
             not p.settings[p.setting_index[q.setting_id]].kind.is_mainstream
             for q in p.children[i].preferences
         )
+        # then its own home seat (a current setting that still takes it: its place stands)
+        home = [k for k in ks if pr.home[k] and pr.pref_rank[k] == 0]
         rest: list[int] = []
         if p.policy.objective.extend_with_nearest:
             rest = sorted(
-                (k for k in ks if pr.pref_rank[k] == 0),
+                (k for k in ks if pr.pref_rank[k] == 0 and not pr.home[k]),
                 key=lambda k: (
                     0 if specialist or p.settings[int(pr.setting[k])].kind.is_mainstream else 1,
                     int(pr.travel_min[k]),
                     int(pr.setting[k]),
                 ),
             )
-        out.append(prefs + rest)
+        out.append(prefs + home + rest)
     return out
 
 
@@ -336,6 +338,9 @@ def chooses(
     room_q = {q: int(p.pool_free[q]) for q in range(p.num_pools)}
     out = set()
     for k in sorted(applicants, key=lambda k: prio[k]):
+        if p.pairs.home[k]:  # a child's own seat: kept for it alone
+            out.add(k)
+            continue
         q = int(p.pairs.pool[k])
         if room_s > 0 and (q < 0 or room_q[q] > 0):
             out.add(k)
@@ -376,7 +381,7 @@ def brute_force_envy(p: Problem, assign: Sequence[int], prio: dict[int, tuple[in
             if r == 0 or (own and r >= own):
                 continue
             s, q = int(pr.setting[k]), int(pr.pool[k])
-            hold = holders(p, assign, s)
+            hold = [h for h in holders(p, assign, s) if not pr.home[h]]
             in_pool = sum(1 for h in hold if int(pr.pool[h]) == q) if q >= 0 else 0
             has_room = len(hold) < int(p.s_free[s]) and (q < 0 or in_pool < int(p.pool_free[q]))
             if not has_room and k in chooses(p, s, [*hold, k], prio):
@@ -387,7 +392,7 @@ def brute_force_envy(p: Problem, assign: Sequence[int], prio: dict[int, tuple[in
 
 def feasible(p: Problem, assign: Sequence[int]) -> bool:
     pr = p.pairs
-    ks = [k for k in assign if k >= 0]
+    ks = [k for k in assign if k >= 0 and not pr.home[k]]  # own seats are kept apart
     by_s = np.bincount([int(pr.setting[k]) for k in ks], minlength=p.num_settings)
     qs = [int(pr.pool[k]) for k in ks if pr.pool[k] >= 0]
     by_q = np.bincount(qs, minlength=p.num_pools) if p.num_pools else np.zeros(0, np.int64)

@@ -144,8 +144,10 @@ def _summary(allocs: Sequence[Allocation]) -> Table:
     rows: list[tuple[str, Callable[[Allocation], str]]] = [
         (
             "children placed in this run",
-            lambda a: f"{a.metrics.children:,}"
-            + (" (as if from scratch)" if a.scope == "from_scratch" else ""),
+            lambda a: (
+                f"{a.metrics.children:,}"
+                + (" (as if from scratch)" if a.scope == "from_scratch" else "")
+            ),
         ),
         ("staying where their plans name", lambda a: f"{a.metrics.staying:,}"),
         ("placed", lambda a: f"{a.metrics.placed:,} ({a.metrics.placed_pct:.1f}%)"),

@@ -73,8 +73,10 @@ def thresholds(p: Problem, alt: I64) -> I64:
 
 
 def taken(p: Problem, assign: I64) -> tuple[I64, I64]:
-    """Places taken in this run per pool and per setting."""
+    """Places taken in this run per pool and per setting, of those the moving children share
+    (a child at its own home seat takes none of them)."""
     chosen = assign[assign >= 0]
+    chosen = chosen[~p.pairs.home[chosen]]
     sett = p.pairs.setting[chosen]
     pool = p.pairs.pool[chosen]
     by_setting = np.bincount(sett, minlength=p.num_settings).astype(np.int64)
@@ -126,8 +128,11 @@ class Standing:
         ptaken = np.append(self.pool_taken, 0)
         pfree = np.append(p.pool_free, 1)
         self.room = np.asarray(
-            (self.set_taken[pr.setting] < p.s_free[pr.setting])
-            & (ptaken[pr.pool] < pfree[pr.pool]),
+            (
+                (self.set_taken[pr.setting] < p.s_free[pr.setting])
+                & (ptaken[pr.pool] < pfree[pr.pool])
+            )
+            | pr.home,  # a child's own seat is always there for it
             np.bool_,
         )
         asked_specialist = np.zeros(n, np.bool_)
@@ -146,8 +151,10 @@ class Standing:
         cand = np.where(self.allowed & self.room, delta, _INF)
         self.best_room = np.full(n, _INF, np.int64)
         np.minimum.at(self.best_room, child, cand)
-        # holders of each setting in this run, with their pool and their claim on it
+        # holders of each setting's shared places in this run, with their pool and their claim
+        # on it (a child at its own home seat holds none of them: nobody can take it)
         who = np.flatnonzero(placed)
+        who = who[~pr.home[a[who]]]
         hk = a[who]
         order = np.lexsort((who, pr.setting[hk]))
         self.h_child = who[order]
@@ -238,7 +245,8 @@ class Standing:
         budget = thr - own_extra
         if budget < 0:
             return None
-        vac_s = int(pr.setting[a]) if a >= 0 else -1
+        # the place the requester leaves (not its own seat: that is kept for it alone)
+        vac_s = int(pr.setting[a]) if a >= 0 and not pr.home[a] else -1
         vac_pool = int(pr.pool[a]) if a >= 0 else -1
         # Dijkstra over displaced children; every step's cost is >= 0 (savings not credited)
         dist: dict[int, int] = {}

@@ -335,9 +335,7 @@ class Objective:
     @staticmethod
     def from_mapping(m: Mapping[str, Any]) -> Objective:
         p = "objective."
-        _check_keys(
-            m, ["version", "optimised", "preference_first", "tailored_list", "cohort"], p
-        )
+        _check_keys(m, ["version", "optimised", "preference_first", "tailored_list", "cohort"], p)
         co = _sub(m, "cohort", p)
         _check_keys(co, ["transfer_years"], p + "cohort.")
         years = frozenset(

@@ -44,6 +44,7 @@ __all__ = [
     "make_pairs",
     "resolve",
     "suitable_pairs",
+    "with_pairs",
 ]
 
 I32 = npt.NDArray[np.int32]
@@ -83,6 +84,9 @@ class Pairs:
     # transport cost is then 0 here: s.508B EA 1996 free transport is to the nearest suitable
     # school, and a nearer one exists)
     family_transport: B
+    # the moving child's own current setting, which still takes it: its place there stands
+    # unless it moves (a seat kept for it alone, outside the places the others share)
+    home: B
 
     def __len__(self) -> int:
         return int(self.child.shape[0])
@@ -115,6 +119,7 @@ class Problem:
     c_looked_after: B
     c_movement: I32  # index into placement.cohort.MOVEMENTS (why the child moves, or stays)
     c_moving: B  # placed in this run (every child in a from-scratch run)
+    c_home: I32  # a moving child's current setting that still takes its age (-1: none)
     # settings
     s_east: F64
     s_north: F64
@@ -127,6 +132,7 @@ class Problem:
     s_features: I64
     s_free: I64  # places free for this run (capacity - roll - staying children there)
     s_staying: I64  # children in the area who stay at the setting (not placed in this run)
+    s_home_seats: I64  # seats kept for moving children whose place there stands (home pairs)
     s_mainstream: B
     s_independent: B
     s_in_area: B
@@ -136,8 +142,9 @@ class Problem:
     # pools
     pool_setting: I32
     pool_need: I32
-    pool_free: I64  # places - roll - staying children in the pool
+    pool_free: I64  # places - roll - staying children - home seats in the pool
     pool_staying: I64
+    pool_home_seats: I64
     # sparse facts
     excluded_keys: I64  # sorted child_idx * S + setting_idx
     sibling_keys: I64
@@ -230,7 +237,28 @@ def build_problem(
     prob = resolve(area, policy, scope)
     child, sett, travel = suitable_pairs(prob)
     pairs = make_pairs(prob, child, sett, travel)
-    return replace(prob, pairs=pairs, input_digest=input_digest(prob) if digest else "")
+    return with_pairs(prob, pairs, input_digest(prob) if digest else "")
+
+
+def with_pairs(prob: Problem, pairs: Pairs, digest: str) -> Problem:
+    """The resolved problem with its pairs: each home pair's seat (a moving child at a current
+    setting that still takes it and is suitable) is kept for that child alone, so it leaves
+    the places the others share (``s_free``, ``pool_free``). If the child moves, its seat is
+    not offered to another child in the same run: the place named in its plan stands until
+    the plan is amended."""
+    seat = np.flatnonzero(pairs.home)
+    s_home = np.bincount(pairs.setting[seat], minlength=prob.num_settings).astype(np.int64)
+    q = pairs.pool[seat]
+    q_home = np.bincount(q[q >= 0], minlength=prob.num_pools).astype(np.int64)
+    return replace(
+        prob,
+        pairs=pairs,
+        input_digest=digest,
+        s_free=np.maximum(prob.s_free - s_home, 0),
+        s_home_seats=s_home,
+        pool_free=np.maximum(prob.pool_free - q_home, 0),
+        pool_home_seats=q_home,
+    )
 
 
 def resolve(area: Area, policy: Policy, scope: Scope = "moving") -> Problem:
@@ -281,6 +309,26 @@ def resolve(area: Area, policy: Policy, scope: Scope = "moving") -> Problem:
     mv_index = {mv: k for k, mv in enumerate(MOVEMENTS)}
     c_movement = np.array([mv_index[mv] for mv in moves], np.int32)
     c_moving = np.ones(n, np.bool_) if scope == "from_scratch" else c_movement != 0
+    # a moving child keeps a seat at its current setting while that setting still takes it
+    # (not in a study from scratch, where nobody has a place)
+    keeps = (
+        (Movement.TRANSFER_YEAR, Movement.NEW_PLAN, Movement.REVIEW_REQUESTED_MOVE)
+        if scope == "moving"
+        else ()
+    )
+    c_home = np.array(
+        [
+            si[c.current_setting_id]
+            if mv in keeps
+            and c.current_setting_id is not None
+            and by_id[c.current_setting_id].low_age
+            <= int(years[i]) + 4
+            < by_id[c.current_setting_id].high_age
+            else -1
+            for i, (c, mv) in enumerate(zip(children, moves, strict=True))
+        ],
+        np.int32,
+    )
 
     suit = policy.suitability
     meets = np.zeros((m, NUM_NEEDS), np.int32)
@@ -403,6 +451,7 @@ def resolve(area: Area, policy: Policy, scope: Scope = "moving") -> Problem:
         c_looked_after=np.array([c.looked_after for c in children], np.bool_),
         c_movement=c_movement,
         c_moving=c_moving,
+        c_home=c_home,
         s_east=np.array([s.location.easting for s in settings], np.float64),
         s_north=np.array([s.location.northing for s in settings], np.float64),
         s_kind=np.array([KIND_INDEX[s.kind] for s in settings], np.int32),
@@ -414,6 +463,7 @@ def resolve(area: Area, policy: Policy, scope: Scope = "moving") -> Problem:
         s_features=np.array([_bits(list(s.features), feat_bit) for s in settings], np.int64),
         s_free=s_free,
         s_staying=s_staying,
+        s_home_seats=np.zeros(m, np.int64),
         s_mainstream=np.array([s.kind.is_mainstream for s in settings], np.bool_),
         s_independent=np.array([s.kind.is_independent for s in settings], np.bool_),
         s_in_area=np.array([s.in_area for s in settings], np.bool_),
@@ -424,6 +474,7 @@ def resolve(area: Area, policy: Policy, scope: Scope = "moving") -> Problem:
         pool_need=np.array(pool_need, np.int32),
         pool_free=pool_free_arr,
         pool_staying=pool_staying,
+        pool_home_seats=np.zeros(len(pool_setting), np.int64),
         excluded_keys=excluded,
         sibling_keys=siblings,
         current_keys=current,
@@ -456,6 +507,7 @@ def _empty_pairs(n: int) -> Pairs:
         np.zeros(0, np.bool_),
         np.zeros(n + 1, np.int64),
         z64,
+        np.zeros(0, np.bool_),
         np.zeros(0, np.bool_),
         np.zeros(0, np.bool_),
     )
@@ -519,9 +571,10 @@ def make_pairs(
         req[hit] = prob.pref_route_s38[order][pos[hit]]
     start = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(child, minlength=n), out=start[1:])
+    home = prob.c_home[child] == sett
     return Pairs(
         child, sett, pool, travel, hn, sc, tr, rank, req, start, hn + sc + tr, beyond,
-        family_transport,
+        family_transport, home,
     )  # fmt: skip
 
 

@@ -243,6 +243,8 @@ def full_reason(st: Standing, i: int, k: int, rank: int) -> Reason | None:
     """The pool or setting of pair ``k`` is full in the allocation (for child ``i``, whose
     claim on it is ``rank``; 0: not a preference): the reason, with who holds the places."""
     p = st.p
+    if p.pairs.home[k]:
+        return None  # the child's own seat is never full for it
     cid = p.children[i].child_id
     s, pool = int(p.pairs.setting[k]), int(p.pairs.pool[k])
     mine = 1 if int(st.assign[i]) == k else 0

@@ -198,8 +198,9 @@ def score_table(p: Problem, run: AreaRun | None = None) -> ScoreTable:
     chance = np.full(len(pr), CHANCES.index("unknown"), np.int8)
     if run is None:
         comps["capacity_pressure"] = np.zeros(len(pr), np.float64)
-        free = np.where(pr.pool >= 0, p.pool_free[np.maximum(pr.pool, 0)], p.s_free[pr.setting])
+        free = np.where(pr.pool >= 0, np.append(p.pool_free, 0)[pr.pool], p.s_free[pr.setting])
         places_left = np.minimum(free, p.s_free[pr.setting]).astype(np.int64)
+        places_left[pr.home] = np.maximum(places_left[pr.home], 1)  # its own seat
     else:
         pool = pr.pool
         ptaken = np.append(run.pool_taken, 0)[pool]
@@ -208,6 +209,7 @@ def score_table(p: Problem, run: AreaRun | None = None) -> ScoreTable:
         sfree = p.s_free[pr.setting]
         left = np.minimum(np.where(pool >= 0, pfree - ptaken, sfree - stak), sfree - stak)
         places_left = np.maximum(left, 0).astype(np.int64)
+        places_left[pr.home] = np.maximum(places_left[pr.home], 1)  # its own seat
         share = np.where(pool >= 0, ptaken / np.maximum(pfree, 1), stak / np.maximum(sfree, 1))
         comps["capacity_pressure"] = -w["capacity_pressure"] * np.clip(share, 0.0, 1.0)
         chance = _chance(p, run, places_left)
@@ -258,6 +260,7 @@ def _chance(p: Problem, run: AreaRun, places_left: I64) -> np.ndarray:
         out[(counterfactual < _INF) & (extra <= thr)] = CHANCES.index("possible")
         out[counterfactual <= thr] = CHANCES.index("likely")
     placed_here = a[child] == np.arange(n_pairs)
+    out[pr.home] = CHANCES.index("likely")  # the child's own seat stands for it
     out[placed_here] = CHANCES.index("placed")
     return out
 

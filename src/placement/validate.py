@@ -101,6 +101,14 @@ class _Checker:
         cur = self.settings[c.current_setting_id]
         return not cur.low_age <= y + 4 < cur.high_age
 
+    def home(self, c: Child) -> str | None:
+        """A moving child's current setting that still takes its age: its place there stands
+        unless it moves (None in a study from scratch, where nobody has a place)."""
+        if self.from_scratch or c.current_setting_id is None:
+            return None
+        cur = self.settings[c.current_setting_id]
+        return cur.setting_id if cur.low_age <= self.year(c) + 4 < cur.high_age else None
+
     def la_limit(self, c: Child) -> int:
         y = self.year(c)
         phase = 0 if y < 0 else 1 if y <= 6 else 2 if y <= 11 else 3
@@ -323,9 +331,17 @@ class _Run:
         self.p_free: dict[tuple[str, Need], int] = {}
         staying_s: Counter[str] = Counter()
         staying_p: Counter[tuple[str, Need]] = Counter()
+        # seats kept: a staying child's, and a moving child's at a home setting that still
+        # takes it and is suitable (its own, whether it uses it or moves)
+        self.home: dict[str, str] = {}
         for cid, c in ck.children.items():
-            if not ck.moving[cid] and c.current_setting_id is not None:
-                s = ck.settings[c.current_setting_id]
+            kept = c.current_setting_id if not ck.moving[cid] else None
+            if ck.moving[cid]:
+                h = ck.home(c)
+                if h is not None and h in pairs[cid]:
+                    self.home[cid] = kept = h
+            if kept is not None:
+                s = ck.settings[kept]
                 staying_s[s.setting_id] += 1
                 q = ck.pool_of(s, c.primary_need)
                 if q is not None:
@@ -338,6 +354,8 @@ class _Run:
         self.p_taken: Counter[tuple[str, Need]] = Counter()
         self.holders: dict[str, list[str]] = defaultdict(list)
         for cid, sid in at.items():
+            if self.home.get(cid) == sid:
+                continue  # its own seat, kept above
             self.s_taken[sid] += 1
             q = pairs[cid][sid].pool if sid in pairs[cid] else None
             if q is not None:
@@ -351,7 +369,9 @@ class _Run:
     def pool_full(self, sid: str, q: Need | None) -> bool:
         return q is not None and self.p_taken[(sid, q)] >= self.p_free[(sid, q)]
 
-    def room(self, sid: str, q: Need | None) -> bool:
+    def room(self, sid: str, q: Need | None, cid: str | None = None) -> bool:
+        if cid is not None and self.home.get(cid) == sid:
+            return True  # a child's own seat is always there for it
         return self.s_taken[sid] < self.s_free[sid] and not self.pool_full(sid, q)
 
     def claim(self, cid: str, sid: str) -> int:
@@ -379,6 +399,8 @@ class _Run:
         out = []
         full_pool = self.pool_full(sid, q)
         for h in self.holders[sid]:
+            if self.home.get(h) == sid:
+                continue  # nobody takes a child's own seat
             if full_pool and self.pairs[h][sid].pool != q:
                 continue
             if self.claim(h, sid) > claim:
@@ -396,6 +418,8 @@ class _Run:
         budget = thr - own
         if budget < 0:
             return None
+        if here is not None and self.home.get(cid) == here:
+            here = None  # its own seat: it leaves no place another child may take
         vac_pool = self.pairs[cid][here].pool if here is not None else None
         r = self.claim(cid, sid)
         dist: dict[str, int] = {}
@@ -431,7 +455,7 @@ class _Run:
                 if not self.may_go(j, t):
                     continue
                 step = max(q.cost - base, 0)
-                fits = self.room(t, q.pool) or (
+                fits = self.room(t, q.pool, j) or (
                     t == here
                     and (q.pool is None or q.pool == vac_pool or not self.pool_full(t, q.pool))
                 )
@@ -465,7 +489,7 @@ class _Run:
         free = [
             q.cost
             for t, q in self.pairs[cid].items()
-            if t not in (sid, here) and self.room(t, q.pool)
+            if t not in (sid, here) and self.room(t, q.pool, cid)
         ]
         if free:
             alts.append(min(free))
@@ -492,7 +516,10 @@ def _max_placed(ck: _Checker, run: _Run) -> tuple[int, list[str]]:
             caps.append(1)
         for sid, q in run.pairs[cid].items():
             rows.append(1 + x)
-            cols.append(s_node[sid] if q.pool is None else p_node[(sid, q.pool)])
+            if run.home.get(cid) == sid:
+                cols.append(sink)  # its own seat
+            else:
+                cols.append(s_node[sid] if q.pool is None else p_node[(sid, q.pool)])
             caps.append(1)
     for key in pools:
         rows.append(p_node[key])
@@ -606,7 +633,7 @@ def validate_allocation(
             s = ck.settings[t]
             route = preference_route(s)
             what = "s.38 request" if route is PreferenceRoute.S38_REQUEST else "s.9 representation"
-            if run.room(t, pairs[cid][t].pool):
+            if run.room(t, pairs[cid][t].pool, cid):
                 findings.append(
                     Finding(
                         "preference_refused_without_ground",
@@ -646,7 +673,7 @@ def validate_allocation(
         open_main = [
             t
             for t, q in pairs[cid].items()
-            if ck.settings[t].kind.is_mainstream and not q.beyond and run.room(t, q.pool)
+            if ck.settings[t].kind.is_mainstream and not q.beyond and run.room(t, q.pool, cid)
         ]
         if open_main:
             findings.append(

@@ -17,7 +17,7 @@ from placement.problem import Problem
 from placement.reasons import Reason, ReasonCode
 from placement.rules import why_unsuitable
 from placement.rules.common import I64
-from placement.solve.optimised import FlowState, SolverError
+from placement.solve.optimised import CostRangeError, FlowState
 
 __all__ = ["Move", "Tiers", "WhatIf", "tiers", "what_if"]
 
@@ -106,7 +106,7 @@ def what_if(state: FlowState, child_id: str, setting_id: str) -> WhatIf:
     if int(state.assign[i]) == k:
         return WhatIf(child_id, setting_id, True, (), before, before, ())
     pool = int(p.pairs.pool[k])
-    if p.s_free[s] == 0 or (pool >= 0 and p.pool_free[pool] == 0):
+    if not p.pairs.home[k] and (p.s_free[s] == 0 or (pool >= 0 and p.pool_free[pool] == 0)):
         facts: dict[str, object] = {"places_free": 0, "taken_in_run": 0}
         code = ReasonCode.SETTING_FULL if p.s_free[s] == 0 else ReasonCode.POOL_FULL
         if code is ReasonCode.POOL_FULL:
@@ -120,15 +120,20 @@ def what_if(state: FlowState, child_id: str, setting_id: str) -> WhatIf:
             None,
             (),
         )
-    try:
-        assign, _, _ = state.solve(state.caps, {i: k})
-    except SolverError as e:  # pragma: no cover - guarded above
-        raise ValueError(str(e)) from None
-    finally:
-        state.smcf.set_arc_capacities(
-            np.arange(state.fm.tails.shape[0], dtype=np.int64),
-            np.concatenate([state.caps, state.fm.caps[state.fm.num_child_arcs :]]),
-        )
+    solver = state
+    while True:
+        try:
+            assign, _, _ = solver.solve(solver.caps, {i: k}, forced=solver.forced)
+            break
+        except CostRangeError:
+            # the fixed child changes the graph: OR-Tools may need fewer guard bits for it
+            # (raises SolverError below the policy's minimum, which callers report)
+            solver = solver.with_fewer_guard_bits()
+        finally:
+            solver.smcf.set_arc_capacities(
+                np.arange(solver.fm.tails.shape[0], dtype=np.int64),
+                np.concatenate([solver.caps, solver.fm.caps[solver.fm.num_child_arcs :]]),
+            )
     pr = p.pairs
 
     def where(a: I64, c: int) -> str | None:

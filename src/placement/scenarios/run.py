@@ -23,12 +23,12 @@ from typing import Any, Literal
 import numpy as np
 
 from placement.area import Area
+from placement.cohort import SCOPE_LABEL, Scope
 from placement.domain import Need, Phase, SettingKind
 from placement.files.errors import InputError
 from placement.generate import PLACEMENTS
 from placement.policy import Policy, PolicyError, deep_merge
 from placement.problem import KIND_LIST, Problem, build_problem
-from placement.cohort import SCOPE_LABEL, Scope
 from placement.result import Allocation, pair_taken
 from placement.rules.common import I64
 from placement.scenarios.apply import Applied, apply_changes
@@ -172,6 +172,7 @@ _CHILD_PAIR_FIELDS = (
     "c_plan_limit_min",
     "c_female",
     "c_moving",
+    "c_home",
 )
 _SETTING_PAIR_FIELDS = (
     "s_east",
@@ -217,7 +218,7 @@ def derive_problem(
     input hash is computed as :func:`build_problem` computes it, so it is the same too
     (``digest=False``: left empty, as there).
     """
-    from placement.problem import input_digest, make_pairs, resolve, suitable_pairs
+    from placement.problem import input_digest, make_pairs, resolve, suitable_pairs, with_pairs
     from placement.rules.cost import charges_fee
 
     bp = base.policy
@@ -277,7 +278,7 @@ def derive_problem(
         sett[order].astype(np.int32),
         cat(pr.travel_min, np.concatenate([rows_t, cols_t])).astype(np.int32),
     )
-    return replace(q, pairs=pairs, input_digest=input_digest(q) if digest else "")
+    return with_pairs(q, pairs, input_digest(q) if digest else "")
 
 
 def side_metrics(p: Problem, alloc: Allocation) -> dict[str, Any]:

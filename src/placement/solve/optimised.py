@@ -44,6 +44,7 @@ from placement.rules.common import I64, B
 from placement.solve.priority import count_justified_envy, priority_keys
 
 __all__ = [
+    "CostRangeError",
     "FlowModel",
     "FlowState",
     "SolverError",
@@ -145,13 +146,16 @@ def _tiers(p: Problem, weighed: B, extra: I64 | None = None, all_arcs: bool = Fa
     main_pen = ~asked_specialist[child] & ~p.s_mainstream[pr.setting]
     # tier 3: preference rank
     rmax = int(p.pref_rank.max()) if p.pref_rank.shape[0] else 1
-    rank_pen = np.where((pr.pref_rank > 0) & weighed, pr.pref_rank - 1, rmax).astype(np.int64)
+    # then the child's own home seat (its place stands if no request is named), then the rest
+    rank_pen = np.where(
+        (pr.pref_rank > 0) & weighed, pr.pref_rank - 1, np.where(pr.home, rmax, rmax + 1)
+    ).astype(np.int64)
     # tier 4: pounds then minutes
     base = (np.minimum(pr.cost_gbp, (1 << _COST_BITS) - 1) << _MINUTE_BITS) | np.minimum(
         pr.travel_min, (1 << _MINUTE_BITS) - 1
     ).astype(np.int64)
     bb = int(base.max()).bit_length() if len(pr) else 1
-    br = max(1, rmax.bit_length())
+    br = max(1, (rmax + 1).bit_length())
     bq = max(1, top.bit_length())
 
     keep = np.ones(len(pr), np.bool_)
@@ -217,8 +221,9 @@ def build_flow(p: Problem, guard_bits: int | None = None, tiers: _Tiers | None =
     child = pr.child[kept].astype(np.int64)
     pool = pr.pool[kept].astype(np.int64)
     sett = pr.setting[kept].astype(np.int64)
-    child_heads = np.where(pool >= 0, n + pool, n + npool + sett)
     sink = n + npool + m
+    # a child's own home seat is outside the shared places: straight to the sink
+    child_heads = np.where(pr.home[kept], sink, np.where(pool >= 0, n + pool, n + npool + sett))
     tails = np.concatenate(
         [
             child,
@@ -287,7 +292,9 @@ def max_placeable(p: Problem) -> int:
         return 0
     src, sink = n + npool + m, n + npool + m + 1
     pool = pr.pool.astype(np.int64)
-    heads = np.where(pool >= 0, n + pool, n + npool + pr.setting.astype(np.int64))
+    heads = np.where(
+        pr.home, sink, np.where(pool >= 0, n + pool, n + npool + pr.setting.astype(np.int64))
+    )
     has = np.flatnonzero(pr.start[1:] > pr.start[:-1]).astype(np.int64)
     tails = np.concatenate(
         [
@@ -318,8 +325,10 @@ def flow_over_pairs(p: Problem, cost: I64) -> I64:
     if len(pr) == 0:
         return np.full(n, -1, np.int64)
     pool = pr.pool.astype(np.int64)
-    heads = np.where(pool >= 0, n + pool, n + npool + pr.setting.astype(np.int64))
     sink = n + npool + m
+    heads = np.where(
+        pr.home, sink, np.where(pool >= 0, n + pool, n + npool + pr.setting.astype(np.int64))
+    )
     tails = np.concatenate(
         [
             pr.child.astype(np.int64),
@@ -364,6 +373,20 @@ class FlowState:
     missing: set[int] = field(default_factory=set)  # pairs a repair needed that had no arc
     exchanges: int = 0  # preferences named by forcing an exchange's moves
     rebuilds: int = 0  # fresh models after the first (weighed requests, arcs added)
+    tiers: _Tiers | None = None  # the tiers the model was built from (to rebuild it)
+
+    def with_fewer_guard_bits(self) -> FlowState:
+        """The same model with one guard bit fewer (the same arcs, in the same order, so the
+        capacities carry over): for a re-solve whose graph OR-Tools finds too costly to scale.
+        Raises :class:`SolverError` below the policy's minimum."""
+        assert self.tiers is not None
+        fm = build_flow(self.problem, self.fm.guard_bits - 1, self.tiers)
+        out = FlowState(
+            self.problem, fm, _new_solver(fm), self.caps.copy(), self.assign.copy(),
+            self.rounds, dict(self.forced), tiers=self.tiers,
+        )  # fmt: skip
+        out.rebuilds, out.exchanges = self.rebuilds, self.exchanges
+        return out
 
     def solve(
         self,
@@ -386,6 +409,8 @@ class FlowState:
         starts = np.searchsorted(fm.tails[:nc], np.arange(p.num_children + 1))
         for i, k in fixed.items():
             caps[starts[i] : starts[i + 1]] = 0
+            if pr.home[k]:
+                continue  # its own seat: none of the shared places
             pool, s = int(pr.pool[k]), int(pr.setting[k])
             if pool >= 0:
                 other[pool] -= 1
@@ -431,7 +456,7 @@ class FlowState:
                 if any(arc_of_pair[t] < 0 for _, t in moves):
                     self.missing.update(t for _, t in moves if arc_of_pair[t] < 0)
                     continue
-                if ex is None:
+                if ex is None and not pr.home[q]:
                     s, pool = int(pr.setting[q]), int(pr.pool[q])
                     if set_taken[s] >= p.s_free[s] or (
                         pool >= 0 and pool_taken[pool] >= p.pool_free[pool]
@@ -440,7 +465,7 @@ class FlowState:
                     set_taken[s] += 1
                     if pool >= 0:
                         pool_taken[pool] += 1
-                else:
+                elif ex is not None:
                     self.exchanges += 1
                 touched_children |= kids
                 touched_settings |= setts
@@ -462,19 +487,23 @@ class FlowState:
 
 
 def _solve_model(
-    p: Problem, tiers: _Tiers, forced: dict[int, int], repair: bool = True
+    p: Problem,
+    tiers: _Tiers,
+    forced: dict[int, int],
+    repair: bool = True,
+    guard: int | None = None,
 ) -> FlowState:
-    """Build and solve one flow model with its repair loop. Starts with as many guard bits as
-    int64 allows and drops one at a time while OR-Tools reports that its cost scaling could
-    overflow (it bounds potentials along augmenting paths, which depends on the graph, not
-    only on the largest cost)."""
-    guard: int | None = None
+    """Build and solve one flow model (with its repair loop when ``repair``). Starts with
+    ``guard`` guard bits, or as many as int64 allows, and drops one at a time while OR-Tools
+    reports that its cost scaling could overflow (it bounds potentials along augmenting
+    paths, which depends on the graph, not only on the largest cost)."""
     while True:
         fm = build_flow(p, guard, tiers)
         smcf = _new_solver(fm)
         state = FlowState(
-            p, fm, smcf, fm.caps[: fm.num_child_arcs].copy(), np.zeros(0, np.int64), 0, {}
-        )
+            p, fm, smcf, fm.caps[: fm.num_child_arcs].copy(), np.zeros(0, np.int64), 0, {},
+            tiers=tiers,
+        )  # fmt: skip
         try:
             state.assign, state.rounds, state.forced = state.solve(
                 state.caps, forced=forced, repair=repair
@@ -484,54 +513,96 @@ def _solve_model(
             guard = fm.guard_bits - 1  # build_flow raises SolverError below the policy minimum
 
 
+def _grow(p: Problem, st: Standing, weighed: B, pref_pairs: I64) -> list[int]:
+    """Refused preferences that do not count yet but are not out of proportion against the
+    alternative the allocation names (or one with a free place)."""
+    sel = st.unmet_preferences()
+    ks = pref_pairs[sel]
+    return [
+        int(k)
+        for x, k in zip(sel.tolist(), ks.tolist(), strict=True)
+        if k >= 0
+        and not weighed[k]
+        and st.cost_ground(int(p.pref_child[x]), int(k), bool(p.pref_route_s38[x])) is None
+    ]
+
+
+ROOM_ARCS = 3  # per placed child, its cheapest pairs into places left free (exchange ends)
+
+
+def _room_pairs(p: Problem, st: Standing) -> I64:
+    """Each placed child's ``ROOM_ARCS`` cheapest pairs (other than its own setting) into a
+    place free in ``st``."""
+    pr = p.pairs
+    cand = np.flatnonzero(st.allowed & st.room & (st.assign[pr.child] >= 0))
+    if cand.shape[0] == 0:
+        return np.zeros(0, np.int64)
+    order = cand[np.lexsort((pr.cost_gbp[cand], pr.child[cand]))]
+    child = pr.child[order].astype(np.int64)
+    first = np.flatnonzero(np.r_[True, child[1:] != child[:-1]])
+    pos = np.arange(order.shape[0]) - np.repeat(first, np.diff(np.r_[first, order.shape[0]]))
+    return order[pos < ROOM_ARCS].astype(np.int64)
+
+
+GROWTH_ROUNDS = 3  # fresh models while the requests that count grow; the repair loop does the rest
+
+
 def run_optimised(p: Problem) -> FlowState:
     """Solve the area and keep the solver for later what-if questions.
 
-    Rounds (each a fresh model) until nothing changes: the requests that count grow to those
-    proportionate against the setting actually named; pairs a repair needed become arcs; if
-    the pruned arcs place fewer children than a maximum flow over every suitable pair, or
-    leave a child outside mainstream while a suitable mainstream place it has no arc to is
-    free, the missing arcs are added."""
+    1. The tiers' own answer, in fresh models while the requests that count grow to those
+       proportionate against the setting actually named (a few rounds; the growth shrinks
+       geometrically).
+    2. The repair loop on the last model: every preference refused without a ground that
+       holds is named (its exchange forced) and the flow re-solved.
+    3. The pruning proved safe for the area: pairs a repair needed become arcs; a child left
+       outside mainstream while a free suitable mainstream place it has no arc to exists gets
+       those arcs; if a maximum flow over every suitable pair places more children than the
+       pruned model, every pair becomes an arc. Then back to 2 on a fresh model.
+    """
     weighed = initial_weighed(p)
     extra = np.zeros(0, np.int64)
     all_arcs = False
-    forced: dict[int, int] = {}
     pref_pairs = preference_pairs(p)
+    guard: int | None = None
+    state: FlowState | None = None
     rebuilds = 0
-    exchanges = 0
-    repair = False  # first the tiers' own answer, until the requests that count settle
-    while True:
+    for _ in range(GROWTH_ROUNDS):
         tiers = _tiers(p, weighed, extra, all_arcs)
-        state = _solve_model(p, tiers, forced, repair)
+        state = _solve_model(p, tiers, {}, False, guard)
+        guard = state.fm.guard_bits
+        st = Standing(p, state.assign)
+        grow = _grow(p, st, weighed, pref_pairs)
+        if not grow:
+            break
+        weighed = weighed.copy()
+        weighed[np.array(grow, np.int64)] = True
+        # the next model also keeps each child's cheapest pair into a place left free here:
+        # where an exchange that a repair may need ends
+        extra = np.union1d(extra, _room_pairs(p, st))
+        state = None
+        rebuilds += 1
+    exchanges = 0
+    forced: dict[int, int] = {}
+    while True:
+        if state is None:
+            tiers = _tiers(p, weighed, extra, all_arcs)
+            state = _solve_model(p, tiers, forced, True, guard)
+            guard = state.fm.guard_bits
+        else:  # the last growth round's model: repair it in place
+            state.assign, state.rounds, state.forced = state.solve(
+                state.caps, forced=forced, repair=True
+            )
         exchanges += state.exchanges
         forced = state.forced
-        if rebuilds >= MAX_REBUILDS and repair:
+        if rebuilds >= MAX_REBUILDS:
             break
-        rebuilds += 1
         again = False
         st = Standing(p, state.assign)
-        # requests refused on cost against a guess, but not against the setting named
-        sel = st.unmet_preferences()
-        ks = pref_pairs[sel]
-        grow = [
-            int(k)
-            for x, k in zip(sel.tolist(), ks.tolist(), strict=True)
-            if k >= 0
-            and not weighed[k]
-            and st.cost_ground(int(p.pref_child[x]), int(k), bool(p.pref_route_s38[x])) is None
-        ]
-        if grow and rebuilds < MAX_REBUILDS:
-            weighed = weighed.copy()
-            weighed[np.array(grow, np.int64)] = True
-            again = True
-        if not again and not repair:
-            repair = True  # the weighed requests settled: now make the law hold exactly
-            continue
-        kept_all = tiers.kept.shape[0] == len(p.pairs)
         if state.missing:
             extra = np.union1d(extra, np.array(sorted(state.missing), np.int64))
             again = True
-        if not kept_all:
+        if state.fm.num_child_arcs < len(p.pairs):
             breach = st.s33_breaches()
             if breach.any():
                 pr = p.pairs
@@ -545,6 +616,9 @@ def run_optimised(p: Problem) -> FlowState:
                 again = True
         if not again:
             break
+        state = None
+        rebuilds += 1
+    assert state is not None
     state.exchanges = exchanges
     # keep the repaired capacities so that what-ifs start from the same legal constraints
     caps = state.caps.copy()

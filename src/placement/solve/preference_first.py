@@ -149,10 +149,16 @@ def proposal_order(p: Problem, extend_with_nearest: bool) -> tuple[I64, I64]:
         asked_specialist = np.zeros(n, np.bool_)
         asked_specialist[p.pref_child[~p.s_mainstream[p.pref_setting]]] = True
         later = (~asked_specialist[pr.child] & ~p.s_mainstream[pr.setting]).astype(np.int64)
-        val = np.where(rank > 0, rank, rmax + 1 + (later << 16) + pr.travel_min.astype(np.int64))
+        # the child's own home seat right after its family's preferences (its place stands)
+        val = np.where(
+            rank > 0,
+            rank,
+            np.where(pr.home, rmax + 1, rmax + 2 + (later << 16) + pr.travel_min.astype(np.int64)),
+        )
     else:
-        sel = np.flatnonzero(rank > 0).astype(np.int64)
-        val = rank[sel]
+        sel = np.flatnonzero((rank > 0) | pr.home).astype(np.int64)
+        rmax = int(rank.max()) if rank.shape[0] else 0
+        val = np.where(rank[sel] > 0, rank[sel], rmax + 1)
     child = pr.child[sel].astype(np.int64)
     sett = pr.setting[sel].astype(np.int64)
     sbits = max(1, p.num_settings.bit_length())
@@ -187,6 +193,7 @@ def deferred_acceptance(
     set_o = _as_array(pr.setting[order].astype(np.int64))
     pool_o = _as_array(pr.pool[order].astype(np.int64))
     prio_o = _as_array(prio[order])
+    home_o = pr.home[order].tolist()
     ptr = start[:-1].tolist()
     end = start[1:].tolist()
     s_room: list[int] = p.s_free.tolist()
@@ -205,6 +212,10 @@ def deferred_acceptance(
                 break  # list exhausted: unplaced
             ptr[i] = t + 1
             s = set_o[t]
+            if home_o[t]:  # its own seat: kept for it alone, nobody competes for it
+                held_s[i] = s
+                held_t[i] = t
+                break
             q = pool_o[t]
             e = -prio_o[t]  # heap entry: max-heap on priority key (worst on top)
             if q >= 0 and q_room[q] <= 0:
@@ -287,6 +298,7 @@ def publish_cutoffs(p: Problem, assign: I64, prio: I64, seed: int) -> dict[str, 
     """
     pr = p.pairs
     chosen = assign[assign >= 0]
+    chosen = chosen[~pr.home[chosen]]  # own seats are outside the competition
     sett = pr.setting[chosen].astype(np.int64)
     pool = pr.pool[chosen].astype(np.int64)
     cp = prio[chosen]
@@ -353,6 +365,8 @@ def complete(p: Problem, assign: I64) -> tuple[I64, int]:
     w_main = w_keep << 1
     lower = w_main + w_keep + w_keep
     w_yield = lower * (p.num_children + 1)
+    # a child at its own home seat keeps it like a preference (its place stands)
+    at_pref[assign >= 0] |= pr.home[assign[assign >= 0]]
     cost = np.where(
         at_pref[child],
         np.where(own, 0, w_yield),

@@ -76,6 +76,7 @@ def count_justified_envy(p: Problem, assign: I64, keys: I64) -> int:
     pool_taken = np.zeros(p.num_pools, np.int64)
     set_taken = np.zeros(p.num_settings, np.int64)
     chosen = assign[assign >= 0]
+    chosen = chosen[~pr.home[chosen]]  # a child's own seat is none of the shared places
     np.add.at(set_taken, pr.setting[chosen], 1)
     cp = pr.pool[chosen]
     np.add.at(pool_taken, cp[cp >= 0], 1)
