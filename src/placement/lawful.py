@@ -103,6 +103,46 @@ class Exchange:
 S33Outcome = Literal["met", "not_met", "not_applicable"]
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Fixed:
+    """What the tests read of a problem whatever the allocation (computed once a problem)."""
+
+    pairs: object  # the Pairs these belong to (identity check)
+    child: I64
+    claim: I64  # each pair's claim: the rank the family gave it, else INF_CLAIM
+    asked_specialist: B
+    has: I64  # children with at least one pair
+    pref_idx: I64  # preference pairs, by child
+    pref_start: I64
+
+
+_FIXED: list[_Fixed] = []
+
+
+def _facts(p: Problem) -> _Fixed:
+    pr = p.pairs
+    for f in _FIXED:
+        if f.pairs is pr:
+            return f
+    n = p.num_children
+    claim = np.where(pr.pref_rank > 0, pr.pref_rank, INF_CLAIM).astype(np.int64)
+    asked = np.zeros(n, np.bool_)
+    asked[p.pref_child[~p.s_mainstream[p.pref_setting]]] = True
+    pref_idx = np.flatnonzero(claim < INF_CLAIM).astype(np.int64)
+    f = _Fixed(
+        pr,
+        pr.child.astype(np.int64),
+        claim,
+        asked,
+        np.flatnonzero(pr.start[1:] > pr.start[:-1]).astype(np.int64),
+        pref_idx,
+        np.searchsorted(pr.child[pref_idx], np.arange(n + 1)).astype(np.int64),
+    )
+    _FIXED.insert(0, f)
+    del _FIXED[4:]  # the last few problems (a run and its what-ifs, a scenario's two sides)
+    return f
+
+
 class Standing:
     """The facts of one allocation that the legal tests read, computed once (vectorised).
 
@@ -117,40 +157,25 @@ class Standing:
         a = self.assign
         self.pool_taken, self.set_taken = taken(p, a)
         n = p.num_children
-        child = pr.child.astype(np.int64)
+        fixed = _facts(p)
         placed = a >= 0
         self.cur_cost = np.zeros(n, np.int64)
         self.cur_cost[placed] = pr.cost_gbp[a[placed]]
         self.cur_setting = np.full(n, -1, np.int64)
         self.cur_setting[placed] = pr.setting[a[placed]]
-        self.claim = np.where(pr.pref_rank > 0, pr.pref_rank, INF_CLAIM).astype(np.int64)
-        # room for each pair: its pool (if any) and its setting both have a free place
-        ptaken = np.append(self.pool_taken, 0)
-        pfree = np.append(p.pool_free, 1)
-        self.room = np.asarray(
-            (
-                (self.set_taken[pr.setting] < p.s_free[pr.setting])
-                & (ptaken[pr.pool] < pfree[pr.pool])
-            )
-            | pr.home,  # a child's own seat is always there for it
-            np.bool_,
-        )
-        asked_specialist = np.zeros(n, np.bool_)
-        asked_specialist[p.pref_child[~p.s_mainstream[p.pref_setting]]] = True
-        self.asked_specialist = asked_specialist
-        cur_main = np.zeros(n, np.bool_)
-        cur_main[placed] = p.s_mainstream[self.cur_setting[placed]]
-        keep_main = cur_main & ~asked_specialist
-        # where a moved child may go: not its own setting; mainstream stays mainstream (s.33)
-        self.allowed = np.asarray(
-            (pr.setting != self.cur_setting[child])
-            & (~keep_main[child] | p.s_mainstream[pr.setting]),
-            np.bool_,
-        )
-        delta = np.maximum(pr.cost_gbp - self.cur_cost[child], 0)
-        cand = np.where(self.allowed & self.room, delta, _INF)
-        self.best_room = np.full(n, _INF, np.int64)
-        np.minimum.at(self.best_room, child, cand)
+        self.claim = fixed.claim
+        self._keep_main = np.zeros(n, np.bool_)
+        self._keep_main[placed] = p.s_mainstream[self.cur_setting[placed]]
+        self._keep_main &= ~fixed.asked_specialist
+        self.asked_specialist = fixed.asked_specialist
+        self._ptaken = np.append(self.pool_taken, 0)
+        self._pfree = np.append(p.pool_free, 1)
+        self._fixed = fixed
+        # the per-pair arrays are built on first use (whole area), or per child (a recheck)
+        self._room: B | None = None
+        self._allowed: B | None = None
+        self._best_room: I64 | None = None
+        self._best_of: dict[int, int] = {}
         # holders of each setting's shared places in this run, with their pool and their claim
         # on it (a child at its own home seat holds none of them: nobody can take it)
         who = np.flatnonzero(placed)
@@ -163,6 +188,91 @@ class Standing:
         self.h_start = np.searchsorted(pr.setting[hk][order], np.arange(p.num_settings + 1)).astype(
             np.int64
         )
+        self.pref_idx, self.pref_start = fixed.pref_idx, fixed.pref_start
+        self._into: dict[int, dict[int, int]] = {}  # setting -> child -> pair (lazily)
+
+    # -- per pair: room, where a moved child may go ---------------------------------------
+    def _room_for(self, sel: slice) -> B:
+        """Room for pairs ``sel``: its pool (if any) and its setting both have a free place,
+        or it is the child's own home seat (always there for it)."""
+        p = self.p
+        pr = p.pairs
+        st, q = pr.setting[sel], pr.pool[sel]
+        return np.asarray(
+            ((self.set_taken[st] < p.s_free[st]) & (self._ptaken[q] < self._pfree[q]))
+            | pr.home[sel],
+            np.bool_,
+        )
+
+    def _allowed_for(self, sel: slice) -> B:
+        """Where a moved child may go (pairs ``sel``): not its own setting; a child in
+        mainstream whose family did not ask for specialist provision stays in mainstream."""
+        p = self.p
+        pr = p.pairs
+        c, st = self._fixed.child[sel], pr.setting[sel]
+        return np.asarray(
+            (st != self.cur_setting[c]) & (~self._keep_main[c] | p.s_mainstream[st]), np.bool_
+        )
+
+    @property
+    def room(self) -> B:
+        if self._room is None:
+            self._room = self._room_for(slice(None))
+        return self._room
+
+    @property
+    def allowed(self) -> B:
+        if self._allowed is None:
+            self._allowed = self._allowed_for(slice(None))
+        return self._allowed
+
+    def room_slice(self, lo: int, hi: int) -> B:
+        return self._room[lo:hi] if self._room is not None else self._room_for(slice(lo, hi))
+
+    def allowed_slice(self, lo: int, hi: int) -> B:
+        if self._allowed is not None:
+            return self._allowed[lo:hi]
+        return self._allowed_for(slice(lo, hi))
+
+    def room_at(self, k: int) -> bool:
+        return bool(self.room_slice(k, k + 1)[0])
+
+    def allowed_at(self, k: int) -> bool:
+        return bool(self.allowed_slice(k, k + 1)[0])
+
+    def _moves_with_room(self, j: int) -> tuple[int, int]:
+        """Child ``j``'s cheapest move into a free place (its cost increase, clamped at 0),
+        and the pair (-1: none)."""
+        pr = self.p.pairs
+        lo, hi = int(pr.start[j]), int(pr.start[j + 1])
+        if hi == lo:
+            return int(_INF), -1
+        ok = self.allowed_slice(lo, hi) & self.room_slice(lo, hi)
+        delta = np.where(ok, np.maximum(pr.cost_gbp[lo:hi] - int(self.cur_cost[j]), 0), _INF)
+        x = int(delta.argmin())
+        return int(delta[x]), (lo + x if ok[x] else -1)
+
+    @property
+    def best_room(self) -> I64:
+        """Per child: the cheapest cost increase of a move into a free place (whole area)."""
+        if self._best_room is None:
+            pr = self.p.pairs
+            f = self._fixed
+            delta = np.maximum(pr.cost_gbp - self.cur_cost[f.child], 0)
+            cand = np.where(self.allowed & self.room, delta, _INF)
+            out = np.full(self.p.num_children, _INF, np.int64)
+            if f.has.shape[0]:  # pairs are stored by child: one reduction per child's run
+                out[f.has] = np.minimum.reduceat(cand, pr.start[:-1][f.has])
+            self._best_room = out
+        return self._best_room
+
+    def best_room_of(self, j: int) -> int:
+        if self._best_room is not None:
+            return int(self._best_room[j])
+        got = self._best_of.get(j)
+        if got is None:
+            got = self._best_of[j] = self._moves_with_room(j)[0]
+        return got
 
     # -- single facts ------------------------------------------------------------------
     def pool_full(self, pool: int) -> bool:
@@ -181,7 +291,7 @@ class Standing:
         if a >= 0 and a != k:
             out.append((a, "named"))
         lo, hi = int(p.pairs.start[i]), int(p.pairs.start[i + 1])
-        costs = np.where(self.room[lo:hi], p.pairs.cost_gbp[lo:hi], _INF)
+        costs = np.where(self.room_slice(lo, hi), p.pairs.cost_gbp[lo:hi], _INF)
         costs[k - lo] = _INF
         if a >= 0:
             costs[a - lo] = _INF
@@ -268,28 +378,23 @@ class Standing:
             cur = int(self.assign[j])
             base = int(self.cur_cost[j])
             # a free place anywhere it may go
-            if d + int(self.best_room[j]) <= budget:
-                lo, hi = int(pr.start[j]), int(pr.start[j + 1])
-                ok = self.allowed[lo:hi] & self.room[lo:hi]
-                delta = np.where(ok, np.maximum(pr.cost_gbp[lo:hi] - base, 0), _INF)
-                step = int(delta.min())
-                return self._chain(
-                    i, k, parent, j, lo + int(delta.argmin()), d + step, thr, own_extra
-                )
+            if d + self.best_room_of(j) <= budget:
+                step, t = self._moves_with_room(j)
+                return self._chain(i, k, parent, j, t, d + step, thr, own_extra)
             # the place the requester left
             if vac_s >= 0 and vac_s != int(pr.setting[cur]):
-                t = p.pair_index(j, vac_s)
-                if t >= 0 and self.allowed[t]:
+                t = self.into(vac_s).get(j, -1)
+                if t >= 0 and self.allowed_at(t):
                     tp = int(pr.pool[t])
                     fits = tp < 0 or tp == vac_pool or not self.pool_full(tp)
                     step = max(int(pr.cost_gbp[t]) - base, 0)
                     if fits and d + step <= budget:
                         return self._chain(i, k, parent, j, t, d + step, thr, own_extra)
             # a setting its family asked for, taking a place from a holder with a weaker claim
-            lo, hi = int(pr.start[j]), int(pr.start[j + 1])
-            for t in range(lo, hi):
+            plo, phi = int(self.pref_start[j]), int(self.pref_start[j + 1])
+            for t in self.pref_idx[plo:phi].tolist():
                 c_t = int(self.claim[t])
-                if c_t >= INF_CLAIM or not self.allowed[t]:
+                if not self.allowed_at(t):
                     continue
                 step = max(int(pr.cost_gbp[t]) - base, 0)
                 if d + step > budget:
@@ -304,6 +409,15 @@ class Standing:
                         parent[h] = (j, t)
                         heapq.heappush(heap, (nd, h))
         return None
+
+    def into(self, s: int) -> dict[int, int]:
+        """Child -> its pair into setting ``s`` (the children who could take a place there)."""
+        got = self._into.get(s)
+        if got is None:
+            pr = self.p.pairs
+            k = np.flatnonzero(pr.setting == s)
+            got = self._into[s] = dict(zip(pr.child[k].tolist(), k.tolist(), strict=True))
+        return got
 
     def _chain(
         self,
@@ -326,6 +440,25 @@ class Standing:
             j = mover
         moves.reverse()
         return Exchange(tuple(moves), own_extra + cost, thr)
+
+    def check(self, i: int, k: int) -> tuple[bool, Exchange | None]:
+        """Is child ``i``'s preference at pair ``k`` refused without a ground here? With the
+        exchange that names it (None: it simply has room)."""
+        pr = self.p.pairs
+        a = int(self.assign[i])
+        if a == k:
+            return False, None
+        if a >= 0 and 0 < int(pr.pref_rank[a]) <= int(pr.pref_rank[k]):
+            return False, None  # not ranked above the setting named
+        s38 = bool(pr.is_request[k])
+        if self.cost_ground(i, k, s38) is not None:
+            return False, None
+        if self.room_at(k):
+            return True, None
+        if s38:
+            ex = self.exchange(i, k)
+            return ex is not None, ex
+        return False, None
 
     # -- every preference at once ----------------------------------------------------------
     def unmet_preferences(self) -> I64:
@@ -406,7 +539,7 @@ class Standing:
                     "journey_limit_min": int(p.c_limit_min[i]),
                 },
             )
-        free = main & self.room[lo:hi]
+        free = main & self.room_slice(lo, hi)
         if free.any():
             ids = [p.settings[int(s)].setting_id for s in pr.setting[lo:hi][free][:10]]
             return "not_met", Reason(

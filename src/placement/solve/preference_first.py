@@ -379,12 +379,13 @@ def complete(p: Problem, assign: I64) -> tuple[I64, int]:
 
 
 def name_by_exchange(p: Problem, assign: I64) -> tuple[I64, int]:
-    """Apply, round by round, the exchange (or free place) that names each preference left
-    without a lawful ground (:meth:`placement.lawful.Standing.violations`), one per child and
-    setting a round; then move any child the exchanges left outside mainstream while a
-    suitable mainstream place is free (s.33). Each application gives a family a setting it
-    ranked higher at the expense only of weaker claims, or a child the mainstream place the
-    law presumes, so the rounds end."""
+    """Apply the exchange (or free place) that names each preference left without a lawful
+    ground (:meth:`placement.lawful.Standing.violations`), one after another: a violation
+    found on an allocation that an earlier application has since changed (a child or setting
+    it touches) is checked again first. Then move any child the exchanges left outside
+    mainstream while a suitable mainstream place is free (s.33). Each application gives a
+    family a setting it ranked higher at the expense only of weaker claims, or a child the
+    mainstream place the law presumes, so the rounds end."""
     pr = p.pairs
     a = assign.copy()
     pref_pairs = preference_pairs(p)
@@ -408,16 +409,24 @@ def name_by_exchange(p: Problem, assign: I64) -> tuple[I64, int]:
                     used.add(int(pr.setting[k]))
                     a[i] = k
             continue
+        # children and settings changed since ``viol`` was found (a violation touching none
+        # of them still holds as found; one touching any is checked again on a fresh look)
         touched_c: set[int] = set()
         touched_s: set[int] = set()
         for i, k, ex in viol:
             moves = [(i, k)] if ex is None else [(mv.child_idx, mv.to_pair) for mv in ex.moves]
             kids = {c for c, _ in moves}
             setts = {int(pr.setting[t]) for _, t in moves}
-            if ex is not None:
-                setts |= {int(pr.setting[a[c]]) for c, _ in moves if a[c] >= 0}
+            setts |= {int(pr.setting[a[c]]) for c, _ in moves if a[c] >= 0}
             if kids & touched_c or setts & touched_s:
-                continue
+                # found on an allocation an earlier application changed: check it again
+                bad, ex = Standing(p, a).check(i, k)
+                if not bad:
+                    continue
+                moves = [(i, k)] if ex is None else [(mv.child_idx, mv.to_pair) for mv in ex.moves]
+                kids = {c for c, _ in moves}
+                setts = {int(pr.setting[t]) for _, t in moves}
+                setts |= {int(pr.setting[a[c]]) for c, _ in moves if a[c] >= 0}
             touched_c |= kids
             touched_s |= setts
             for c, t in moves:
