@@ -3,6 +3,7 @@ a good area allocates, writes its results and validates."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
@@ -360,3 +361,187 @@ def test_a_read_only_output_folder_is_refused_before_the_run(
         assert not (target / "sub").exists()
     finally:
         ro.chmod(0o755)
+
+
+# -- a newcomer's path (issue 12, item 8) --------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _readme_commands(verb: str) -> list[list[str]]:
+    """The README's ``placement VERB demo-output/area ...`` example commands, as argv."""
+    out = []
+    for line in (ROOT / "README.md").read_text().splitlines():
+        words = line.split("#")[0].split()
+        if words[:2] == [".venv/bin/placement", verb] and "demo-output/area" in words:
+            out.append(words[1:])
+    return out
+
+
+def test_the_readme_says_what_make_demo_builds() -> None:
+    text = (ROOT / "README.md").read_text()
+    quick = text[text.index("## Quick start") : text.index("## What it does")]
+    assert "South Gloucestershire" in quick and "like Kent," not in quick
+    demo = dict(_parsers())["placement demo"]
+    like = next(a for a in demo._actions if a.dest == "like")
+    assert like.default == "South Gloucestershire"
+
+
+def test_the_readme_list_and_explain_examples_run_on_the_demo_area(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every `placement list|explain demo-output/area ...` line of the README works as
+    written on the area `make demo` builds (the same generator call; the allocations that
+    `make demo` also writes are not needed to read a list)."""
+    from placement.generate import generate_area
+
+    commands = _readme_commands("list") + _readme_commands("explain")
+    assert len(commands) >= 4, commands
+    area = generate_area("South Gloucestershire", seed=1, scale=1.0)  # as `placement demo`
+    write_area(area, tmp_path / "demo-output" / "area")
+    monkeypatch.chdir(tmp_path)
+    for argv in commands:
+        assert main(argv) == 0, argv
+        said = capsys.readouterr().out
+        assert "This list is advice" in said or '"advisory"' in said, argv
+    # the README's moving child is moving (a ranked list), its staying child says it stays
+    moving = next(a for a in commands if "C001144" in a and "family" in a and "list" in a)
+    staying = next(a for a in commands if "C000002" in a)
+    main(moving)
+    assert "Schools and colleges that can meet" in capsys.readouterr().out
+    main(staying)
+    assert "staying at the school named in their plan" in capsys.readouterr().out
+
+
+def test_the_readme_output_folders_are_ignored_by_git() -> None:
+    ignored = (ROOT / ".gitignore").read_text().split()
+    for folder in ("demo-output", "areas", "results", "out", "scenario-output"):
+        assert f"/{folder}/" in ignored, folder
+    for folder in ("dashboard-output", "sweep-output", "var"):
+        assert f"/{folder}/" in ignored, folder
+
+
+def test_generate_into_a_folder_that_is_not_empty_fails_before_generating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import placement.generate
+
+    out = tmp_path / "area"
+    out.mkdir()
+    (out / "children.csv").write_text("x\n")
+
+    def never(*args: object, **kw: object) -> None:
+        raise AssertionError("generated before checking the output folder")
+
+    monkeypatch.setattr(placement.generate, "generate_area", never)
+    assert main(["generate", "--like", "Rutland", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "not empty" in err and "--force" in err
+    assert "overwrite=True" not in err
+    assert (out / "children.csv").read_text() == "x\n"
+    # a folder holding other files is refused at once even with --force
+    (out / "notes.txt").write_text("mine")
+    assert main(["generate", "--like", "Rutland", "--force", "--out", str(out)]) == 2
+    assert "other than area files" in capsys.readouterr().err
+
+
+def _parsers() -> list[tuple[str, argparse.ArgumentParser]]:
+    """Every parser of the CLI, with its command path (placement, placement users create, ...)."""
+    from placement.cli import build_parser
+
+    todo: list[tuple[str, argparse.ArgumentParser]] = [("placement", build_parser())]
+    seen = []
+    while todo:
+        name, p = todo.pop()
+        seen.append((name, p))
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                todo += [(f"{name} {k}", sub) for k, sub in a.choices.items()]
+    return seen
+
+
+def test_every_option_has_help_and_its_default_is_shown() -> None:
+    parsers = _parsers()
+    assert len(parsers) > 12
+    missing, no_default = [], []
+    for name, p in parsers:
+        text = p.format_help()
+        for a in p._actions:
+            if isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)):
+                continue
+            label = f"{name} {'/'.join(a.option_strings) or a.dest}"
+            if not (a.help or "").strip():
+                missing.append(label)
+                continue
+            shown = a.default not in (None, False, argparse.SUPPRESS)
+            if (
+                shown
+                and a.option_strings
+                and "default" not in (a.help or "")
+                and f"(default: {a.default})" not in " ".join(text.split())  # as printed
+            ):
+                no_default.append(label)
+    assert not missing, f"options without help: {missing}"
+    assert not no_default, f"options whose default is not shown: {no_default}"
+
+
+def test_scenario_run_prints_plain_labels_pounds_and_the_rounding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "more.toml"
+    f.write_text(
+        'name = "Rutland, no change"\nmarginal = 2\nmechanism = "optimised"\n'
+        '[base]\nlike = "Rutland"\nscale = 0.5\n'
+    )
+    out = tmp_path / "out"
+    assert main(["scenario", "run", str(f), "--workers", "1", "--out", str(out)]) == 0
+    got = capsys.readouterr()
+    text = " ".join(got.out.split())
+    for label in ("placed, as a share of the children", "total annual cost", "mean journey"):
+        assert label in text
+    for code in ("placed_pct", "total_cost_gbp", "mean_journey_min", "high_needs_block"):
+        assert code not in text
+    import re
+
+    assert re.search(r"£\d+\.\d\dm", text)  # money in £m, not raw pounds
+    assert not re.search(r"\d{7}", text.replace(",", ""))  # no raw pound figures
+    assert "rounded to the nearest 5" in text and "'<10'" in text
+    # the long step said what it was doing, candidate by candidate
+    err = got.err
+    assert "allocating the scenario (optimised)" in err
+    assert "marginal value 1/2: one more place at" in err
+    assert "marginal value 2/2" in err
+
+
+def _hopeless_area(tmp_path: Path) -> Path:
+    # C1 (PMLD band 5) has no setting that can meet its need; C2 stays at S1 (Year 3, no
+    # review), so it has no pairs either but is not "without a suitable setting"
+    kids = (
+        child("C1", Need.PMLD, 5, new_plan=True),
+        child("C2", Need.ASD, 3, current_setting_id="S1"),
+        child("C3", Need.ASD, 3, new_plan=True),
+    )
+    sets = (special("S1", capacity=3), setting("M1"))
+    d = tmp_path / "hopeless"
+    write_area(Area("hopeless", kids, sets), d)
+    return d
+
+
+def test_validate_lists_the_children_with_no_suitable_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    area = _hopeless_area(tmp_path)
+    assert main(["validate", str(area)]) == 0
+    said = capsys.readouterr().out
+    assert "2 move this round (1 stay" in said  # staying children are not counted as stuck
+    assert "1 of them have no suitable setting (list them with --list" in said
+    csv_path = tmp_path / "stuck.csv"
+    assert main(["validate", str(area), "--list", "--list-csv", str(csv_path)]) == 0
+    said = capsys.readouterr().out
+    line = next(x for x in said.splitlines() if x.strip().startswith("C1 "))
+    assert "PMLD band 5, Year 3" in line
+    assert "need_not_met at 1 of the 2 settings that take its age" in line  # S1: need
+    assert "nearest:" in line
+    rows = csv_path.read_text().splitlines()
+    assert rows[0].startswith("child_id,primary_need,need_band,nc_year,main_reason")
+    assert len(rows) == 2 and rows[1].startswith("C1,PMLD,5,3,need_not_met")

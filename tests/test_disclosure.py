@@ -121,3 +121,28 @@ def test_rounded_money_never_pins_down_a_count(n: int, tariff: int) -> None:
     assert isinstance(shown, int)
     candidates = [k for k in range(10, 2000) if money(k * tariff, k) == shown]
     assert n in candidates and len(candidates) >= 2
+
+
+@pytest.mark.parametrize(
+    ("n", "bound", "shown"),
+    [(58, 59, 59), (59, 59, 59), (57, 59, 55), (12, 12, 10), (13, 13, 13), (5, 59, SMALL)],
+)
+def test_free_places_are_never_shown_above_what_they_cannot_exceed(
+    n: int, bound: int, shown: object
+) -> None:
+    # an independent special school with 59 places, 58 or 59 free, showed "60 free"
+    assert disclosure.count_within(n, bound) == shown
+
+
+@given(st.integers(0, 500), st.integers(0, 500))
+def test_a_bounded_count_says_no_more_than_the_rounded_count_and_the_bound(
+    n: int, bound: int
+) -> None:
+    if n > bound:
+        assert disclosure.count_within(n, bound) == count(n)  # data that disagree: as it is
+        return
+    shown = disclosure.count_within(n, bound)
+    assert isinstance(shown, str) or shown <= bound
+    # every count consistent with what is shown is consistent with the plain rounding too
+    same = {m for m in range(bound + 1) if disclosure.count_within(m, bound) == shown}
+    assert same == {m for m in range(bound + 1) if count(m) == count(n)}

@@ -56,6 +56,44 @@ def test_dashboard_of_an_area_folder(tmp_path: Path) -> None:
     assert data["la"] == "Rutland"
 
 
+def test_the_dashboard_says_what_each_mainstream_share_is_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The headline's mainstream share (56.7%) and the mix's (34.5%) differed without a word:
+    the headline counts s.33 mainstream (schools, their resourced provision and SEN units, FE
+    colleges) among the children placed in this run; the mix counts the DfE's 'mainstream'
+    column alone among every child (placed, staying, not placed). Each is labelled with what
+    it is of, and the headline gives the same mainstream over the mix's children, which the
+    mix's rows add up to."""
+    from placement.scenarios.dashboard import HEADLINE_LABELS, MAINSTREAM_COLUMNS, MIX_LABELS
+
+    area = tmp_path / "area"
+    assert main(["generate", "--like", "Rutland", "--scale", "0.5", "--out", str(area)]) == 0
+    assert main(["dashboard", str(area), "--out", str(tmp_path / "d")]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    data = json.loads((tmp_path / "d" / "area-dashboard.json").read_text())
+    head, mix = data["headline_pct"], data["placement_mix"]
+    assert set(head) == set(data["headline_labels"]) == set(HEADLINE_LABELS)
+    for k, label in data["headline_labels"].items():
+        assert " % of " in label, k  # every share says what it is a share of
+    assert "placed in this run" in data["headline_labels"]["mainstream_pct"]
+    assert "all the children" in data["headline_labels"]["mainstream_all_pct"]
+    assert mix["labels"] == MIX_LABELS and "staying" in mix["of"]
+    # the mainstream over every child is the mix's mainstream rows, up to their rounding
+    rows = [mix["allocation_pct"][c] for c in MAINSTREAM_COLUMNS]
+    shown = [v for v in rows if not isinstance(v, str)]
+    assert isinstance(head["mainstream_all_pct"], float)
+    if len(shown) == len(rows):  # each row is rounded to 0.1 on its own
+        assert abs(sum(shown) - head["mainstream_all_pct"]) <= 0.2
+    # and over the placed children it is the run's own figure
+    assert head["mainstream_pct"] >= head["mainstream_all_pct"] or head["mainstream_pct"] == 0
+    # printed and in the page with the labels, not code names
+    assert "special academy" in said and "rp_su" not in said and "special_la" not in said
+    assert HEADLINE_LABELS["mainstream_all_pct"] in said
+    page = (tmp_path / "d" / "area-dashboard.html").read_text()
+    assert "mainstream_pct" not in page and "% of the children placed in this run" in page
+
+
 def _scenario() -> object:
     text = (ROOT / "scenarios" / "secondary-journey-90.toml").read_text()
     return parse_scenario(text, file="secondary-journey-90.toml").with_scale(0.05)
@@ -93,6 +131,32 @@ def test_sweep_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*args, "--la", "Rutland", "--la", "Hartlepool"]) == 0
     data = json.loads((tmp_path / "sweep.json").read_text())
     assert data["england"]["scenario:optimised"]["las"] == 2
+    # two LAs are not England: the total is headed, and exported, as what it is
+    said = " ".join(capsys.readouterr().out.split())
+    assert said.startswith("the selected LAs: Rutland, Hartlepool: Cap on independent fees")
+    assert "England" not in said.split("(real)")[0]
+    assert "placed_pct" not in said and "total_cost_gbp" not in said and "£" in said
+    assert data["total_of"] == "the selected LAs: Rutland, Hartlepool"
+    first = (tmp_path / "sweep.csv").read_text().splitlines()[1]
+    assert first.startswith('selected,"the selected LAs: Rutland, Hartlepool",')
+
+
+def test_a_sweep_of_every_la_is_england() -> None:
+    from placement.scenarios.sweep import SweepResult
+
+    res = SweepResult(_scenario(), "process", 1, [], {}, {}, 0.0)  # type: ignore[arg-type]
+    assert res.total_name == "England"
+    many = SweepResult(
+        _scenario(),  # type: ignore[arg-type]
+        "process",
+        1,
+        [],
+        {},
+        {},
+        0.0,
+        tuple(f"LA {i}" for i in range(7)),
+    )
+    assert many.total_name == "the selected LAs: LA 0, LA 1, LA 2, LA 3, LA 4 and 2 more"
 
 
 def test_ray_engine_without_ray_is_a_clear_error(

@@ -184,6 +184,7 @@ def test_request_refused_s39_4_b_efficient_use_of_resources() -> None:
         "extra_gbp": 45_400,
         "threshold_gbp": 5_200,
         "transport_counted": False,
+        "kind": "independent_special",
     }
     assert tl.allocated_setting_id == "S1"
 

@@ -64,12 +64,21 @@ def _scale(text: str) -> float:
 
 
 @contextmanager
-def step(label: str) -> Iterator[None]:
-    """Show a spinner on a terminal while a long step runs, then its time."""
+def step(label: str) -> Iterator[Callable[[str], None]]:
+    """Show a spinner on a terminal while a long step runs, then its time. Yields a function
+    that says what the step is doing now (``"marginal value 3/20: ..."``): on the spinner
+    line on a terminal, as a line of its own otherwise (a log shows the progress too)."""
     label = escape(label)  # it may hold a user's text (an LA, a scenario's name)
     t0 = time.perf_counter()
-    with err.status(label, spinner="dots"):
-        yield
+    with err.status(label, spinner="dots") as status:
+
+        def doing(what: str) -> None:
+            if err.is_terminal:
+                status.update(f"{label}: {escape(what)}")
+            else:
+                err.print(f"[dim]  {escape(what)}[/dim]")
+
+        yield doing
     err.print(f"[dim]{label}: {time.perf_counter() - t0:.2f} s[/dim]")
 
 
@@ -183,9 +192,23 @@ def _unmet(a: Allocation) -> str:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from placement.files.area_files import write_area
-    from placement.generate import generate_area
+    import errno
 
+    from placement.files.area_files import check_area_folder, write_area
+    from placement.files.outputs import check_folder
+    from placement.generate import generate_area, resolve_la
+
+    resolve_la(args.like)  # an unknown LA, and the output folder, are refused before any work
+    try:
+        check_area_folder(args.out, overwrite=args.force)
+    except FileExistsError as e:
+        if e.errno == errno.ENOTEMPTY:
+            raise UsageError(
+                f"{args.out}: the folder is not empty; pass --force to replace the area in it "
+                "(or choose another --out)"
+            ) from None
+        raise
+    check_folder(args.out)
     with step(f"generating an area like {args.like}"):
         area = generate_area(args.like, seed=args.seed, cohort=args.cohort, scale=args.scale)
     write_area(area, args.out, overwrite=args.force)
@@ -221,14 +244,42 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from placement.validate import validate_allocation
 
     area, policy = _load(args.area)
-    p = build_problem(area, policy)
-    none = int((p.pairs.start[1:] == p.pairs.start[:-1]).sum())
+    p = build_problem(area, policy, scope=_scope(args))
+    starts = p.pairs.start
+    none = (starts[1:] == starts[:-1]) & p.c_moving  # a staying child has no pairs to have
+    moving = int(p.c_moving.sum())
+    who = (
+        f"all {moving:,} placed as if from scratch"
+        if args.from_scratch
+        else f"{moving:,} move this round ({p.num_children - moving:,} stay where plans name)"
+    )
+    hint = " (list them with --list, or --list-csv FILE)" if none.any() and not args.list else ""
     out.print(
         escape(
             f"area {area.name}: {p.num_children:,} children, {p.num_settings:,} settings, "
-            f"{len(p.pairs):,} suitable pairs; {none:,} children have no suitable setting"
+            f"{len(p.pairs):,} suitable pairs; {who}, and {int(none.sum()):,} of them have no "
+            f"suitable setting{hint}"
         )
     )
+    if args.list or args.list_csv:
+        rows = _no_suitable_setting(p, none)
+        if args.list:
+            for r in rows:
+                line = (
+                    f"  {r['child_id']} ({r['primary_need']} band {r['need_band']}, "
+                    f"Year {r['nc_year']}): {r['main_reason']}"
+                )
+                if r["nearest_setting_id"]:
+                    line += (
+                        f"; nearest: {r['nearest_setting']} [{r['nearest_setting_id']}]: "
+                        f"{r['nearest_reasons']}"
+                    )
+                out.print(escape(line))
+        if args.list_csv:
+            from placement.files.outputs import write_files
+
+            write_files([(args.list_csv, _csv_text(rows, NO_SUITABLE_COLUMNS))])
+            out.print(_wrote([args.list_csv]))
     if args.allocation is None:
         return EXIT_OK
     from placement.files.outputs import read_allocation
@@ -246,6 +297,91 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_OK
     out.print(f"[red]invalid[/red]: {len(report.findings)} findings")
     return EXIT_FAILED
+
+
+NO_SUITABLE_COLUMNS = (
+    "child_id",
+    "primary_need",
+    "need_band",
+    "nc_year",
+    "main_reason",
+    "settings_for_age",
+    "ruled_out_by_main_reason",
+    "nearest_setting_id",
+    "nearest_setting",
+    "nearest_reasons",
+)
+
+
+def _no_suitable_setting(p: Any, none: Any) -> list[dict[str, Any]]:
+    """Each child ``none`` marks (no suitable setting), with its main reason: the rule that
+    rules out most of the settings that take the child's age (or that none does), and the
+    nearest miss, the setting that fails fewest rules (then the shortest journey), with every
+    rule it fails."""
+    import numpy as np
+
+    from placement.reasons import ReasonCode
+    from placement.rules import RULES, why_unsuitable
+    from placement.rules.journey import journey_minutes
+    from placement.wording import render
+
+    names = {x.setting_id: x.name for x in p.settings}
+    age = next(n for n, r in enumerate(RULES) if r.CODE is ReasonCode.AGE_OUT_OF_RANGE)
+    si = np.arange(p.num_settings, dtype=np.int64)[None, :]
+    rows = []
+    for i in np.flatnonzero(none).tolist():
+        ci = np.array([[i]], np.int64)
+        minutes = journey_minutes(p, ci, si)
+        fails = np.stack([~rule.passes(p, ci, si, minutes)[0] for rule in RULES])
+        for_age = np.flatnonzero(~fails[age])
+        c = p.children[i]
+        row: dict[str, Any] = {
+            "child_id": c.child_id,
+            "primary_need": c.primary_need.value,
+            "need_band": c.need_band,
+            "nc_year": int(p.c_year[i]),
+            "settings_for_age": int(for_age.shape[0]),
+            "nearest_setting_id": "",
+            "nearest_setting": "",
+            "nearest_reasons": "",
+        }
+        if for_age.shape[0] == 0:
+            row["main_reason"] = f"{RULES[age].CODE.value}: no setting in the area takes its age"
+            row["ruled_out_by_main_reason"] = p.num_settings
+        else:
+            per_rule = fails[:, for_age].sum(axis=1)
+            k = int(np.argmax(per_rule))
+            row["main_reason"] = (
+                f"{RULES[k].CODE.value} at {int(per_rule[k])} of the {for_age.shape[0]} "
+                "settings that take its age"
+            )
+            row["ruled_out_by_main_reason"] = int(per_rule[k])
+            n_fail = fails[:, for_age].sum(axis=0)
+            best = min(
+                range(for_age.shape[0]), key=lambda j: (int(n_fail[j]), int(minutes[0, for_age[j]]))
+            )
+            s = int(for_age[best])
+            row["nearest_setting_id"] = p.settings[s].setting_id
+            row["nearest_setting"] = p.settings[s].name
+            row["nearest_reasons"] = "; ".join(
+                render(r, "officer", names) for r in why_unsuitable(p, i, s)
+            )
+        rows.append(row)
+    return rows
+
+
+def _csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    import csv
+    import io
+
+    from placement.cells import spreadsheet_safe
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([spreadsheet_safe(r[c]) for c in columns])
+    return buf.getvalue()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -367,7 +503,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
             ev = "; ".join(render(x, aud, names) for x in t.reasons)
             label = t.ground.value if aud == "officer" else t.name.replace("_", " ")
             lines.append(f"  {label}: {t.outcome.replace('_', ' ')}{': ' + ev if ev else ''}")
-    if state is not None:
+    if state is not None and aud == "family":
+        # a family sees only its own child: whether a place could be planned, never who else
+        # would move or the area's totals
+        w = what_if(state, args.child, args.setting)
+        if w.possible:
+            lines.append("A place could be planned for your child here if the council decides so.")
+        else:
+            lines.append("A place cannot be planned for your child here:")
+            lines += [f"  - {render(r, aud, names)}" for r in w.reasons]
+    elif state is not None:
         w = what_if(state, args.child, args.setting)
         lines.append("What if the child were placed here:")
         if not w.possible:
@@ -416,44 +561,98 @@ def cmd_scenario_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers {args.workers}: must be 1 or more")
     folder: Path = args.out or Path("scenario-output") / args.file.stem
     check_folder(folder)
-    with step(f"scenario {sc.name!r}: baseline and scenario ({', '.join(sc.mechanisms)})"):
+    label = f"scenario {sc.name!r}: baseline and scenario ({', '.join(sc.mechanisms)})"
+    with step(label) as doing:
         workers = min(args.workers, os.cpu_count() or 1)
         # the report shows figures, never a child's placement: the allocations without them
-        r = run_scenario(sc, marginal=args.marginal, details=False, workers=workers)
+        r = run_scenario(sc, marginal=args.marginal, details=False, workers=workers, progress=doing)
     stem = args.file.stem
     files = [(folder / f"{stem}.html", report_html(r)), (folder / f"{stem}.json", report_json(r))]
     files += [(folder / f"{stem}-{kind}.csv", text) for kind, text in report_csvs(r).items()]
     write_files(files)  # all or none
     paths = [p for p, _ in files]
-    t = Table(title=escape(f"Scenario: {sc.name}"))
-    t.add_column("metric")
-    for mech in r.baseline:
-        for h in ("baseline", "scenario", "change"):
-            t.add_column(f"{h} ({mech})" if len(r.baseline) > 1 else h, justify="right")
-    from placement.scenarios.report import LABELS, _nested_metrics
-
-    nested = _nested_metrics(r)
-    for k in LABELS:
-        cells = []
-        for mech in r.baseline:
-            x = nested[mech][k]
-            cells += [str(x["baseline"]), str(x["scenario"]), str(x["change"])]
-        t.add_row(k, *cells)
     for note in r.notes:
         out.print(escape(f"  {note}"))
-    out.print(t)
+    for t in _scenario_tables(r):
+        out.print(t)
+    from placement.scenarios.report import DISCLOSURE_NOTE
+
+    out.print(escape(DISCLOSURE_NOTE + " Changes in percentages are in percentage points."))
     if r.marginal:
         from placement.disclosure import nearest
 
         best = sorted(r.marginal, key=lambda m: (-m.delta_placed, m.delta_cost_gbp))[:5]
         out.print("One more place would do most good at:")
         for m in best:
+            cost = nearest(m.delta_cost_gbp, 1_000)
             out.print(
-                f"  {m.setting_id} ({m.need or 'general'}): placed {m.delta_placed:+d}, "
-                f"£{nearest(m.delta_cost_gbp, 1_000):+,}/yr  {escape(m.setting_name)}"
+                escape(
+                    f"  {m.setting_name} [{m.setting_id}], one more "
+                    f"{m.need + ' ' if m.need else ''}place: {m.delta_placed:+d} placed, "
+                    f"{'+' if cost >= 0 else '-'}£{abs(cost):,} a year"
+                )
             )
     out.print(_wrote(paths))
     return EXIT_OK
+
+
+def _figure(key: str, v: Any, change: bool = False) -> str:
+    """A scenario figure as the CLI prints it: money in £m, percentages with %, changes
+    signed; "<10" and "suppressed" (placement.disclosure) as they are."""
+    if isinstance(v, str):
+        return v
+    if change and v == 0:
+        return "0"
+    sign = "+" if change else ""
+    if key.endswith("_gbp"):
+        m = v / 1e6
+        return f"{'-' if m < 0 else sign}£{abs(m):,.2f}m"
+    if key.endswith("_pct"):
+        return f"{v:{sign},.1f}{' pts' if change else '%'}"
+    if key.endswith("_min"):
+        return f"{v:{sign},.1f} min"
+    return f"{v:{sign},}"
+
+
+_PLAIN = {  # where the report's label needs its unit to read on its own
+    "children": "children in the run",
+    "unplaced": "not placed",
+    "placed_pct": "placed, as a share of the children",
+    "first_preference_pct": "first preference met (of those with one)",
+    "any_preference_pct": "any preference met (of those with one)",
+}
+
+
+def _plain_label(key: str) -> str:
+    """A figure's label for the CLI's tables: the report's, without the units its cells show."""
+    from placement.scenarios.report import LABELS
+
+    if key in _PLAIN:
+        return _PLAIN[key]
+    return LABELS[key].replace(" %", "").replace(" (min)", "").removesuffix(" £")
+
+
+def _scenario_tables(r: Any) -> list[Table]:
+    """One table per mechanism (baseline, scenario, change), in plain labels."""
+    from placement.scenarios.report import LABELS, _nested_metrics
+
+    nested = _nested_metrics(r)
+    tables = []
+    for mech in r.baseline:
+        t = Table(title=escape(f"Scenario: {r.scenario.name} ({mech})"))
+        t.add_column("")
+        for h in ("baseline", "scenario", "change"):
+            t.add_column(h, justify="right")
+        for k in LABELS:
+            x = nested[mech][k]
+            t.add_row(
+                escape(_plain_label(k)),
+                _figure(k, x["baseline"]),
+                _figure(k, x["scenario"]),
+                _figure(k, x["change"], change=True),
+            )
+        tables.append(t)
+    return tables
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -506,12 +705,19 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     t.add_column("England (real)", justify="right")
     for c in mix["categories"]:
         share = mix["allocation_pct"][c]
-        row = [c, share if isinstance(share, str) else f"{share:.1f}%"]
+        row = [mix["labels"].get(c, c), share if isinstance(share, str) else f"{share:.1f}%"]
         if mix["la_real_pct"]:
             row.append(f"{mix['la_real_pct'].get(c, 0.0):.1f}%")
         row.append(f"{mix['england_pct'].get(c, 0.0):.1f}%")
         t.add_row(*row)
     out.print(t)
+    out.print(escape(mix["note"][:1].upper() + mix["note"][1:] + "."))
+    for k, v in data["headline_pct"].items():
+        shown = v if isinstance(v, str) else f"{v:.1f}%"
+        out.print(escape(f"  {shown}: {data['headline_labels'][k]}"))
+    from placement.scenarios.report import DISCLOSURE_NOTE
+
+    out.print(escape(DISCLOSURE_NOTE))
     out.print(_wrote(paths))
     return EXIT_OK
 
@@ -558,13 +764,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     data = sweep_json(res)
     paths = [folder / "sweep.json", folder / "sweep.csv"]
     write_files([(paths[0], json.dumps(data, indent=1) + "\n"), (paths[1], sweep_csv(res))])
+    n_ok = len(res.las) - len(failed)
     t = Table(
-        title=escape(f"England: {sc.name} ({len(res.las) - len(failed)} LAs, {res.wall_s:.1f} s)")
+        title=escape(f"{res.total_name}: {sc.name} ({n_ok} LAs, {res.wall_s:.1f} s)"),
+        caption="baseline and scenario, each mechanism; counts and money rounded (see below)",
     )
-    t.add_column("metric")
+    t.add_column("")
     keys = list(res.england)
     for k in keys:
-        t.add_column(k, justify="right")
+        t.add_column(k.replace(":", " "), justify="right")
+    from placement.scenarios.report import DISCLOSURE_NOTE
+
     for m in (
         "children",
         "placed_pct",
@@ -576,8 +786,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         "mean_journey_min",
         "p95_journey_min",
     ):
-        t.add_row(m, *(str(data["england"][k][m]) for k in keys))
+        t.add_row(escape(_plain_label(m)), *(_figure(m, data["england"][k][m]) for k in keys))
     out.print(t)
+    out.print(escape(DISCLOSURE_NOTE))
     for f in failed[:20]:
         err.print(f"[yellow]skipped[/yellow] {escape(f)}")
     out.print(_wrote(paths))
@@ -589,10 +800,15 @@ def _add_planner_commands(sub: Any) -> None:
     ssub = sc.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND", required=True)
     r = ssub.add_parser("run", help="run the baseline and a scenario, and report the differences")
     r.add_argument("file", type=Path, help="scenario file (.toml), e.g. scenarios/*.toml")
-    r.add_argument("--out", type=Path, help="folder for the report (default scenario-output/NAME)")
-    r.add_argument("--scale", type=_scale, help="override base.scale (generated areas)")
+    r.add_argument("--out", type=Path, help="folder for the report (default: scenario-output/NAME)")
     r.add_argument(
-        "--marginal", type=int, help="candidates for the marginal value of a place (0: skip)"
+        "--scale", type=_scale, help="override base.scale (generated areas; default: the file's)"
+    )
+    r.add_argument(
+        "--marginal",
+        type=int,
+        help="candidates for the marginal value of one more place, about 1 s each at Kent size "
+        "(0: skip; default: the file's marginal, else 20)",
     )
     r.add_argument(
         "--workers",
@@ -606,24 +822,67 @@ def _add_planner_commands(sub: Any) -> None:
     d = sub.add_parser("dashboard", help="inclusion dashboard of one allocation")
     d.add_argument("source", type=Path, help="area folder, or scenario file (.toml)")
     d.add_argument("--baseline", action="store_true", help="for a scenario: its baseline area")
-    d.add_argument("--mechanism", choices=["optimised", "preference-first"], default="optimised")
+    d.add_argument(
+        "--mechanism",
+        choices=["optimised", "preference-first"],
+        default="optimised",
+        help="the allocation to show",
+    )
     d.add_argument("--seed", type=_seed, help="lottery seed (default: the scenario's, or 0)")
-    d.add_argument("--scale", type=_scale, help="override base.scale (generated areas)")
-    d.add_argument("--out", type=Path, help="output folder (default dashboard-output)")
+    d.add_argument(
+        "--scale", type=_scale, help="override base.scale (generated areas; default: the file's)"
+    )
+    d.add_argument("--out", type=Path, help="output folder (default: dashboard-output)")
     d.set_defaults(func=cmd_dashboard)
 
     w = sub.add_parser("sweep", help="run a scenario over all 153 LAs; totals by region")
     w.add_argument("file", type=Path, help="scenario file (.toml) with a generated base")
-    w.add_argument("--engine", choices=["process", "ray"], default="process")
-    w.add_argument("--scale", type=_scale, help="override base.scale")
+    w.add_argument(
+        "--engine",
+        choices=["process", "ray"],
+        default="process",
+        help="a local process pool, or Ray (pip install 'placement[ray]')",
+    )
+    w.add_argument("--scale", type=_scale, help="override base.scale (default: the file's)")
     w.add_argument("--workers", type=int, help="processes (default: every CPU)")
-    w.add_argument("--la", action="append", help="only this LA (repeatable)")
-    w.add_argument("--out", type=Path, help="output folder (default sweep-output/NAME)")
+    w.add_argument(
+        "--la",
+        action="append",
+        help="only this LA, by name or code (repeatable; default: all 153)",
+    )
+    w.add_argument("--out", type=Path, help="output folder (default: sweep-output/NAME)")
     w.set_defaults(func=cmd_sweep)
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless the help already gives it or there is
+    none to give (a flag that is off, an option that is unset unless given)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        d = action.default
+        if (
+            "default" in text
+            or d is None
+            or d is False
+            or d == argparse.SUPPRESS
+            or (not action.option_strings and action.nargs not in ("?", "*"))
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose help shows defaults, as do the sub-command parsers it makes
+    (``add_subparsers`` makes parsers of the class that calls it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = Parser(
         prog="placement",
         description="Tailored lists and area-wide placement matching for children with SEND.",
     )
@@ -635,14 +894,19 @@ def build_parser() -> argparse.ArgumentParser:
         default="South Gloucestershire",
         help="local authority to calibrate on (default: South Gloucestershire, a median-sized LA)",
     )
-    d.add_argument("--scale", type=_scale, default=1.0, help="multiply its plan count (default 1)")
-    d.add_argument("--seed", type=_seed, default=1)
-    d.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    d.add_argument("--scale", type=_scale, default=1.0, help="multiply its plan count")
+    d.add_argument("--seed", type=_seed, default=1, help="random seed of the generator and runs")
+    d.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-output"),
+        help="output folder (the area in OUT/area/, the results in OUT/)",
+    )
     d.set_defaults(func=cmd_demo)
 
     g = sub.add_parser("generate", help="write a synthetic area calibrated to a real LA")
     g.add_argument("--like", required=True, help="LA name or code, e.g. Kent, E10000016, 886")
-    g.add_argument("--seed", type=_seed, default=1)
+    g.add_argument("--seed", type=_seed, default=1, help="random seed of the generator")
     g.add_argument(
         "--cohort",
         choices=["caseload", "transfer"],
@@ -656,7 +920,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("allocate", help="allocate every child in an area")
     a.add_argument("area", type=Path, help="area folder (children.csv, settings.csv, ...)")
-    a.add_argument("--mechanism", choices=["optimised", "preference-first"], default="optimised")
+    a.add_argument(
+        "--mechanism",
+        choices=["optimised", "preference-first"],
+        default="optimised",
+        help="least-cost lawful allocation, or first available place in preference order",
+    )
     a.add_argument("--seed", type=_seed, default=0, help="lottery seed (preference-first ties)")
     a.add_argument("--out", type=Path, required=True, help="folder for the results")
     a.add_argument(
@@ -668,12 +937,24 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_allocate)
 
     v = sub.add_parser("validate", help="check an area, and optionally an allocation of it")
-    v.add_argument("area", type=Path)
+    v.add_argument("area", type=Path, help="area folder (children.csv, settings.csv, ...)")
     v.add_argument("--allocation", type=Path, help="allocation .json or .csv to check")
     v.add_argument(
         "--from-scratch",
         action="store_true",
         help="the allocation places the whole caseload afresh (read from a .json's scope)",
+    )
+    v.add_argument(
+        "--list",
+        action="store_true",
+        help="list the children with no suitable setting: each one's main reason and nearest "
+        "setting with the rules it fails",
+    )
+    v.add_argument(
+        "--list-csv",
+        type=Path,
+        metavar="FILE",
+        help="write the same list to a CSV file",
     )
     v.set_defaults(func=cmd_validate)
 
@@ -682,13 +963,20 @@ def build_parser() -> argparse.ArgumentParser:
         ("explain", "why, why not and what if, for one child and one setting", cmd_explain),
     ):
         c = sub.add_parser(name, help=helptext)
-        c.add_argument("area", type=Path)
-        c.add_argument("--child", required=True, help="child id")
+        c.add_argument("area", type=Path, help="area folder (children.csv, settings.csv, ...)")
+        c.add_argument("--child", required=True, help="child id (children.csv), e.g. C001144")
         if name == "explain":
             c.add_argument("--setting", required=True, help="setting id (URN or UKPRN)")
         else:
-            c.add_argument("--format", choices=["text", "json"], default="text")
-        c.add_argument("--audience", choices=["family", "officer"], default="officer")
+            c.add_argument(
+                "--format", choices=["text", "json"], default="text", help="output format"
+            )
+        c.add_argument(
+            "--audience",
+            choices=["family", "officer"],
+            default="officer",
+            help="plain words for the family, or codes, costs and evidence for the officer",
+        )
         c.add_argument(
             "--from-scratch",
             action="store_true",
@@ -700,7 +988,7 @@ def build_parser() -> argparse.ArgumentParser:
             default="optimised",
             help="the area run the list is read against",
         )
-        c.add_argument("--seed", type=_seed, default=0)
+        c.add_argument("--seed", type=_seed, default=0, help="lottery seed of the area run")
         c.set_defaults(func=func)
 
     _add_planner_commands(sub)  # scenario run, dashboard, sweep

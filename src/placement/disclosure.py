@@ -22,7 +22,10 @@ withheld when the children it is the cost of are 1 to 9; a change in money is th
 of the rounded figures. An average per child is computed from the rounded total and the
 rounded count. The cost of one more place (a marginal value: about one child) is rounded to
 the nearest £1,000 and its minutes to the nearest 5. Free places at a setting of 1 to 9 are
-shown as "<10" (children taken there can be no more than the places that were free).
+shown as "<10" (children taken there can be no more than the places that were free). A
+rounded count never shows more than a published figure it cannot exceed (free places within
+a setting's capacity less its roll): 58 or 59 free of 59 shows as 59, not 60
+(:func:`count_within`), which says no more than "60" did.
 
 This protects the readers of an honest export. It does not stop a planner who writes a
 scenario with a contrived tariff (a special school's place funded at £1) from learning a
@@ -42,6 +45,7 @@ __all__ = [
     "WITHHELD",
     "change",
     "count",
+    "count_within",
     "is_small",
     "minutes",
     "money",
@@ -69,6 +73,17 @@ def count(n: int) -> int | str:
     if is_small(n):
         return SMALL
     return ((n + ROUND_TO // 2) // ROUND_TO) * ROUND_TO
+
+
+def count_within(n: int, bound: int) -> int | str:
+    """:func:`count` of ``n``, never more than ``bound``: a published figure ``n`` cannot
+    exceed (free or confirmed places at most a setting's capacity less its roll). Rounding
+    up past it would show an impossible figure (60 free of 59 places); the bound itself
+    reveals nothing more, since with the bound known a count that rounds past it is already
+    pinned to the same values (58 or 59 of 59). A count already over its bound (data that
+    disagree) is rounded as it is."""
+    shown = count(n)
+    return shown if isinstance(shown, str) or n > bound else min(shown, bound)
 
 
 def change(a: int, b: int) -> int | str:

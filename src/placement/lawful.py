@@ -321,6 +321,7 @@ class Standing:
                             int(p.pairs.setting[alt_pair])
                         ].setting_id,
                         "alternative_is": how,
+                        "kind": p.settings[int(p.pairs.setting[k])].kind.value,
                         "extra_gbp": cost - alt,
                         "threshold_gbp": thr,
                         "transport_counted": bool(p.c_transport[i])

@@ -154,6 +154,10 @@ class ScoreTable:
 
 
 CHANCES: tuple[Chance, ...] = ("likely", "possible", "unlikely", "placed", "unknown")
+# the order options are listed in, by chance: the run's place first, a wish that cannot be met last
+_AVAILABILITY = tuple(
+    ("placed", "likely", "possible", "unknown", "unlikely").index(c) for c in CHANCES
+)
 
 
 def _need_fit(p: Problem) -> F64:
@@ -346,6 +350,10 @@ class TailoredList:
     scope: str = "moving"  # "from_scratch": a planner's whole-caseload study
     mainstream_presumption: StatutoryTest | None = None  # s.33 for the setting the run names
     journey_limit_source: str = "policy"  # or "plan": the child's plan sets the limit
+    # the option recommended, and why: "area_run" (the run plans this place), "available"
+    # (the best-scored option with a place likely), "best_scored" (no run yet), "staying"
+    recommended_setting_id: str | None = None
+    recommended_because: str | None = None
 
 
 def _inclusion_reasons(
@@ -525,6 +533,8 @@ def tailored_list(
             left_off=(),
             left_off_counts={},
             staying_setting_id=c.current_setting_id,
+            recommended_setting_id=c.current_setting_id,
+            recommended_because="staying",
             **head,  # type: ignore[arg-type]
         )
     st = _standing(p, run)
@@ -545,7 +555,20 @@ def tailored_list(
     if assigned >= 0:
         chosen.setdefault(assigned, []).append("area_run")
     order = [int(x) for x in ranked if int(x) in chosen]
+    # availability before wishes that cannot be met: the run's place, then likely, possible,
+    # unknown, unlikely; the score within each (ranked is already by score)
+    order.sort(key=lambda x: _AVAILABILITY[int(table.chance[x])])
     options = tuple(_option(p, i, x, table, run, tuple(chosen[x])) for x in order)
+    recommended, because = None, None
+    if options:
+        recommended = options[0].setting_id
+        because = (
+            "area_run"
+            if options[0].chance == "placed"
+            else "best_scored"
+            if options[0].chance == "unknown"
+            else "available"
+        )
     listed = {int(pr.setting[x]) for x in order}
     left, counts = _left_off(p, i, listed, table, st, ranked)
     s33 = None
@@ -561,6 +584,8 @@ def tailored_list(
         left_off=left,
         left_off_counts=counts,
         mainstream_presumption=s33,
+        recommended_setting_id=recommended,
+        recommended_because=because,
         **head,  # type: ignore[arg-type]
     )
 

@@ -13,7 +13,36 @@ from typing import Any, Literal
 
 from placement.reasons import Ground, Reason, ReasonCode
 
-__all__ = ["Audience", "describe_kind", "list_as_dict", "render", "render_list_text"]
+__all__ = [
+    "NO_OPTIONS_FAMILY",
+    "Audience",
+    "describe_kind",
+    "list_as_dict",
+    "render",
+    "render_list_text",
+]
+
+RECOMMENDED_BECAUSE = {  # (officer, family)
+    "area_run": (
+        "the area run plans this place",
+        "the plan for the whole area has a place for your child there",
+    ),
+    "available": (
+        "it is the best-scored option where a place is likely",
+        "it can meet your child's needs and a place there is likely",
+    ),
+    "best_scored": (
+        "it is the best-scored option (no area run yet)",
+        "it is the best match for your child's needs",
+    ),
+    "staying": ("the child stays where the plan names", "your child is staying at their school"),
+}
+
+NO_OPTIONS_FAMILY = (
+    "We have not yet found a school or college with a place that can meet your child's "
+    "needs. A placement officer will contact you to talk about what happens next. You can "
+    "still ask for any school or college."
+)
 
 Audience = Literal["family", "officer"]
 
@@ -23,12 +52,12 @@ KIND_WORDS = {
     "sen_unit": "a special unit in a mainstream school",
     "special_la_maintained": "a special school",
     "special_academy_free": "a special school (academy)",
-    "non_maintained_special": "a non-maintained special school",
+    "non_maintained_special": "a special school run by a charity (non-maintained)",
     "independent_special": "an independent special school",
     "independent_mainstream": "an independent school",
-    "alternative_provision": "alternative provision",
+    "alternative_provision": "a pupil referral unit or other alternative provision",
     "fe_college": "a further education college",
-    "specialist_post16": "a specialist post-16 college",
+    "specialist_post16": "a specialist college for young people over 16",
 }
 NEED_WORDS = {
     "ASD": "autism",
@@ -98,11 +127,7 @@ _TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
             f"need band {f['need_band']} above the band {f['max_band']} this "
             f"{f['kind'].replace('_', ' ')} setting can meet for {f['primary_need']}"
         ),
-        lambda f, n: (
-            f"Your child needs more help than {n} can give. "
-            f"It can help children up to level {f['max_band']}; "
-            f"your child's level is {f['need_band']}."
-        ),
+        lambda f, n: f"Your child needs more help than {n} can give.",
     ),
     ReasonCode.SECONDARY_NEED_NOT_MET: (
         lambda f, n: f"secondary need(s) {', '.join(f['unmet'])} not met here",
@@ -174,38 +199,45 @@ _TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
     ),
     ReasonCode.POOL_FULL: (
         lambda f, n: (
-            f"all {f['places_free']} {f['need']} places are taken in the area run" + _holders(f)
+            f"{_all_places(f['places_free'], f['need'] + ' ')} taken in the area run" + _holders(f)
         ),
         lambda f, n: (
             f"All the places for children with {_needs([f['need']])} at {n} are taken this year."
         ),
     ),
     ReasonCode.SETTING_FULL: (
-        lambda f, n: f"all {f['places_free']} places are taken in the area run" + _holders(f),
+        lambda f, n: f"{_all_places(f['places_free'])} taken in the area run" + _holders(f),
         lambda f, n: f"All the places at {n} are taken this year.",
     ),
     ReasonCode.COST_DISPROPORTIONATE: (
         lambda f, n: (
             f"annual public cost {_money(f['cost_gbp'])} against "
             f"{_money(f['alternative_gbp'])} for {_alternative(f)}, "
-            f"{_money(f['extra_gbp'])} more (threshold {_money(f['threshold_gbp'])})"
+            f"{_money(f['extra_gbp'])} more (over the LA's threshold of "
+            f"{_money(f['threshold_gbp'])}, a local policy, not a figure in law)"
             + ("; transport included" if f.get("transport_counted") else "")
         ),
         lambda f, n: (
             f"A place at {n} would cost the council much more than another school that "
-            "can meet your child's needs. The council does not have to pay that much more."
+            "can meet your child's needs. The council says no to a request for this reason "
+            "only when the extra cost is large, and it must tell you why."
         ),
     ),
     ReasonCode.NOT_S41_UNREASONABLE_EXPENDITURE: (
         lambda f, n: (
             f"cost {_money(f['cost_gbp'])} against {_money(f['alternative_gbp'])} for "
-            f"{_alternative(f)} ({_money(f['extra_gbp'])} more, threshold "
-            f"{_money(f['threshold_gbp'])})"
+            f"{_alternative(f)} ({_money(f['extra_gbp'])} more, over the LA's threshold of "
+            f"{_money(f['threshold_gbp'])}, a local policy)"
         ),
         lambda f, n: (
-            f"{n} is not on the list of independent schools families can ask the council "
-            "to name. The council has thought about your wish, but a place there would cost "
-            "much more than another school that can meet your child's needs."
+            (
+                f"{n} is {describe_kind(str(f['kind']))}, which the council arranges itself. "
+                if f.get("kind") == "alternative_provision"
+                else f"{n} is an independent school that is not on the government's approved "
+                "list, so the council weighs your wish against the cost. "
+            )
+            + "The council has thought about your wish, but a place there would cost much "
+            "more than another school that can meet your child's needs."
         ),
     ),
     ReasonCode.NO_SUITABLE_SETTING: (
@@ -379,6 +411,16 @@ def _holders(f: Mapping[str, Any]) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
+def _all_places(places: Any, what: str = "") -> str:
+    """'the 1 ASD place is' / 'all 12 ASD places are' (never 'all 1 places')."""
+    k = int(places)
+    if k == 0:
+        return f"no {what}places are free, all are"
+    if k == 1:
+        return f"the 1 {what}place is"
+    return f"all {k} {what}places are"
+
+
 def _alternative(f: Mapping[str, Any]) -> str:
     what = "named" if f.get("alternative_is") == "named" else "with a free place"
     return f"{f.get('alternative_setting_id', 'the alternative')} ({what})"
@@ -428,6 +470,19 @@ def render_list_text(tl: Any, audience: Audience) -> str:
         )
         lines.append(render(stay, audience, names))
         lines.append("")
+    if fam and not tl.options and tl.staying_setting_id is None:
+        lines.append(NO_OPTIONS_FAMILY)
+        lines.append("")
+    rec = tl.recommended_setting_id
+    if rec is not None and tl.staying_setting_id is None:
+        name = names.get(rec, rec)
+        why = RECOMMENDED_BECAUSE[tl.recommended_because or "best_scored"]
+        lines.append(
+            f"Recommended: {name}, because {why[1 if fam else 0]}."
+            if not fam
+            else f"We suggest {name} first, because {why[1]}."
+        )
+        lines.append("")
     chance_words = {
         "placed": "a place is planned for your child here",
         "likely": "a place is likely",
@@ -461,7 +516,7 @@ def render_list_text(tl: Any, audience: Audience) -> str:
                 verdict = {
                     "named": "This is the school planned for your child.",
                     "can_be_named": "The council can name this school.",
-                    "refused": "The council can say no to this, because:",
+                    "refused": "The council is likely to say no to this, because:",
                     "not_this_round": "Not looked at this time, because your child is "
                     "not moving this year.",
                 }[req.outcome]
@@ -549,11 +604,19 @@ def list_as_dict(tl: Any, audience: Audience) -> dict[str, Any]:
             )
         options.append(d)
     s33 = tl.mainstream_presumption
+    message = None
+    if not tl.options and tl.staying_setting_id is None:
+        message = NO_OPTIONS_FAMILY if not officer else "no suitable setting with a place"
     return {
         "child_id": tl.child_id,
         "audience": audience,
         "advisory": tl.advisory,
+        "message": message,
         "movement": tl.movement,
+        "recommended_setting_id": tl.recommended_setting_id,
+        "recommended_because": RECOMMENDED_BECAUSE[tl.recommended_because][0 if officer else 1]
+        if tl.recommended_because
+        else None,
         "staying_setting_id": tl.staying_setting_id,
         "scope": tl.scope,
         "journey_limit_source": tl.journey_limit_source,

@@ -29,6 +29,8 @@ from placement.service.settings import Settings
 from tests.factories import at, child, setting, special
 
 PASSWORD = "correct horse battery"
+# a signing secret strong enough for the start-up check (32+ bytes, varied); tests only
+TEST_SECRET = "tests-only:5f0c9a1e7b3d48c2a6e4f1b8d0c7a9e3b5d2f6a4c8e0b1d7"
 
 # Argon2 at production cost takes about 0.3 s a hash here; the tests make hundreds of users
 # and sign-ins, so they use the same algorithm at its lowest cost.
@@ -100,7 +102,7 @@ class World:
 def build_world(url: str, tmp: Path, **settings_kw: Any) -> World:
     settings = Settings(
         database_url=url,
-        jwt_secret="s" * 48,
+        jwt_secret=TEST_SECRET,
         import_root=tmp / "imports",
         **settings_kw,
     )
@@ -158,6 +160,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     w = build_world(f"sqlite:///{tmp_path / 'test.db'}", tmp_path)
     yield w
     w.app.state.ctx.jobs.shutdown()
+    w.app.state.ctx.ops.stop()  # read auditing: pending events written, its thread ended
     w.app.state.ctx.engine.dispose()
 
 
@@ -166,6 +169,7 @@ def pg_world(pg_url: str, tmp_path: Path) -> Iterator[World]:
     w = build_world(pg_url, tmp_path)
     yield w
     w.app.state.ctx.jobs.shutdown()
+    w.app.state.ctx.ops.stop()
     w.app.state.ctx.engine.dispose()
 
 

@@ -44,9 +44,18 @@ ROUTES = [
     ("GET", "/audit/verify", None, _codes(200, 200, 403, other=200)),  # not an object
     # writes
     ("POST", "/areas/{a}/children/C01/placements", {"setting_id": "M1"}, _codes(201, 403, 403)),
-    ("POST", "/areas/{a}/runs", {"mechanism": "optimised"}, _codes(403, 202, 403)),
+    ("POST", "/areas/{a}/runs", {"mechanism": "optimised"}, _codes(202, 202, 403)),
+    (
+        "POST",
+        "/areas/{a}/runs",
+        {"mechanism": "optimised", "scope": "from_scratch"},
+        _codes(403, 202, 403),
+    ),
+    ("GET", "/areas/{a}/children/C01/what-if/S2", None, _codes(200, 403, 403)),
     ("POST", "/areas/{a}/scenarios", {"scenario": 'name = "no change"'}, _codes(403, 202, 403)),
     ("POST", "/placements/{p}/setting-response", {"response": "agrees"}, _codes(200, 403, 403)),
+    ("PUT", "/areas/{a}/children/C01/requests", {"setting_ids": ["S1"]}, CHILD),
+    ("POST", "/auth/logout", None, _codes(204, 204, 204, other=204)),  # not an object
 ]
 
 

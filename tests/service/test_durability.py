@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.service.conftest import PASSWORD, build_world, consulted
+from tests.service.conftest import PASSWORD, TEST_SECRET, build_world, consulted
 
 SERVE = (
     "import sys, uvicorn\n"
@@ -31,7 +31,7 @@ def _start(db: Path, tmp: Path, port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PLACEMENT_DATABASE_URL": f"sqlite:///{db}",
-        "PLACEMENT_JWT_SECRET": "s" * 48,
+        "PLACEMENT_JWT_SECRET": TEST_SECRET,
         "PLACEMENT_IMPORT_ROOT": str(tmp / "imports"),
     }
     proc = subprocess.Popen([sys.executable, "-c", SERVE, str(port)], env=env)
@@ -51,7 +51,7 @@ def _start(db: Path, tmp: Path, port: int) -> subprocess.Popen[bytes]:
 def test_confirmation_survives_sigkill(tmp_path: Path) -> None:
     db = tmp_path / "kill.db"
     w = build_world(f"sqlite:///{db}", tmp_path)
-    pid = consulted(w, "C01", "M1")
+    pid = consulted(w, "C01", "S2")
     w.app.state.ctx.engine.dispose()
     port = _free_port()
     proc = _start(db, tmp_path, port)

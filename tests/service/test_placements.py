@@ -115,7 +115,7 @@ def test_pool_is_never_overfilled(world: World) -> None:
 
 
 def _replays(w: World) -> None:
-    pid = consulted(w, "C05", "M1")
+    pid = consulted(w, "C05", "S2")
     body = {"outcome": "confirmed", "reason": "nearest school"}
     with ThreadPoolExecutor(max_workers=10) as pool:
         results = list(pool.map(lambda _: _decide(w, pid, body, key="confirm-c05"), range(10)))

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,8 +180,7 @@ def test_confirmed_placements_count_as_taken(world: World) -> None:
 BAD = [
     ("x = [\n", "not valid TOML"),
     ('[[add_places]]\nsetting_id = "S2"\nplaces = 1\nneeds = "ASD"\n', "did you mean 'need'"),
-    ('[base]\nlike = "Kent"\n', "scenario.toml:2: base.like: the scenario runs on the stored area"),
-    ('[base]\narea = "/etc"\n', "base.area"),
+    ("[base]\nsede = 3\n", "scenario.toml:2: base.sede: unknown key (did you mean 'seed'?)"),
     (
         '[[add_places]]\nsetting_id = "NOPE"\nplaces = 5\n',
         "scenario.toml:1: add_places: unknown setting 'NOPE'",
@@ -408,3 +408,97 @@ def test_planners_see_area_and_setting_counts_disclosure_controlled(world: World
     assert (shown["confirmed"], shown["pools"]["ASD"]["confirmed"]) == ("<10", "<10")
     assert (exact["free"], shown["free"]) == (19, 20)
     assert (exact["pools"]["ASD"]["free"], shown["pools"]["ASD"]["free"]) == (4, "<10")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
+
+
+def test_the_shipped_scenario_files_run_on_a_stored_area(world: World) -> None:
+    """The shipped files' [base] (like, scale, cohort) describes a generated area: on a stored
+    area those keys are ignored, never read, and the result says so; seed applies."""
+    assert len(SHIPPED) == 5
+    made = world.client.post(
+        "/areas/generate",
+        json={"like": "Kent", "scale": 0.05, "seed": 1},
+        headers=world.as_("planner"),
+    )
+    assert made.status_code == 201, made.text
+    area_id = made.json()["id"]
+    for f in SHIPPED:
+        r = world.client.post(
+            f"/areas/{area_id}/scenarios",
+            json={"scenario": f.read_text(), "marginal": 0},
+            headers=world.as_("planner"),
+        )
+        assert r.status_code == 202, (f.name, r.text)
+        job = finished(world, r.json()["id"])
+        assert job["status"] == "succeeded", (f.name, job["error"])
+        assert job["seed"] == 1
+        note = job["summary"]["changes"][0]
+        assert note.startswith("base.like"), (f.name, note)
+        assert "ignored: the scenario runs on the stored area it was sent to" in note
+        if "scale = " in f.read_text():
+            assert "base.scale" in note and "base.cohort" in note
+    # a [base] folder is ignored too, and never looked at
+    text = '[base]\narea = "/etc"\nseed = 2\n'
+    job = run_ok(world, text)
+    assert job["seed"] == 2
+    assert job["summary"]["changes"][0].startswith("base.area ignored")
+
+
+def test_service_scenario_keeps_seed_and_from_scratch_and_notes_what_it_ignores() -> None:
+    sc = service_scenario('[base]\nlike = "Leeds"\nscale = 0.5\nseed = 9\nfrom_scratch = true\n')
+    assert (sc.base.seed, sc.base.from_scratch, sc.base.like, sc.base.area) == (9, True, None, None)
+    assert sc.base.ignored == ("like", "scale")
+    assert (
+        sc.base.ignored_note is not None and "base.like, base.scale ignored" in sc.base.ignored_note
+    )
+    assert service_scenario("[base]\nseed = 4\n").base.ignored_note is None
+
+
+def test_free_places_shown_to_planners_never_exceed_the_capacity(world: World) -> None:
+    """An independent special school with 59 places and none taken showed planners 60 free:
+    rounded to 5 past its capacity. Shown free places stay within capacity less roll, per
+    setting, per pool and per kind in the aggregates."""
+    from placement.area import Area
+    from placement.domain import Need, SettingKind
+    from placement.service import services
+    from placement.service.security import Principal
+    from tests.factories import child, special
+
+    area = Area(
+        "sixty",
+        (child("C1", Need.ASD, 3),),
+        (
+            special(
+                "IS1",
+                {Need.ASD: 5},
+                places=58,
+                capacity=59,
+                kind=SettingKind.INDEPENDENT_SPECIAL,
+                la_code="886",
+            ),
+        ),
+        la_code="886",
+    )
+    engine = world.app.state.ctx.engine
+    with Session(engine, expire_on_commit=False) as s:
+        row = services.store_area(
+            s,
+            Principal(0, "setup", "planner", "886", None, None),
+            area=area,
+            overrides={},
+            name="sixty",
+            source="test",
+            max_children=100,
+        )
+    url = f"/areas/{row.id}"
+    shown = world.client.get(f"{url}/settings/IS1", headers=world.as_("planner")).json()
+    assert (shown["capacity"], shown["free"]) == (59, 59)  # rounding alone gave 60
+    assert shown["pools"]["ASD"]["free"] == 58  # of 58 places, not 60
+    exact = world.client.get(f"{url}/settings/IS1", headers=world.as_("officer")).json()
+    assert exact["free"] == 59
+    agg = world.client.get(f"{url}/aggregates", headers=world.as_("planner")).json()
+    kind = agg["places_by_kind"]["independent_special"]
+    assert kind["capacity"] == 59 and kind["free"] == 59

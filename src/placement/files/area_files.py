@@ -60,6 +60,7 @@ __all__ = [
     "TRAVEL_COLUMNS",
     "TRAVEL_FILE",
     "LoadedArea",
+    "check_area_folder",
     "load_area",
     "write_area",
 ]
@@ -944,6 +945,34 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[str]]
         os.fsync(fh.fileno())
 
 
+def check_area_folder(directory: Path, *, overwrite: bool = False) -> None:
+    """Whether :func:`write_area` may write an area to ``directory``, checked before the work
+    that makes the area (nothing is created). Raises as :func:`write_area` does; a non-empty
+    folder without ``overwrite`` is a :class:`FileExistsError` whose ``errno`` is
+    ``ENOTEMPTY``, so a caller can name its own way to overwrite (the CLI's ``--force``)."""
+    directory = Path(directory)
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(directory))
+    try:
+        present = sorted(p.name for p in directory.iterdir())
+    except OSError as e:
+        raise OutputError(directory, f"cannot read the folder ({e.strerror})") from None
+    if present and not overwrite:
+        raise FileExistsError(
+            errno.ENOTEMPTY, "directory is not empty (pass overwrite=True)", str(directory)
+        )
+    foreign = [n for n in present if n not in AREA_FILES]
+    if foreign:
+        raise FileExistsError(
+            errno.EEXIST,
+            f"directory holds files other than area files ({', '.join(foreign[:5])}); "
+            "refusing to replace it",
+            str(directory),
+        )
+
+
 def write_area(
     area: Area,
     directory: Path,
@@ -980,25 +1009,7 @@ def write_area(
         ``policy_overrides`` cannot be written as TOML (nothing is written).
     """
     directory = Path(directory)
-    if directory.exists():
-        if not directory.is_dir():
-            raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(directory))
-        try:
-            present = sorted(p.name for p in directory.iterdir())
-        except OSError as e:
-            raise OutputError(directory, f"cannot read the folder ({e.strerror})") from None
-        if present and not overwrite:
-            raise FileExistsError(
-                errno.EEXIST, "directory is not empty (pass overwrite=True)", str(directory)
-            )
-        foreign = [n for n in present if n not in AREA_FILES]
-        if foreign:
-            raise FileExistsError(
-                errno.EEXIST,
-                f"directory holds files other than area files ({', '.join(foreign[:5])}); "
-                "refusing to replace it",
-                str(directory),
-            )
+    check_area_folder(directory, overwrite=overwrite)
     toml_text = dumps_toml(policy_overrides) if policy_overrides else None
 
     from placement.files.outputs import make_folder

@@ -24,9 +24,47 @@ from placement.generate import PLACEMENTS, LaProfile, list_las
 from placement.scenarios.report import _CSS, DISCLOSURE_NOTE, bar_chart_svg, export_metrics
 from placement.scenarios.run import CATEGORIES, Side
 
-__all__ = ["dashboard_data", "dashboard_html", "dashboard_json", "la_mix", "national_mix"]
+__all__ = [
+    "HEADLINE_LABELS",
+    "MIX_LABELS",
+    "dashboard_data",
+    "dashboard_html",
+    "dashboard_json",
+    "la_mix",
+    "national_mix",
+]
 
 JOURNEY_BANDS = (0, 15, 30, 45, 60, 75, 90, 256)
+
+# the placement mix's columns in plain words (the DfE's placement columns, and the run's own)
+MIX_LABELS = {
+    "mainstream": "mainstream school",
+    "rp_su": "resourced provision/SEN unit",
+    "special_la": "LA special school",
+    "special_academy": "special academy",
+    "special_independent": "independent special",
+    "special_nm": "non-maintained special",
+    "ap": "alternative provision",
+    "fe": "FE college",
+    "post16_specialist": "specialist post-16",
+    "other": "other",
+    "unplaced": "not placed in this run",
+}
+# "mainstream" as the headline and s.33 count it (SettingKind.is_mainstream): the mix's
+# mainstream schools, resourced provision and SEN units, and FE colleges
+MAINSTREAM_COLUMNS = ("mainstream", "rp_su", "fe")
+HEADLINE_LABELS = {
+    "mainstream_pct": "in mainstream (schools, their resourced provision and SEN units, FE "
+    "colleges), % of the children placed in this run",
+    "mainstream_all_pct": "in mainstream (the same), % of all the children in the placement "
+    "mix (placed in this run, staying, not placed)",
+    "special_pct": "in special schools and specialist post-16, % of the children placed in "
+    "this run",
+    "independent_pct": "in independent settings, % of the children placed in this run",
+    "out_of_area_pct": "outside the area, % of the children placed in this run",
+    "first_preference_pct": "first preference met, % of the children in this run who gave one",
+    "request_honoured_pct": "s.38 request named, % of the children in this run who made one",
+}
 
 
 def la_mix(la: LaProfile) -> dict[str, int]:
@@ -61,6 +99,17 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
     alloc_counts["unplaced"] = int(m["unplaced"])
     total = sum(alloc_counts.values())
     alloc_pct = {k: disclosure.pct(v, total) for k, v in alloc_counts.items()}
+    # the headline's mainstream over the mix's children too, so the two can be read together
+    # (from the rows' rounded counts when all are shown, so that it is their sum)
+    rows = [disclosure.count(alloc_counts[c]) for c in MAINSTREAM_COLUMNS]
+    in_mainstream = (
+        sum(r for r in rows if isinstance(r, int))
+        if not any(isinstance(r, str) for r in rows)
+        else sum(alloc_counts[c] for c in MAINSTREAM_COLUMNS)
+    )
+    headline: dict[str, Any] = {k: em[k] for k in HEADLINE_LABELS if k != "mainstream_all_pct"}
+    headline["mainstream_all_pct"] = disclosure.pct(in_mainstream, total)
+    headline = {k: headline[k] for k in HEADLINE_LABELS}
     real = la_mix(la) if la else None
     nat = national_mix()
     hist = side.journeys
@@ -82,25 +131,24 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
         "placed_pct": em["placed_pct"],
         "placement_mix": {
             "categories": [*CATEGORIES, "unplaced"],
+            "labels": dict(MIX_LABELS),
+            "of": "all the children in the area: placed in this run, staying where their "
+            "plans name, or not placed",
             "allocation_children": {k: disclosure.count(v) for k, v in alloc_counts.items()},
             "allocation_pct": alloc_pct,
             "la_real_pct": _pct(real) if real else None,
             "england_pct": _pct(nat),
-            "note": "this allocation: children placed in the run and children staying where "
-            "their plans name; real mixes: DfE EHC plans January 2025 (all ages); the real "
-            "'other' column (educated elsewhere, awaiting provision) sits beside 'unplaced'",
+            "note": "this allocation: all the children in the area (placed in this run, "
+            "staying where their plans name, or not placed); real mixes: DfE EHC plans "
+            "January 2025 (all ages); the real 'other' column (educated elsewhere, awaiting "
+            "provision) sits beside 'not placed in this run'. "
+            "'mainstream school' here is the DfE's column alone: the headline's mainstream "
+            "also counts resourced provision, SEN units and FE colleges (s.33)",
         },
-        "headline_pct": {
-            k: em[k]
-            for k in (
-                "mainstream_pct",
-                "special_pct",
-                "independent_pct",
-                "out_of_area_pct",
-                "first_preference_pct",
-                "request_honoured_pct",
-            )
-        },
+        # each share says what it is of: the children placed in this run, except
+        # mainstream_all_pct (every child in the placement mix)
+        "headline_pct": headline,
+        "headline_labels": dict(HEADLINE_LABELS),
         "journeys": {
             "mean_min": em["mean_journey_min"],
             "p95_min": em["p95_journey_min"],
@@ -168,6 +216,7 @@ def dashboard_html(data: dict[str, Any]) -> str:
     series.append(("England (real)", [mix["england_pct"].get(c, 0.0) for c in cats]))
     j = data["journeys"]
     c = data["cost"]
+    labels = data.get("headline_labels", HEADLINE_LABELS)
     un = data["unmet_need"]
     title = f"Area dashboard: {data['area']}"
     parts = [
@@ -177,7 +226,12 @@ def dashboard_html(data: dict[str, Any]) -> str:
         f"{html.escape(str(data.get('scope_label', '')))}: {data['children']} children in the "
         f"run, {_num(data['placed_pct'])}% placed; {data.get('staying', 0)} staying where "
         f"their plans name. Synthetic data. {html.escape(DISCLOSURE_NOTE)}</p>",
-        bar_chart_svg("Placement mix (% of children)", cats, series, "%"),
+        bar_chart_svg(
+            "Placement mix (% of all the children: placed, staying or not placed)",
+            [mix.get("labels", MIX_LABELS).get(c, c) for c in cats],
+            series,
+            "%",
+        ),
         f"<p class='note'>{html.escape(mix['note'])}</p>",
         bar_chart_svg(
             f"Journeys (mean {_minutes(j['mean_min'], 1)}, "
@@ -214,7 +268,8 @@ def dashboard_html(data: dict[str, Any]) -> str:
         ),
         "<h2>Headline</h2><table>"
         + "".join(
-            f"<tr><td>{html.escape(k.replace('_', ' '))}</td><td>{_num(v)}</td></tr>"
+            f"<tr><td>{html.escape(labels.get(k, k.replace('_', ' ')))}</td>"
+            f"<td>{_num(v)}{'' if isinstance(v, str) else '%'}</td></tr>"
             for k, v in data["headline_pct"].items()
         )
         + "</table></body></html>",

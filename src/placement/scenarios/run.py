@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -377,12 +377,15 @@ def side_of(p: Problem, alloc: Allocation) -> Side:
     )
 
 
-def marginal_values(state: Any, limit: int = 20) -> list[MarginalValue]:
+def marginal_values(
+    state: Any, limit: int = 20, progress: Callable[[str], None] | None = None
+) -> list[MarginalValue]:
     """The value of one more place, for the ``limit`` full pools (or full settings' general
     places) with the most unplaced children they could suit: each is re-solved exactly with
     one more place (the kept OR-Tools model, new arc capacities, the same repair loop), and
     the change in children placed, annual cost, preferences met and minutes travelled is
-    reported. Optimised mechanism only (the preference-first run has no reusable model)."""
+    reported. Optimised mechanism only (the preference-first run has no reusable model).
+    ``progress`` is told each candidate before its re-solve ("marginal value 3/20: ...")."""
     from placement.solve.optimised import FlowState
     from placement.whatif import tiers
 
@@ -420,8 +423,18 @@ def marginal_values(state: Any, limit: int = 20) -> list[MarginalValue]:
     all_arcs = np.arange(fm.tails.shape[0], dtype=np.int64)
     out: list[MarginalValue] = []
     try:
-        for u in order:
+        for n, u in enumerate(order, 1):
             s = sid_of(u)
+            if progress is not None:
+                what = (
+                    "general places"
+                    if u < p.num_settings
+                    else (tuple(Need)[int(p.pool_need[u - p.num_settings])].value + " places")
+                )
+                progress(
+                    f"marginal value {n}/{len(order)}: one more place at "
+                    f"{p.settings[s].name} ({what})"
+                )
             pool_free = p.pool_free.copy()
             s_free = p.s_free.copy()
             caps = fm.caps.copy()
@@ -554,6 +567,7 @@ def run_scenario(
     details: bool = True,
     digest: bool = True,
     workers: int = 1,
+    progress: Callable[[str], None] | None = None,
 ) -> ScenarioResult:
     """Baseline and scenario, each mechanism, on the same area and seed; marginal values of
     one more place on the scenario's optimised run (``marginal`` candidates; default the
@@ -565,7 +579,13 @@ def run_scenario(
     the baseline's (:func:`derive_problem`). ``details=False``: allocations without
     placements, unplaced children and refusals (:func:`placement.result.finalise`), which
     the scenario reports do not show; ``digest=False``: problems without an input digest
-    (manifests without an input hash), for a sweep's counts."""
+    (manifests without an input hash), for a sweep's counts. ``progress`` is told what is
+    being done as each step starts (a CLI shows it beside its spinner)."""
+
+    def doing(what: str) -> None:
+        if progress is not None:
+            progress(what)
+
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     area, overrides, la = base or load_base(scenario)
@@ -592,14 +612,17 @@ def run_scenario(
         # the changes first, with one worker or two: a change that cannot apply is the error
         # reported, whichever way the run goes
         t0 = time.perf_counter()
+        doing("applying the scenario's changes")
         applied: Applied = apply_changes(area, scenario, pol_scen)
         t["apply_s"] = time.perf_counter() - t0
         p0 = None
         if conn is None:
             t0 = time.perf_counter()
+            doing("suitable pairs for the baseline")
             p0 = build_problem(area, pol_base, digest=digest, scope=scope)
             t["baseline_problem_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
+        doing("suitable pairs for the scenario")
         # derived from the baseline's problem when this process has it (one after the other);
         # beside a worker that builds the baseline, built directly (sooner than waiting)
         p1 = None
@@ -613,12 +636,14 @@ def run_scenario(
         state = None
         for mech in mechs:
             t0 = time.perf_counter()
+            doing(f"allocating the scenario ({mech})")
             outcome[mech], st = run_side(p1, mech, seed, details)
             t[f"scenario_{mech}_s"] = time.perf_counter() - t0
             if st is not None:
                 state = st
         if conn is not None:
             t0 = time.perf_counter()
+            doing("waiting for the baseline (allocated in a second process)")
             try:
                 ok, got = _loads(conn.recv_bytes())
             except EOFError:
@@ -631,6 +656,7 @@ def run_scenario(
             t["baseline_wait_s"] = time.perf_counter() - t0
         else:
             assert p0 is not None
+            doing(f"allocating the baseline ({', '.join(mechs)})")
             baseline, tb = _baseline_sides(p0, mechs, seed, details)
         t.update(tb)
     finally:
@@ -645,7 +671,7 @@ def run_scenario(
                 proc.join()
     t0 = time.perf_counter()
     n = scenario.marginal if marginal is None else marginal
-    mv = tuple(marginal_values(state, n)) if state is not None and n > 0 else ()
+    mv = tuple(marginal_values(state, n, progress)) if state is not None and n > 0 else ()
     t["marginal_s"] = time.perf_counter() - t0
     names = {s.setting_id: (s.name, s.kind.value) for s in area.settings}
     names.update({s.setting_id: (s.name, s.kind.value) for s in applied.area.settings})
@@ -658,6 +684,7 @@ def run_scenario(
             if scope == "from_scratch"
             else ()
         )
+        + ((scenario.base.ignored_note,) if scenario.base.ignored_note else ())
         + applied.notes,
         changed_setting_ids=applied.changed_setting_ids,
         baseline={m: baseline[m] for m in mechs},

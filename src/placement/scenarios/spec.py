@@ -166,6 +166,20 @@ class Base:
     # a planner's study: place the whole caseload afresh, as if nobody had a place (default:
     # only the children moving this round are placed; the others keep their places)
     from_scratch: bool = False
+    # keys of [base] describing a generated or folder base that were ignored because the
+    # scenario runs on a stored area (the service): said in the result's notes
+    ignored: tuple[str, ...] = ()
+
+    @property
+    def ignored_note(self) -> str | None:
+        """What the result says about :attr:`ignored` (None when nothing was)."""
+        if not self.ignored:
+            return None
+        keys = ", ".join(f"base.{k}" for k in self.ignored)
+        return (
+            f"{keys} ignored: the scenario runs on the stored area it was sent to "
+            "(only seed and from_scratch of [base] apply)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -558,6 +572,10 @@ def _cap_fees(t: _Table) -> CapFees:
     return CapFees(_line(t), t.int_("max_annual_fee_gbp", 1_000, 1_000_000), kinds)
 
 
+STORED_BASE_KEYS = ("seed", "from_scratch")  # what [base] gives on a stored area
+GENERATED_BASE_KEYS = ("area", "like", "scale", "cohort")  # ignored there (with a note)
+
+
 def _base(ctx: _Ctx, m: Mapping[str, Any], base_dir: Path, stored: bool) -> Base:
     if "base" not in m:
         return Base() if stored else Base(like="Kent")
@@ -565,15 +583,14 @@ def _base(ctx: _Ctx, m: Mapping[str, Any], base_dir: Path, stored: bool) -> Base
         raise ctx.fail(None, None, "base", "must be a table")
     t = _Table(ctx, m["base"], "base", None)
     if stored:
-        for k in t.m:
-            if k not in ("seed", "from_scratch"):
-                raise t.fail(
-                    k,
-                    "the scenario runs on the stored area it is sent to; [base] may give only "
-                    "seed and from_scratch",
-                )
+        # a file written for the CLI (like, scale, cohort or area) runs as it is: those keys
+        # describe a base the stored area replaces, so they are ignored and the result says so
+        # (never read: a folder named here is not looked at on the server)
+        t.keys([*STORED_BASE_KEYS, *GENERATED_BASE_KEYS])
         return Base(
-            seed=t.int_("seed", 0, 2**31 - 1, 1), from_scratch=t.bool_("from_scratch", False)
+            seed=t.int_("seed", 0, 2**31 - 1, 1),
+            from_scratch=t.bool_("from_scratch", False),
+            ignored=tuple(k for k in GENERATED_BASE_KEYS if t.has(k)),
         )
     t.keys(["area", "like", "seed", "scale", "cohort", "from_scratch"])
     if t.has("area") == t.has("like"):
@@ -655,8 +672,9 @@ def parse_scenario(
     stored_base: bool = False,
 ) -> Scenario:
     """Parse and validate a scenario; ``base_dir`` resolves ``base.area`` (default: cwd).
-    ``stored_base``: the caller supplies the base area (the service's stored area), so
-    ``[base]`` may give only ``seed``."""
+    ``stored_base``: the caller supplies the base area (the service's stored area): of
+    ``[base]`` only ``seed`` and ``from_scratch`` apply; ``area``, ``like``, ``scale`` and
+    ``cohort`` are ignored (:attr:`Base.ignored`, said in the result's notes)."""
     ctx = _Ctx(file, text)
     try:
         m = tomllib.loads(text)

@@ -55,8 +55,18 @@ class SweepResult:
     workers: int
     las: list[dict[str, Any]]  # one per LA: la_code, la_name, region, sides or error
     regions: dict[str, dict[str, Any]]
-    england: dict[str, Any]
+    england: dict[str, Any]  # the total over every LA swept (England only when all 153 are)
     wall_s: float
+    selected: tuple[str, ...] = ()  # the LAs asked for by name (empty: all 153)
+
+    @property
+    def total_name(self) -> str:
+        """What the total is of: "England", or "the selected LAs: A, B" for a subset."""
+        if not self.selected:
+            return "England"
+        names = list(self.selected)
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        return f"the selected LAs: {', '.join(names[:5])}{more}"
 
 
 def sweep_one(scenario: Scenario, la_code: str) -> dict[str, Any]:
@@ -175,6 +185,7 @@ def run_sweep(
     if scenario.base.area is not None:
         raise ValueError("a sweep needs a generated base (base.like), not an area folder")
     profiles = [resolve_la(x) for x in las] if las else list(list_las())
+    selected = tuple(dict.fromkeys(la.la_name for la in profiles)) if las else ()
     profiles.sort(key=lambda la: (-la.plans, la.la_code))
     codes = [la.la_code for la in profiles]
     n_workers = max(1, workers or os.cpu_count() or 1)
@@ -192,7 +203,7 @@ def run_sweep(
     for r in rows:
         by_region.setdefault(r["region"], []).append(r)
     regions = {k: aggregate(v) for k, v in sorted(by_region.items())}
-    return SweepResult(scenario, engine, n_workers, rows, regions, aggregate(rows), wall)
+    return SweepResult(scenario, engine, n_workers, rows, regions, aggregate(rows), wall, selected)
 
 
 def _run_pool(
@@ -281,6 +292,9 @@ def sweep_json(res: SweepResult) -> dict[str, Any]:
         "engine": res.engine,
         "workers": res.workers,
         "wall_s": round(res.wall_s, 2),
+        # the total over the LAs swept: England when all 153 were (the key is kept for
+        # readers of earlier files; "total_of" says what it is)
+        "total_of": res.total_name,
         "england": {k: clean(v) for k, v in res.england.items()},
         "regions": {g: {k: clean(v) for k, v in d.items()} for g, d in res.regions.items()},
         "las": las,
@@ -312,7 +326,8 @@ SWEEP_COLUMNS = (
 
 
 def sweep_csv(res: SweepResult) -> str:
-    """One row per (level, name, side): England, each region and each LA."""
+    """One row per (level, name, side): the total (England, or the selected LAs), each
+    region and each LA."""
     import csv
     import io
 
@@ -325,7 +340,7 @@ def sweep_csv(res: SweepResult) -> str:
             shown = export_metrics(_full(d))
             w.writerow([level, name, key] + [shown[c] for c in SWEEP_COLUMNS])
 
-    put("england", "England", res.england)
+    put("england" if not res.selected else "selected", res.total_name, res.england)
     for g, d in res.regions.items():
         put("region", g, d)
     for r in res.las:

@@ -10,11 +10,21 @@ from fastapi import FastAPI, HTTPException
 from sqlmodel import col, update
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from placement.service.anchor import AnchorWriter
 from placement.service.core import CoreCache, RunJobs
-from placement.service.db import make_engine, migrate, write_session
+from placement.service.db import make_engine, migrate_as_owner, write_session
 from placement.service.deps import Ctx
 from placement.service.errors import install_handlers, problem
 from placement.service.models import RunRow, ScenarioRunRow
+from placement.service.ops import (
+    API_CSP,
+    Ops,
+    RouteForLogs,
+    SecurityHeaders,
+    docs_router,
+    install_access_log,
+)
+from placement.service.reads import ReadAudit
 from placement.service.routes import areas, audit, auth, placements, policies, scenarios
 from placement.service.settings import Settings, get_settings, jwt_secret
 
@@ -76,11 +86,21 @@ class _BodyTooLargeError(HTTPException):
         super().__init__(413, f"request bodies are limited to {limit} bytes")
 
 
+class _App(FastAPI):
+    """FastAPI whose every response, a bare 500 included, gets the security headers and
+    tells the access log its route's template."""
+
+    docs_csp = API_CSP
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(RouteForLogs(super().build_middleware_stack()), self.docs_csp)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service: engine, migrations, signing secret, cache, run workers, routes."""
     settings = settings or get_settings()
     engine = make_engine(settings)
-    migrate(engine)
+    migrate_as_owner(settings, engine)
     with write_session(engine) as s:  # jobs a previous process left unfinished
         for model in (RunRow, ScenarioRunRow):
             s.execute(
@@ -96,23 +116,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         engine=engine,
         secret=jwt_secret(settings),
-        cache=CoreCache(engine, settings.cache_entries),
+        cache=CoreCache(engine, settings.cache_entries, settings.cache_mb << 20),
         jobs=RunJobs(engine, settings.run_workers, settings.validate_runs),
     )
+    ctx.ops = Ops(reads=ReadAudit(engine))
+    if settings.audit_anchor:
+        token = settings.audit_anchor_token
+        ctx.ops.anchor = AnchorWriter(
+            engine,
+            settings.audit_anchor,
+            interval_s=settings.audit_anchor_interval_s,
+            token=token.get_secret_value() if token else None,
+        )
+        ctx.ops.anchor.start()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         ctx.jobs.shutdown()
+        if ctx.ops is not None:
+            ctx.ops.stop()
         engine.dispose()
 
-    app = FastAPI(
+    app = _App(
         title="Placement service",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served below from packaged assets, or not at all
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs else None,
     )
     app.state.ctx = ctx
+    if settings.docs:
+        docs, app.docs_csp = docs_router(app.title, "/openapi.json")
+        app.include_router(docs)
     install_handlers(app)
     for r in (
         auth.router,
@@ -124,4 +162,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(r)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    install_access_log()
     return app

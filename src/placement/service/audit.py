@@ -13,16 +13,50 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from placement.service.models import AuditEvent, AuditHead
 
-__all__ = ["GENESIS", "ChainReport", "append", "canonical", "event_hash", "verify"]
+__all__ = [
+    "COMMITTED",
+    "GENESIS",
+    "ChainReport",
+    "append",
+    "canonical",
+    "commits",
+    "event_hash",
+    "verify",
+]
 
 GENESIS = "0" * 64
+# notified after each commit that appended events (the anchor writer waits on it)
+COMMITTED = threading.Condition()
+_commits = 0
+
+
+def commits() -> int:
+    """How many commits with audit events this process has made."""
+    return _commits
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _after_commit(session: OrmSession) -> None:
+    if session.info.pop("audit_appended", False):
+        global _commits
+        with COMMITTED:
+            _commits += 1
+            COMMITTED.notify_all()
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _after_rollback(session: OrmSession, _previous: Any) -> None:
+    session.info.pop("audit_appended", None)
 
 
 def canonical(data: Any) -> str:
@@ -81,6 +115,7 @@ def append(
     session.add(e)
     session.add(head)
     session.flush()
+    session.info["audit_appended"] = True
     return e
 
 
@@ -91,10 +126,39 @@ class ChainReport:
     head_seq: int
     first_bad_seq: int | None
     problem: str | None
+    head_hash: str = GENESIS
+    anchor_seq: int | None = None  # the anchored event the chain was checked against
 
 
-def verify(session: Session, *, batch: int = 5000) -> ChainReport:
-    """Recompute the whole chain; report the first event that does not fit."""
+def verify(
+    session: Session, *, batch: int = 5000, anchor: tuple[int, str] | None = None
+) -> ChainReport:
+    """Recompute the whole chain; report the first event that does not fit. With ``anchor``
+    (seq, hash) as kept outside the database (:mod:`placement.service.anchor`), the chain
+    must also hold that event with that hash: a consistent rewrite of the chain, or an
+    older backup restored, does not."""
+    r = _verify_chain(session, batch)
+    if not r.ok or anchor is None:
+        return r
+    seq, hash_ = anchor
+    if seq > r.head_seq:
+        why = (
+            f"the database is behind its anchor: the anchor holds event {seq}, the chain ends "
+            f"at {r.head_seq} (an older backup restored, or events removed)"
+        )
+        return ChainReport(False, r.events, r.head_seq, r.head_seq + 1, why, r.head_hash, seq)
+    got = (
+        GENESIS
+        if seq == 0
+        else session.exec(select(AuditEvent.hash).where(AuditEvent.seq == seq)).first()
+    )
+    if got != hash_:
+        why = f"event {seq} does not match the anchor: the chain was rewritten"
+        return ChainReport(False, r.events, r.head_seq, seq, why, r.head_hash, seq)
+    return ChainReport(True, r.events, r.head_seq, None, None, r.head_hash, seq)
+
+
+def _verify_chain(session: Session, batch: int) -> ChainReport:
     head = session.get(AuditHead, 1)
     prev = GENESIS
     expected_seq = 1
@@ -124,4 +188,4 @@ def verify(session: Session, *, batch: int = 5000) -> ChainReport:
             expected_seq += 1
     if head is None or head.seq != last or head.hash != prev:
         return ChainReport(False, n, last, last + 1, "the chain head does not match the last event")
-    return ChainReport(True, n, last, None, None)
+    return ChainReport(True, n, last, None, None, prev)

@@ -1,4 +1,6 @@
-"""``placement serve``, ``placement users create`` and ``placement audit verify``.
+"""``placement serve``, ``placement users create|disable|enable|reset-password|set-role`` and
+``placement audit verify``. Passwords come from a prompt or stdin (``--password-stdin``), never
+from the command line (where other users' ``ps`` and the shell history would see them).
 
 Exit codes as the rest of the CLI: 0 ok, 1 failed (the audit chain is broken), 2 bad input.
 """
@@ -6,8 +8,10 @@ Exit codes as the rest of the CLI: 0 ok, 1 failed (the audit chain is broken), 2
 from __future__ import annotations
 
 import argparse
+import getpass
 import secrets
 import sys
+from collections.abc import Callable
 
 from sqlmodel import Session, select
 
@@ -28,48 +32,181 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    from placement.service.db import make_engine, migrate
+    from placement.service.db import make_engine, migrate_as_owner
 
     engine = make_engine(settings)
-    migrate(engine)
+    migrate_as_owner(settings, engine)
     return engine
 
 
-def cmd_users_create(args: argparse.Namespace) -> int:
+class _InputError(Exception):
+    """A bad flag or password: the message is printed after ``error:``, exit 2."""
+
+
+def _read_password(args: argparse.Namespace, *, generate: bool) -> tuple[str, bool]:
+    """The new password and whether it was generated (and so must be shown once): from stdin
+    (``--password-stdin``: its first line), else a prompt on a terminal (asked twice), else a
+    generated one if ``generate``."""
+    from placement.service.accounts import check_password
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise _InputError("--password-stdin: stdin gave no password (one line expected)")
+    elif generate and not getattr(args, "prompt", False):
+        return secrets.token_urlsafe(12), True
+    elif sys.stdin.isatty():
+        password = getpass.getpass("new password: ")
+        if getpass.getpass("again: ") != password:
+            raise _InputError("the two passwords differ")
+    else:
+        raise _InputError(
+            "no terminal to ask for the password on: pipe it in with --password-stdin"
+        )
+    try:
+        check_password(password)
+    except ServiceError as e:
+        raise _InputError(e.detail) from None
+    return password, False
+
+
+def _users_cmd(fn: Callable[[argparse.Namespace], str]) -> Callable[[argparse.Namespace], int]:
+    """Run a users subcommand: print its message, or ``error: ...`` and exit 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            msg = fn(args)
+        except (ServiceError, _InputError) as e:
+            sys.stderr.write(f"error: {e.detail if isinstance(e, ServiceError) else e}\n")
+            return EXIT_INPUT
+        sys.stdout.write(msg + "\n")
+        return EXIT_OK
+
+    return run
+
+
+def _la_flag(args: argparse.Namespace) -> str | None:
+    """``--la`` as the LA's three-digit code, checked against the 153 English LAs."""
+    from placement.service.accounts import la_code
+
+    return la_code(args.la) if args.la else None
+
+
+@_users_cmd
+def cmd_users_create(args: argparse.Namespace) -> str:
     from placement.service import services
 
     if args.role != "family" and not args.la:
-        sys.stderr.write("error: --la is required for officers and planners\n")
-        return EXIT_INPUT
+        raise _InputError("--la is required for officers and planners")
+    la = _la_flag(args)  # before the password prompt: a wrong code fails at once
+    password, generated = _read_password(args, generate=True)
     engine = _engine(_settings(args))
-    password = args.password or secrets.token_urlsafe(12)
-    try:
-        with Session(engine, expire_on_commit=False) as s:
-            services.create_user(
-                s,
-                username=args.username,
-                password=password,
-                role=args.role,
-                la_code=args.la or "",
-                area_id=args.area,
-                child_id=args.child,
-            )
-    except ServiceError as e:
-        sys.stderr.write(f"error: {e.detail}\n")
-        return EXIT_INPUT
-    shown = "" if args.password else f" with password {password}"
-    sys.stdout.write(f"created {args.role} {args.username}{shown}\n")
-    return EXIT_OK
+    with Session(engine, expire_on_commit=False) as s:
+        u = services.create_user(
+            s,
+            username=args.username,
+            password=password,
+            role=args.role,
+            la_code=la or "",
+            area_id=args.area,
+            child_id=args.child,
+        )
+    shown = f" with password {password}" if generated else ""
+    return f"created {u.role} {u.username} (LA {u.la_code}){shown}"
+
+
+@_users_cmd
+def cmd_users_disable(args: argparse.Namespace) -> str:
+    from placement.service.accounts import disable_user
+
+    with Session(_engine(_settings(args)), expire_on_commit=False) as s:
+        u = disable_user(s, args.username)
+    return f"disabled {u.username}: their tokens no longer work and they cannot sign in"
+
+
+@_users_cmd
+def cmd_users_enable(args: argparse.Namespace) -> str:
+    from placement.service.accounts import enable_user
+
+    with Session(_engine(_settings(args)), expire_on_commit=False) as s:
+        u = enable_user(s, args.username)
+    return f"enabled {u.username}: they can sign in again (tokens from before stay void)"
+
+
+@_users_cmd
+def cmd_users_reset_password(args: argparse.Namespace) -> str:
+    from placement.service.accounts import reset_password
+
+    password, generated = _read_password(args, generate=args.generate)
+    with Session(_engine(_settings(args)), expire_on_commit=False) as s:
+        u = reset_password(s, args.username, password)
+    shown = f": new password {password}" if generated else ""
+    return f"password of {u.username} reset; their tokens no longer work{shown}"
+
+
+@_users_cmd
+def cmd_users_set_role(args: argparse.Namespace) -> str:
+    from placement.service.accounts import set_role
+
+    la = _la_flag(args)
+    with Session(_engine(_settings(args)), expire_on_commit=False) as s:
+        u = set_role(s, args.username, args.role, la=la, area_id=args.area, child_id=args.child)
+    where = f"area {u.area_id}, child {u.child_id}" if u.role == "family" else f"LA {u.la_code}"
+    return f"{u.username} is now a {u.role} ({where}); their tokens no longer work"
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from placement.service import audit
+    """Verify an existing database's chain (never creating or migrating one), against the
+    anchor if one is given (``--anchor``, else ``PLACEMENT_AUDIT_ANCHOR``); print the head."""
+    from pathlib import Path
 
-    engine = _engine(_settings(args))
-    with Session(engine, expire_on_commit=False) as s:
-        r = audit.verify(s)
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from placement.service import audit
+    from placement.service.anchor import AnchorError, read_anchor
+    from placement.service.db import make_engine
+
+    settings = _settings(args)
+    url = make_url(settings.database_url)
+    where = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):
+        sys.stderr.write(f"error: no database at {url.database or where}\n")
+        return EXIT_INPUT
+    anchor = None
+    target = args.anchor or settings.audit_anchor
+    if target:
+        token = settings.audit_anchor_token
+        try:
+            head = read_anchor(
+                target, token=token.get_secret_value() if token else None, missing_ok=False
+            )
+        except AnchorError as e:
+            sys.stderr.write(f"error: {e}\n")
+            return EXIT_INPUT
+        if head is None:
+            sys.stderr.write(f"error: the anchor {target} holds no head yet\n")
+            return EXIT_INPUT
+        anchor = (head.seq, head.hash)
+    engine = make_engine(settings)
+    try:
+        if not inspect(engine).has_table("audit_head"):
+            sys.stderr.write(f"error: {where} is not a placement database (no audit trail)\n")
+            return EXIT_INPUT
+        with Session(engine, expire_on_commit=False) as s:
+            r = audit.verify(s, anchor=anchor)
+    except SQLAlchemyError as e:
+        sys.stderr.write(f"error: cannot read {where}: {type(e.__cause__ or e).__name__}\n")
+        return EXIT_INPUT
+    finally:
+        engine.dispose()
+    anchored = f"; matches the anchor at event {r.anchor_seq}" if anchor else ""
     if r.ok:
-        sys.stdout.write(f"audit chain intact: {r.events} events, head {r.head_seq}\n")
+        sys.stdout.write(
+            f"audit chain intact: {r.events} events, head {r.head_seq}{anchored}\n"
+            f"head hash: {r.head_hash}\n"
+        )
         return EXIT_OK
     sys.stdout.write(f"audit chain BROKEN at event {r.first_bad_seq}: {r.problem}\n")
     return EXIT_FAILED
@@ -129,8 +266,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from placement.service.app import create_app
+    from placement.service.settings import SecretError, jwt_secret
 
     settings = _settings(args)
+    try:
+        jwt_secret(settings)  # refuse a weak or exposed secret before anything else
+    except SecretError as e:
+        sys.stderr.write(f"error: {e}\n")
+        return EXIT_INPUT
     if not args.no_demo:
         made = _demo(settings)
         if made:
@@ -147,27 +290,85 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``serve``, ``users`` and ``audit`` to the CLI's subcommands."""
     sv = sub.add_parser("serve", help="run the placement service (API docs at /docs)")
-    sv.add_argument("--host", default="127.0.0.1")
-    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sv.add_argument("--port", type=int, default=8000, help="port to listen on")
     sv.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL or ./var/placement.db")
     sv.add_argument("--no-demo", action="store_true", help="do not create a demo area and users")
-    sv.add_argument("--log-level", default="info", choices=["warning", "info", "debug"])
+    sv.add_argument(
+        "--log-level", default="info", choices=["warning", "info", "debug"], help="server log level"
+    )
     sv.set_defaults(func=cmd_serve)
 
     us = sub.add_parser("users", help="manage service users")
     usub = us.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    la_help = "the LA (officers, planners): a code such as 886 or E10000016, or a name"
     uc = usub.add_parser("create", help="create a user (prints a generated password)")
-    uc.add_argument("--username", required=True)
-    uc.add_argument("--role", required=True, choices=["officer", "family", "planner"])
-    uc.add_argument("--la", help="LA code, e.g. 886 (officers and planners)")
+    uc.add_argument("--username", required=True, help="the user's sign-in name")
+    uc.add_argument(
+        "--role",
+        required=True,
+        choices=["officer", "family", "planner"],
+        help="officer: their LA's children; family: one child; planner: runs and aggregates",
+    )
+    uc.add_argument("--la", help=la_help)
     uc.add_argument("--area", type=int, help="area id (families)")
     uc.add_argument("--child", help="child id (families)")
-    uc.add_argument("--password", help="default: a generated one, printed once")
-    uc.add_argument("--database-url")
+    pw = uc.add_mutually_exclusive_group()
+    pw.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from stdin's first line (default: generate one, printed once)",
+    )
+    pw.add_argument("--prompt", action="store_true", help="ask for the password (twice)")
+    uc.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
     uc.set_defaults(func=cmd_users_create)
+
+    for name, helptext, func in (
+        ("disable", "stop a user signing in and end their tokens", cmd_users_disable),
+        ("enable", "let a disabled user sign in again (old tokens stay void)", cmd_users_enable),
+    ):
+        ud = usub.add_parser(name, help=helptext)
+        ud.add_argument("--username", required=True, help="the user's sign-in name")
+        ud.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
+        ud.set_defaults(func=func)
+
+    ur = usub.add_parser(
+        "reset-password",
+        help="set a new password (asked twice on a terminal) and end the user's tokens",
+    )
+    ur.add_argument("--username", required=True, help="the user's sign-in name")
+    pw = ur.add_mutually_exclusive_group()
+    pw.add_argument("--password-stdin", action="store_true", help="read it from stdin's first line")
+    pw.add_argument("--generate", action="store_true", help="generate one and print it once")
+    ur.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
+    ur.set_defaults(func=cmd_users_reset_password)
+
+    ut = usub.add_parser("set-role", help="change a user's role and scope; ends their tokens")
+    ut.add_argument("--username", required=True, help="the user's sign-in name")
+    ut.add_argument(
+        "--role",
+        required=True,
+        choices=["officer", "family", "planner"],
+        help="officer: their LA's children; family: one child; planner: runs and aggregates",
+    )
+    ut.add_argument("--la", help=la_help + " (default: the user's LA)")
+    ut.add_argument("--area", type=int, help="area id (families)")
+    ut.add_argument("--child", help="child id (families)")
+    ut.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
+    ut.set_defaults(func=cmd_users_set_role)
 
     au = sub.add_parser("audit", help="the audit trail")
     asub = au.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    av = asub.add_parser("verify", help="recompute the hash chain; exit 1 if it is broken")
-    av.add_argument("--database-url")
+    av = asub.add_parser(
+        "verify",
+        help="recompute the hash chain and print its head hash; exit 1 if it is broken, 2 if "
+        "there is no such database",
+    )
+    av.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
+    av.add_argument(
+        "--anchor",
+        metavar="FILE|URL",
+        help="check the chain holds the head anchored here (default: PLACEMENT_AUDIT_ANCHOR, "
+        "if set): a rewritten chain or an older backup fails",
+    )
     av.set_defaults(func=cmd_audit_verify)

@@ -148,6 +148,29 @@ class Computed:
     max_lists: int = 20_000
     _lists: OrderedDict[tuple[str, str], bytes] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _state: Any = None  # the optimised solver state for what-ifs (built on first use)
+    _state_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def flow_state(self) -> Any:
+        """The optimised mechanism's solver state on this problem (what-ifs re-solve it)."""
+        with self._state_lock:
+            if self._state is None:
+                from placement.solve.optimised import run_optimised
+
+                self._state = run_optimised(self.problem)
+            return self._state
+
+    def nbytes(self) -> int:
+        """About how much memory the arrays of this entry hold (the cache's budget)."""
+        total = 0
+        for obj in (self.problem, self.problem.pairs, self.table):
+            for name in getattr(obj, "__slots__", ()) or vars(obj):
+                v = getattr(obj, name, None)
+                if isinstance(v, np.ndarray):
+                    total += int(v.nbytes)
+        for v in self.table.components.values():
+            total += int(v.nbytes)
+        return total + sum(len(b) for b in self._lists.values())
 
     def tailored(self, child_id: str) -> TailoredList:
         return core_tailored_list(self.problem, child_id, run=self.run, table=self.table)
@@ -193,9 +216,10 @@ def allocation_from_result(p: Problem, result: Mapping[str, Any]) -> Allocation:
 class CoreCache:
     """Built problems keyed by (area, revision, run, policy); least recently used evicted."""
 
-    def __init__(self, engine: Engine, entries: int) -> None:
+    def __init__(self, engine: Engine, entries: int, max_bytes: int = 1 << 30) -> None:
         self.engine = engine
         self.entries = entries
+        self.max_bytes = max_bytes
         self._items: OrderedDict[tuple[int, int, int, int], Computed] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[tuple[int, int, int, int], threading.Lock] = {}
@@ -244,7 +268,12 @@ class CoreCache:
             with self._lock:
                 self._items[key] = computed
                 self._building.pop(key, None)
-                while len(self._items) > self.entries:
+                # bounded by entries and by memory: the least recently used go first (the
+                # newest stays, whatever its size)
+                while len(self._items) > 1 and (
+                    len(self._items) > self.entries
+                    or sum(c.nbytes() for c in self._items.values()) > self.max_bytes
+                ):
                     self._items.popitem(last=False)
             return computed
 
@@ -471,9 +500,11 @@ def _la_of(area: AreaRow) -> LaProfile | None:
 
 
 def service_scenario(text: str) -> Scenario:
-    """Parse a scenario sent to the service. Its base is the stored area, so ``[base]`` may
-    give only ``seed`` (default 1); anything else there (a folder on the server, another LA)
-    is refused. Raises :class:`~placement.files.errors.InputError` naming the line."""
+    """Parse a scenario sent to the service. Its base is the stored area: of ``[base]`` only
+    ``seed`` (default 1) and ``from_scratch`` apply; ``like``, ``scale``, ``cohort`` and
+    ``area`` (a file written for the CLI) are ignored, never read, and the result's notes say
+    so; any other key is refused. Raises :class:`~placement.files.errors.InputError` naming
+    the line."""
     from placement.scenarios.spec import parse_scenario
 
     return parse_scenario(text, file="scenario.toml", stored_base=True)

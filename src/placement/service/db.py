@@ -9,6 +9,8 @@ setting can never be over-filled even if a writer skipped the lock.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +24,16 @@ from sqlmodel import Session
 
 from placement.service.settings import Settings
 
-__all__ = ["begin_write", "is_sqlite", "make_engine", "migrate", "read_session", "write_session"]
+__all__ = [
+    "begin_write",
+    "is_sqlite",
+    "make_engine",
+    "migrate",
+    "migrate_as_owner",
+    "private_sqlite_file",
+    "read_session",
+    "write_session",
+]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -31,15 +42,36 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def private_sqlite_file(db: str) -> None:
+    """Create the SQLite file ``db`` readable by its owner only (0600), or take group and
+    other rights off an existing one and its WAL and shared-memory files (SQLite creates
+    those with the database file's mode)."""
+    path = Path(db)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for p in (path, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if p.stat().st_mode & 0o077:
+                p.chmod(0o600)
+
+
 def make_engine(settings: Settings) -> Engine:
     """An engine for ``settings.database_url``; SQLite gets WAL, foreign keys, a busy timeout
-    and explicit transaction control (so ``BEGIN IMMEDIATE`` is possible)."""
+    and explicit transaction control (so ``BEGIN IMMEDIATE`` is possible); PostgreSQL a lock
+    timeout. Either way a wait for a lock longer than ``db_lock_timeout_s`` fails (a 503),
+    and SQL parameters (child ids, names) are never put in exception messages or logs."""
     url = make_url(settings.database_url)
+    lock_ms = int(settings.db_lock_timeout_s * 1000)
     if url.get_backend_name() == "sqlite":
         db = url.database
-        if db and db != ":memory:":
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        if db and db != ":memory:" and not db.startswith("file:"):
+            private_sqlite_file(db)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": settings.db_lock_timeout_s},
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _rec: Any) -> None:
@@ -48,7 +80,7 @@ def make_engine(settings: Settings) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={lock_ms}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -57,7 +89,23 @@ def make_engine(settings: Settings) -> Engine:
             conn.exec_driver_sql(mode)
 
         return engine
-    return create_engine(url, pool_size=settings.db_pool_size, max_overflow=10, pool_pre_ping=True)
+    args = {} if "application_name" in url.query else {"application_name": "placement"}
+    engine = create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=10,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args=args,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pg_connect(dbapi_conn: Any, _rec: Any) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET lock_timeout = {lock_ms}")
+        dbapi_conn.commit()
+
+    return engine
 
 
 def migrate(engine: Engine) -> None:
@@ -68,6 +116,20 @@ def migrate(engine: Engine) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         conn.commit()
+
+
+def migrate_as_owner(settings: Settings, engine: Engine) -> None:
+    """Apply the migrations as the owner role (``migration_database_url``) if one is set, so
+    ``engine``'s role needs no DDL or trigger rights; else through ``engine`` itself."""
+    if settings.migration_database_url is None:
+        migrate(engine)
+        return
+    owner_url = settings.migration_database_url.get_secret_value()
+    owner = make_engine(settings.model_copy(update={"database_url": owner_url}))
+    try:
+        migrate(owner)
+    finally:
+        owner.dispose()
 
 
 @contextmanager

@@ -7,8 +7,9 @@ guessing ids tells nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
@@ -19,6 +20,7 @@ from sqlmodel import Session, select
 
 from placement.service.core import CoreCache, RunJobs
 from placement.service.errors import ForbiddenError, NotFoundError, UnauthorisedError
+from placement.service.guards import Guards
 from placement.service.models import (
     AreaRow,
     ChildRow,
@@ -27,7 +29,8 @@ from placement.service.models import (
     ScenarioRunRow,
     User,
 )
-from placement.service.security import Principal, Role, decode_token
+from placement.service.ops import Ops
+from placement.service.security import Principal, Role, decode_token, utcnow
 from placement.service.settings import Settings
 
 __all__ = [
@@ -37,7 +40,9 @@ __all__ = [
     "PageDep",
     "PrincipalDep",
     "SessionDep",
+    "WriteLimitDep",
     "area_for",
+    "audit_read",
     "child_for",
     "placement_for",
     "require",
@@ -53,6 +58,12 @@ class Ctx:
     secret: str
     cache: CoreCache
     jobs: RunJobs
+    clock: Callable[[], dt.datetime] = utcnow  # token issue and expiry (tests move it)
+    ops: Ops | None = None  # read auditing and the audit anchor (placement.service.ops)
+    guards: Guards = field(init=False)  # rate limits and the password-hashing cap
+
+    def __post_init__(self) -> None:
+        self.guards = Guards(self.settings)
 
 
 def get_ctx(request: Request) -> Ctx:
@@ -78,9 +89,15 @@ def get_principal(
 ) -> Principal:
     if not token:
         raise UnauthorisedError("sign in: send 'Authorization: Bearer <token>'")
-    uid = decode_token(token, ctx.secret)
-    user = session.get(User, uid) if uid is not None else None
-    if user is None or user.disabled or user.id is None:
+    claims = decode_token(token, ctx.secret, now=ctx.clock())
+    user = session.get(User, claims.user_id) if claims is not None else None
+    if (
+        claims is None
+        or user is None
+        or user.disabled
+        or user.id is None
+        or user.token_version != claims.version  # revoked: logout, disable, reset, role
+    ):
         raise UnauthorisedError("the token is invalid or has expired")
     role: Role = user.role  # type: ignore[assignment]
     session.commit()  # end the read transaction: a write may follow with the lock first
@@ -88,6 +105,16 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def write_limit(ctx: CtxDep, who: PrincipalDep) -> None:
+    """Count a state-changing request against the caller's write limit (429 beyond it)."""
+    ctx.guards.limits.write(who.user_id)
+
+
+# ``_: WriteLimitDep`` as a route parameter applies the per-user write limit
+# (``PLACEMENT_WRITE_LIMIT``, one bucket per user for every route that uses it)
+WriteLimitDep = Annotated[None, Depends(write_limit)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +164,20 @@ def child_for(session: Session, who: Principal, area_id: int, child_id: str) -> 
     if row is None:
         raise NotFoundError(f"child {child_id} not found")
     return row
+
+
+def audit_read(
+    ctx: Ctx, session: Session, who: Principal, row: ChildRow, action: str, **details: Any
+) -> None:
+    """Record in the audit trail that ``who`` read this child's record (``action``: e.g.
+    ``child.list.read``), under the child's LA (:mod:`placement.service.reads`)."""
+    if ctx.ops is None:
+        return
+    area = session.get(AreaRow, row.area_id)
+    la = area.la_code if area is not None else who.la_code
+    ctx.ops.reads.record(
+        who, action, area_id=row.area_id, child_id=row.child_id, la_code=la, **details
+    )
 
 
 def placement_for(session: Session, who: Principal, placement_id: int) -> PlacementRow:

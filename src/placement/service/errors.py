@@ -7,11 +7,13 @@ logged with its traceback and answered with a bare 500 problem (no internals lea
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
@@ -21,13 +23,17 @@ __all__ = [
     "NotFoundError",
     "ServiceError",
     "UnauthorisedError",
+    "UnavailableError",
+    "database_unavailable",
     "install_handlers",
     "problem",
+    "route_template",
 ]
 
 log = logging.getLogger("placement.service")
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://placement.example/problems/"
+RETRY_AFTER_S = 2  # what a 503 for a database outage or lock timeout asks the client to wait
 
 
 class ServiceError(Exception):
@@ -90,7 +96,57 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return JSONResponse(_encodable(body), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _encodable(v: Any) -> Any:
+    """``v`` with every lone surrogate in its text written as an escape: a message that
+    quotes the caller's input must still encode as UTF-8."""
+    if isinstance(v, str):
+        return v.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(v, list):
+        return [_encodable(x) for x in v]
+    if isinstance(v, dict):
+        return {_encodable(k): _encodable(x) for k, x in v.items()}
+    return v
+
+
+def route_template(request: Request) -> str:
+    """The matched route's template (``/areas/{area_id}/children/{child_id}``), never the
+    raw path: logs name no child."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "(no route)"
+
+
+# SQLite raises OperationalError for syntax errors and missing tables too (bugs): only these
+# mean the database is busy or cannot be used just now
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "unable to open database",
+    "disk i/o error",
+    "database or disk is full",
+    "readonly database",
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached or did not answer in time (an
+    outage, a connection killed, a lock held too long, the pool exhausted), as opposed to a
+    bug in a statement."""
+    if isinstance(exc, (sa_exc.TimeoutError, sa_exc.DisconnectionError)):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return False
+    if isinstance(exc.orig, sqlite3.Error):
+        message = str(exc.orig).lower()
+        return any(m in message for m in _SQLITE_UNAVAILABLE)
+    return True  # PostgreSQL: connection failures, admin shutdown, lock and statement timeouts
 
 
 def _jsonable(v: Any) -> Any:
@@ -148,11 +204,35 @@ def install_handlers(app: FastAPI) -> None:
             errors=_jsonable(errors),
         )
 
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            return await bug(request, exc)
+        orig = getattr(exc, "orig", None) or exc
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            route_template(request),
+            type(orig).__name__,
+        )
+        return problem(
+            503,
+            "Service unavailable",
+            "the database is unavailable or busy; try again shortly",
+            slug="database-unavailable",
+            instance=request.url.path,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
     async def bug(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # the route's template, not its path (no child id); SQL parameters are never in the
+        # message (the engine hides them)
+        log.exception("unhandled error on %s %s", request.method, route_template(request))
         return problem(500, "Internal server error", "an unexpected error; it has been logged")
 
     app.add_exception_handler(ServiceError, service_error)
+    app.add_exception_handler(sa_exc.DBAPIError, database_error)
+    app.add_exception_handler(sa_exc.TimeoutError, database_error)
+    app.add_exception_handler(sa_exc.DisconnectionError, database_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, bug)

@@ -45,6 +45,9 @@ class User(SQLModel, table=True):
     child_id: str | None = Field(default=None, max_length=64)  # family only
     disabled: bool = False
     created_at: dt.datetime = Field(default_factory=_now)
+    # in every token (claim ``ver``); bumped by logout, disable, enable, password reset and
+    # role change, so all earlier tokens stop working
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class AreaRow(SQLModel, table=True):
@@ -179,7 +182,7 @@ class PlacementRow(SQLModel, table=True):
     child_id: str = Field(max_length=64, index=True)
     setting_id: str = Field(max_length=64)
     pool_need: str | None = Field(default=None, max_length=8)
-    status: str = Field(max_length=16)  # proposed, consulted, confirmed, declined
+    status: str = Field(max_length=16)  # proposed, consulted, confirmed, declined, withdrawn
     run_id: int | None = Field(default=None, foreign_key="allocation_run.id")
     note: str = Field(default="", max_length=2000)
     proposed_by: str = Field(max_length=64)
@@ -195,6 +198,10 @@ class PlacementRow(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=64)
     decided_at: dt.datetime | None = None
     decision_reason: str = Field(default="", max_length=2000)
+    # eligibility rules the officer overrode on confirming (comma-separated codes; None: none)
+    override_rules: str | None = Field(default=None, max_length=400)
+    # the option the officer was shown as recommended when deciding
+    recommended_setting_id: str | None = Field(default=None, max_length=64)
 
 
 class IdempotencyRecord(SQLModel, table=True):

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import tomllib
+from collections.abc import Callable
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "AreaGenerate",
@@ -31,14 +35,79 @@ T = TypeVar("T")
 
 # ids as the core writes them (placement.domain._ID_RE)
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
-# free text: no control characters but tab and newline
-Text = Annotated[str, StringConstraints(max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]
+
+# Control characters: C0 (NUL included), DEL, C1, and lone surrogates (which no encoding can
+# write: a surrogate that reached an error message made it unencodable). PostgreSQL cannot
+# store NUL in text at all. Multi-line text may hold tab, LF and CR; a one-line text none.
+_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(s: str) -> str:
+    """``s`` with every control character and lone surrogate written as an escape, so it
+    can be shown in any message (and encoded as UTF-8)."""
+    return _CONTROL_LINE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
+
+
+def _refuse(pattern: re.Pattern[str]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        m = pattern.search(value)
+        if m is not None:
+            raise PydanticCustomError(
+                "control_character",
+                "control characters are not allowed ({char} at position {pos})",
+                {"char": f"U+{ord(m.group()):04X}", "pos": m.start()},
+            )
+        return value
+
+    return check
+
+
+# one line of free text (names): no control characters at all
+Line = Annotated[str, AfterValidator(_refuse(_CONTROL_LINE))]
+# free text (notes, reasons): no control characters but tab, LF and CR
+Text = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_refuse(_CONTROL_TEXT))]
 Reason = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
-    ),
+    StringConstraints(strip_whitespace=True, max_length=2000),
+    AfterValidator(_refuse(_CONTROL_TEXT)),
 ]
+
+
+def _tree_clean(value: Any, path: str = "") -> None:
+    """Refuse a control character in any key or string of a JSON tree, naming where."""
+    if isinstance(value, str):
+        m = _CONTROL_TEXT.search(value)
+        if m is not None:
+            raise PydanticCustomError(
+                "control_character",
+                "control characters are not allowed: {char} in the value at {path}",
+                {"char": f"U+{ord(m.group()):04X}", "path": path or "(top)"},
+            )
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            key = str(k)
+            here = f"{path}.{printable(key)}" if path else printable(key)
+            m = _CONTROL_LINE.search(key)
+            if m is not None:
+                raise PydanticCustomError(
+                    "control_character",
+                    "control characters are not allowed: {char} in the key {path}",
+                    {"char": f"U+{ord(m.group()):04X}", "path": here},
+                )
+            _tree_clean(v, here)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _tree_clean(v, f"{path}[{i}]")
+
+
+def _clean_tree(value: dict[str, Any]) -> dict[str, Any]:
+    _tree_clean(value)
+    return value
+
+
+# a JSON object from the caller (policy overrides): every key and string checked
+JsonObject = Annotated[dict[str, Any], AfterValidator(_clean_tree)]
 DbInt = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
@@ -68,16 +137,16 @@ class Me(BaseModel):
 
 
 class AreaImport(Input):
-    path: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00]*$")]
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    path: Annotated[Line, StringConstraints(min_length=1, max_length=500)]
+    name: Annotated[Line, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
 class AreaGenerate(Input):
-    like: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
+    like: Annotated[Line, StringConstraints(min_length=1, max_length=100)]
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 1
     cohort: Literal["caseload", "transfer"] = "caseload"
     scale: Annotated[float, Field(gt=0, le=2.0)] = 1.0
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    name: Annotated[Line, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
 class AreaPublic(BaseModel):
@@ -98,7 +167,12 @@ class ChildSummary(BaseModel):
     child_id: str
     nc_year: int | None
     primary_need: str
-    placement_status: str | None
+    placement_status: str | None  # the latest placement's workflow status (None: none)
+    run_outcome: Literal["placed", "unplaced", "staying"] | None = None  # latest run
+    planned_setting_id: str | None = None  # where the latest run plans the child
+    consultation_overdue: bool = False
+    phase_transfer_deadline: dt.date | None = None
+    movement: str | None = None  # why the child moves this round, or "staying"
 
 
 class ChildPublic(BaseModel):
@@ -119,7 +193,7 @@ class SettingPublic(BaseModel):
 
 
 class PolicyCreate(Input):
-    overrides: dict[str, Any]
+    overrides: JsonObject
     note: Text = ""
 
 
@@ -163,12 +237,23 @@ class RunPublic(BaseModel):
     metrics: dict[str, Any] | None
 
 
+def _clean_toml(text: str) -> str:
+    """No control character in the file, nor in a key or string it spells with an escape
+    (``"\\u0000"``). A file that is not TOML passes here: the service names its line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return text
+    _tree_clean(data)
+    return text
+
+
 # a scenario file's text: TOML, at most 64 KiB, no control characters but tab, CR and LF
 TomlText = Annotated[
     str,
-    StringConstraints(
-        min_length=1, max_length=65_536, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-    ),
+    StringConstraints(min_length=1, max_length=65_536),
+    AfterValidator(_refuse(_CONTROL_TEXT)),
+    AfterValidator(_clean_toml),
 ]
 
 
@@ -216,9 +301,25 @@ class SettingResponseCreate(Input):
     note: Text = ""
 
 
+RuleCode = Literal[
+    "age_out_of_range",
+    "sex_not_admitted",
+    "need_not_met",
+    "need_level_above_designation",
+    "secondary_need_not_met",
+    "feature_missing",
+    "excluded",
+    "journey_over_limit",
+    "journey_over_plan_limit",
+]
+
+
 class DecisionCreate(Input):
     outcome: Literal["confirmed", "declined"]
+    # a decline always needs one; a confirmation needs one unless it is the recommended option
     reason: Reason = ""
+    # a confirmation at a setting that fails an eligibility rule: each failed rule, named
+    overrides: Annotated[list[RuleCode], Field(max_length=9)] = []
 
 
 class RequestsUpdate(Input):
@@ -233,28 +334,34 @@ class PlacementPublic(BaseModel):
     pool_need: str | None
     status: str
     run_id: int | None
-    note: str
-    proposed_by: str
+    note: str | None  # internal: officers only
+    proposed_by: str | None  # staff username: officers only
     proposed_at: dt.datetime
     consultation_started_at: dt.datetime | None
     consultation_due: dt.date | None
     consultation_overdue: bool
     setting_response: str | None
-    setting_response_note: str
+    setting_response_note: str | None  # the setting's note: officers only
     phase_transfer_deadline: dt.date | None
     list_rank: int | None
     top_setting_id: str | None
-    decided_by: str | None
+    recommended_setting_id: str | None
+    decided_by: str | None  # staff username: officers only
     decided_at: dt.datetime | None
     decision_reason: str
+    override_rules: list[str]  # eligibility rules the officer overrode, each named
 
 
 class ChainPublic(BaseModel):
     ok: bool
     events: int
     head_seq: int
+    head_hash: str = Field(description="keep it outside the database (or set an anchor)")
     first_bad_seq: int | None
     problem: str | None
+    anchor_seq: int | None = Field(
+        default=None, description="the anchored event the chain was checked against, if any"
+    )
 
 
 class AuditEventPublic(BaseModel):

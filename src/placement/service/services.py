@@ -19,15 +19,17 @@ from placement.domain import DomainError, Need, nc_year_from_birth, phase_of_yea
 from placement.files.errors import InputError
 from placement.files.policy_files import load_policy
 from placement.policy import PolicyError
+from placement.problem import Problem
 from placement.scenarios.report import DISCLOSURE_NOTE, export_metrics
 from placement.scenarios.spec import Scenario
-from placement.service import audit, statutory
+from placement.service import accounts, audit, statutory
 from placement.service.codec import child_from_dict, child_to_dict, setting_to_dict
 from placement.service.core import CoreCache, RunJobs, policy_for, service_scenario
 from placement.service.db import begin_write
 from placement.service.errors import ConflictError, InvalidError, NotFoundError, UnavailableError
 from placement.service.models import (
     AreaRow,
+    AuditEvent,
     ChildRow,
     IdempotencyRecord,
     PlacementRow,
@@ -115,6 +117,7 @@ def create_user(
             raise NotFoundError(f"child {child_id} not found in area {area_id}")
     else:
         area_id = child_id = None
+        la_code = accounts.la_code(la_code)  # one of the 153 LAs, as its three-digit code
     u = User(
         username=username,
         password_hash=hash_password(password),
@@ -245,10 +248,113 @@ def import_area(import_root: Path, path: str) -> tuple[Area, dict[str, Any]]:
     return loaded.area, loaded.policy_overrides
 
 
+REQUEST_WORDS = {
+    "being_considered": "Being considered. A placement officer will decide and tell you why.",
+    "named": "This is the school or college named for your child.",
+    "refused": "The council has said no to this. The reasons are below.",
+    "after_decision": (
+        "You asked for this after a place was confirmed for your child. It will be looked at "
+        "when your child's plan is next reviewed. You can ask the council for a review."
+    ),
+}
+NEXT_STEPS_AFTER_DECISION = (
+    "A place has already been confirmed for your child. Your new choices are saved and will "
+    "be looked at when your child's plan is next reviewed. You can ask the council for a "
+    "review now."
+)
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
+
+
+def _confirmed(session: Session, area_id: int, child_id: str) -> PlacementRow | None:
+    return session.exec(
+        select(PlacementRow).where(
+            PlacementRow.area_id == area_id,
+            PlacementRow.child_id == child_id,
+            PlacementRow.status == "confirmed",
+        )
+    ).first()
+
+
+def requests_view(
+    session: Session, who: Principal, *, child: ChildRow, listed: dict[str, Any]
+) -> dict[str, Any]:
+    """The family's saved requests with their status, as the caller may see them.
+
+    Until an officer decides, every request is "being considered" (the area run's statutory
+    tests are a draft for officers, not a decision for the family). After a confirmation,
+    the setting named is "named", each other request the run assessed is "refused" with its
+    grounds, and one saved since is "after_decision" (looked at at the next review). Officers
+    also see the run's assessment and whether the requests changed since the run."""
+    prefs: list[str] = json.loads(child.data).get("preferences", [])
+    names = dict(
+        session.exec(
+            select(SettingRow.setting_id, SettingRow.name).where(
+                SettingRow.area_id == child.area_id, col(SettingRow.setting_id).in_(prefs)
+            )
+        ).all()
+    )
+    confirmed = _confirmed(session, child.area_id, child.child_id)
+    assessed = {r["setting_id"]: r for r in listed.get("requests", [])}
+    out = []
+    for rank, sid in enumerate(prefs, start=1):
+        if confirmed is None:
+            status = "being_considered"
+        elif confirmed.setting_id == sid:
+            status = "named"
+        elif sid in assessed:
+            status = "refused"
+        else:
+            status = "after_decision"
+        item: dict[str, Any] = {
+            "setting_id": sid,
+            "name": names.get(sid, sid),
+            "rank": rank,
+            "status": status,
+            "words": REQUEST_WORDS[status],
+        }
+        if status == "refused" or who.role != "family":
+            item["tests"] = assessed.get(sid, {}).get("tests", [])
+        out.append(item)
+    view: dict[str, Any] = {"child_id": child.child_id, "requests": out}
+    if who.role != "family":
+        # saved since the latest run started: the run's assessment is of the requests before
+        run = session.exec(
+            select(RunRow)
+            .where(
+                RunRow.area_id == child.area_id,
+                RunRow.status == "succeeded",
+                RunRow.scope == "moving",
+            )
+            .order_by(col(RunRow.id).desc())
+            .limit(1)
+        ).first()
+        saved = session.exec(
+            select(AuditEvent.at)
+            .where(
+                AuditEvent.action == "child.requests",
+                AuditEvent.object_id == f"{child.area_id}/{child.child_id}",
+            )
+            .order_by(col(AuditEvent.seq).desc())
+            .limit(1)
+        ).first()
+        view["changed_since_run"] = saved is not None and (
+            run is None or _utc(dt.datetime.fromisoformat(saved)) > _utc(run.created_at)
+        )
+        view["run_assessment"] = listed.get("requests", [])
+    if confirmed is not None and any(x["status"] == "after_decision" for x in out):
+        view["next_steps"] = NEXT_STEPS_AFTER_DECISION
+    return view
+
+
 def set_requests(
     session: Session, who: Principal, *, child: ChildRow, setting_ids: list[str]
 ) -> dict[str, Any]:
-    """Replace the family's ranked requests for a child (a new area revision)."""
+    """Replace the family's ranked requests for a child. They are weighed at the area's next
+    run (an officer starts it); saving them does not rebuild the area's lists (no new area
+    revision), so one family saving often cannot slow everyone else's lists."""
     if len(set(setting_ids)) != len(setting_ids):
         raise InvalidError("a setting appears twice")
     begin_write(session)
@@ -274,9 +380,7 @@ def set_requests(
     except DomainError as e:
         raise InvalidError(str(e)) from None
     row.data = json.dumps(d, sort_keys=True)
-    area.revision += 1
     session.add(row)
-    session.add(area)
     _audit(
         session,
         who,
@@ -287,6 +391,8 @@ def set_requests(
         after=list(setting_ids),
     )
     session.commit()
+    if _confirmed(session, child.area_id, child.child_id) is not None:
+        d["next_steps"] = NEXT_STEPS_AFTER_DECISION
     return d
 
 
@@ -578,6 +684,64 @@ def propose_placement(
     return row
 
 
+def worklist_facts(
+    session: Session, *, area: AreaRow, cache: CoreCache
+) -> dict[str, dict[str, Any]]:
+    """Per child of the area: its outcome in the latest run (and the setting planned), its
+    latest placement's status, an overdue consultation and its phase-transfer deadline."""
+    assert area.id is not None
+    out: dict[str, dict[str, Any]] = {}
+    comp = cache.get(session, area)
+    p = comp.problem
+    ay = p.policy.academic_year_start
+    for i, c in enumerate(p.children):
+        f = out.setdefault(c.child_id, {})
+        f["movement"] = p.movement(i).value
+        f["deadline"] = statutory.phase_transfer_deadline(int(p.c_year[i]), ay)
+        if not p.c_moving[i]:
+            f["run_outcome"] = "staying"
+            f["planned_setting_id"] = c.current_setting_id
+        elif comp.run is not None:
+            k = int(comp.run.assign[i])
+            f["run_outcome"] = "placed" if k >= 0 else "unplaced"
+            if k >= 0:
+                f["planned_setting_id"] = p.settings[int(p.pairs.setting[k])].setting_id
+    today = _now().date()
+    for r in session.exec(
+        select(PlacementRow).where(PlacementRow.area_id == area.id).order_by(col(PlacementRow.id))
+    ).all():
+        f = out.setdefault(r.child_id, {})
+        if r.status != "withdrawn" or "status" not in f:
+            f["status"] = r.status  # the latest, withdrawals aside
+        f["deadline"] = r.phase_transfer_deadline or f.get("deadline")
+        if (
+            r.status == "consulted"
+            and r.setting_response is None
+            and r.consultation_due is not None
+            and today > r.consultation_due
+        ):
+            f["overdue"] = True
+    return out
+
+
+def eligibility_failures(
+    p: Problem, child_id: str, setting_id: str
+) -> tuple[list[str], dict[str, str]]:
+    """The engine's eligibility rules the setting fails for the child (codes, and each with
+    its evidence in officer words)."""
+    from placement.rules import why_unsuitable
+    from placement.wording import render
+
+    i, s = p.child_index.get(child_id), p.setting_index.get(setting_id)
+    if i is None or s is None:
+        return [], {}
+    reasons = why_unsuitable(p, i, s)
+    names = {p.settings[s].setting_id: p.settings[s].name}
+    return [r.code.value for r in reasons], {
+        r.code.value: render(r, "officer", names) for r in reasons
+    }
+
+
 def _locked_placement(session: Session, placement_id: int) -> PlacementRow:
     row = session.get(PlacementRow, placement_id, populate_existing=True)
     if row is None:  # pragma: no cover - checked before the lock
@@ -641,14 +805,20 @@ def decide(
     req_hash: str,
     cache: CoreCache,
     render: Any,
+    overrides: list[str] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Confirm or decline a consulted placement. Returns (status code, body).
 
-    Under the write lock: replay an idempotent request; check the state; confirming takes a
-    place with conditional UPDATEs on the setting's and the pool's counters (never past
-    capacity, 409 if none is left); a confirmation of anything but the top option of the
-    child's tailored list needs a reason (UK GDPR Art. 22: a person decides, and says why).
+    Under the write lock: replay an idempotent request; check the state. A decline needs a
+    reason. A confirmation is checked against the child with the engine's own eligibility
+    rules (:func:`placement.rules.why_unsuitable`): a setting that fails any rule needs each
+    failed rule named in ``overrides`` and a reason, and the overridden rules are kept on the
+    placement and in the audit trail. Anything but the recommended option needs a reason (UK
+    GDPR Art. 22: a person decides, and says why). Confirming takes a place with conditional
+    UPDATEs on the setting's and the pool's counters (never past capacity, 409 if none is
+    left), and withdraws the child's other open proposals.
     """
+    overrides = list(overrides or [])
     begin_write(session)
     if idempotency_key is not None:
         seen = session.get(IdempotencyRecord, (who.user_id, idempotency_key))
@@ -668,16 +838,42 @@ def decide(
         )
     area = session.get(AreaRow, row.area_id)
     assert area is not None
+    if outcome == "declined" and not reason:
+        raise InvalidError("a decline needs a reason", slug="reason-required")
+    if outcome == "declined" and overrides:
+        raise InvalidError("overrides apply only to a confirmation", slug="override")
+    failed: list[str] = []
     if outcome == "confirmed":
         computed = cache.get(session, area)
         tl = computed.tailored(row.child_id)
         ranked = [o.setting_id for o in tl.options]
         row.top_setting_id = ranked[0] if ranked else None
         row.list_rank = ranked.index(row.setting_id) + 1 if row.setting_id in ranked else None
-        if row.setting_id != row.top_setting_id and not reason:
+        row.recommended_setting_id = tl.recommended_setting_id
+        failed, texts = eligibility_failures(computed.problem, row.child_id, row.setting_id)
+        missing = [c for c in failed if c not in overrides]
+        extra = [c for c in overrides if c not in failed]
+        if missing:
             raise InvalidError(
-                f"{row.setting_id} is not the top option of the tailored list "
-                f"({row.top_setting_id or 'no suitable option'}): give a reason",
+                f"{row.setting_id} fails the engine's rules for this child: "
+                + "; ".join(texts[c] for c in missing)
+                + ". To confirm it anyway, name each failed rule in overrides and give a reason",
+                slug="override-required",
+            )
+        if extra:
+            raise InvalidError(
+                f"overrides name rules that {row.setting_id} passes for this child: "
+                + ", ".join(extra),
+                slug="override",
+            )
+        if failed and not reason:
+            raise InvalidError(
+                "a confirmation that overrides the rules needs a reason", slug="reason-required"
+            )
+        if row.setting_id != row.recommended_setting_id and not reason:
+            raise InvalidError(
+                f"{row.setting_id} is not the recommended option "
+                f"({row.recommended_setting_id or 'none'}): give a reason",
                 slug="reason-required",
             )
         already = session.exec(
@@ -722,6 +918,7 @@ def decide(
                 )
     row.status = outcome
     row.decided_by, row.decided_at, row.decision_reason = who.username, _now(), reason
+    row.override_rules = ",".join(failed) or None
     session.add(row)
     session.flush()
     _audit(
@@ -735,8 +932,33 @@ def decide(
         reason=reason,
         list_rank=row.list_rank,
         top_setting_id=row.top_setting_id,
+        recommended_setting_id=row.recommended_setting_id,
+        overrides=failed,
         idempotency_key=idempotency_key,
     )
+    if outcome == "confirmed":  # the child's other open proposals are closed
+        for other in session.exec(
+            select(PlacementRow).where(
+                PlacementRow.area_id == row.area_id,
+                PlacementRow.child_id == row.child_id,
+                col(PlacementRow.status).in_(("proposed", "consulted")),
+                col(PlacementRow.id) != row.id,
+            )
+        ).all():
+            other.status = "withdrawn"
+            other.decided_by, other.decided_at = who.username, _now()
+            other.decision_reason = f"placement {row.id} at {row.setting_id} was confirmed"
+            session.add(other)
+            _audit(
+                session,
+                who,
+                "placement.withdrawn",
+                "placement",
+                str(other.id),
+                child=f"{row.area_id}/{row.child_id}",
+                setting_id=other.setting_id,
+                because=row.id,
+            )
     body: dict[str, Any] = render(row)
     if idempotency_key is not None:
         session.add(
@@ -800,6 +1022,7 @@ def aggregates(session: Session, *, area: AreaRow, cache: CoreCache) -> dict[str
         by_need[need] += 1
         by_phase[phase_of_year(year).label if year is not None else "unknown"] += 1
     places: dict[str, dict[str, int]] = {}
+    room: Counter[str] = Counter()  # capacity less roll: free + confirmed never exceed it
     for kind, cap, roll, conf in session.exec(
         select(SettingRow.kind, SettingRow.capacity, SettingRow.roll, SettingRow.confirmed).where(
             SettingRow.area_id == area.id
@@ -810,9 +1033,17 @@ def aggregates(session: Session, *, area: AreaRow, cache: CoreCache) -> dict[str
         d["capacity"] += cap
         d["free"] += max(0, cap - roll - conf)
         d["confirmed"] += conf
+        room[kind] += max(0, cap - roll)
     status: Counter[str] = Counter(
         session.exec(select(PlacementRow.status).where(PlacementRow.area_id == area.id)).all()
     )
+    overridden = session.exec(
+        select(func.count()).where(
+            PlacementRow.area_id == area.id,
+            PlacementRow.status == "confirmed",
+            col(PlacementRow.override_rules).is_not(None),
+        )
+    ).one()
     run = cache.latest_run(session, area.id)
     run_part: dict[str, Any] | None = None
     if run is not None and run.metrics:
@@ -842,11 +1073,17 @@ def aggregates(session: Session, *, area: AreaRow, cache: CoreCache) -> dict[str
         "children_by_phase": _counts(by_phase),
         # capacity is published; free places are capacity - roll - confirmed, and the roll
         # is published too, so an exact free count would give the confirmed count away
+        # (rounded, never above the capacity less the roll: 59 free of 59 is not "60")
         "places_by_kind": {
-            k: {f: (disclosure.count(v) if f in ("confirmed", "free") else v) for f, v in d.items()}
+            k: {
+                f: (disclosure.count_within(v, room[k]) if f in ("confirmed", "free") else v)
+                for f, v in d.items()
+            }
             for k, d in sorted(places.items())
         },
         "placements_by_status": _counts(status),
+        # confirmations an officer made against a failed eligibility rule (named, with reasons)
+        "confirmed_with_overrides": disclosure.count(int(overridden)),
         "latest_run": run_part,
         "needs": [n.value for n in Need],
     }

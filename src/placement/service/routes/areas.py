@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlmodel import Session, col, func, select
 
 from placement import disclosure
-from placement.domain import DomainError
+from placement.domain import DomainError, Need
 from placement.generate import generate_area
 from placement.rules import why_unsuitable
 from placement.service import services
@@ -18,12 +19,14 @@ from placement.service.deps import (
     PageDep,
     PrincipalDep,
     SessionDep,
+    WriteLimitDep,
     area_for,
+    audit_read,
     child_for,
     require,
     run_for,
 )
-from placement.service.errors import InvalidError, NotFoundError
+from placement.service.errors import ForbiddenError, InvalidError, NotFoundError
 from placement.service.models import AreaRow, ChildRow, PlacementRow, PoolRow, RunRow, SettingRow
 from placement.service.schemas import (
     AreaGenerate,
@@ -43,6 +46,7 @@ from placement.wording import render
 router = APIRouter()
 
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+ID_PART = r"^[A-Za-z0-9_.\-]{1,64}$"
 AreaId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 RunId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 ChildId = Annotated[str, Path(pattern=ID)]
@@ -50,9 +54,12 @@ SettingId = Annotated[str, Path(pattern=ID)]
 AudienceQ = Annotated[Literal["officer", "family"] | None, Query()]
 
 
-def _shown(n: int, who: Principal) -> int | str:
-    """A count of children as the caller may see it: exact for officers, else disclosure."""
-    return n if who.role == "officer" else disclosure.count(n)
+def _shown(n: int, who: Principal, bound: int | None = None) -> int | str:
+    """A count of children as the caller may see it: exact for officers, else disclosure;
+    never rounded past ``bound`` (places: the capacity less the roll)."""
+    if who.role == "officer":
+        return n
+    return disclosure.count(n) if bound is None else disclosure.count_within(n, bound)
 
 
 def area_public(a: AreaRow, who: Principal) -> AreaPublic:
@@ -167,45 +174,107 @@ def get_aggregates(
 # -- children ---------------------------------------------------------------------------------
 
 
+WORKLIST_PARAMS = frozenset(
+    {
+        "page",
+        "size",
+        "run_outcome",
+        "status",
+        "consultation_overdue",
+        "deadline_within_days",
+        "need",
+        "year",
+        "q",
+    }
+)
+
+
 @router.get("/areas/{area_id}/children", tags=["children"])
 def list_children(
-    session: SessionDep, who: PrincipalDep, area_id: AreaId, pg: PageDep
+    ctx: CtxDep,
+    request: Request,
+    session: SessionDep,
+    who: PrincipalDep,
+    area_id: AreaId,
+    pg: PageDep,
+    run_outcome: Annotated[
+        Literal["placed", "unplaced", "staying"] | None,
+        Query(description="the child's outcome in the area's latest run"),
+    ] = None,
+    status_: Annotated[
+        Literal["none", "proposed", "consulted", "confirmed", "declined", "withdrawn"] | None,
+        Query(alias="status", description="the child's latest placement's workflow status"),
+    ] = None,
+    consultation_overdue: Annotated[
+        bool | None, Query(description="a consultation past its 15 days without a reply")
+    ] = None,
+    deadline_within_days: Annotated[
+        int | None,
+        Query(ge=0, le=366, description="phase-transfer deadline within this many days"),
+    ] = None,
+    need: Annotated[Need | None, Query(description="primary need (SEN2 code)")] = None,
+    year: Annotated[int | None, Query(ge=-4, le=21, description="national curriculum year")] = None,
+    q: Annotated[str | None, Query(max_length=64, pattern=ID_PART, description="child id")] = None,
 ) -> Page[ChildSummary]:
-    """The area's children (officers of the area's LA)."""
+    """The officer's worklist: the area's children with their run outcome and workflow
+    status, filtered; an unknown filter is a 422 (never silently ignored)."""
     require(who, "officer")
-    area_for(session, who, area_id)
-    q = select(ChildRow).where(ChildRow.area_id == area_id)
-    total = session.exec(select(func.count()).select_from(q.subquery())).one()
-    rows = session.exec(q.order_by(col(ChildRow.child_id)).offset(pg.offset).limit(pg.size)).all()
-    status_of = dict(
-        session.exec(
-            select(PlacementRow.child_id, PlacementRow.status).where(
-                PlacementRow.area_id == area_id,
-                col(PlacementRow.child_id).in_([r.child_id for r in rows]),
-            )
-        ).all()
-    )
+    unknown = sorted(set(request.query_params) - WORKLIST_PARAMS)
+    if unknown:
+        raise InvalidError(
+            f"unknown filter {unknown[0]!r}: use {', '.join(sorted(WORKLIST_PARAMS))}",
+            slug="unknown-parameter",
+        )
+    area = area_for(session, who, area_id)
+    rows = session.exec(
+        select(ChildRow).where(ChildRow.area_id == area_id).order_by(col(ChildRow.child_id))
+    ).all()
+    latest = services.worklist_facts(session, area=area, cache=ctx.cache)
+    today = dt.datetime.now(dt.UTC).date()
+    items: list[ChildSummary] = []
+    for r in rows:
+        f = latest.get(r.child_id, {})
+        item = ChildSummary(
+            child_id=r.child_id,
+            nc_year=r.nc_year,
+            primary_need=r.primary_need,
+            placement_status=f.get("status"),
+            run_outcome=f.get("run_outcome"),
+            planned_setting_id=f.get("planned_setting_id"),
+            consultation_overdue=bool(f.get("overdue", False)),
+            phase_transfer_deadline=f.get("deadline"),
+            movement=f.get("movement"),
+        )
+        if run_outcome is not None and item.run_outcome != run_outcome:
+            continue
+        if status_ is not None and (item.placement_status or "none") != status_:
+            continue
+        if consultation_overdue is not None and item.consultation_overdue != consultation_overdue:
+            continue
+        if deadline_within_days is not None and (
+            item.phase_transfer_deadline is None
+            or item.placement_status == "confirmed"
+            or (item.phase_transfer_deadline - today).days > deadline_within_days
+        ):
+            continue
+        if need is not None and r.primary_need != need.value:
+            continue
+        if year is not None and r.nc_year != year:
+            continue
+        if q is not None and q.lower() not in r.child_id.lower():
+            continue
+        items.append(item)
     return Page(
-        items=[
-            ChildSummary(
-                child_id=r.child_id,
-                nc_year=r.nc_year,
-                primary_need=r.primary_need,
-                placement_status=status_of.get(r.child_id),
-            )
-            for r in rows
-        ],
-        page=pg.page,
-        size=pg.size,
-        total=total,
+        items=items[pg.offset : pg.offset + pg.size], page=pg.page, size=pg.size, total=len(items)
     )
 
 
 @router.get("/areas/{area_id}/children/{child_id}", tags=["children"])
 def get_child(
-    session: SessionDep, who: PrincipalDep, area_id: AreaId, child_id: ChildId
+    ctx: CtxDep, session: SessionDep, who: PrincipalDep, area_id: AreaId, child_id: ChildId
 ) -> ChildPublic:
     row = child_for(session, who, area_id, child_id)
+    audit_read(ctx, session, who, row, "child.read")
     return ChildPublic(area_id=area_id, child=json.loads(row.data))
 
 
@@ -231,11 +300,16 @@ def tailored_list(
     """The child's tailored list from the stored area and its latest run: options with
     reasons, requests with the statutory tests, settings left off and why. Families always
     get family wording (no codes, costs or scores)."""
-    child_for(session, who, area_id, child_id)
+    row = child_for(session, who, area_id, child_id)
     aud: Literal["officer", "family"] = (
         "family" if who.role == "family" else (audience or "officer")
     )
+    audit_read(ctx, session, who, row, "child.list.read", audience=aud)
     body = _computed(ctx, session, who, area_id).list_json(child_id, aud)
+    if who.role == "family":  # requests: "being considered" until an officer decides
+        d = json.loads(body)
+        d["requests"] = services.requests_view(session, who, child=row, listed=d)["requests"]
+        body = json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode()
     return Response(content=body, media_type="application/json")
 
 
@@ -251,10 +325,11 @@ def explain(
 ) -> dict[str, Any]:
     """Why a setting is on the child's list, or why not, and the statutory tests if the
     family asked for it."""
-    child_for(session, who, area_id, child_id)
+    row = child_for(session, who, area_id, child_id)
     aud: Literal["officer", "family"] = (
         "family" if who.role == "family" else (audience or "officer")
     )
+    audit_read(ctx, session, who, row, "child.explanation.read", setting_id=setting_id)
     comp = _computed(ctx, session, who, area_id)
     p = comp.problem
     if setting_id not in p.setting_index:
@@ -262,6 +337,8 @@ def explain(
     d = json.loads(comp.list_json(child_id, aud))
     option = next((o for o in d["options"] if o["setting_id"] == setting_id), None)
     left = next((lo for lo in d["left_off"] if lo["setting_id"] == setting_id), None)
+    if who.role == "family":
+        d["requests"] = services.requests_view(session, who, child=row, listed=d)["requests"]
     requests = [r for r in d["requests"] if r["setting_id"] == setting_id]
     why_not: list[dict[str, Any]] = []
     if option is None:
@@ -288,21 +365,70 @@ def explain(
     }
 
 
+@router.get("/areas/{area_id}/children/{child_id}/what-if/{setting_id}", tags=["lists"])
+def what_if(
+    ctx: CtxDep,
+    session: SessionDep,
+    who: PrincipalDep,
+    area_id: AreaId,
+    child_id: ChildId,
+    setting_id: SettingId,
+) -> dict[str, Any]:
+    """What if the child were placed at this setting (officers): the area re-solved exactly
+    with the optimised mechanism, the change in each tier, and every other child who would
+    move, with setting names. A family sees only its own child, so this is for officers."""
+    require(who, "officer")
+    row = child_for(session, who, area_id, child_id)
+    audit_read(ctx, session, who, row, "child.what_if.read", setting_id=setting_id)
+    comp = _computed(ctx, session, who, area_id)
+    p = comp.problem
+    if setting_id not in p.setting_index:
+        raise NotFoundError(f"setting {setting_id} not found")
+    from placement.whatif import what_if as core_what_if
+
+    w = core_what_if(comp.flow_state(), child_id, setting_id)
+    names = {s.setting_id: s.name for s in p.settings}
+
+    def where(sid: str | None) -> dict[str, str] | None:
+        return None if sid is None else {"setting_id": sid, "name": names[sid]}
+
+    return {
+        "child_id": child_id,
+        "setting": where(setting_id),
+        "possible": w.possible,
+        "reasons": [{"text": render(r, "officer", names), **r.as_dict()} for r in w.reasons],
+        "change": w.change,
+        "moves": [
+            {"child_id": m.child_id, "from": where(m.from_setting), "to": where(m.to_setting)}
+            for m in w.moves
+        ],
+        "mechanism": "optimised",
+        "note": "re-solved exactly with the child's place fixed; advisory until an officer "
+        "confirms",
+    }
+
+
 @router.get("/areas/{area_id}/children/{child_id}/requests", tags=["children"])
 def get_requests(
     ctx: CtxDep, session: SessionDep, who: PrincipalDep, area_id: AreaId, child_id: ChildId
 ) -> dict[str, Any]:
-    """The family's ranked requests and the statutory tests on each."""
-    child_for(session, who, area_id, child_id)
+    """The family's ranked requests with their status ("being considered" until an officer
+    decides); officers also see the area run's statutory tests and whether the requests
+    changed since the run."""
+    row = child_for(session, who, area_id, child_id)
+    audit_read(ctx, session, who, row, "child.requests.read")
     aud: Literal["officer", "family"] = "family" if who.role == "family" else "officer"
     d = json.loads(_computed(ctx, session, who, area_id).list_json(child_id, aud))
-    return {"child_id": child_id, "requests": d["requests"], "advisory": d["advisory"]}
+    view = services.requests_view(session, who, child=row, listed=d)
+    view["advisory"] = d["advisory"]
+    return view
 
 
 @router.put("/areas/{area_id}/children/{child_id}/requests", tags=["children"])
 def put_requests(
     session: SessionDep,
     who: PrincipalDep,
+    _: WriteLimitDep,  # per-user write rate limit (429 with Retry-After)
     area_id: AreaId,
     child_id: ChildId,
     body: RequestsUpdate,
@@ -311,7 +437,15 @@ def put_requests(
     ask for any setting in the area, on the list or not."""
     row = child_for(session, who, area_id, child_id)
     d = services.set_requests(session, who, child=row, setting_ids=list(body.setting_ids))
-    return {"child_id": child_id, "preferences": d["preferences"]}
+    out: dict[str, Any] = {
+        "child_id": child_id,
+        "preferences": d["preferences"],
+        "status": "being_considered" if "next_steps" not in d else "after_decision",
+        "words": services.REQUEST_WORDS["being_considered"]
+        if "next_steps" not in d
+        else d["next_steps"],
+    }
+    return out
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -326,8 +460,8 @@ def _setting_public(
         p.need: {
             "places": p.places,
             "roll": p.roll,
-            "confirmed": _shown(p.confirmed, who),
-            "free": _shown(max(0, p.places - p.roll - p.confirmed), who),
+            "confirmed": _shown(p.confirmed, who, max(0, p.places - p.roll)),
+            "free": _shown(max(0, p.places - p.roll - p.confirmed), who, max(0, p.places - p.roll)),
         }
         for p in session.exec(select(PoolRow).where(PoolRow.setting_row_id == r.id)).all()
     }
@@ -337,8 +471,8 @@ def _setting_public(
         kind=r.kind,
         capacity=r.capacity,
         roll=r.roll,
-        confirmed=_shown(r.confirmed, who),
-        free=_shown(max(0, r.capacity - r.roll - r.confirmed), who),
+        confirmed=_shown(r.confirmed, who, max(0, r.capacity - r.roll)),
+        free=_shown(max(0, r.capacity - r.roll - r.confirmed), who, max(0, r.capacity - r.roll)),
         pools=pools,
         details=json.loads(r.data) if details else None,
     )
@@ -385,8 +519,12 @@ def start_run(
     ctx: CtxDep, session: SessionDep, who: PrincipalDep, area_id: AreaId, body: RunCreate
 ) -> RunPublic:
     """Start an allocation run: it is queued and solved off the event loop; poll
-    ``GET /runs/{id}``. The solver's time is bounded (``time_limit_s``)."""
-    require(who, "planner")
+    ``GET /runs/{id}``. The solver's time is bounded (``time_limit_s``). Officers run their
+    own LA's areas (after families change requests, say); a study from scratch
+    (``scope: from_scratch``) is a planner's."""
+    require(who, "planner", "officer")
+    if body.scope == "from_scratch" and who.role != "planner":
+        raise ForbiddenError("a study from scratch is a planner's run")
     area = area_for(session, who, area_id)
     limit = min(body.time_limit_s or ctx.settings.run_time_limit_s, ctx.settings.run_time_limit_s)
     run = services.start_run(

@@ -8,7 +8,9 @@ from fastapi import APIRouter
 from sqlmodel import col, func, select
 
 from placement.service import audit, services
-from placement.service.deps import PageDep, PrincipalDep, SessionDep, require
+from placement.service.anchor import AnchorError, read_anchor
+from placement.service.deps import CtxDep, PageDep, PrincipalDep, SessionDep, require
+from placement.service.errors import UnavailableError
 from placement.service.models import AuditEvent
 from placement.service.schemas import AuditEventPublic, ChainPublic, Page
 
@@ -18,7 +20,9 @@ PLANNER_OBJECTS = ("area", "policy", "run", "scenario")
 
 
 @router.get("/audit/events")
-def events(session: SessionDep, who: PrincipalDep, pg: PageDep) -> Page[AuditEventPublic]:
+def events(
+    ctx: CtxDep, session: SessionDep, who: PrincipalDep, pg: PageDep
+) -> Page[AuditEventPublic]:
     """Events of the caller's LA, newest first. Officers see them all; planners only those
     about areas, policies, runs and scenario runs (events about children, placements and
     users name a child and what was asked for or decided about them), with an area's count
@@ -26,6 +30,8 @@ def events(session: SessionDep, who: PrincipalDep, pg: PageDep) -> Page[AuditEve
     (:func:`services.planner_details`); their hashes are of the stored details, which
     ``/audit/verify`` checks."""
     require(who, "officer", "planner")
+    if ctx.ops is not None:
+        ctx.ops.reads.flush()  # reads of child records so far are in what this returns
     q = select(AuditEvent).where(AuditEvent.la_code == who.la_code)
     if who.role == "planner":
         q = q.where(col(AuditEvent.object_type).in_(PLANNER_OBJECTS))
@@ -60,15 +66,29 @@ def events(session: SessionDep, who: PrincipalDep, pg: PageDep) -> Page[AuditEve
 
 
 @router.get("/audit/verify")
-def verify(session: SessionDep, who: PrincipalDep) -> ChainPublic:
+def verify(ctx: CtxDep, session: SessionDep, who: PrincipalDep) -> ChainPublic:
     """Recompute the whole chain: ``ok`` is false, with the first bad event, if any row was
-    changed, removed or inserted outside the service."""
+    changed, removed or inserted outside the service; and, with an anchor configured
+    (``PLACEMENT_AUDIT_ANCHOR``), if the chain does not hold the anchored head (a consistent
+    rewrite of the chain, or an older backup restored). 503 if the anchor cannot be read."""
     require(who, "officer", "planner")
-    r = audit.verify(session)
+    anchor = None
+    if ctx.settings.audit_anchor:
+        token = ctx.settings.audit_anchor_token
+        try:
+            head = read_anchor(
+                ctx.settings.audit_anchor, token=token.get_secret_value() if token else None
+            )
+        except AnchorError as e:
+            raise UnavailableError(f"the audit anchor cannot be read: {e}") from None
+        anchor = (head.seq, head.hash) if head is not None else None
+    r = audit.verify(session, anchor=anchor)
     return ChainPublic(
         ok=r.ok,
         events=r.events,
         head_seq=r.head_seq,
+        head_hash=r.head_hash,
         first_bad_seq=r.first_bad_seq,
         problem=r.problem,
+        anchor_seq=r.anchor_seq,
     )

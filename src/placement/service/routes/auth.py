@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Request, Response, status
 from sqlmodel import select
 
+from placement.service import accounts
 from placement.service.deps import CtxDep, PrincipalDep, SessionDep
 from placement.service.errors import UnauthorisedError
+from placement.service.guards import client_address
 from placement.service.models import User
 from placement.service.schemas import Me, Token
 from placement.service.security import issue_token, verify_password
@@ -23,20 +25,51 @@ def health(session: SessionDep) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.post("/auth/token", tags=["auth"])
+@router.post(
+    "/auth/token",
+    tags=["auth"],
+    responses={
+        429: {"description": "too many failed sign-ins for this username or address"},
+        503: {"description": "too many sign-ins being checked at once"},
+    },
+)
 def token(
+    request: Request,
     ctx: CtxDep,
     session: SessionDep,
     username: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@\-]+$")],
     password: Annotated[str, Form(min_length=1, max_length=256)],
 ) -> Token:
-    """Exchange a username and password for a bearer token (OAuth2 password flow)."""
+    """Exchange a username and password for a short-lived bearer token (OAuth2 password flow).
+
+    Failed attempts are rate-limited per username and per client address (429 with
+    Retry-After); at most a few passwords are checked at once (503 with Retry-After)."""
+    limits, client = ctx.guards.limits, client_address(request)
+    limits.check_signin(username, client)  # before waiting for a hashing slot
     user = session.exec(select(User).where(User.username == username)).first()
-    ok = verify_password(password, user.password_hash if user else None)
-    if user is None or not ok or user.disabled or user.id is None:
-        raise UnauthorisedError("wrong username or password")
-    tok, seconds = issue_token(user.id, user.role, ctx.secret, ctx.settings.token_minutes)
+    session.commit()  # end the read transaction: no database work while the hash runs
+    with ctx.guards.hashing.slot():
+        limits.check_signin(username, client)  # again: attempts may have failed meanwhile
+        ok = verify_password(password, user.password_hash if user else None)
+        if user is None or not ok or user.disabled or user.id is None:
+            limits.signin_failed(username, client)
+            raise UnauthorisedError("wrong username or password")
+    tok, seconds = issue_token(
+        user.id,
+        user.role,
+        user.token_version,
+        ctx.secret,
+        ctx.settings.token_minutes,
+        now=ctx.clock(),
+    )
     return Token(access_token=tok, expires_in=seconds)
+
+
+@router.post("/auth/logout", tags=["auth"], status_code=status.HTTP_204_NO_CONTENT)
+def logout(session: SessionDep, who: PrincipalDep) -> Response:
+    """End the caller's tokens: this one and any other they hold (all their sessions)."""
+    accounts.logout(session, who)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/me", tags=["auth"])

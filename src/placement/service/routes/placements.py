@@ -20,6 +20,7 @@ from placement.service.deps import (
     require,
 )
 from placement.service.models import AreaRow, PlacementRow
+from placement.service.security import Principal
 from placement.service.routes.areas import AreaId, ChildId
 from placement.service.schemas import (
     DecisionCreate,
@@ -42,8 +43,11 @@ IdemKey = Annotated[
 ]
 
 
-def placement_public(r: PlacementRow) -> PlacementPublic:
+def placement_public(r: PlacementRow, who: Principal | None = None) -> PlacementPublic:
+    """A placement as the caller may see it: a family never sees internal notes, the
+    setting's note or staff usernames."""
     assert r.id is not None
+    staff = who is None or who.role != "family"
     overdue = (
         r.status == "consulted"
         and r.consultation_due is not None
@@ -58,20 +62,22 @@ def placement_public(r: PlacementRow) -> PlacementPublic:
         pool_need=r.pool_need,
         status=r.status,
         run_id=r.run_id,
-        note=r.note,
-        proposed_by=r.proposed_by,
+        note=r.note if staff else None,
+        proposed_by=r.proposed_by if staff else None,
         proposed_at=r.proposed_at,
         consultation_started_at=r.consultation_started_at,
         consultation_due=r.consultation_due,
         consultation_overdue=overdue,
         setting_response=r.setting_response,
-        setting_response_note=r.setting_response_note,
+        setting_response_note=r.setting_response_note if staff else None,
         phase_transfer_deadline=r.phase_transfer_deadline,
         list_rank=r.list_rank,
         top_setting_id=r.top_setting_id,
-        decided_by=r.decided_by,
+        recommended_setting_id=r.recommended_setting_id,
+        decided_by=r.decided_by if staff else None,
         decided_at=r.decided_at,
         decision_reason=r.decision_reason,
+        override_rules=r.override_rules.split(",") if r.override_rules else [],
     )
 
 
@@ -85,7 +91,7 @@ def list_child_placements(
         .where(PlacementRow.area_id == area_id, PlacementRow.child_id == child_id)
         .order_by(col(PlacementRow.id))
     ).all()
-    return [placement_public(r) for r in rows]
+    return [placement_public(r, who) for r in rows]
 
 
 @router.post("/areas/{area_id}/children/{child_id}/placements", status_code=status.HTTP_201_CREATED)
@@ -117,7 +123,7 @@ def propose(
 def get_placement(
     session: SessionDep, who: PrincipalDep, placement_id: PlacementId
 ) -> PlacementPublic:
-    return placement_public(placement_for(session, who, placement_id))
+    return placement_public(placement_for(session, who, placement_id), who)
 
 
 @router.post("/placements/{placement_id}/consultation")
@@ -169,6 +175,7 @@ def decide(
         placement_id=placement_id,
         outcome=body.outcome,
         reason=body.reason,
+        overrides=list(body.overrides),
         idempotency_key=idempotency_key,
         req_hash=services.request_hash("POST", f"/placements/{placement_id}/decision", payload),
         cache=ctx.cache,
