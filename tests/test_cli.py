@@ -469,6 +469,8 @@ def test_every_option_has_help_and_its_default_is_shown() -> None:
         for a in p._actions:
             if isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)):
                 continue
+            if a.help == argparse.SUPPRESS:  # hidden on purpose (a refused --password)
+                continue
             label = f"{name} {'/'.join(a.option_strings) or a.dest}"
             if not (a.help or "").strip():
                 missing.append(label)

@@ -142,3 +142,25 @@ def test_family_wording_reads_at_age_9_to_11() -> None:
     # grade 4-6 is a reading age of about 9-11
     assert median <= 6.0, median
     assert grades[int(0.9 * (len(grades) - 1))] <= 7.0, grades[-5:]
+
+
+def test_explain_for_a_family_names_no_other_child_and_no_totals(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from placement.area import Area
+    from placement.cli import main
+    from placement.files.area_files import write_area
+
+    # A asks for S1 (one place); B is placed there by the run: the what-if would move B
+    kids = (child("A", Need.ASD, 4, prefs=("S2",)), child("B", Need.ASD, 4, prefs=("S1",)))
+    sets = (special("S1", capacity=1), special("S2", capacity=1, location=at(2)))
+    folder = tmp_path / "area"
+    write_area(Area("t", kids, sets), folder)
+    args = ["explain", str(folder), "--child", "A", "--setting", "S1"]
+    assert main([*args, "--audience", "officer"]) == 0
+    officer_text = capsys.readouterr().out
+    assert "B:" in officer_text  # officers see who would move
+    assert main([*args, "--audience", "family"]) == 0
+    text = capsys.readouterr().out
+    assert "B:" not in text and " B " not in text and "placed +" not in text
+    assert "cost" not in text.lower() and "£" not in text

@@ -502,7 +502,7 @@ def render_list_text(tl: Any, audience: Audience) -> str:
             lines.append(
                 f"{n}. {o.name} [{o.setting_id}] {o.kind}; {o.journey_min} min"
                 f"{' (transport)' if o.transport_provided else ''}; £{o.cost_gbp:,}/yr; "
-                f"{o.places_left} places left{pool}; "
+                f"{o.places_left} place{'' if o.places_left == 1 else 's'} left{pool}; "
                 f"chance {o.chance}; score {o.score:.1f} = {comps}; "
                 f"listed: {', '.join(o.included_because)}"
             )

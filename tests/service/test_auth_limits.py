@@ -13,7 +13,7 @@ import limits.storage.memory
 import pytest
 from fastapi.testclient import TestClient
 
-from placement.service import guards
+from placement.service import guards, security
 from placement.service.routes import auth as auth_routes
 from placement.service.settings import Settings
 from tests.service.conftest import PASSWORD, World, build_world
@@ -136,8 +136,13 @@ def test_a_blocked_attempt_hashes_nothing(
     w = make_world(signin_limit_username="1/minute")
     c = _client(w, "10.0.0.1")
     assert _sign_in(c, "officer").status_code == 401
-    calls: list[str] = []
-    monkeypatch.setattr(auth_routes, "verify_password", lambda *a: calls.append("x") or False)
+    calls: list[tuple[str, str | None]] = []
+
+    def counting(password: str, hashed: str | None) -> bool:
+        calls.append((password, hashed))
+        return False
+
+    monkeypatch.setattr(auth_routes, "verify_password", counting)
     for _ in range(5):
         _assert_429(_sign_in(c, "officer"), 60)
     assert calls == []
@@ -210,7 +215,7 @@ def test_no_more_than_the_cap_hash_at_once(
     lock = threading.Lock()
     now = peak = 0
     pair = threading.Barrier(2, timeout=10)  # each hash waits for a second one to run alongside
-    real = auth_routes.verify_password
+    real = security.verify_password
 
     def counting(password: str, hashed: str | None) -> bool:
         nonlocal now, peak

@@ -31,7 +31,8 @@ def _token(w: World, username: str, password: str = PASSWORD) -> dict[str, str]:
 
 
 def _me(w: World, headers: dict[str, str]) -> int:
-    return w.client.get("/me", headers=headers).status_code
+    code: int = w.client.get("/me", headers=headers).status_code
+    return code
 
 
 # -- expiry ------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 from placement.service.errors import problem
 from tests.service.conftest import World, build_world, consulted
 
-# -- control characters ------------------------------------------------------------------------
+# -- control characters ----------------------------------------------------------------------------
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -105,7 +105,7 @@ def test_problem_messages_are_always_encodable() -> None:
     assert body["errors"][0]["loc"] == ["\\udc80"]
 
 
-# -- database outages and lock timeouts ---------------------------------------------------------
+# -- database outages and lock timeouts ------------------------------------------------------------
 
 
 def _free_port() -> int:
@@ -271,7 +271,7 @@ def test_postgres_connection_killed_mid_request_is_503(
     assert again.status_code == 201, again.text
 
 
-# -- security headers -----------------------------------------------------------------------------
+# -- security headers ------------------------------------------------------------------------------
 
 
 def _assert_secure(r: httpx.Response) -> None:
@@ -324,7 +324,7 @@ def test_a_routes_own_policy_is_kept_with_frame_ancestors(world: World) -> None:
     assert r.headers["Cache-Control"] == "private"  # the route's own is kept
 
 
-# -- /docs from packaged assets -------------------------------------------------------------------
+# -- /docs from packaged assets --------------------------------------------------------------------
 
 
 def test_docs_are_served_from_packaged_assets(world: World) -> None:
@@ -362,7 +362,7 @@ def test_docs_off_by_a_setting(tmp_path: Path) -> None:
     w.app.state.ctx.engine.dispose()
 
 
-# -- logs -----------------------------------------------------------------------------------------
+# -- logs ------------------------------------------------------------------------------------------
 
 
 def test_access_log_names_route_templates_not_children(
@@ -430,7 +430,7 @@ def test_sql_parameters_hidden_from_exceptions(world: World) -> None:
     assert "C0042" not in str(e.value)
 
 
-# -- read access to child records is audited --------------------------------------------------------
+# -- read access to child records is audited -------------------------------------------------------
 
 
 def test_reads_of_child_records_are_audited(world: World) -> None:
@@ -466,9 +466,12 @@ def test_reads_of_child_records_are_audited(world: World) -> None:
 
 def test_read_events_wait_for_a_database_that_is_down(world: World) -> None:
     reads = world.app.state.ctx.ops.reads
-    assert world.client.get(
-        f"/areas/{world.area_id}/children/C01", headers=world.as_("officer")
-    ).status_code == 200
+    assert (
+        world.client.get(
+            f"/areas/{world.area_id}/children/C01", headers=world.as_("officer")
+        ).status_code
+        == 200
+    )
     real = reads.engine
     reads.engine = create_engine(f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/x")
     with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the driver raises

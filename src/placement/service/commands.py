@@ -39,6 +39,17 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
     return engine
 
 
+class _RefusePasswordArg(argparse.Action):
+    """``--password X`` is refused with the way to do it instead (without it, argparse would
+    take ``--password`` as short for ``--password-stdin``)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kw: object) -> None:
+        parser.error(
+            "--password: passwords are never taken from the command line (ps and the shell's"
+            " history would show them): pipe it in with --password-stdin, or answer the prompt"
+        )
+
+
 class _InputError(Exception):
     """A bad flag or password: the message is printed after ``error:``, exit 2."""
 
@@ -320,6 +331,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         help="read the password from stdin's first line (default: generate one, printed once)",
     )
     pw.add_argument("--prompt", action="store_true", help="ask for the password (twice)")
+    uc.add_argument("--password", nargs="?", action=_RefusePasswordArg, help=argparse.SUPPRESS)
     uc.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
     uc.set_defaults(func=cmd_users_create)
 
@@ -340,6 +352,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     pw = ur.add_mutually_exclusive_group()
     pw.add_argument("--password-stdin", action="store_true", help="read it from stdin's first line")
     pw.add_argument("--generate", action="store_true", help="generate one and print it once")
+    ur.add_argument("--password", nargs="?", action=_RefusePasswordArg, help=argparse.SUPPRESS)
     ur.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
     ur.set_defaults(func=cmd_users_reset_password)
 
