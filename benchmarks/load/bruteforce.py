@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -44,7 +45,24 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _prepare(db: str, password: str) -> None:
+def _burst_users(n: int) -> list[str]:
+    """``n`` usernames whose sign-ins can be checked at the same time (a username's checks
+    take turns: ``RateLimits.username_turn``), so the burst measures the hashing cap."""
+    from placement.service.guards import RateLimits
+
+    names, stripes = [], set()
+    for i in range(10 * n):
+        name = f"staff{i}"
+        stripe = zlib.crc32(name.encode()) % RateLimits.TURN_STRIPES
+        if stripe not in stripes:
+            names.append(name)
+            stripes.add(stripe)
+        if len(names) == n:
+            break
+    return names
+
+
+def _prepare(db: str, password: str, users: list[str]) -> None:
     from sqlmodel import Session
 
     from placement.service import services
@@ -54,7 +72,8 @@ def _prepare(db: str, password: str) -> None:
     engine = make_engine(Settings(database_url=db))
     migrate(engine)
     with Session(engine, expire_on_commit=False) as s:
-        services.create_user(s, username=USER, password=password, role="officer", la_code="886")
+        for name in users:
+            services.create_user(s, username=name, password=password, role="officer", la_code="886")
     engine.dispose()
 
 
@@ -148,20 +167,22 @@ def hammer(base: str, seconds: float, workers: int, spray: bool) -> dict[str, An
     }
 
 
-def burst(server: Server, password: str, n: int = 40) -> dict[str, Any]:
-    """``n`` sign-ins (right password) at once: peak memory rise and wall time."""
+def burst(server: Server, password: str, users: list[str]) -> dict[str, Any]:
+    """One sign-in (right password) by each of ``users`` at once: peak memory rise and wall
+    time."""
+    n = len(users)
     before = _memory_kib(server.proc.pid)
     gate = threading.Barrier(n)
 
-    def one(_: int) -> int:
+    def one(name: str) -> int:
         with httpx.Client(timeout=120) as c:
             gate.wait()
-            r = c.post(f"{server.base}/auth/token", data={"username": USER, "password": password})
+            r = c.post(f"{server.base}/auth/token", data={"username": name, "password": password})
             return r.status_code
 
     t0 = time.monotonic()
     with ThreadPoolExecutor(n) as pool:
-        codes = Counter(pool.map(one, range(n)))
+        codes = Counter(pool.map(one, users))
     elapsed = time.monotonic() - t0
     after = _memory_kib(server.proc.pid)
     return {
@@ -203,7 +224,7 @@ def main() -> int:
     }
     for name, env, spray in cases:
         with tempfile.TemporaryDirectory(prefix="placement-bf-") as d:
-            _prepare(f"sqlite:///{Path(d) / 'bf.db'}", password)
+            _prepare(f"sqlite:///{Path(d) / 'bf.db'}", password, [USER])
             server = Server(Path(d), env)
             try:
                 r = hammer(server.base, args.seconds, args.workers, spray)
@@ -211,14 +232,15 @@ def main() -> int:
                 server.stop()
         results["brute_force"][name] = r
         print(f"{name}: {r['accepted_per_minute']} accepted/min {r['status_counts']}", flush=True)
+    users = _burst_users(40)
     for name, cap in (("no cap (40 hashes at once)", "40"), ("cap 4 (default)", "4")):
         with tempfile.TemporaryDirectory(prefix="placement-bf-") as d:
-            _prepare(f"sqlite:///{Path(d) / 'bf.db'}", password)
+            _prepare(f"sqlite:///{Path(d) / 'bf.db'}", password, users)
             server = Server(
                 Path(d), {"PLACEMENT_HASH_CONCURRENCY": cap, "PLACEMENT_HASH_WAIT_S": "30"}
             )
             try:
-                r = burst(server, password)
+                r = burst(server, password, users)
             finally:
                 server.stop()
         results["concurrent_sign_ins"][name] = r

@@ -4,6 +4,7 @@ the cap on concurrent password hashing. No sleeps: the limiter's clock is moved 
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -208,31 +209,51 @@ def test_saturated_hashing_is_503_with_retry_after(make_world: Any) -> None:
     assert _sign_in(w.client, "officer", PASSWORD).status_code == 200
 
 
+class Overlap:
+    """Wraps the password check: how many run at once at most (``peak``); with ``pair``, each
+    waits for another to run alongside it (so a cap of 2 is reached, not only respected)."""
+
+    def __init__(self, pair: bool) -> None:
+        self.lock = threading.Lock()
+        self.now = self.peak = 0
+        self.pair = threading.Barrier(2, timeout=10) if pair else None
+
+    def __call__(self, password: str, hashed: str | None) -> bool:
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            if self.pair is not None:
+                self.pair.wait()
+            return security.verify_password(password, hashed)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
 def test_no_more_than_the_cap_hash_at_once(
     make_world: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     w = make_world(hash_concurrency=2, hash_wait_s=30)
-    lock = threading.Lock()
-    now = peak = 0
-    pair = threading.Barrier(2, timeout=10)  # each hash waits for a second one to run alongside
-    real = security.verify_password
+    users = sorted(w.tokens)  # six users: one thread each
+    turns = {zlib.crc32(u.encode()) % guards.RateLimits.TURN_STRIPES for u in users}
+    assert len(turns) == len(users)  # no two share a username lock (stable hash)
+    overlap = Overlap(pair=True)
+    monkeypatch.setattr(auth_routes, "verify_password", overlap)
+    with ThreadPoolExecutor(len(users)) as pool:
+        codes = list(pool.map(lambda u: _sign_in(w.client, u, PASSWORD).status_code, users))
+    assert codes == [200] * len(users)
+    assert overlap.peak == 2
 
-    def counting(password: str, hashed: str | None) -> bool:
-        nonlocal now, peak
-        with lock:
-            now += 1
-            peak = max(peak, now)
-        try:
-            pair.wait()
-            return real(password, hashed)
-        finally:
-            with lock:
-                now -= 1
 
-    monkeypatch.setattr(auth_routes, "verify_password", counting)
+def test_one_username_is_checked_one_attempt_at_a_time(
+    make_world: Any, clock: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So the per-username count is exact even under concurrent guessing."""
+    w = make_world(signin_limit_username="3/minute", hash_concurrency=4)
+    overlap = Overlap(pair=False)
+    monkeypatch.setattr(auth_routes, "verify_password", overlap)
     with ThreadPoolExecutor(8) as pool:
-        codes = list(
-            pool.map(lambda _: _sign_in(w.client, "officer", PASSWORD).status_code, range(8))
-        )
-    assert codes == [200] * 8
-    assert peak == 2
+        codes = sorted(pool.map(lambda _: _sign_in(w.client, "officer").status_code, range(8)))
+    assert codes == [401] * 3 + [429] * 5
+    assert overlap.peak == 1

@@ -5,6 +5,8 @@ from packaged assets."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import re
@@ -24,8 +26,9 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from placement.files.area_files import write_area
 from placement.service.errors import problem
-from tests.service.conftest import World, build_world, consulted
+from tests.service.conftest import World, build_world, consulted, small_area
 
 # -- control characters ----------------------------------------------------------------------------
 
@@ -87,6 +90,41 @@ def test_control_characters_refused_naming_the_field(
     assert r.headers["content-type"] == "application/problem+json"
     assert field in r.json()["detail"], r.json()
     r.content.decode("utf-8")  # the message is UTF-8 whatever the input was
+
+
+def test_an_imported_area_with_a_control_character_is_refused(any_world: World) -> None:
+    """Area files are read on the server; a NUL in a setting's name is a 422 naming it (on
+    PostgreSQL it was a 500: text there cannot hold NUL)."""
+    w = any_world
+    folder = w.app.state.ctx.settings.import_root / "evil"
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    write_area(small_area("evil", "886"), folder)
+    rows = list(csv.reader(io.StringIO((folder / "settings.csv").read_text())))
+    name = rows[0].index("name")
+    m1 = next(r for r in rows[1:] if r[0] == "M1")
+    m1[name] = "Oak\x00School"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    (folder / "settings.csv").write_text(buf.getvalue())
+    client = TestClient(w.app, raise_server_exceptions=False)
+    r = client.post("/areas/import", json={"path": "evil"}, headers=w.as_("planner"))
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == "setting M1: a control character in name"
+
+
+@pytest.mark.postgres
+def test_an_unstorable_value_is_422_not_500(pg_world: World) -> None:
+    """The backstop behind input validation: what the database refuses as data is a 422."""
+    engine = pg_world.app.state.ctx.engine
+
+    def unstorable() -> None:
+        with engine.connect() as c:
+            c.execute(text("SELECT CAST(:x AS integer)"), {"x": "not a number"})
+
+    pg_world.app.add_api_route("/test-unstorable", unstorable)
+    r = TestClient(pg_world.app, raise_server_exceptions=False).get("/test-unstorable")
+    assert r.status_code == 422, r.text
+    assert r.json()["type"].endswith("/unstorable")
 
 
 def test_text_may_hold_tabs_and_line_breaks(world: World) -> None:

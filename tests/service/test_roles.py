@@ -10,10 +10,21 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.service.conftest import World, build_world, confirmed, finished_run
+from placement.cli import main
+from placement.service.app import create_app
+from placement.service.settings import Settings
+from tests.service.conftest import (
+    PASSWORD,
+    TEST_SECRET,
+    World,
+    build_world,
+    confirmed,
+    finished_run,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -25,7 +36,7 @@ def _with_user(url: str, user: str) -> str:
 
 
 @pytest.fixture
-def restricted(pg_url: str, tmp_path: Path) -> Iterator[tuple[World, str]]:
+def restricted(pg_url: str, tmp_path: Path) -> Iterator[tuple[World, str, str]]:
     """The world run as a new DML-only role, migrated by the owner (the test's superuser),
     set up as docs/service.md says; the role is dropped afterwards."""
     schema = parse_qs(urlsplit(pg_url).query)["options"][0].split("=", 1)[1]
@@ -48,7 +59,7 @@ def restricted(pg_url: str, tmp_path: Path) -> Iterator[tuple[World, str]]:
     with admin.connect() as c:  # the audit trail: append and read only
         c.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_event FROM {role}"))
     try:
-        yield w, app_url
+        yield w, app_url, pg_url
     finally:
         w.app.state.ctx.jobs.shutdown()
         w.app.state.ctx.ops.stop()
@@ -59,8 +70,8 @@ def restricted(pg_url: str, tmp_path: Path) -> Iterator[tuple[World, str]]:
         admin.dispose()
 
 
-def test_the_service_works_as_a_dml_only_role(restricted: tuple[World, str]) -> None:
-    w, app_url = restricted
+def test_the_service_works_as_a_dml_only_role(restricted: tuple[World, str, str]) -> None:
+    w, app_url, _ = restricted
     who = create_engine(app_url)
     with who.connect() as c:
         assert c.execute(text("SELECT current_user")).scalar_one().startswith("placement_app_")
@@ -88,12 +99,33 @@ def test_the_service_works_as_a_dml_only_role(restricted: tuple[World, str]) -> 
     ],
 )
 def test_the_service_role_cannot_change_the_schema_or_the_audit_trail(
-    restricted: tuple[World, str], sql: str
+    restricted: tuple[World, str, str], sql: str
 ) -> None:
-    _, app_url = restricted
+    _, app_url, _ = restricted
     eng = create_engine(app_url)
     try:
         with pytest.raises(DBAPIError, match=r"permission denied|must be owner"), eng.begin() as c:
             c.execute(text(sql))
     finally:
         eng.dispose()
+
+
+def test_migrated_by_the_owner_then_started_with_the_service_role_only(
+    restricted: tuple[World, str, str], tmp_path: Path
+) -> None:
+    """The deploy without owner credentials in the service: ``placement db upgrade`` as the
+    owner, then the service with the DML-only role's URL alone."""
+    _, app_url, owner_url = restricted
+    assert main(["db", "upgrade", "--database-url", owner_url]) == 0
+    app = create_app(
+        Settings(database_url=app_url, jwt_secret=TEST_SECRET, import_root=tmp_path / "i")
+    )
+    try:
+        client = TestClient(app)
+        assert client.get("/health").status_code == 200
+        r = client.post("/auth/token", data={"username": "officer", "password": PASSWORD})
+        assert r.status_code == 200, r.text
+    finally:
+        app.state.ctx.jobs.shutdown()
+        app.state.ctx.ops.stop()
+        app.state.ctx.engine.dispose()

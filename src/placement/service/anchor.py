@@ -175,6 +175,10 @@ class AnchorWriter:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        """Start the thread (again, after :meth:`stop`), unless it is running."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="audit-anchor", daemon=True)
         self._thread.start()
 

@@ -128,10 +128,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             interval_s=settings.audit_anchor_interval_s,
             token=token.get_secret_value() if token else None,
         )
-        ctx.ops.anchor.start()
+    ctx.ops.start()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if ctx.ops is not None:
+            ctx.ops.start()  # a no-op unless an earlier lifespan stopped it
         yield
         ctx.jobs.shutdown()
         if ctx.ops is not None:

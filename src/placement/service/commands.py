@@ -298,6 +298,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply the migrations (as the owner role: docs/service.md, "Deploying")."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    settings = _settings(args)
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    try:
+        _engine(settings).dispose()
+    except SQLAlchemyError as e:
+        sys.stderr.write(f"error: cannot migrate {where}: {type(e.__cause__ or e).__name__}\n")
+        return EXIT_INPUT
+    sys.stdout.write(f"{where}: migrated to the latest schema\n")
+    return EXIT_OK
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``serve``, ``users`` and ``audit`` to the CLI's subcommands."""
     sv = sub.add_parser("serve", help="run the placement service (API docs at /docs)")
@@ -385,3 +401,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         "if set): a rewritten chain or an older backup fails",
     )
     av.set_defaults(func=cmd_audit_verify)
+
+    db = sub.add_parser("db", help="the service's database")
+    dsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    du = dsub.add_parser(
+        "upgrade",
+        help="apply the schema migrations, e.g. as the owner role before starting the service "
+        "as a role without DDL rights",
+    )
+    du.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
+    du.set_defaults(func=cmd_db_upgrade)

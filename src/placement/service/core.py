@@ -307,7 +307,9 @@ class RunJobs:
     def __init__(self, engine: Engine, workers: int, validate: bool) -> None:
         self.engine = engine
         self.validate = validate
+        self.workers = workers
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run")
+        self._closed = False
         self._timers: dict[tuple[str, int], threading.Timer] = {}
         self._futures: set[Future[None]] = set()
         self._lock = threading.Lock()
@@ -327,14 +329,27 @@ class RunJobs:
         with self._lock:
             self._futures.discard(fut)
 
+    def _pool(self) -> ThreadPoolExecutor:
+        """The pool, made again if the app's lifespan shut it down and the app serves on (a
+        test client's lifespan per request, say)."""
+        with self._lock:
+            if self._closed:
+                self.pool = ThreadPoolExecutor(
+                    max_workers=self.workers, thread_name_prefix="run"
+                )
+                self._closed = False
+            return self.pool
+
     def submit(self, run_id: int, time_limit_s: int) -> None:
         """Queue allocation run ``run_id``."""
-        self._track(self.pool.submit(self._job, RunRow, run_id, time_limit_s, self._allocate))
+        self._track(
+            self._pool().submit(self._job, RunRow, run_id, time_limit_s, self._allocate)
+        )
 
     def submit_scenario(self, scenario_run_id: int, time_limit_s: int) -> None:
         """Queue scenario run ``scenario_run_id``."""
         self._track(
-            self.pool.submit(
+            self._pool().submit(
                 self._job, ScenarioRunRow, scenario_run_id, time_limit_s, self._scenario
             )
         )
@@ -342,6 +357,8 @@ class RunJobs:
     def shutdown(self) -> None:
         for t in list(self._timers.values()):
             t.cancel()
+        with self._lock:
+            self._closed = True
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def _finish(self, model: type[JobRow], job_id: int, status: str, **fields: Any) -> bool:

@@ -19,7 +19,12 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from placement.service.core import CoreCache, RunJobs
-from placement.service.errors import ForbiddenError, NotFoundError, UnauthorisedError
+from placement.service.errors import (
+    ForbiddenError,
+    NotFoundError,
+    UnauthorisedError,
+    database_unavailable,
+)
 from placement.service.guards import Guards
 from placement.service.models import (
     AreaRow,
@@ -75,8 +80,18 @@ CtxDep = Annotated[Ctx, Depends(get_ctx)]
 
 
 def get_session(ctx: CtxDep) -> Iterator[Session]:
-    with Session(ctx.engine, expire_on_commit=False) as s:
+    s = Session(ctx.engine, expire_on_commit=False)
+    try:
         yield s
+    finally:
+        # closing rolls back; on a connection the database has just dropped that fails, after
+        # the response has started (the client would get no answer at all): the connection
+        # is discarded all the same, so a database outage here is not an error
+        try:
+            s.close()
+        except Exception as e:
+            if not database_unavailable(e):
+                raise
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -205,6 +205,17 @@ def install_handlers(app: FastAPI) -> None:
         )
 
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, sa_exc.DataError):  # input validation let through what cannot be
+            log.warning(  # stored (a number out of range, NUL in text): say so, not 500
+                "unstorable value on %s %s", request.method, route_template(request)
+            )
+            return problem(
+                422,
+                "Unprocessable content",
+                "a value could not be stored (a number out of range or a control character)",
+                slug="unstorable",
+                instance=request.url.path,
+            )
         if not database_unavailable(exc):
             return await bug(request, exc)
         orig = getattr(exc, "orig", None) or exc

@@ -4,7 +4,9 @@
   address, each against tiers such as ``5/minute;20/hour`` (a moving window each). A tier that
   is used up answers 429 with ``Retry-After`` before any password is hashed; the tiers are the
   back-off: after 5 failures a username waits out the minute, after 20 the hour. Successful
-  sign-ins are not counted, so many people behind one address can still sign in.
+  sign-ins are not counted, so many people behind one address can still sign in. A username's
+  passwords are checked one at a time, so its count is exact; a client's may run over by up
+  to the number of hashes at once less one (checks from one address run in parallel).
 - **Writes**: ``placement.service.deps.WriteLimitDep`` counts every state-changing request
   per user (one bucket for all the routes that use it) and answers 429 with ``Retry-After``
   beyond the tiers.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
@@ -70,6 +73,8 @@ def client_address(request: Request) -> str:
 class RateLimits:
     """The service's rate limits over one ``limits`` storage (moving windows)."""
 
+    TURN_STRIPES = 1024  # locks that usernames share by a stable hash (see ``username_turn``)
+
     def __init__(self, settings: Settings) -> None:
         storage = storage_from_string(settings.rate_limit_storage, wrap_exceptions=True)
         if not isinstance(storage, Storage):
@@ -82,6 +87,7 @@ class RateLimits:
         self.signin_username = parse_many(settings.signin_limit_username)
         self.signin_client = parse_many(settings.signin_limit_client)
         self.writes = parse_many(settings.write_limit)
+        self._turns = tuple(threading.Lock() for _ in range(self.TURN_STRIPES))
 
     # -- sign-in ----------------------------------------------------------------------------
 
@@ -108,6 +114,20 @@ class RateLimits:
                 f"try again in {wait} s",
                 wait,
             )
+
+    @contextmanager
+    def username_turn(self, username: str, wait_s: float) -> Iterator[None]:
+        """One password check at a time per username (in this process), so that the check of
+        the limit, the hash and the count of a failure are one step and a username gets
+        exactly its tiers' attempts; waits at most ``wait_s``, then 503."""
+        key = zlib.crc32(username.casefold().encode("utf-8")) % self.TURN_STRIPES
+        lock = self._turns[key]
+        if not lock.acquire(timeout=wait_s):
+            raise BusyError("sign-ins for this user are being checked: try again in a moment", 2)
+        try:
+            yield
+        finally:
+            lock.release()
 
     def signin_failed(self, username: str, client: str) -> None:
         """Count one failed sign-in against the username and the client."""

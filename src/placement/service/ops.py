@@ -47,6 +47,11 @@ class Ops:
     reads: ReadAudit
     anchor: AnchorWriter | None = None
 
+    def start(self) -> None:
+        """Start what runs in the background (again, if a lifespan stopped it before)."""
+        if self.anchor is not None:
+            self.anchor.start()
+
     def stop(self) -> None:
         self.reads.stop()  # its events are appended before the anchor's last write
         if self.anchor is not None:

@@ -70,15 +70,17 @@ class ReadAudit:
             if len(self._pending) > self.max_pending:
                 self._pending.popleft()
                 self.dropped += 1
-        if self._thread is None:
+        if self._thread is None or not self._thread.is_alive():
             self.start()
 
     def start(self) -> None:
+        """Start the thread (again, after :meth:`stop`), unless it is running."""
         with self._lock:
-            if self._thread is not None:
+            if self._thread is not None and self._thread.is_alive():
                 return
+            self._stop.clear()
             self._thread = threading.Thread(target=self._loop, name="read-audit", daemon=True)
-        self._thread.start()
+            self._thread.start()
 
     def stop(self) -> None:
         """Stop the thread and append what is pending."""

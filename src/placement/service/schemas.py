@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import tomllib
@@ -74,31 +75,69 @@ Reason = Annotated[
 ]
 
 
-def _tree_clean(value: Any, path: str = "") -> None:
-    """Refuse a control character in any key or string of a JSON tree, naming where."""
+# where in a tree: (the parent's, this step), spelt out only for an error
+_Where = tuple[Any, str] | None
+
+
+def _tree_clean(value: Any) -> None:
+    """Refuse a control character in any key or string of a JSON tree, naming where. Walked
+    with a stack (a tree may be nested thousands deep); a path is spelt out only for the
+    error."""
+
+    def spell(where: _Where) -> str:
+        parts: list[str] = []
+        while where is not None:
+            where, step = where
+            parts.append(step)
+        return "".join(reversed(parts)).lstrip(".") or "(top)"
+
+    def refuse(m: re.Match[str], what: str, where: _Where) -> PydanticCustomError:
+        return PydanticCustomError(
+            "control_character",
+            "control characters are not allowed: {char} in the " + what + " {path}",
+            {"char": f"U+{ord(m.group()):04X}", "path": spell(where)},
+        )
+
+    stack: list[tuple[Any, _Where]] = [(value, None)]
+    while stack:
+        v, where = stack.pop()
+        if isinstance(v, str):
+            if (m := _CONTROL_TEXT.search(v)) is not None:
+                raise refuse(m, "value at", where)
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                key = str(k)
+                here = (where, f".{printable(key)}")
+                if (m := _CONTROL_LINE.search(key)) is not None:
+                    raise refuse(m, "key", here)
+                stack.append((x, here))
+        elif isinstance(v, list):
+            stack.extend((x, (where, f"[{i}]")) for i, x in enumerate(v))
+
+
+def control_character_at(value: Any, path: str = "") -> str | None:
+    """Where in ``value`` (text, or mappings, sequences and dataclasses of it, such as an
+    area read from files) a control character is, as a path; None if nowhere. Tab, CR and LF
+    count too: names and codes are one line."""
     if isinstance(value, str):
-        m = _CONTROL_TEXT.search(value)
-        if m is not None:
-            raise PydanticCustomError(
-                "control_character",
-                "control characters are not allowed: {char} in the value at {path}",
-                {"char": f"U+{ord(m.group()):04X}", "path": path or "(top)"},
-            )
-    elif isinstance(value, dict):
+        return path or "(top)" if _CONTROL_LINE.search(value) else None
+    if isinstance(value, dict):
         for k, v in value.items():
-            key = str(k)
-            here = f"{path}.{printable(key)}" if path else printable(key)
-            m = _CONTROL_LINE.search(key)
-            if m is not None:
-                raise PydanticCustomError(
-                    "control_character",
-                    "control characters are not allowed: {char} in the key {path}",
-                    {"char": f"U+{ord(m.group()):04X}", "path": here},
-                )
-            _tree_clean(v, here)
-    elif isinstance(value, list):
+            here = f"{path}.{printable(str(k))}" if path else printable(str(k))
+            if _CONTROL_LINE.search(str(k)):
+                return here
+            if (found := control_character_at(v, here)) is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            _tree_clean(v, f"{path}[{i}]")
+            if (found := control_character_at(v, f"{path}[{i}]")) is not None:
+                return found
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            found = control_character_at(getattr(value, f.name), f"{path}.{f.name}")
+            if found is not None:
+                return found
+    return None
 
 
 def _clean_tree(value: dict[str, Any]) -> dict[str, Any]:
@@ -242,7 +281,7 @@ def _clean_toml(text: str) -> str:
     (``"\\u0000"``). A file that is not TOML passes here: the service names its line."""
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return text
     _tree_clean(data)
     return text

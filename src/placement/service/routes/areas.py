@@ -27,7 +27,7 @@ from placement.service.deps import (
     run_for,
 )
 from placement.service.errors import ForbiddenError, InvalidError, NotFoundError
-from placement.service.models import AreaRow, ChildRow, PlacementRow, PoolRow, RunRow, SettingRow
+from placement.service.models import AreaRow, ChildRow, PoolRow, RunRow, SettingRow
 from placement.service.schemas import (
     AreaGenerate,
     AreaImport,
@@ -39,6 +39,7 @@ from placement.service.schemas import (
     RunCreate,
     RunPublic,
     SettingPublic,
+    control_character_at,
 )
 from placement.service.security import Principal
 from placement.wording import render
@@ -123,6 +124,12 @@ def import_area(
     folder (``PLACEMENT_IMPORT_ROOT``) for the planner's LA."""
     require(who, "planner")
     area, overrides = services.import_area(ctx.settings.import_root, body.path)
+    for kind, items in (("setting", area.settings), ("child", area.children)):
+        for x in items:  # text PostgreSQL cannot store, or that would break an export
+            where = control_character_at(x)
+            if where is not None:
+                xid = getattr(x, f"{kind}_id", "?")
+                raise InvalidError(f"{kind} {xid}: a control character in {where.lstrip('.')}")
     row = services.store_area(
         session,
         who,

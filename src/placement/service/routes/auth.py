@@ -48,7 +48,10 @@ def token(
     limits.check_signin(username, client)  # before waiting for a hashing slot
     user = session.exec(select(User).where(User.username == username)).first()
     session.commit()  # end the read transaction: no database work while the hash runs
-    with ctx.guards.hashing.slot():
+    with (
+        limits.username_turn(username, ctx.settings.hash_wait_s),
+        ctx.guards.hashing.slot(),
+    ):
         limits.check_signin(username, client)  # again: attempts may have failed meanwhile
         ok = verify_password(password, user.password_hash if user else None)
         if user is None or not ok or user.disabled or user.id is None:

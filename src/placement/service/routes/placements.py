@@ -20,7 +20,6 @@ from placement.service.deps import (
     require,
 )
 from placement.service.models import AreaRow, PlacementRow
-from placement.service.security import Principal
 from placement.service.routes.areas import AreaId, ChildId
 from placement.service.schemas import (
     DecisionCreate,
@@ -28,6 +27,7 @@ from placement.service.schemas import (
     PlacementPublic,
     SettingResponseCreate,
 )
+from placement.service.security import Principal
 
 router = APIRouter(tags=["placements"])
 PlacementId = Annotated[int, Path(ge=1, le=2_147_483_647)]
