@@ -88,12 +88,26 @@ class _BodyTooLargeError(HTTPException):
 
 class _App(FastAPI):
     """FastAPI whose every response, a bare 500 included, gets the security headers and
-    tells the access log its route's template."""
+    tells the access log its route's template; the pages' forms are CSRF-protected."""
 
     docs_csp = API_CSP
+    csrf_secret = ""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(RouteForLogs(super().build_middleware_stack()), self.docs_csp)
+        from asgi_csrf import asgi_csrf
+
+        from placement.web.pages import is_page_path
+
+        inner = RouteForLogs(super().build_middleware_stack())
+        # the pages' forms carry a signed double-submit token; the API (bearer tokens, no
+        # cookies) is not a page path and is left alone
+        protected = asgi_csrf(
+            inner,
+            signing_secret=self.csrf_secret or None,
+            skip_if_scope=lambda scope: not is_page_path(str(scope.get("path", ""))),
+            always_protect={"/sign-in"},
+        )
+        return SecurityHeaders(protected, self.docs_csp)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -150,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if settings.docs else None,
     )
     app.state.ctx = ctx
+    app.csrf_secret = "csrf:" + ctx.secret
     if settings.docs:
         docs, app.docs_csp = docs_router(app.title, "/openapi.json")
         app.include_router(docs)
@@ -163,6 +178,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit.router,
     ):
         app.include_router(r)
+    from placement.web import install_pages
+
+    install_pages(app)  # after the API's routes and handlers: pages wrap the handlers
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     install_access_log()
     return app

@@ -99,11 +99,9 @@ JobT = TypeVar("JobT", RunRow, ScenarioRunRow)
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def get_principal(
-    ctx: CtxDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]
-) -> Principal:
-    if not token:
-        raise UnauthorisedError("sign in: send 'Authorization: Bearer <token>'")
+def principal_from_token(ctx: Ctx, session: Session, token: str) -> Principal | None:
+    """The user a valid, unrevoked token names (the API's bearer token, or a page session's
+    cookie holding the same token), else None."""
     claims = decode_token(token, ctx.secret, now=ctx.clock())
     user = session.get(User, claims.user_id) if claims is not None else None
     if (
@@ -113,10 +111,21 @@ def get_principal(
         or user.id is None
         or user.token_version != claims.version  # revoked: logout, disable, reset, role
     ):
-        raise UnauthorisedError("the token is invalid or has expired")
+        return None
     role: Role = user.role  # type: ignore[assignment]
     session.commit()  # end the read transaction: a write may follow with the lock first
     return Principal(user.id, user.username, role, user.la_code, user.area_id, user.child_id)
+
+
+def get_principal(
+    ctx: CtxDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]
+) -> Principal:
+    if not token:
+        raise UnauthorisedError("sign in: send 'Authorization: Bearer <token>'")
+    who = principal_from_token(ctx, session, token)
+    if who is None:
+        raise UnauthorisedError("the token is invalid or has expired")
+    return who
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, status
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from placement.service import accounts
-from placement.service.deps import CtxDep, PrincipalDep, SessionDep
+from placement.service.deps import Ctx, CtxDep, PrincipalDep, SessionDep
 from placement.service.errors import UnauthorisedError
 from placement.service.guards import client_address
 from placement.service.models import User
@@ -44,6 +44,16 @@ def token(
 
     Failed attempts are rate-limited per username and per client address (429 with
     Retry-After); at most a few passwords are checked at once (503 with Retry-After)."""
+    tok, seconds = authenticate(request, ctx, session, username, password)
+    return Token(access_token=tok, expires_in=seconds)
+
+
+def authenticate(
+    request: Request, ctx: Ctx, session: Session, username: str, password: str
+) -> tuple[str, int]:
+    """Check a username and password under the sign-in limits and the hashing cap, and issue
+    a token (the API's and the pages' sign-in). Raises UnauthorisedError, or an HTTP 429/503
+    with Retry-After."""
     limits, client = ctx.guards.limits, client_address(request)
     limits.check_signin(username, client)  # before waiting for a hashing slot
     user = session.exec(select(User).where(User.username == username)).first()
@@ -57,7 +67,7 @@ def token(
         if user is None or not ok or user.disabled or user.id is None:
             limits.signin_failed(username, client)
             raise UnauthorisedError("wrong username or password")
-    tok, seconds = issue_token(
+    return issue_token(
         user.id,
         user.role,
         user.token_version,
@@ -65,7 +75,6 @@ def token(
         ctx.settings.token_minutes,
         now=ctx.clock(),
     )
-    return Token(access_token=tok, expires_in=seconds)
 
 
 @router.post("/auth/logout", tags=["auth"], status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,17 @@
+"""Pages for officers (see placement.web.pages)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from placement.service.deps import require
+from placement.web.pages import PageWho, page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/officer", response_class=HTMLResponse)
+def officer_home(request: Request, who: PageWho) -> Response:
+    require(who, "officer")
+    return page(request, "placeholder.html", title="officer", who=who)
