@@ -20,7 +20,8 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup
 from sqlmodel import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
@@ -58,6 +59,17 @@ env = Environment(
     trim_blocks=False,
     lstrip_blocks=False,
 )
+
+
+@pass_context
+def csrf_field(context: Any) -> Markup:
+    """The form's CSRF token as a hidden field: ``{{ csrf_field() }}`` inside every form (in
+    the page's template, where the request's token is in the context)."""
+    token = context.get("csrftoken") or ""
+    return Markup('<input type="hidden" name="csrftoken" value="%s">') % token
+
+
+env.globals["csrf_field"] = csrf_field
 
 
 def is_page_path(path: str) -> bool:
