@@ -12,12 +12,18 @@ import getpass
 import secrets
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
 from placement.service.errors import ServiceError
 from placement.service.models import ChildRow, User
 from placement.service.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from placement.area import Area
 
 __all__ = ["add_commands"]
 
@@ -250,7 +256,7 @@ def _demo(settings: Settings) -> list[tuple[str, str, str]]:
             source="generate:Kent:seed=1:scale=0.05",
             max_children=settings.max_area_children,
         )
-        child = s.exec(
+        child = _demo_child(area) or s.exec(
             select(ChildRow.child_id).where(ChildRow.area_id == row.id).order_by(ChildRow.child_id)
         ).first()
         for role, name, la in (
@@ -273,6 +279,42 @@ def _demo(settings: Settings) -> list[tuple[str, str, str]]:
     return made
 
 
+def _demo_child(area: Area) -> str | None:
+    """The demo family's child: one being placed this round (a new plan, no current setting
+    or about to change phase) whose family asked for two or more settings, so every family
+    page has something to show."""
+    for c in sorted(area.children, key=lambda c: c.child_id):
+        moving = c.new_plan or c.current_setting_id is None or c.nc_year in (-1, 6, 11)
+        if moving and len(c.preferences) >= 2:
+            return c.child_id
+    return None
+
+
+def _first_run(app: FastAPI, settings: Settings) -> None:
+    """Queue the demo area's first allocation run, so the officer's worklist and the family's
+    list show a run's outcome from the start."""
+    from placement.service import services
+    from placement.service.models import AreaRow
+    from placement.service.security import Principal
+
+    with Session(app.state.ctx.engine, expire_on_commit=False) as s:
+        area = s.exec(select(AreaRow).where(AreaRow.la_code == DEMO_LA)).first()
+        if area is None:
+            return
+        services.start_run(
+            s,
+            Principal(0, "demo", "planner", DEMO_LA, None, None),
+            area=area,
+            jobs=app.state.ctx.jobs,
+            mechanism="optimised",
+            seed=1,
+            policy_id=None,
+            time_limit_s=settings.run_time_limit_s,
+            max_queued=settings.max_queued_runs,
+            scope="moving",
+        )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -292,7 +334,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             for role, name, pw in made:
                 sys.stdout.write(f"  {role:8} {name:18} {pw}\n")
     app = create_app(settings)
-    sys.stdout.write(f"API docs at http://{args.host}:{args.port}/docs\n")
+    if not args.no_demo and made:
+        _first_run(app, settings)
+    base = f"http://{args.host}:{args.port}"
+    sys.stdout.write(f"Pages at {base}/ (sign in as a user above); API docs at {base}/docs\n")
     sys.stdout.flush()
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return EXIT_OK
