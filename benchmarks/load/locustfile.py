@@ -1,4 +1,6 @@
-"""Locust: families' and officers' list reads while officers confirm placements.
+"""Locust: families' and officers' list reads while officers confirm placements, and people
+reading the pages (families their child's options and choices, officers the worklist and a
+child's page) with the session cookie the sign-in page sets.
 
 Run by ``benchmarks/load/run_load.py`` (``make load``), which prepares a Kent-sized area, the
 users and an allocation run, and passes them in the environment:
@@ -23,6 +25,7 @@ CHILDREN: list[str] = DATA["children"]
 SETTINGS: list[str] = DATA["settings"]
 _officers = itertools.cycle(DATA["officers"])
 _tokens = itertools.cycle(DATA.get("tokens") or [None])
+_families = itertools.cycle(DATA.get("family_tokens") or [None])
 
 
 class Staff(HttpUser):
@@ -99,3 +102,54 @@ class Confirmer(Staff):
                     r.success()
                 else:
                     r.failure(f"decision: {r.status_code}")
+
+
+class PageReader(HttpUser):
+    """People in the browser: the pages render from the same caches as the API. The session
+    cookie holds the token the sign-in page would have set (signing in is not measured)."""
+
+    abstract = True
+    wait_time = between(1, 3)
+
+    def sign_in_as(self, token: str | None) -> None:
+        if token is None:
+            raise RuntimeError("the load data holds no tokens for page readers")
+        self.client.cookies.set("placement_session", token)
+
+
+class FamilyPages(PageReader):
+    """A family reading its child's options, its choices and the decision page."""
+
+    weight = 10
+
+    def on_start(self) -> None:
+        self.sign_in_as(next(_families))
+
+    @task(3)
+    def options(self) -> None:
+        self.client.get("/family", name="page: family options")
+
+    @task(1)
+    def choices(self) -> None:
+        self.client.get("/family/choices", name="page: family choices")
+
+
+class OfficerPages(PageReader):
+    """An officer filtering the worklist and opening children's pages."""
+
+    weight = 10
+
+    def on_start(self) -> None:
+        self.sign_in_as(next(_tokens))
+        self.caseload = random.sample(CHILDREN, min(50, len(CHILDREN)))
+
+    @task(1)
+    def worklist(self) -> None:
+        self.client.get(
+            f"/officer/areas/{AREA}?run_outcome=unplaced", name="page: officer worklist"
+        )
+
+    @task(3)
+    def child(self) -> None:
+        cid = random.choice(self.caseload)
+        self.client.get(f"/officer/areas/{AREA}/children/{cid}", name="page: officer child")

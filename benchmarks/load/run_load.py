@@ -1,7 +1,8 @@
 """``make load``: a Kent-sized area behind ``placement serve``, Locust headless against it.
 
 Writes ``benchmarks/results/load.json``: requests, failures, error ratio and latency
-percentiles per request name, with the p95 target for tailored lists (200 ms).
+percentiles per request name, with the p95 targets for tailored lists (200 ms) and for page
+views (300 ms: the worst page's p95).
 
     python -m benchmarks.load.run_load [--users 50] [--seconds 60] [--scale 1.0]
 """
@@ -26,6 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "benchmarks" / "results" / "load.json"
 TARGET_P95_MS = 200
+PAGES_TARGET_P95_MS = 300  # issue 13: page views at 50 users
 
 
 def _port() -> int:
@@ -34,7 +36,9 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare(db: str, scale: float, password: str, officers: int) -> dict[str, object]:
+def prepare(
+    db: str, scale: float, password: str, officers: int, families_n: int = 20
+) -> dict[str, object]:
     from sqlmodel import Session, col, select
 
     from placement.generate import generate_area
@@ -64,6 +68,17 @@ def prepare(db: str, scale: float, password: str, officers: int) -> dict[str, ob
             s, username="planner", password=password, role="planner", la_code="886"
         )
         children = list(s.exec(select(ChildRow.child_id).where(ChildRow.area_id == row.id)).all())
+        families = [f"family{i}" for i in range(min(families_n, len(children)))]
+        for n, cid in zip(families, children, strict=False):
+            services.create_user(
+                s,
+                username=n,
+                password=password,
+                role="family",
+                la_code="",
+                area_id=row.id,
+                child_id=cid,
+            )
         settings = list(
             s.exec(
                 select(SettingRow.setting_id).where(
@@ -72,7 +87,13 @@ def prepare(db: str, scale: float, password: str, officers: int) -> dict[str, ob
             ).all()
         )
     engine.dispose()
-    return {"area_id": row.id, "children": children, "settings": settings, "officers": names}
+    return {
+        "area_id": row.id,
+        "children": children,
+        "settings": settings,
+        "officers": names,
+        "families": families,
+    }
 
 
 def main() -> int:
@@ -137,6 +158,12 @@ def main() -> int:
             ]
             for n in data["officers"]  # type: ignore[attr-defined]
         ]
+        data["family_tokens"] = [
+            httpx.post(f"{base}/auth/token", data={"username": n, "password": password}).json()[
+                "access_token"
+            ]
+            for n in data["families"]  # type: ignore[attr-defined]
+        ]
         (tmp / "data.json").write_text(json.dumps(data))
         env_l = {
             **os.environ,
@@ -186,21 +213,35 @@ def main() -> int:
     }
     agg = stats.get("Aggregated", {"requests": 0, "failures": 0})
     lists = stats.get("tailored list", {})
+    pages = {k: v for k, v in stats.items() if k.startswith("page: ")}
+    pages_p95 = max((v["p95_ms"] for v in pages.values()), default=None)
     result = {
-        "scenario": f"{args.users} users ({45}:{5} list readers : confirmers), {args.seconds} s",
+        "scenario": f"{args.users} users (weights 45:5:10:10 API list readers : confirmers :"
+        f" family page readers : officer page readers), {args.seconds} s",
         "area": {"like": "Kent", "scale": args.scale, "children": len(data["children"])},  # type: ignore[arg-type]
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "database": "sqlite (embedded default)",
         "error_ratio": round(agg["failures"] / max(1, agg["requests"]), 6),
         "tailored_list_p95_ms": lists.get("p95_ms"),
         "target_p95_ms": TARGET_P95_MS,
-        "meets_target": bool(lists) and lists["p95_ms"] <= TARGET_P95_MS and agg["failures"] == 0,
+        "pages_p95_ms": pages_p95,
+        "pages_target_p95_ms": PAGES_TARGET_P95_MS,
+        "meets_target": bool(lists)
+        and lists["p95_ms"] <= TARGET_P95_MS
+        and pages_p95 is not None
+        and pages_p95 <= PAGES_TARGET_P95_MS
+        and agg["failures"] == 0,
         "stats": stats,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=1) + "\n")
     print(
-        json.dumps({k: result[k] for k in ("error_ratio", "tailored_list_p95_ms", "meets_target")})
+        json.dumps(
+            {
+                k: result[k]
+                for k in ("error_ratio", "tailored_list_p95_ms", "pages_p95_ms", "meets_target")
+            }
+        )
     )
     return 0 if result["meets_target"] else 1
 
