@@ -11,7 +11,9 @@ from tests.service.conftest import PASSWORD
 from tests.web.conftest import Site, assert_accessible, sign_in, tab_to
 
 
-@pytest.mark.parametrize(("role", "home"), [("family", "/family"), ("officer", "/officer"), ("planner", "/planner")])
+@pytest.mark.parametrize(
+    ("role", "home"), [("family", "/family"), ("officer", "/officer"), ("planner", "/planner")]
+)
 def test_each_role_signs_in_with_the_keyboard_and_lands_on_its_pages(
     page: Page, site: Site, role: str, home: str
 ) -> None:
@@ -62,7 +64,9 @@ def test_sign_out_revokes_the_session(page: Page, site: Site) -> None:
     # the old cookie no longer works, in the browser or replayed by hand
     page.goto(site.path("/planner"))
     expect(page).to_have_url(site.path("/sign-in"))
-    r = httpx.get(site.path("/planner"), cookies={"placement_session": token}, follow_redirects=False)
+    r = httpx.get(
+        site.path("/planner"), cookies={"placement_session": token}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == "/sign-in"
 
 
