@@ -88,10 +88,11 @@ def test_the_dashboard_says_what_each_mainstream_share_is_of(
     # and over the placed children it is the run's own figure
     assert head["mainstream_pct"] >= head["mainstream_all_pct"] or head["mainstream_pct"] == 0
     # printed and in the page with the labels, not code names
-    assert "special academy" in said and "rp_su" not in said and "special_la" not in said
+    assert "special school (academy" in said and "rp_su" not in said and "special_la" not in said
     assert HEADLINE_LABELS["mainstream_all_pct"] in said
     page = (tmp_path / "d" / "area-dashboard.html").read_text()
     assert "mainstream_pct" not in page and "% of the children placed in this run" in page
+    assert "Resourced provision / SEN unit" in page and "Special school (non-maintained)" in page
 
 
 def _scenario() -> object:

@@ -311,7 +311,7 @@ def test_run_dashboard(world: World) -> None:
     assert data["journeys"]["mean_min"] == data["journeys"]["p95_min"] == "suppressed"
     page = world.client.get(f"/runs/{rid}/dashboard.html", headers=world.as_("officer"))
     assert page.status_code == 200 and page.text.count("<svg") == 5
-    assert "Journeys (mean suppressed, 95th percentile suppressed)" in page.text
+    assert "Mean journey withheld; 95th percentile withheld." in page.text
     assert (
         "<script" not in page.text and "script-src" not in page.headers["content-security-policy"]
     )

@@ -341,7 +341,7 @@ class _Work:
 
     def open(self, c: OpenSetting) -> None:
         what = f"open_setting {c.setting_id}"
-        hosts: list[tuple[str, str, Location, str]] = []
+        hosts: list[tuple[str, str, Location, str, str]] = []
         if c.at is not None:
             for h in self.select(c, what, c.at):
                 hosts.append(
@@ -350,6 +350,7 @@ class _Work:
                         f"{c.name} at {h.name}",
                         h.location,
                         h.la_code,
+                        "",
                     )
                 )
         else:
@@ -365,8 +366,8 @@ class _Work:
                 )
                 j = self.gap_order(sites, c.designations or list(Need), (c.low_age, c.high_age), 1)
                 loc = sites[j[0]] if j else self.centre()
-            hosts.append((c.setting_id, c.name, loc, self.area.la_code))
-        for sid, name, loc, la in hosts:
+            hosts.append((c.setting_id, c.name, loc, self.area.la_code, self.where(loc)))
+        for sid, name, loc, la, where in hosts:
             if sid in self.settings:
                 raise self.fail(c, what, f"id {sid!r} is already a setting of this area")
             try:
@@ -391,8 +392,22 @@ class _Work:
             self.changed.add(sid)
             self.notes.append(
                 f"open_setting: opened {sid} ({name}), {c.capacity} places, {c.kind.value}, "
-                f"at E{loc.easting:.0f} N{loc.northing:.0f}"
+                f"at E{loc.easting:.0f} N{loc.northing:.0f}{where}"
             )
+
+    def where(self, loc: Location) -> str:
+        """A new setting's place in words for its note: the site of the setting already there
+        (", on the site of Oak School"), else the nearest town of a generated area."""
+        here = sorted((s.setting_id, s.name) for s in self.settings.values() if s.location == loc)
+        if here:
+            return f", on the site of {here[0][1]}"
+        t = towns(self.settings.values())
+        if not t:
+            return ""
+        name = min(
+            t, key=lambda k: math.hypot(t[k].easting - loc.easting, t[k].northing - loc.northing)
+        )
+        return f", near {name}"
 
     def cap_fees(self, c: CapFees) -> None:
         n = 0

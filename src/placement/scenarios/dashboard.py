@@ -21,13 +21,23 @@ from typing import Any
 from placement import disclosure
 from placement.cohort import SCOPE_LABEL
 from placement.generate import PLACEMENTS, LaProfile, list_las
-from placement.scenarios.report import _CSS, DISCLOSURE_NOTE, bar_chart_svg, export_metrics
+from placement.scenarios.charts import Chart, Series, bar_chart, fmt
+from placement.scenarios.plain import (
+    MECHANISM_NAMES,
+    MIX_NAMES,
+    cap,
+    document,
+    need_name,
+    phase_name,
+)
+from placement.scenarios.report import DISCLOSURE_NOTE, export_metrics, money_words
 from placement.scenarios.run import CATEGORIES, Side
 
 __all__ = [
     "HEADLINE_LABELS",
     "MIX_LABELS",
     "dashboard_data",
+    "dashboard_fragment",
     "dashboard_html",
     "dashboard_json",
     "la_mix",
@@ -37,19 +47,7 @@ __all__ = [
 JOURNEY_BANDS = (0, 15, 30, 45, 60, 75, 90, 256)
 
 # the placement mix's columns in plain words (the DfE's placement columns, and the run's own)
-MIX_LABELS = {
-    "mainstream": "mainstream school",
-    "rp_su": "resourced provision/SEN unit",
-    "special_la": "LA special school",
-    "special_academy": "special academy",
-    "special_independent": "independent special",
-    "special_nm": "non-maintained special",
-    "ap": "alternative provision",
-    "fe": "FE college",
-    "post16_specialist": "specialist post-16",
-    "other": "other",
-    "unplaced": "not placed in this run",
-}
+MIX_LABELS = dict(MIX_NAMES)
 # "mainstream" as the headline and s.33 count it (SettingKind.is_mainstream): the mix's
 # mainstream schools, resourced provision and SEN units, and FE colleges
 MAINSTREAM_COLUMNS = ("mainstream", "rp_su", "fe")
@@ -188,90 +186,182 @@ def _millions(v: int | str) -> float | str:
     return v if isinstance(v, str) else v / 1e6
 
 
-def _pounds(v: int | str) -> str:
-    return html.escape(v) if isinstance(v, str) else f"£{v:,}"
+def _e(x: object) -> str:
+    return html.escape(str(x))
 
 
-def _num(v: float | str) -> str:
-    return html.escape(v) if isinstance(v, str) else f"{v:.1f}"
+def _count(v: int | str) -> str:
+    return fmt(v, "children")
+
+
+def _share(v: float | str) -> str:
+    return fmt(v, "%")
 
 
 def _minutes(v: float | str, digits: int) -> str:
-    """A journey time for a chart's title (escaped by the chart): "suppressed" as it is."""
-    return v if isinstance(v, str) else f"{v:.{digits}f} min"
+    return "withheld" if isinstance(v, str) else f"{v:.{digits}f} minutes"
+
+
+def _band(label: str) -> str:
+    """ "15-29 min" as "15 to 29 minutes", "90+ min" as "90 minutes or more"."""
+    lo, _, hi = label.removesuffix(" min").partition("-")
+    if lo.endswith("+"):
+        return f"{lo[:-1]} minutes or more"
+    return f"{lo} to {hi} minutes" if hi else label
 
 
 def dashboard_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1) + "\n"
 
 
-def dashboard_html(data: dict[str, Any]) -> str:
+def dashboard_fragment(
+    data: dict[str, Any], *, chart_id: str = "dash", charts: list[Chart] | None = None
+) -> str:
+    """The dashboard (:func:`dashboard_data`, every count already disclosure-controlled) as
+    HTML with GOV.UK Frontend's classes, headings from ``<h2>``: for the service's run page
+    and, in :func:`dashboard_html`, for a file of its own. Everything named in words."""
     mix = data["placement_mix"]
     cats = mix["categories"]
-    series: list[tuple[str, list[float | int | str]]] = [
-        ("this allocation", [mix["allocation_pct"][c] for c in cats])
-    ]
-    if mix["la_real_pct"]:
-        series.append((f"{data['la']} (real)", [mix["la_real_pct"].get(c, 0.0) for c in cats]))
-    series.append(("England (real)", [mix["england_pct"].get(c, 0.0) for c in cats]))
-    j = data["journeys"]
-    c = data["cost"]
-    labels = data.get("headline_labels", HEADLINE_LABELS)
+    ids = itertools.count(1)
+
+    def chart(*a: Any, **kw: Any) -> str:
+        c = bar_chart(*a, chart_id=f"{chart_id}-{next(ids)}", **kw)
+        if charts is not None:
+            charts.append(c)
+        return c.html()
+
+    series = [Series("This allocation", tuple(mix["allocation_pct"][c] for c in cats))]
+    if mix.get("la_real_pct"):
+        series.append(
+            Series(f"{data['la']} (real)", tuple(mix["la_real_pct"].get(c, 0.0) for c in cats))
+        )
+    series.append(Series("England (real)", tuple(mix["england_pct"].get(c, 0.0) for c in cats)))
+    j, c = data["journeys"], data["cost"]
     un = data["unmet_need"]
-    title = f"Area dashboard: {data['area']}"
-    parts = [
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}"
-        f"</title><style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
-        f"<p class='note'>Mechanism {html.escape(data['mechanism'])}; "
-        f"{html.escape(str(data.get('scope_label', '')))}: {data['children']} children in the "
-        f"run, {_num(data['placed_pct'])}% placed; {data.get('staying', 0)} staying where "
-        f"their plans name. Synthetic data. {html.escape(DISCLOSURE_NOTE)}</p>",
-        bar_chart_svg(
-            "Placement mix (% of all the children: placed, staying or not placed)",
-            [mix.get("labels", MIX_LABELS).get(c, c) for c in cats],
+    how = MECHANISM_NAMES.get(data["mechanism"], data["mechanism"])
+    placed, children = data["placed"], data["children"]
+    out: list[str] = []
+    if isinstance(placed, int) and isinstance(children, int):
+        first = f"This run placed {placed:,} of the {children:,} children it allocated"
+        first += "" if isinstance(data["placed_pct"], str) else f" ({_share(data['placed_pct'])})"
+    else:
+        first = f"This run allocated {_count(children)} children and placed {_count(placed)}"
+    staying = data.get("staying", 0)
+    if staying:
+        first += f"; {_count(staying)} more stay where their plans name"
+    total = c["total_gbp"]
+    cost = (
+        "its annual cost is withheld"
+        if isinstance(total, str)
+        else f"the annual cost of the placements is {money_words(total)}"
+    )
+    out.append(
+        '<div class="govuk-inset-text app-headline">'
+        f'<p class="govuk-body-l">{_e(first)}; {_e(cost)}.</p></div>'
+    )
+    out.append(
+        f'<p class="govuk-body">{_e(cap(how))}: '
+        f"{_e(data.get('scope_label', ''))}. Synthetic data: no real child is represented.</p>"
+        f'<p class="govuk-body-s">{_e(data.get("suppression", DISCLOSURE_NOTE))}</p>'
+    )
+    out.append('<h2 class="govuk-heading-m">Placement mix</h2>')
+    out.append(
+        chart(
+            "Placement mix: % of all the children (placed, staying or not placed)",
+            [cap(MIX_LABELS.get(k, mix.get("labels", {}).get(k, k))) for k in cats],
             series,
             "%",
-        ),
-        f"<p class='note'>{html.escape(mix['note'])}</p>",
-        bar_chart_svg(
-            f"Journeys (mean {_minutes(j['mean_min'], 1)}, "
-            f"95th percentile {_minutes(j['p95_min'], 0)})",
-            [b["band"] for b in j["bands"]],
-            [("children", [b["children"] for b in j["bands"]])],
-        ),
-        bar_chart_svg(
-            "Annual cost by payer",
-            ["high-needs block", "schools", "transport", "total"],
+            category_title="Placement",
+        )
+    )
+    out.append(f'<p class="govuk-body-s">{_e(mix["note"][:1].upper() + mix["note"][1:])}.</p>')
+    out.append('<h2 class="govuk-heading-m">Journeys</h2>')
+    out.append(
+        f'<p class="govuk-body">Mean journey {_e(_minutes(j["mean_min"], 1))}; 95th '
+        f"percentile {_e(_minutes(j['p95_min'], 0))}.</p>"
+    )
+    out.append(
+        chart(
+            "Children placed, by journey time",
+            [_band(b["band"]) for b in j["bands"]],
+            [Series("Children", tuple(b["children"] for b in j["bands"]))],
+            "children",
+            category_title="Journey",
+        )
+    )
+    out.append('<h2 class="govuk-heading-m">Cost</h2>')
+    out.append(
+        chart(
+            "Annual cost by payer, £ million",
+            ["High-needs block", "Schools", "Transport (LA general fund)", "Total"],
             [
-                (
-                    "£m",
-                    [
-                        _millions(c["high_needs_block_gbp"]),
-                        _millions(c["schools_gbp"]),
-                        _millions(c["transport_gbp"]),
-                        _millions(c["total_gbp"]),
-                    ],
+                Series(
+                    "Cost a year",
+                    tuple(
+                        _millions(c[k])
+                        for k in (
+                            "high_needs_block_gbp",
+                            "schools_gbp",
+                            "transport_gbp",
+                            "total_gbp",
+                        )
+                    ),
                 )
             ],
             "£m",
-        ),
-        f"<p>Average annual cost per placed child: {_pounds(c['per_placed_child_gbp'])}.</p>",
-        bar_chart_svg(
-            "Unmet need by primary need",
-            list(un["by_need"]),
-            [("unplaced children", list(un["by_need"].values()))],
-        ),
-        bar_chart_svg(
-            "Unmet need by phase",
-            list(un["by_phase"]),
-            [("unplaced children", list(un["by_phase"].values()))],
-        ),
-        "<h2>Headline</h2><table>"
-        + "".join(
-            f"<tr><td>{html.escape(labels.get(k, k.replace('_', ' ')))}</td>"
-            f"<td>{_num(v)}{'' if isinstance(v, str) else '%'}</td></tr>"
-            for k, v in data["headline_pct"].items()
+            category_title="Paid by",
         )
-        + "</table></body></html>",
-    ]
-    return "".join(parts)
+    )
+    per = c["per_placed_child_gbp"]
+    out.append(
+        '<p class="govuk-body">Average annual cost per placed child: '
+        f"{_e('withheld' if isinstance(per, str) else f'£{per:,}')}.</p>"
+    )
+    out.append('<h2 class="govuk-heading-m">Children not placed</h2>')
+    needs = {k: v for k, v in un["by_need"].items() if v != 0}
+    if needs:
+        out.append(
+            chart(
+                "Children not placed, by primary need",
+                [cap(need_name(k)) for k in needs],
+                [Series("Children not placed", tuple(needs.values()))],
+                "children",
+                category_title="Primary need",
+            )
+        )
+        none = [need_name(k) for k, v in un["by_need"].items() if v == 0]
+        if none:
+            out.append(f'<p class="govuk-body-s">None not placed: {_e(", ".join(none))}.</p>')
+    else:
+        out.append('<p class="govuk-body">Every child was placed.</p>')
+    phases = {k: v for k, v in un["by_phase"].items() if v != 0}
+    if phases:
+        out.append(
+            chart(
+                "Children not placed, by phase",
+                [cap(phase_name(k)) for k in phases],
+                [Series("Children not placed", tuple(phases.values()))],
+                "children",
+                category_title="Phase",
+            )
+        )
+    rows = "".join(
+        '<tr class="govuk-table__row">'
+        f'<th scope="row" class="govuk-table__header">'
+        f"{_e(cap(HEADLINE_LABELS.get(k, k.replace('_', ' '))))}</th>"
+        f'<td class="govuk-table__cell govuk-table__cell--numeric">{_e(_share(v))}</td></tr>'
+        for k, v in data["headline_pct"].items()
+    )
+    out.append(
+        '<table class="govuk-table"><caption class="govuk-table__caption '
+        'govuk-table__caption--m">Headline shares</caption><thead class="govuk-table__head">'
+        '<tr class="govuk-table__row"><th scope="col" class="govuk-table__header">Share</th>'
+        '<th scope="col" class="govuk-table__header govuk-table__header--numeric">Per cent</th>'
+        f'</tr></thead><tbody class="govuk-table__body">{rows}</tbody></table>'
+    )
+    return "".join(out)
+
+
+def dashboard_html(data: dict[str, Any]) -> str:
+    """The dashboard as a file of its own (inline CSS and SVG, no scripts)."""
+    return document(f"Area dashboard: {data['area']}", dashboard_fragment(data))

@@ -17,23 +17,51 @@ from __future__ import annotations
 import csv
 import html
 import io
+import itertools
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from placement import disclosure
 from placement.cells import spreadsheet_safe
-from placement.scenarios.run import CATEGORIES, ScenarioResult
+from placement.disclosure import WITHHELD
+from placement.scenarios.charts import (
+    TAGS,
+    Better,
+    Chart,
+    Series,
+    Unit,
+    bar_chart,
+    fmt,
+    verdict,
+)
+from placement.scenarios.plain import (
+    KIND_NAMES,
+    MECHANISM_NAMES,
+    MIX_NAMES,
+    cap,
+    document,
+    kind_name,
+    need_name,
+    phase_name,
+)
+from placement.scenarios.run import ScenarioResult
 
 __all__ = [
     "COUNT_KEYS",
     "PCT_OF",
-    "bar_chart_svg",
+    "better_way",
+    "change_words",
     "export_metrics",
+    "headline",
     "is_count",
+    "metric_name",
     "report_csvs",
+    "report_fragment",
     "report_html",
     "report_json",
+    "safe_note",
 ]
 
 COUNT_KEYS = frozenset(
@@ -199,6 +227,8 @@ def _marginal_rows(r: ScenarioResult) -> list[dict[str, Any]]:
 def report_json(r: ScenarioResult) -> str:
     """Everything, with counts suppressed."""
     sc = r.scenario
+    metrics = _nested_metrics(r)
+    rows = _setting_rows(r)
     data = {
         "scenario": {
             "name": sc.name,
@@ -217,10 +247,14 @@ def report_json(r: ScenarioResult) -> str:
             "policy": dict(sc.policy),
         },
         "areas": {"baseline": r.base_area, "scenario": r.scenario_area},
-        "changes": list(r.notes),
+        "headline": headline(metrics),
+        # the changes as apply made them (counts of children in them controlled); the
+        # report says them in words (change_words)
+        "changes": [safe_note(n) for n in r.notes],
         "suppression": DISCLOSURE_NOTE,
-        "metrics": _nested_metrics(r),
-        "settings": [x for x in _setting_rows(r) if x["changed"] or _moved(x)],
+        "metrics": metrics,
+        "settings": [x for x in rows if x["changed"] or _moved(x)],
+        "settings_total": len(rows),
         "marginal_values": _marginal_rows(r),
         "manifest": {
             mech: {
@@ -233,6 +267,7 @@ def report_json(r: ScenarioResult) -> str:
         if r.derived
         else "built afresh",
         "timings_s": r.timings_s,
+        "source": sc.source,
     }
     return json.dumps(data, indent=1, sort_keys=False, default=str) + "\n"
 
@@ -290,352 +325,730 @@ def report_csvs(r: ScenarioResult) -> dict[str, str]:
     }
 
 
-# -- SVG ----------------------------------------------------------------------------------
+# -- in words --------------------------------------------------------------------------------
 
-PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
-
-
-def _fmt(v: float, unit: str) -> str:
-    if unit == "£m":
-        return f"£{v:,.1f}m"
-    if unit == "%":
-        return f"{v:.1f}%"
-    if unit == "£":
-        return f"£{v:,.0f}"
-    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
-
-
-def bar_chart_svg(
-    title: str,
-    categories: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float | int | str]]],
-    unit: str = "",
-    *,
-    width: int = 720,
-) -> str:
-    """Grouped vertical bars as inline SVG. A withheld value ("<10") is drawn as an outlined
-    bar to the height of 10 labelled "<10", never at its true height."""
-    rotate = len(categories) > 7 or max((len(c) for c in categories), default=0) * 7 > (
-        width - 66
-    ) / max(1, len(categories))
-    rows, lx = 1, 56
-    for label, _ in series:
-        w = 24 + 7 * len(label)
-        if lx + w > width and lx > 56:
-            rows, lx = rows + 1, 56
-        lx += w
-    label_h = 64 if rotate else 22
-    h, top, left = 200 + label_h + 16 * rows, 34, 56
-    bottom = label_h + 16 * rows + 6
-    plot_bottom = h - bottom
-    legend_top = plot_bottom + label_h
-    nums = [float(v) for _, vals in series for v in vals if not isinstance(v, str)]
-    has_sup = any(isinstance(v, str) for _, vals in series for v in vals)
-    vmax = max([*nums, disclosure.THRESHOLD if has_sup else 0, 1e-9])
-    vmin = min([*nums, 0.0])
-    span = vmax - vmin
-    plot_h = h - top - bottom
-    group_w = (width - left - 10) / max(1, len(categories))
-    bar_w = max(2.0, (group_w - 8) / max(1, len(series)))
-
-    def y(v: float) -> float:
-        return top + plot_h * (vmax - v) / span
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" '
-        f'viewBox="0 0 {width} {h}" role="img" aria-label="{html.escape(title)}">',
-        f'<text x="{left}" y="18" font-size="14" font-weight="bold">{html.escape(title)}</text>',
-        f'<line x1="{left}" y1="{y(0):.1f}" x2="{width - 10}" y2="{y(0):.1f}" stroke="#333"/>',
-    ]
-    for t in (vmax, vmax / 2):
-        parts.append(
-            f'<text x="{left - 4}" y="{y(t) + 4:.1f}" font-size="10" text-anchor="end">'
-            f"{html.escape(_fmt(t, unit))}</text>"
-            f'<line x1="{left}" y1="{y(t):.1f}" x2="{width - 10}" y2="{y(t):.1f}" '
-            'stroke="#ddd"/>'
-        )
-    for gi, cat in enumerate(categories):
-        gx = left + gi * group_w + 4
-        for si, (_, vals) in enumerate(series):
-            v = vals[gi]
-            x = gx + si * bar_w
-            color = PALETTE[si % len(PALETTE)]
-            if isinstance(v, str):
-                y0 = y(disclosure.THRESHOLD)
-                parts.append(
-                    f'<rect x="{x:.1f}" y="{y0:.1f}" width="{bar_w - 1:.1f}" '
-                    f'height="{y(0) - y0:.1f}" fill="none" stroke="{color}" '
-                    'stroke-dasharray="2,2"/>'
-                    f'<text x="{x + bar_w / 2:.1f}" y="{y0 - 2:.1f}" font-size="9" '
-                    f'text-anchor="middle">{html.escape(v)}</text>'
-                )
-                continue
-            fv = float(v)
-            y1, y2 = sorted((y(fv), y(0)))
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y1:.1f}" width="{bar_w - 1:.1f}" '
-                f'height="{max(0.5, y2 - y1):.1f}" fill="{color}">'
-                f"<title>{html.escape(_fmt(fv, unit))}</title></rect>"
-            )
-        cx = gx + group_w / 2 - 4
-        if rotate:
-            parts.append(
-                f'<text x="{cx:.1f}" y="{plot_bottom + 14}" font-size="10" text-anchor="end" '
-                f'transform="rotate(-35 {cx:.1f} {plot_bottom + 14})">{html.escape(cat)}</text>'
-            )
-        else:
-            parts.append(
-                f'<text x="{cx:.1f}" y="{plot_bottom + 14}" font-size="10" '
-                f'text-anchor="middle">{html.escape(cat)}</text>'
-            )
-    lx, ly = left, legend_top
-    for si, (label, _) in enumerate(series):
-        w = 24 + 7 * len(label)
-        if lx + w > width and lx > left:
-            lx, ly = left, ly + 16
-        parts.append(
-            f'<rect x="{lx}" y="{ly}" width="10" height="10" '
-            f'fill="{PALETTE[si % len(PALETTE)]}"/>'
-            f'<text x="{lx + 14}" y="{ly + 9}" font-size="11">{html.escape(label)}</text>'
-        )
-        lx += w
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em;max-width:1000px;
-color:#222}h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;font-size:.88em;margin:.5em 0}td,th{border:1px solid #ccc;
-padding:3px 7px;text-align:right}td:first-child,th:first-child{text-align:left}
-.up{color:#1a7f37}.down{color:#b42318}.note{color:#555;font-size:.9em}
-pre{background:#f6f6f6;padding:.8em;font-size:.82em;overflow:auto}
-"""
-
-
-def _cell(v: Any, key: str = "") -> str:
-    if isinstance(v, str):
-        return html.escape(v)
-    if isinstance(v, bool):
-        return "yes" if v else ""
-    if key.endswith("_gbp"):
-        return f"£{v:,}"
-    if isinstance(v, float):
-        return f"{v:,.2f}"
-    return f"{v:,}"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    h = "".join(f"<th>{html.escape(x)}</th>" for x in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def report_html(r: ScenarioResult) -> str:
-    """The planner's report: headline charts, every metric, settings, marginal values."""
-    sc = r.scenario
-    mechs = list(r.baseline)
-    m0 = mechs[0]
-    b, o = r.baseline[m0].metrics, r.outcome[m0].metrics
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(sc.name)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Scenario: {html.escape(sc.name)}</h1>",
-        f"<p>{html.escape(sc.description)}</p>" if sc.description else "",
-        "<p class='note'>Baseline: "
-        + html.escape(r.base_area)
-        + (f" (like {html.escape(r.la_name)})" if r.la_name else "")
-        + f"; seed {sc.base.seed}"
-        + (f", scale {sc.base.scale:g}" if sc.base.like else "")
-        + f"; mechanisms: {', '.join(mechs)}. Synthetic data: no real child is represented. "
-        f"{html.escape(DISCLOSURE_NOTE)}</p>",
-        "<h2>What changed</h2><ul>"
-        + "".join(f"<li>{html.escape(n)}</li>" for n in r.notes)
-        + "</ul>",
-    ]
-    pct_keys = [
+# which way is better for each figure: "higher", "lower" or "neither" (a share of mainstream
+# or special places, the placement mix and the number of children are not good or bad)
+_HIGHER = frozenset(
+    {
+        "placed",
         "placed_pct",
         "first_preference_pct",
-        "mainstream_pct",
-        "special_pct",
+        "any_preference_pct",
+        "request_honoured_pct",
+        "first_preference",
+        "any_preference",
+        "request_honoured",
+    }
+)
+_LOWER = frozenset(
+    {
+        "unplaced",
         "independent_pct",
         "out_of_area_pct",
-    ]
-    series_pct: list[tuple[str, Sequence[float | int | str]]] = []
+        "total_cost_gbp",
+        "high_needs_block_gbp",
+        "schools_gbp",
+        "transport_gbp",
+        "mean_journey_min",
+        "p95_journey_min",
+        "justified_envy",
+    }
+)
+
+
+def better_way(key: str) -> Better:
+    """Which way a metric is better: fewer children without a place, less cost, shorter
+    journeys are better, whatever the sign of the change."""
+    if key in _HIGHER:
+        return "higher"
+    if key in _LOWER or key.startswith("unmet_"):
+        return "lower"
+    return "neither"
+
+
+METRIC_NAMES = {
+    "children": "Children in the run",
+    "placed": "Placed",
+    "unplaced": "Not placed",
+    "placed_pct": "Placed, % of the children",
+    "first_preference_pct": "First preference met, % of the children with a preference",
+    "any_preference_pct": "Any preference met, % of the children with a preference",
+    "request_honoured_pct": "Request named (s.38), % of the children who made one",
+    "mainstream_pct": "In mainstream, % of the children placed",
+    "special_pct": "In special schools, % of the children placed",
+    "independent_pct": "In independent settings, % of the children placed",
+    "out_of_area_pct": "Outside the area, % of the children placed",
+    "total_cost_gbp": "Total annual cost",
+    "high_needs_block_gbp": "Annual cost paid by the high-needs block",
+    "schools_gbp": "Annual cost paid by schools",
+    "transport_gbp": "Annual cost of transport (LA general fund)",
+    "mean_journey_min": "Mean journey",
+    "p95_journey_min": "95th percentile journey",
+    "justified_envy": "Children with justified envy",
+}
+
+
+def metric_name(key: str) -> str:
+    """A metric's name in words (the need, phase or placement type named, not coded)."""
+    if key in METRIC_NAMES:
+        return METRIC_NAMES[key]
+    if key.startswith("unmet_"):
+        code = key[6:]
+        if code.isupper():
+            return f"Not placed: {need_name(code)}"
+        return f"Not placed: {phase_name(code)} age"
+    if key.startswith("mix_"):
+        return f"Placement mix: {MIX_NAMES.get(key[4:], key[4:].replace('_', ' '))}"
+    return key.replace("_", " ")
+
+
+def _unit(key: str) -> Unit:
+    if key.endswith("_gbp"):
+        return "£m"
+    if key.endswith("_pct"):
+        return "%"
+    if key.endswith("_min"):
+        return "min"
+    return "children"
+
+
+def _shown(v: Any, key: str) -> str:
+    """A figure as the report shows it: counts with commas, money in £m, shares with %."""
+    if isinstance(v, str):
+        return fmt(v, "children")
+    if key.endswith("_gbp"):
+        return fmt(v / 1e6, "£m")
+    return fmt(v, _unit(key))
+
+
+def _change_shown(v: Any, key: str) -> str:
+    if isinstance(v, str):
+        return "withheld"
+    if v == 0:
+        return "no change"
+    sign = "+" if v > 0 else "−"
+    if key.endswith("_gbp"):
+        return f"{sign}£{_trim(abs(v) / 1e6, 2)}m"
+    if key.endswith("_pct"):
+        return f"{sign}{abs(v):.1f} points"
+    if key.endswith("_min"):
+        return f"{sign}{abs(v):.1f} min"
+    return f"{sign}{abs(v):,}"
+
+
+def _trim(x: float, digits: int) -> str:
+    s = f"{x:,.{digits}f}"
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def money_words(gbp: int) -> str:
+    """£1.25m, £500,000."""
+    a = abs(gbp)
+    return f"£{_trim(a / 1e6, 2)}m" if a >= 1_000_000 else f"£{a:,}"
+
+
+def headline(metrics: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str]:
+    """The report's first words: how many more (or fewer) children the scenario places and
+    what it does to the annual cost, under each mechanism, from the exported (rounded)
+    figures: "The scenario places 120 more children and costs £4.25m more a year"."""
+    out = []
+    for i, (mech, m) in enumerate(metrics.items()):
+        placed = m.get("placed", {}).get("change", WITHHELD)
+        cost = m.get("total_cost_gbp", {}).get("change", WITHHELD)
+        if isinstance(placed, str):
+            p = "changes how many children are placed by a number too small to show"
+        elif placed > 0:
+            p = f"places {placed:,} more {'child' if placed == 1 else 'children'}"
+        elif placed < 0:
+            p = f"places {-placed:,} fewer {'child' if placed == -1 else 'children'}"
+        else:
+            p = "places the same number of children"
+        if isinstance(cost, str):
+            c = "its cost is withheld (it is the cost of fewer than 10 children)"
+        elif cost > 0:
+            c = f"costs {money_words(cost)} more a year"
+        elif cost < 0:
+            c = f"costs {money_words(cost)} less a year"
+        else:
+            c = "costs about the same a year (to the nearest £250,000)"
+        how = MECHANISM_NAMES.get(mech, mech)
+        if i == 0:
+            out.append(f"The scenario {p} and {c} ({how}).")
+        else:
+            out.append(f"With {how}, it {p} and {c}.")
+    return out
+
+
+# the notes of placement.scenarios.apply, in words; counts of children in them controlled
+_GROWTH = re.compile(
+    r"^demand_growth: (?P<label>.*): (?P<rate>[+-]?\d+%) a year for (?P<years>\d+) years: "
+    r"(?P<a>[\d,]+) children become (?P<b>[\d,]+) \((?P<d>[+-]?[\d,]+)\)$"
+)
+_GROWTH_NONE = re.compile(r"^demand_growth: (?P<label>.*): no change \((?P<n>[\d,]+) children\)$")
+
+
+def _n(s: str) -> int:
+    return int(s.replace(",", ""))
+
+
+def _count_text(n: int) -> str:
+    c = disclosure.count(n)
+    return c if isinstance(c, str) else f"{c:,}"
+
+
+def safe_note(note: str) -> str:
+    """A change's note with its counts of children disclosure-controlled (demand growth
+    says how many children a group had and has)."""
+    m = _GROWTH.match(note)
+    if m:
+        a, b = _n(m["a"]), _n(m["b"])
+        d = disclosure.change(a, b)
+        dd = d if isinstance(d, str) else f"{d:+,}"
+        return (
+            f"demand_growth: {m['label']}: {m['rate']} a year for {m['years']} years: "
+            f"{_count_text(a)} children become {_count_text(b)} ({dd})"
+        )
+    m = _GROWTH_NONE.match(note)
+    if m:
+        return f"demand_growth: {m['label']}: no change ({_count_text(_n(m['n']))} children)"
+    return note
+
+
+_WHAT = {
+    "add_places": "Adding places",
+    "close_setting": "Closing settings",
+    "redesignate": "Redesignating settings",
+    "open_setting": "Opening a setting",
+    "cap_fees": "Capping fees",
+    "demand_growth": "Demand growth",
+}
+
+
+def _what(w: str) -> str:
+    return _WHAT.get(w.split()[0], w.replace("_", " "))
+
+
+def _group(label: str) -> str:
+    """A demand-growth group ("ASD, secondary", "all needs") in words."""
+    need, _, phase = label.partition(", ")
+    words = "all needs" if need == "all needs" else f"children with {need_name(need)}"
+    return words + (f" of {phase_name(phase)} age" if phase else "")
+
+
+def _selection(desc: str) -> str:
+    """A selection's description (placement.scenarios.apply._describe) in words."""
+    out = []
+    for bit in desc.split(", "):
+        if bit.startswith("kind "):
+            out.append(" or ".join(kind_name(k) for k in bit[5:].split("/")))
+        elif bit.startswith("phase "):
+            out.append(f"{phase_name(bit[6:])} phase")
+        elif bit.startswith("designated "):
+            out.append(f"for {need_name(bit[11:])}")
+        else:
+            out.append(bit)
+    return ", ".join(out)
+
+
+def _designations(des: str) -> str:
+    parts = []
+    for bit in des.split(", "):
+        code, _, band = bit.partition(" to band ")
+        parts.append(f"{need_name(code)} (to need band {band})" if band else need_name(code))
+    return " and ".join(parts)
+
+
+def _codes(text: str) -> str:
+    """Keys and values from the planner's own file, shown as code."""
+    return f"<code>{html.escape(text)}</code>"
+
+
+_NOTE_WORDS: list[tuple[re.Pattern[str], Callable[[re.Match[str], Mapping[str, str]], str]]] = [
+    (
+        re.compile(r"^AS IF FROM SCRATCH: (?P<x>.*)$"),
+        lambda m, _: f"As if from scratch: the {html.escape(m['x'])}.",
+    ),
+    (
+        re.compile(r"^(?P<keys>base\.\w+(?:, base\.\w+)*) ignored: (?P<why>.*)$"),
+        lambda m, _: (
+            f"Not used: {_codes(m['keys'])}. The scenario runs on the stored area it "
+            "was sent to (of its base, only the seed and whether to place every child from "
+            "scratch apply)."
+        ),
+    ),
+    (
+        re.compile(r"^close_setting: closed (?P<sid>\S+) \((?P<name>.*)\)$"),
+        lambda m, _: f"Closed {html.escape(m['name'])}.",
+    ),
+    (
+        re.compile(
+            r"^redesignate: (?P<sid>\S+) capacity raised to (?P<cap>\d+) to hold its pools$"
+        ),
+        lambda m, names: (
+            f"The capacity of {html.escape(names.get(m['sid'], m['sid']))} was "
+            f"raised to {m['cap']} places to hold its places for each need."
+        ),
+    ),
+    (
+        re.compile(r"^redesignate: (?P<sid>\S+) \((?P<name>.*)\) now (?P<des>.*)$"),
+        lambda m, _: (
+            f"Redesignated {html.escape(m['name'])}: now for "
+            f"{html.escape(_designations(m['des']))}."
+        ),
+    ),
+    (
+        re.compile(
+            r"^add_places: (?P<verb>added|removed) (?P<n>\d+) "
+            r"(?P<what>general places|(?P<need>\w+) places) at (?P<sid>\S+) \((?P<name>.*)\)$"
+        ),
+        lambda m, _: (
+            f"{m['verb'].capitalize()} {m['n']} "
+            + (
+                "general places"
+                if m["need"] is None
+                else f"places for {html.escape(need_name(m['need']))}"
+            )
+            + f" at {html.escape(m['name'])}."
+        ),
+    ),
+    (
+        re.compile(
+            r"^open_setting: opened (?P<sid>\S+) \((?P<name>.*)\), (?P<n>\d+) places, "
+            r"(?P<kind>\w+), at E\d+ N\d+(?P<where>.*)$"
+        ),
+        lambda m, _: (
+            f"Opened {html.escape(m['name'])}, a "
+            f"{html.escape(kind_name(m['kind']))} with {m['n']} places"
+            f"{html.escape(m['where'])}."
+        ),
+    ),
+    (
+        re.compile(r"^cap_fees: (?P<n>\d+) settings' annual fees capped at (?P<cap>£[\d,]+)$"),
+        lambda m, _: (
+            f"Capped annual fees at {m['cap']}: "
+            f"{m['n']} {'setting' if m['n'] == '1' else 'settings'} had charged more."
+        ),
+    ),
+    (
+        _GROWTH,
+        lambda m, _: (
+            f"Demand growth for {html.escape(_group(m['label']))}: {m['rate']} a year "
+            f"for {m['years']} years: {m['a']} children become {m['b']} ({m['d']})."
+        ),
+    ),
+    (
+        _GROWTH_NONE,
+        lambda m, _: f"Demand growth for {html.escape(_group(m['label']))}: no change.",
+    ),
+    (
+        re.compile(
+            r"^(?P<what>[a-z_]+(?: \S+)?): no setting matched (?P<desc>.*); nothing changed$"
+        ),
+        lambda m, _: (
+            f"{_what(m['what'])}: no setting matched "
+            f"({html.escape(_selection(m['desc']))}), so nothing changed."
+        ),
+    ),
+    (
+        re.compile(
+            r"^(?P<what>[a-z_]+(?: \S+)?): only (?P<n>\d+) settings matched (?P<desc>.*) "
+            r"\(asked for (?P<k>\d+)\)$"
+        ),
+        lambda m, _: (
+            f"{_what(m['what'])}: only {m['n']} settings matched "
+            f"({html.escape(_selection(m['desc']))}); the file asked for {m['k']}."
+        ),
+    ),
+    (
+        re.compile(r"^policy: (?P<x>.*)$"),
+        lambda m, _: "Policy changed: " + "; ".join(_codes(p) for p in m["x"].split("; ")) + ".",
+    ),
+]
+
+
+def change_words(note: str, names: Mapping[str, str]) -> str:
+    """A change's note (already :func:`safe_note`) as HTML in words: settings by name,
+    kinds and needs named, no table names or grid references."""
+    for pat, words in _NOTE_WORDS:
+        m = pat.match(note)
+        if m:
+            return words(m, names)
+    text = html.escape(note)
+    for code, name in KIND_NAMES.items():
+        text = text.replace(code, name)
+    return re.sub(r"^([a-z]+_[a-z_]+):", lambda m: _what(m[1]) + ":", text)
+
+
+# -- the report, as a fragment (GOV.UK classes) and as a file of its own ----------------------
+
+_SHARES = (
+    ("placed_pct", "Placed, % of the children"),
+    ("first_preference_pct", "First preference met, % of those with one"),
+    ("mainstream_pct", "In mainstream, % of the children placed"),
+    ("special_pct", "In special schools, % of the children placed"),
+    ("independent_pct", "In independent settings, % of the children placed"),
+    ("out_of_area_pct", "Outside the area, % of the children placed"),
+)
+_PAYERS = (
+    ("high_needs_block_gbp", "High-needs block"),
+    ("schools_gbp", "Schools"),
+    ("transport_gbp", "Transport (LA general fund)"),
+    ("total_cost_gbp", "Total"),
+)
+
+
+def _compare(m: Mapping[str, Mapping[str, Any]], keys: Sequence[str]) -> tuple[Series, Series]:
+    def side(s: str) -> tuple[Any, ...]:
+        return tuple(
+            (v / 1e6 if k.endswith("_gbp") and not isinstance(v, str) else v)
+            for k in keys
+            for v in [m[k][s]]
+        )
+
+    return Series("Baseline", side("baseline")), Series("Scenario", side("scenario"))
+
+
+def _nonzero(m: Mapping[str, Mapping[str, Any]], keys: Sequence[str]) -> list[str]:
+    return [k for k in keys if m[k]["baseline"] != 0 or m[k]["scenario"] != 0]
+
+
+def _e(x: object) -> str:
+    return html.escape(str(x))
+
+
+def _gtable(
+    caption: str, head: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int = 1
+) -> str:
+    """A GOV.UK table of already-escaped cells (the first of each row its header)."""
+    th = "".join(
+        f'<th scope="col" class="govuk-table__header'
+        f'{" govuk-table__header--numeric" if i >= numeric_from else ""}">{h}</th>'
+        for i, h in enumerate(head)
+    )
+    body = "".join(
+        '<tr class="govuk-table__row">'
+        + "".join(
+            f'<th scope="row" class="govuk-table__header">{c}</th>'
+            if i == 0
+            else f'<td class="govuk-table__cell'
+            f'{" govuk-table__cell--numeric" if i >= numeric_from else ""}">{c}</td>'
+            for i, c in enumerate(r)
+        )
+        + "</tr>"
+        for r in rows
+    )
+    return (
+        '<table class="govuk-table">'
+        f'<caption class="govuk-table__caption govuk-table__caption--m">{caption}</caption>'
+        f'<thead class="govuk-table__head"><tr class="govuk-table__row">{th}</tr></thead>'
+        f'<tbody class="govuk-table__body">{body}</tbody></table>'
+    )
+
+
+def _verdict_tag(key: str, change: Any) -> str:
+    if isinstance(change, str) or not change:
+        return ""
+    v = verdict(1 if change > 0 else -1, better_way(key))
+    return f' <strong class="govuk-tag {TAGS[v]}">{v}</strong>' if v else ""
+
+
+def report_fragment(
+    data: Mapping[str, Any], *, chart_id: str = "chart", charts: list[Chart] | None = None
+) -> str:
+    """The report from its JSON (:func:`report_json`: every figure already disclosure-
+    controlled), as HTML with GOV.UK Frontend's classes, headings from ``<h2>``: for the
+    service's page and, in :func:`report_html`, for a file of its own. ``charts``, if given,
+    receives each chart drawn (its layout, for tests)."""
+    sc = data["scenario"]
+    metrics: dict[str, dict[str, dict[str, Any]]] = data["metrics"]
+    mechs = list(metrics)
+    m0 = mechs[0]
+    how0 = MECHANISM_NAMES.get(m0, m0)
+    names = {s["setting_id"]: s["name"] for s in data.get("settings", [])}
+    ids = itertools.count(1)
+
+    def chart(*a: Any, **kw: Any) -> str:
+        c = bar_chart(*a, chart_id=f"{chart_id}-{next(ids)}", **kw)
+        if charts is not None:
+            charts.append(c)
+        return c.html()
+
+    out: list[str] = []
+    sentences = data.get("headline") or headline(metrics)
+    out.append(
+        '<div class="govuk-inset-text app-headline">'
+        + "".join(f'<p class="govuk-body-l">{_e(s)}</p>' for s in sentences)
+        + "</div>"
+    )
+    if sc.get("description"):
+        out.append(f'<p class="govuk-body">{_e(sc["description"])}</p>')
+    base = sc.get("base", {})
+    about = f"Baseline: {_e(data['areas']['baseline'])}"
+    if base.get("la"):
+        about += f" (like {_e(base['la'])})"
+    about += f"; seed {_e(base.get('seed', ''))}"
+    if base.get("like"):
+        about += f", scale {_e(base.get('scale'))}"
+    about += "; " + " and ".join(_e(MECHANISM_NAMES.get(m, m)) for m in mechs) + ". "
+    about += "Synthetic data: no real child is represented."
+    out.append(f'<p class="govuk-body">{about}</p>')
+    out.append(f'<p class="govuk-body-s">{_e(data.get("suppression", DISCLOSURE_NOTE))}</p>')
+
+    out.append('<h2 class="govuk-heading-m">What changed</h2>')
+    changes = data.get("changes", [])
+    if changes:
+        out.append(
+            '<ul class="govuk-list govuk-list--bullet">'
+            + "".join(f"<li>{change_words(n, names)}</li>" for n in changes)
+            + "</ul>"
+        )
+    else:
+        out.append('<p class="govuk-body">Nothing: the file changes nothing.</p>')
+
+    out.append('<h2 class="govuk-heading-m">The main figures</h2>')
+    out.append(
+        '<p class="govuk-body">Each chart compares the baseline (light grey) with the '
+        "scenario: blue where the scenario is better (more children placed, fewer without a "
+        "place, less cost), orange where it is worse, dark grey where it did not change or the "
+        "change is withheld. Each bar says so in words too, and each chart's figures are in "
+        "the table under it.</p>"
+    )
     for mech in mechs:
-        eb, eo = export_metrics(r.baseline[mech].metrics), export_metrics(r.outcome[mech].metrics)
-        series_pct.append((f"baseline ({mech})", [eb[k] for k in pct_keys]))
-        series_pct.append((f"scenario ({mech})", [eo[k] for k in pct_keys]))
-    parts.append(
-        bar_chart_svg(
-            "Headline percentages",
-            ["placed", "1st preference", "mainstream", "special", "independent", "out of area"],
-            series_pct,
-            "%",
-        )
-    )
-    needs = [k for k in b if k.startswith("unmet_") and k[6:].isupper()]
-    parts.append(
-        bar_chart_svg(
-            f"Unmet need by primary need ({m0})",
-            [k[6:] for k in needs],
-            [
-                ("baseline", [disclosure.count(int(b[k])) for k in needs]),
-                ("scenario", [disclosure.count(int(o[k])) for k in needs]),
-            ],
-        )
-    )
-    phases = [k for k in b if k.startswith("unmet_") and not k[6:].isupper()]
-    parts.append(
-        bar_chart_svg(
-            f"Unmet need by phase ({m0})",
-            [k[6:].replace("_", " ") for k in phases],
-            [
-                ("baseline", [disclosure.count(int(b[k])) for k in phases]),
-                ("scenario", [disclosure.count(int(o[k])) for k in phases]),
-            ],
-        )
-    )
-    payers = ["high_needs_block_gbp", "schools_gbp", "transport_gbp"]
-    eb0, eo0 = export_metrics(b), export_metrics(o)
-    parts.append(
-        bar_chart_svg(
-            f"Annual cost by payer ({m0})",
-            ["high-needs block", "schools", "transport", "total"],
-            [
-                ("baseline", [_millions(eb0[k]) for k in [*payers, "total_cost_gbp"]]),
-                ("scenario", [_millions(eo0[k]) for k in [*payers, "total_cost_gbp"]]),
-            ],
-            "£m",
-        )
-    )
-    parts.append(
-        bar_chart_svg(
-            f"Placement mix ({m0})",
-            list(CATEGORIES),
-            [
-                ("baseline", [disclosure.count(int(b[f"mix_{c}"])) for c in CATEGORIES]),
-                ("scenario", [disclosure.count(int(o[f"mix_{c}"])) for c in CATEGORIES]),
-            ],
-        )
-    )
-    # metrics table
-    rows = []
-    nested = _nested_metrics(r)
-    keys = HEADLINE + [k for k in b if k.startswith(("unmet_", "mix_"))]
-    for k in keys:
-        row = [html.escape(LABELS.get(k, k.replace("_", " ")))]
-        for mech in mechs:
-            x = nested[mech][k]
-            ch = x["change"]
-            cls = ""
-            if isinstance(ch, (int, float)) and ch:
-                cls = "up" if ch > 0 else "down"
-            row += [
-                _cell(x["baseline"], k),
-                _cell(x["scenario"], k),
-                f"<span class='{cls}'>{_shown_change(ch, k)}</span>",
-            ]
-        rows.append(row)
-    heads = ["metric"] + [f"{h} ({m})" for m in mechs for h in ("baseline", "scenario", "change")]
-    parts.append("<h2>Every metric</h2>" + _table(heads, rows))
-    # marginal values
-    parts.append("<h2>Marginal value of one more place</h2>")
-    if r.marginal:
-        parts.append(
-            "<p class='note'>For the full pools and settings with the most unplaced children "
-            "they could suit, the scenario (optimised) was re-solved exactly with one more "
-            "place there. A place that places one more child at the least extra cost does the "
-            "most good.</p>"
-        )
-        mr = _marginal_rows(r)
-        parts.append(
-            bar_chart_svg(
-                "Extra annual cost (£) of the child placed by one more place",
-                [f"{x['setting_id']} {x['need_pool']}" for x in mr],
-                [("£ per year", [x["delta_cost_gbp"] for x in mr])],
-                "£",
+        m = metrics[mech]
+        out.append(
+            chart(
+                f"Headline shares: baseline and scenario ({MECHANISM_NAMES.get(mech, mech)})",
+                [label for _, label in _SHARES],
+                _compare(m, [k for k, _ in _SHARES]),
+                "%",
+                compare=True,
+                better=[better_way(k) for k, _ in _SHARES],
+                category_title="Share",
             )
         )
-        parts.append(
-            _table(
-                [
-                    "setting",
-                    "name",
-                    "pool",
-                    "unmet demand",
-                    "placed",
-                    "cost £/yr",
-                    "preferences met",
-                    "minutes",
-                ],
-                [
-                    [
-                        html.escape(x["setting_id"]),
-                        html.escape(x["setting_name"]),
-                        html.escape(x["need_pool"]),
-                        _cell(x["unmet_demand"]),
-                        f"{x['delta_placed']:+d}",
-                        f"£{x['delta_cost_gbp']:+,}",
-                        f"{x['delta_preferences_met']:+d}",
-                        f"{x['delta_travel_min']:+d}",
-                    ]
-                    for x in mr
-                ],
+    m = metrics[m0]
+    needs = _nonzero(m, [k for k in m if k.startswith("unmet_") and k[6:].isupper()])
+    if needs:
+        out.append(
+            chart(
+                f"Children not placed, by primary need ({how0})",
+                [cap(need_name(k[6:])) for k in needs],
+                _compare(m, needs),
+                "children",
+                compare=True,
+                better="lower",
+                category_title="Primary need",
             )
         )
     else:
-        parts.append(
-            "<p class='note'>Not computed (optimised mechanism not run, no full pool "
-            "with unmet demand, or switched off).</p>"
+        out.append('<p class="govuk-body">Every child was placed, with every need.</p>')
+    phases = _nonzero(m, [k for k in m if k.startswith("unmet_") and not k[6:].isupper()])
+    if phases:
+        out.append(
+            chart(
+                f"Children not placed, by phase ({how0})",
+                [cap(phase_name(k[6:])) for k in phases],
+                _compare(m, phases),
+                "children",
+                compare=True,
+                better="lower",
+                category_title="Phase",
+            )
         )
-    # settings
-    srows = _setting_rows(r)
-    moved = [x for x in srows if x["changed"] or _moved(x)]
+    out.append(
+        chart(
+            f"Annual cost by payer, £ million ({how0})",
+            [label for _, label in _PAYERS],
+            _compare(m, [k for k, _ in _PAYERS]),
+            "£m",
+            compare=True,
+            better="lower",
+            category_title="Paid by",
+        )
+    )
+    mix = _nonzero(m, [k for k in m if k.startswith("mix_")])
+    if mix:
+        out.append(
+            chart(
+                f"Placement mix: where the children are ({how0})",
+                [cap(MIX_NAMES.get(k[4:], k[4:])) for k in mix],
+                _compare(m, mix),
+                "children",
+                compare=True,
+                better="neither",
+                category_title="Placement",
+            )
+        )
+        left = [k for k in m if k.startswith("mix_") and k not in mix]
+        if left:
+            out.append(
+                '<p class="govuk-body-s">No child in either: '
+                + _e(", ".join(MIX_NAMES.get(k[4:], k[4:]) for k in left))
+                + ".</p>"
+            )
+
+    out.append('<h2 class="govuk-heading-m">Every figure</h2>')
+    keys = [*HEADLINE, *(k for k in metrics[m0] if k.startswith(("unmet_", "mix_")))]
+    for mech in mechs:
+        mm = metrics[mech]
+        rows = [
+            [
+                _e(metric_name(k)),
+                _e(_shown(mm[k]["baseline"], k)),
+                _e(_shown(mm[k]["scenario"], k)),
+                _e(_change_shown(mm[k]["change"], k)) + _verdict_tag(k, mm[k]["change"]),
+            ]
+            for k in keys
+            if k in mm
+        ]
+        out.append(
+            _gtable(
+                _e(f"Every figure: {MECHANISM_NAMES.get(mech, mech)}"),
+                ["Figure", "Baseline", "Scenario", "Change"],
+                rows,
+            )
+        )
+
+    out.append('<h2 class="govuk-heading-m">The value of one more place</h2>')
+    marg = data.get("marginal_values", [])
+    if marg:
+        out.append(
+            '<p class="govuk-body">For the full pools and settings with the most children '
+            "without a place they could suit, the scenario (optimised allocation) was re-solved "
+            "exactly with one more place there. A place that places one more child at the least "
+            "extra cost does the most good.</p>"
+        )
+
+        def pool(x: Mapping[str, Any]) -> str:
+            p = x["need_pool"]
+            return "general places" if p == "general" else f"places for {need_name(p)}"
+
+        labels = _unique([f"{x['setting_name']}: {pool(x)}" for x in marg], marg)
+        out.append(
+            chart(
+                "Extra annual cost of the child placed by one more place (optimised allocation)",
+                labels,
+                [Series("Extra cost a year", tuple(x["delta_cost_gbp"] for x in marg))],
+                "£",
+                category_title="One more place at",
+            )
+        )
+        rows = [
+            [
+                _e(label),
+                _e(fmt(x["unmet_demand"], "children")),
+                _e(f"{x['delta_placed']:+d}"),
+                _e(_signed_money(x["delta_cost_gbp"])),
+                _e(f"{x['delta_preferences_met']:+d}"),
+                _e(f"{x['delta_travel_min']:+d}"),
+            ]
+            for label, x in zip(labels, marg, strict=True)
+        ]
+        out.append(
+            _gtable(
+                "Every candidate place",
+                [
+                    "One more place at",
+                    "Children without a place it could suit",
+                    "Children placed",
+                    "Cost a year",
+                    "Preferences met",
+                    "Minutes travelled",
+                ],
+                rows,
+            )
+        )
+    else:
+        out.append(
+            '<p class="govuk-body">Not computed: the optimised allocation was not run, no full '
+            "pool had children without a place it could suit, or the file switched it off.</p>"
+        )
+
+    settings = list(data.get("settings", []))
 
     def size(x: Mapping[str, Any]) -> int:
         v = x.get(f"taken_{m0}_change", 0)
         return abs(v) if isinstance(v, int) else 0
 
-    moved.sort(key=lambda x: (not x["changed"], -size(x), x["setting_id"]))
-    parts.append(
-        f"<h2>Use of settings</h2><p class='note'>{len(moved)} of {len(srows)} settings changed "
-        "or changed use (the CSV lists all).</p>"
-    )
-    heads = ["setting", "name", "kind", "changed", "free (base)", "free (scen.)"] + [
-        f"taken {h} ({m})" for m in mechs for h in ("base", "scen.", "change")
-    ]
-    parts.append(
-        _table(
-            heads,
-            [
-                [
-                    html.escape(str(x[k])) if k in ("setting_id", "name", "kind") else _cell(x[k])
-                    for k in x
-                ]
-                for x in moved[:60]
-            ],
+    settings.sort(key=lambda x: (not x["changed"], -size(x), x["name"], x["setting_id"]))
+    total = data.get("settings_total")
+    out.append('<h2 class="govuk-heading-m">Use of settings</h2>')
+    out.append(
+        f'<p class="govuk-body">{len(settings)}'
+        + (f" of {total:,}" if isinstance(total, int) else "")
+        + " settings were changed by the scenario or saw their use change"
+        + (
+            f"; the {min(60, len(settings))} that changed most are here"
+            if len(settings) > 60
+            else ""
         )
+        + " (the settings CSV lists every setting). Children placed there are under the "
+        + _e(how0)
+        + ".</p>"
     )
-    parts.append(
-        "<h2>The scenario file</h2><pre>" + html.escape(sc.source) + "</pre>"
-        "<p class='note'>Every placement here is a model of the area, not a decision: "
-        "placements are advisory until a placement officer confirms them.</p></body></html>"
+    if settings:
+        shown_names = _unique([x["name"] for x in settings[:60]], settings[:60])
+        rows = [
+            [
+                _e(name),
+                _e(kind_name(x["kind"])),
+                "yes" if x["changed"] else "no",
+                _e(fmt(x["places_free_baseline"], "children")),
+                _e(fmt(x["places_free_scenario"], "children")),
+                _e(fmt(x.get(f"taken_{m0}_baseline", 0), "children")),
+                _e(fmt(x.get(f"taken_{m0}_scenario", 0), "children")),
+                _e(_change_shown(x.get(f"taken_{m0}_change", 0), "taken")),
+            ]
+            for name, x in zip(shown_names, settings[:60], strict=True)
+        ]
+        out.append(
+            _gtable(
+                "Settings whose places or use changed",
+                [
+                    "Setting",
+                    "Kind",
+                    "Changed by the scenario",
+                    "Places free: baseline",
+                    "Places free: scenario",
+                    "Children placed there: baseline",
+                    "Children placed there: scenario",
+                    "Change",
+                ],
+                rows,
+                numeric_from=3,
+            )
+        )
+    source = data.get("source")
+    if source:
+        out.append('<h2 class="govuk-heading-m">The scenario file</h2>')
+        out.append(f'<pre class="app-pre">{_e(source)}</pre>')
+    out.append(
+        '<p class="govuk-body">Every placement here is a model of the area, not a decision: '
+        "placements are advisory until a placement officer confirms them.</p>"
     )
-    return "".join(parts)
+    return "".join(out)
 
 
-def _millions(v: Any) -> float | str:
-    return v if isinstance(v, str) else v / 1e6
+def _unique(labels: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Names as they are, but two settings with one name told apart by their ids."""
+    seen: dict[str, int] = {}
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+    out = []
+    for label, x in zip(labels, rows, strict=True):
+        sid = x.get("setting_id", "")
+        out.append(f"{label} (id {sid})" if seen[label] > 1 and sid else label)
+    return out
 
 
-def _shown_change(ch: Any, key: str) -> str:
-    return _signed(ch, key) if isinstance(ch, (int, float)) else _cell(ch, key)
+def _signed_money(v: int) -> str:
+    return "£0" if v == 0 else f"{'+' if v > 0 else '−'}£{abs(v):,}"
 
 
-def _signed(v: float, key: str) -> str:
-    if key.endswith("_gbp"):
-        return f"£{v:+,.0f}"
-    if isinstance(v, float) and not v.is_integer():
-        return f"{v:+,.2f}"
-    return f"{v:+,.0f}"
+def report_html(r: ScenarioResult) -> str:
+    """The planner's report as a file of its own: a headline sentence, what changed in words,
+    charts each with its data, every figure, the value of one more place, the use of
+    settings and the scenario file. Inline CSS and SVG, no scripts, nothing fetched."""
+    data = json.loads(report_json(r))
+    return document(f"Scenario: {r.scenario.name}", report_fragment(data))
