@@ -123,7 +123,7 @@ color:#282d30}
 .govuk-visually-hidden{position:absolute!important;width:1px!important;height:1px!important;
 margin:0!important;padding:0!important;overflow:hidden!important;clip:rect(0 0 0 0)!important;
 white-space:nowrap!important;border:0!important}
-.app-figure{margin:0 0 30px}.app-chart{max-width:100%;height:auto;display:block}
+.app-figure{margin:0 0 30px}.app-chart{width:100%;height:auto;display:block}
 .app-pre{background:#f3f2f1;padding:15px;font-size:14px;overflow:auto;white-space:pre-wrap}
 code{font-family:monospace;background:#f3f2f1;padding:0 3px}
 """

@@ -471,7 +471,7 @@ def headline(metrics: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str
         elif cost < 0:
             c = f"costs {money_words(cost)} less a year"
         else:
-            c = "costs about the same a year (to the nearest £250,000)"
+            c = "costs about the same a year, to the nearest £250,000"
         how = MECHANISM_NAMES.get(mech, mech)
         if i == 0:
             out.append(f"The scenario {p} and {c} ({how}).")

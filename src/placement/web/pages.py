@@ -346,10 +346,41 @@ async def _call(
     return await out
 
 
+def _multipart_csrf() -> None:
+    """asgi-csrf 0.11 reads a multipart form's token with ``FormParser(..., FileClass=...)``,
+    which python-multipart no longer takes (a file upload was a 500). Its parser, taking
+    that argument again: a file before the token is refused (403) as asgi-csrf means it to
+    be; the token is found as the form's first field, as every form here puts it."""
+    import inspect
+
+    import asgi_csrf
+    from python_multipart import FormParser
+
+    if "FileClass" in inspect.signature(FormParser.__init__).parameters:
+        return
+    if getattr(asgi_csrf.FormParser, "_placement_compat", False):
+        return
+
+    def file_first(_: object) -> None:
+        raise asgi_csrf.FileBeforeToken
+
+    class CompatFormParser(FormParser):
+        _placement_compat = True
+
+        def __init__(
+            self, content_type: str, on_field: Any, on_file: Any, *a: Any, **kw: Any
+        ) -> None:
+            kw.pop("FileClass", None)
+            super().__init__(content_type, on_field, file_first, *a, **kw)
+
+    asgi_csrf.FormParser = CompatFormParser
+
+
 def install_pages(app: FastAPI) -> None:
     """Mount the static assets and every page router on ``app`` (after the API's handlers)."""
     from placement.web import family, officer, planner
 
+    _multipart_csrf()
     app.mount("/static", _Static(directory=HERE / "static"), name="static")
     for r in (router, family.router, officer.router, planner.router):
         app.include_router(r)
