@@ -213,6 +213,10 @@ def test_a_planner_starts_a_run_and_reads_its_dashboard_in_the_page(page: Page, 
     # the dashboard as a file of its own downloads too
     got = page.context.request.get(site.path(f"/planner/runs/{run_id}/dashboard.html"))
     assert got.status == 200 and "<svg" in got.text() and "<script" not in got.text()
+    assert got.headers["content-disposition"].startswith("inline; filename=")
+    page.goto(site.path(f"/planner/runs/{run_id}/dashboard.html"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Area dashboard: Like Kent (2%)")
+    assert_accessible(page)
 
 
 # -- scenarios ------------------------------------------------------------------------------
@@ -283,6 +287,12 @@ def test_keyboard_only_a_planner_pastes_a_scenario_follows_it_and_reads_the_repo
     assert csv.text().startswith("scope,mechanism,metric,baseline,scenario,change")
     js = page.context.request.get(site.path(links["Everything (JSON)"] or "")).json()
     assert js["headline"] == data["headline"]
+    # the report as a file of its own: it opens in the browser, accessible too
+    page.goto(site.path(links["The report as a file of its own (HTML)"] or ""))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Scenario: Five more autism places")
+    expect(page.locator(".app-headline")).to_contain_text(data["headline"][0])
+    _texts_do_not_overlap(page)
+    assert_accessible(page)
 
 
 def test_a_planner_uploads_a_scenario_file(page: Page, site: Site, tmp_path: Path) -> None:

@@ -267,11 +267,20 @@ def run_page(request: Request, session: SessionDep, who: PageWho, run_id: RunId)
     )  # fmt: skip
 
 
+def _inline(resp: Response) -> Response:
+    """A self-contained HTML file (the API sends it as an attachment) shown in the browser
+    instead: a link with ``download`` still saves it. Its own CSP (inline CSS, no scripts)
+    stays."""
+    disp = resp.headers.get("content-disposition", "")
+    resp.headers["content-disposition"] = disp.replace("attachment", "inline", 1)
+    return resp
+
+
 @router.get("/planner/runs/{run_id}/dashboard.html")
 def run_dashboard_file(session: SessionDep, who: PageWho, run_id: RunId) -> Response:
     """The dashboard as a file of its own, to keep or send (inline SVG, no scripts)."""
     planner(who)
-    return api_scenarios.run_dashboard_html(session, who, run_id)
+    return _inline(api_scenarios.run_dashboard_html(session, who, run_id))
 
 
 # -- scenarios -------------------------------------------------------------------------------
@@ -420,7 +429,7 @@ def scenario_page(
 @router.get("/planner/scenarios/{scenario_id}/report.html")
 def scenario_report_file(session: SessionDep, who: PageWho, scenario_id: ScenarioId) -> Response:
     planner(who)
-    return api_scenarios.report_html(session, who, scenario_id)
+    return _inline(api_scenarios.report_html(session, who, scenario_id))
 
 
 @router.get("/planner/scenarios/{scenario_id}/report.json")
