@@ -14,6 +14,7 @@ from typing import Any, Literal
 from placement.reasons import Ground, Reason, ReasonCode
 
 __all__ = [
+    "CHANCE_WORDS",
     "NO_OPTIONS_FAMILY",
     "Audience",
     "describe_kind",
@@ -73,6 +74,14 @@ NEED_WORDS = {
     "PD": "physical disability",
     "DS": "Down syndrome",
     "OTH": "other needs",
+}
+# how likely a place is, in a family's words (the option's chance band from the area run)
+CHANCE_WORDS = {
+    "placed": "a place is planned for your child here",
+    "likely": "a place is likely",
+    "possible": "a place is possible",
+    "unlikely": "a place is unlikely",
+    "unknown": "no plan for places yet",
 }
 PHASE_WORDS = {
     "early_years": "children under school age",
@@ -483,13 +492,7 @@ def render_list_text(tl: Any, audience: Audience) -> str:
             else f"We suggest {name} first, because {why[1]}."
         )
         lines.append("")
-    chance_words = {
-        "placed": "a place is planned for your child here",
-        "likely": "a place is likely",
-        "possible": "a place is possible",
-        "unlikely": "a place is unlikely",
-        "unknown": "no plan for places yet",
-    }
+    chance_words = CHANCE_WORDS
     for n, o in enumerate(tl.options, 1):
         if fam:
             lines.append(

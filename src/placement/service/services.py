@@ -396,6 +396,22 @@ def set_requests(
     return d
 
 
+def area_settings(session: Session, *, area_id: int) -> list[dict[str, str]]:
+    """Every setting of an area a family may ask for, by name: its id, name, kind and the
+    kind in a family's words (published facts only: no capacity, roll or cost)."""
+    from placement.wording import describe_kind
+
+    rows = session.exec(
+        select(SettingRow.setting_id, SettingRow.name, SettingRow.kind)
+        .where(SettingRow.area_id == area_id)
+        .order_by(col(SettingRow.name), col(SettingRow.setting_id))
+    ).all()
+    return [
+        {"setting_id": sid, "name": name, "kind": kind, "kind_words": describe_kind(kind)}
+        for sid, name, kind in rows
+    ]
+
+
 # -- policies ---------------------------------------------------------------------------------
 
 
