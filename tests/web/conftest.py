@@ -14,6 +14,7 @@ import shutil
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ OTHER_LA = "212"  # Wandsworth
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 _axe = Axe()
 _names = itertools.count(1)
+_without_js: weakref.WeakSet[Page] = weakref.WeakSet()
 
 
 def chromium_path() -> str:
@@ -185,7 +187,9 @@ def nojs_page(browser: Browser) -> Iterator[Page]:
     """A page with JavaScript turned off: every page must work without it."""
     ctx = browser.new_context(java_script_enabled=False, locale="en-GB")
     ctx.set_default_timeout(15_000)
-    yield ctx.new_page()
+    page = ctx.new_page()
+    _without_js.add(page)
+    yield page
     ctx.close()
 
 
@@ -215,7 +219,10 @@ def tab_to(page: Page, name: str, *, limit: int = 200) -> None:
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's WCAG 2.2 AA violations on the current page."""
+    """axe-core's WCAG 2.2 AA violations on the current page (a page with JavaScript on:
+    axe runs in the page, and on a page without JavaScript Playwright waits for ever)."""
+    if page in _without_js:
+        raise AssertionError("axe needs JavaScript: check this page in a `page`, not `nojs_page`")
     res = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     out: list[dict[str, Any]] = res.response["violations"]
     return out

@@ -52,7 +52,7 @@ pools = { ASD = 20, SEMH = 10 }
 capacity = 30
 """
 
-DONE = 120.0  # seconds a run or scenario may take on a busy machine (they take a few)
+DONE = 300.0  # a guard against a hang: a run or scenario takes a few seconds here
 
 
 def _planner(page: Page, site: Site) -> str:
@@ -67,14 +67,26 @@ def _scenarios(site: Site) -> int:
         return int(s.exec(select(func.count()).select_from(ScenarioRunRow)).one())
 
 
-def _wait_for(page: Page, selector: str) -> None:
-    """Follow a job: the page polls and reloads itself (JavaScript); or "Check again"."""
+def _wait_for(page: Page, site: Site, selector: str) -> None:
+    """Follow a job: the page polls and reloads itself (JavaScript); or "Check again".
+    ``DONE`` only guards against a hang; when it passes, the failure says what the jobs were
+    doing and what the page said."""
     deadline = time.monotonic() + DONE
     while time.monotonic() < deadline:
         if page.locator(selector).count():
             return
         page.wait_for_timeout(500)
-    raise AssertionError(f"{page.url}: {selector} did not appear within {DONE:.0f} s")
+    with site.session() as s:
+        jobs = [
+            f"{m.__tablename__} {r.id}: {r.status} {r.error or ''}".strip()
+            for m in (RunRow, ScenarioRunRow)
+            for r in s.exec(select(m)).all()
+        ]
+    raise AssertionError(
+        f"{page.url}: {selector} did not appear within {DONE:.0f} s; "
+        f"jobs in flight: {site.app.state.ctx.jobs.in_flight()}; jobs: {jobs}; "
+        f"the page said: {page.locator('main').inner_text()[:600]!r}"
+    )
 
 
 def _tab_to(page: Page, name: str, *, limit: int = 200) -> None:
@@ -157,7 +169,7 @@ def test_a_planner_starts_a_run_and_reads_its_dashboard_in_the_page(page: Page, 
     assert m is not None
     run_id = int(m.group(1))
     assert_accessible(page)  # waiting (or, on a quick machine, already finished)
-    _wait_for(page, "#dashboard")
+    _wait_for(page, site, "#dashboard")
     expect(page.locator("#run-status .govuk-tag")).to_have_text("Finished")
     dash = page.locator("#dashboard")
     expect(dash.get_by_role("heading", name="Placement mix")).to_be_visible()
@@ -303,7 +315,7 @@ def test_a_planner_uploads_a_scenario_file(page: Page, site: Site, tmp_path: Pat
     page.get_by_label("Or upload a scenario file").set_input_files(str(f))
     page.get_by_role("button", name="Run the scenario").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("A new special school")
-    _wait_for(page, "#report")
+    _wait_for(page, site, "#report")
     report = page.locator("#report")
     expect(report).to_contain_text(
         "Opened Hillside Special School, a special school (academy or free school) with 30 places"

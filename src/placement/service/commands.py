@@ -256,9 +256,14 @@ def _demo(settings: Settings) -> list[tuple[str, str, str]]:
             source="generate:Kent:seed=1:scale=0.05",
             max_children=settings.max_area_children,
         )
-        child = _demo_child(area) or s.exec(
-            select(ChildRow.child_id).where(ChildRow.area_id == row.id).order_by(ChildRow.child_id)
-        ).first()
+        child = (
+            _demo_child(area)
+            or s.exec(
+                select(ChildRow.child_id)
+                .where(ChildRow.area_id == row.id)
+                .order_by(ChildRow.child_id)
+            ).first()
+        )
         for role, name, la in (
             ("officer", "officer", DEMO_LA),
             ("planner", "planner", DEMO_LA),

@@ -334,17 +334,13 @@ class RunJobs:
         test client's lifespan per request, say)."""
         with self._lock:
             if self._closed:
-                self.pool = ThreadPoolExecutor(
-                    max_workers=self.workers, thread_name_prefix="run"
-                )
+                self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="run")
                 self._closed = False
             return self.pool
 
     def submit(self, run_id: int, time_limit_s: int) -> None:
         """Queue allocation run ``run_id``."""
-        self._track(
-            self._pool().submit(self._job, RunRow, run_id, time_limit_s, self._allocate)
-        )
+        self._track(self._pool().submit(self._job, RunRow, run_id, time_limit_s, self._allocate))
 
     def submit_scenario(self, scenario_run_id: int, time_limit_s: int) -> None:
         """Queue scenario run ``scenario_run_id``."""

@@ -633,7 +633,6 @@ def decision(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho) -
         asked=asked,
         open=open_,
         area_name=_area_name(session, who),
-        today=_date(dt.datetime.now(dt.UTC).date()),
     )
 
 

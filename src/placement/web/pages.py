@@ -26,6 +26,7 @@ from sqlmodel import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
+from placement.generate import UnknownAreaError, resolve_la
 from placement.service import accounts
 from placement.service.deps import CtxDep, SessionDep, principal_from_token
 from placement.service.errors import ServiceError
@@ -33,10 +34,12 @@ from placement.service.models import User
 from placement.service.security import Principal, issue_token
 
 __all__ = [
+    "JOB_TAGS",
     "PAGE_PREFIXES",
     "PageWho",
     "install_pages",
     "is_page_path",
+    "la_name",
     "page",
     "redirect",
     "router",
@@ -113,6 +116,23 @@ def page(
     return resp
 
 
+# a run's or scenario's status, as a GOV.UK tag: words and colour
+JOB_TAGS: dict[str, tuple[str, str]] = {
+    "queued": ("Waiting to start", "grey"),
+    "running": ("Running", "blue"),
+    "succeeded": ("Finished", "green"),
+    "failed": ("Failed", "red"),
+}
+
+
+def la_name(code: str) -> str | None:
+    """The LA's name for the page header (None for an unknown code)."""
+    try:
+        return resolve_la(code).la_name
+    except UnknownAreaError:
+        return None
+
+
 def redirect(url: str, done: str | None = None) -> RedirectResponse:
     """A post/redirect/get answer; ``done`` shows as the next page's success banner."""
     if done:
@@ -127,7 +147,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("/family/decision", "The decision"),
         ("/family/what-we-used", "What we used"),
     ],
-    "officer": [("/officer", "Worklist")],
+    "officer": [("/officer", "Worklist"), ("/officer/runs", "Runs")],
     "planner": [("/planner", "Runs and scenarios")],
 }
 
@@ -389,4 +409,3 @@ def install_pages(app: FastAPI) -> None:
 
 def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
-

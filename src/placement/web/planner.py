@@ -24,7 +24,6 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from placement import disclosure
-from placement.generate import UnknownAreaError, resolve_la
 from placement.scenarios.dashboard import dashboard_fragment
 from placement.scenarios.plain import MECHANISM_NAMES
 from placement.scenarios.report import report_fragment
@@ -36,18 +35,13 @@ from placement.service.routes.areas import AreaId, RunId
 from placement.service.routes.scenarios import CsvTable, ScenarioId
 from placement.service.schemas import AreaPublic, RunCreate, ScenarioCreate
 from placement.service.security import Principal
-from placement.web.pages import PageWho, page, redirect
+from placement.web.pages import JOB_TAGS, PageWho, la_name, page, redirect
 
 router = APIRouter(include_in_schema=False)
 
 LIST_SIZE = 10
 MAX_FILE = 65_536  # the API's limit on a scenario file's text (ScenarioCreate)
-STATUS_TAGS = {
-    "queued": ("Waiting to start", "grey"),
-    "running": ("Running", "blue"),
-    "succeeded": ("Finished", "green"),
-    "failed": ("Failed", "red"),
-}
+STATUS_TAGS = JOB_TAGS
 SCOPE_WORDS = {
     "moving": "The children moving this round (phase transfer, new plans, reviews); the "
     "others keep their places",
@@ -115,13 +109,6 @@ WORDS = {
 
 
 # -- the frame ---------------------------------------------------------------------------------
-
-
-def la_name(code: str) -> str | None:
-    try:
-        return resolve_la(code).la_name
-    except UnknownAreaError:
-        return None
 
 
 def show(
