@@ -73,10 +73,23 @@ class Confirmer(Staff):
 
     @task
     def confirm(self) -> None:
+        """As an officer works: read the child's list, propose its recommended option (the
+        guard rails refuse an unsuitable setting without named overrides, with a 422)."""
         cid = random.choice(CHILDREN)
+        lst = self.client.get(
+            f"/areas/{AREA}/children/{cid}/list?audience=officer", name="tailored list"
+        )
+        if lst.status_code != 200:
+            return
+        body_list = lst.json()
+        chosen = body_list.get("recommended_setting_id") or next(
+            (o["setting_id"] for o in body_list.get("options", [])), None
+        )
+        if chosen is None:  # no suitable setting: nothing to propose
+            return
         with self.client.post(
             f"/areas/{AREA}/children/{cid}/placements",
-            json={"setting_id": random.choice(SETTINGS)},
+            json={"setting_id": chosen},
             name="propose",
             catch_response=True,
         ) as r:

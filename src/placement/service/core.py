@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 from sqlalchemy import Engine
@@ -33,7 +33,7 @@ from placement.result import Allocation, finalise
 from placement.scenarios.dashboard import dashboard_data
 from placement.scenarios.run import side_of
 from placement.scenarios.spec import Scenario
-from placement.service import audit
+from placement.service import audit, statutory
 from placement.service.codec import child_from_dict, setting_from_dict
 from placement.service.db import write_session
 from placement.service.models import (
@@ -137,6 +137,19 @@ def policy_for(session: Session, area: AreaRow, policy_id: int | None) -> Policy
     return load_policy(policy_overrides(session, area, policy_id))
 
 
+@dataclass(frozen=True, slots=True)
+class WorklistBase:
+    """A child's worklist facts from the problem and the area's latest run."""
+
+    child_id: str
+    nc_year: int | None
+    primary_need: str
+    movement: str
+    deadline: dt.date | None
+    run_outcome: Literal["placed", "unplaced", "staying"] | None
+    planned_setting_id: str | None
+
+
 @dataclass(eq=False)
 class Computed:
     """A built problem, its area run (if any) and the score table, with serialised lists."""
@@ -150,6 +163,7 @@ class Computed:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _state: Any = None  # the optimised solver state for what-ifs (built on first use)
     _state_lock: threading.Lock = field(default_factory=threading.Lock)
+    _worklist: list[WorklistBase] | None = None  # the worklist's per-child facts (first use)
 
     def flow_state(self) -> Any:
         """The optimised mechanism's solver state on this problem (what-ifs re-solve it)."""
@@ -159,6 +173,40 @@ class Computed:
 
                 self._state = run_optimised(self.problem)
             return self._state
+
+    def worklist(self) -> list[WorklistBase]:
+        """Each child's facts that follow from the problem and its run (who moves, the
+        phase-transfer deadline, the run's outcome and planned setting), in child-id order:
+        computed once per entry, so a worklist page costs a filter, not a pass over the area."""
+        with self._state_lock:
+            if self._worklist is None:
+                p = self.problem
+                ay = p.policy.academic_year_start
+                rows: list[WorklistBase] = []
+                for i, c in enumerate(p.children):
+                    outcome: Literal["placed", "unplaced", "staying"] | None = None
+                    planned: str | None = None
+                    if not p.c_moving[i]:
+                        outcome, planned = "staying", c.current_setting_id
+                    elif self.run is not None:
+                        k = int(self.run.assign[i])
+                        outcome = "placed" if k >= 0 else "unplaced"
+                        if k >= 0:
+                            planned = p.settings[int(p.pairs.setting[k])].setting_id
+                    rows.append(
+                        WorklistBase(
+                            child_id=c.child_id,
+                            nc_year=c.nc_year,
+                            primary_need=c.primary_need.value,
+                            movement=p.movement(i).value,
+                            deadline=statutory.phase_transfer_deadline(int(p.c_year[i]), ay),
+                            run_outcome=outcome,
+                            planned_setting_id=planned,
+                        )
+                    )
+                rows.sort(key=lambda r: r.child_id)
+                self._worklist = rows
+            return self._worklist
 
     def nbytes(self) -> int:
         """About how much memory the arrays of this entry hold (the cache's budget)."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from placement import disclosure
@@ -24,7 +25,13 @@ from placement.scenarios.report import DISCLOSURE_NOTE, export_metrics
 from placement.scenarios.spec import Scenario
 from placement.service import accounts, audit, statutory
 from placement.service.codec import child_from_dict, child_to_dict, setting_to_dict
-from placement.service.core import CoreCache, RunJobs, policy_for, service_scenario
+from placement.service.core import (
+    CoreCache,
+    RunJobs,
+    WorklistBase,
+    policy_for,
+    service_scenario,
+)
 from placement.service.db import begin_write
 from placement.service.errors import ConflictError, InvalidError, NotFoundError, UnavailableError
 from placement.service.models import (
@@ -702,42 +709,33 @@ def propose_placement(
 
 def worklist_facts(
     session: Session, *, area: AreaRow, cache: CoreCache
-) -> dict[str, dict[str, Any]]:
-    """Per child of the area: its outcome in the latest run (and the setting planned), its
-    latest placement's status, an overdue consultation and its phase-transfer deadline."""
+) -> tuple[list[WorklistBase], dict[str, dict[str, Any]]]:
+    """The worklist's facts: per child, in child-id order, what follows from the problem and
+    the latest run (cached with the problem); and, per child with a placement, its latest
+    placement's status, an overdue consultation and the placement's phase-transfer deadline."""
     assert area.id is not None
+    base = cache.get(session, area).worklist()
     out: dict[str, dict[str, Any]] = {}
-    comp = cache.get(session, area)
-    p = comp.problem
-    ay = p.policy.academic_year_start
-    for i, c in enumerate(p.children):
-        f = out.setdefault(c.child_id, {})
-        f["movement"] = p.movement(i).value
-        f["deadline"] = statutory.phase_transfer_deadline(int(p.c_year[i]), ay)
-        if not p.c_moving[i]:
-            f["run_outcome"] = "staying"
-            f["planned_setting_id"] = c.current_setting_id
-        elif comp.run is not None:
-            k = int(comp.run.assign[i])
-            f["run_outcome"] = "placed" if k >= 0 else "unplaced"
-            if k >= 0:
-                f["planned_setting_id"] = p.settings[int(p.pairs.setting[k])].setting_id
     today = _now().date()
-    for r in session.exec(
-        select(PlacementRow).where(PlacementRow.area_id == area.id).order_by(col(PlacementRow.id))
+    for child_id, status, deadline, response, due in session.execute(
+        sa_select(
+            col(PlacementRow.child_id),
+            col(PlacementRow.status),
+            col(PlacementRow.phase_transfer_deadline),
+            col(PlacementRow.setting_response),
+            col(PlacementRow.consultation_due),
+        )
+        .where(col(PlacementRow.area_id) == area.id)
+        .order_by(col(PlacementRow.id))
     ).all():
-        f = out.setdefault(r.child_id, {})
-        if r.status != "withdrawn" or "status" not in f:
-            f["status"] = r.status  # the latest, withdrawals aside
-        f["deadline"] = r.phase_transfer_deadline or f.get("deadline")
-        if (
-            r.status == "consulted"
-            and r.setting_response is None
-            and r.consultation_due is not None
-            and today > r.consultation_due
-        ):
+        f = out.setdefault(child_id, {})
+        if status != "withdrawn" or "status" not in f:
+            f["status"] = status  # the latest, withdrawals aside
+        if deadline is not None:
+            f["deadline"] = deadline
+        if status == "consulted" and response is None and due is not None and today > due:
             f["overdue"] = True
-    return out
+    return base, out
 
 
 def eligibility_failures(

@@ -27,7 +27,7 @@ from placement.service.deps import (
     run_for,
 )
 from placement.service.errors import ForbiddenError, InvalidError, NotFoundError
-from placement.service.models import AreaRow, ChildRow, PoolRow, RunRow, SettingRow
+from placement.service.models import AreaRow, PoolRow, RunRow, SettingRow
 from placement.service.schemas import (
     AreaGenerate,
     AreaImport,
@@ -233,47 +233,50 @@ def list_children(
             slug="unknown-parameter",
         )
     area = area_for(session, who, area_id)
-    rows = session.exec(
-        select(ChildRow).where(ChildRow.area_id == area_id).order_by(col(ChildRow.child_id))
-    ).all()
-    latest = services.worklist_facts(session, area=area, cache=ctx.cache)
+    base, latest = services.worklist_facts(session, area=area, cache=ctx.cache)
     today = dt.datetime.now(dt.UTC).date()
+    needle = q.lower() if q is not None else None
     items: list[ChildSummary] = []
-    for r in rows:
-        f = latest.get(r.child_id, {})
-        item = ChildSummary(
-            child_id=r.child_id,
-            nc_year=r.nc_year,
-            primary_need=r.primary_need,
-            placement_status=f.get("status"),
-            run_outcome=f.get("run_outcome"),
-            planned_setting_id=f.get("planned_setting_id"),
-            consultation_overdue=bool(f.get("overdue", False)),
-            phase_transfer_deadline=f.get("deadline"),
-            movement=f.get("movement"),
-        )
-        if run_outcome is not None and item.run_outcome != run_outcome:
+    total = 0
+    for b in base:  # filtered on plain facts; a summary made only for the page shown
+        if need is not None and b.primary_need != need.value:
             continue
-        if status_ is not None and (item.placement_status or "none") != status_:
+        if year is not None and b.nc_year != year:
             continue
-        if consultation_overdue is not None and item.consultation_overdue != consultation_overdue:
+        if needle is not None and needle not in b.child_id.lower():
+            continue
+        if run_outcome is not None and b.run_outcome != run_outcome:
+            continue
+        f = latest.get(b.child_id)
+        placement_status = f.get("status") if f else None
+        overdue = bool(f.get("overdue", False)) if f else False
+        deadline = (f.get("deadline") if f else None) or b.deadline
+        if status_ is not None and (placement_status or "none") != status_:
+            continue
+        if consultation_overdue is not None and overdue != consultation_overdue:
             continue
         if deadline_within_days is not None and (
-            item.phase_transfer_deadline is None
-            or item.placement_status == "confirmed"
-            or (item.phase_transfer_deadline - today).days > deadline_within_days
+            deadline is None
+            or placement_status == "confirmed"
+            or (deadline - today).days > deadline_within_days
         ):
             continue
-        if need is not None and r.primary_need != need.value:
-            continue
-        if year is not None and r.nc_year != year:
-            continue
-        if q is not None and q.lower() not in r.child_id.lower():
-            continue
-        items.append(item)
-    return Page(
-        items=items[pg.offset : pg.offset + pg.size], page=pg.page, size=pg.size, total=len(items)
-    )
+        total += 1
+        if pg.offset < total <= pg.offset + pg.size:
+            items.append(
+                ChildSummary(
+                    child_id=b.child_id,
+                    nc_year=b.nc_year,
+                    primary_need=b.primary_need,
+                    placement_status=placement_status,
+                    run_outcome=b.run_outcome,
+                    planned_setting_id=b.planned_setting_id,
+                    consultation_overdue=overdue,
+                    phase_transfer_deadline=deadline,
+                    movement=b.movement,
+                )
+            )
+    return Page(items=items, page=pg.page, size=pg.size, total=total)
 
 
 @router.get("/areas/{area_id}/children/{child_id}", tags=["children"])
