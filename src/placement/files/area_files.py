@@ -61,7 +61,9 @@ __all__ = [
     "TRAVEL_FILE",
     "LoadedArea",
     "check_area_folder",
+    "children_csv_text",
     "load_area",
+    "settings_csv_text",
     "write_area",
 ]
 
@@ -943,6 +945,24 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[str]]
         w.writerows(rows)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def settings_csv_text(settings: Iterable[Setting]) -> str:
+    """``settings.csv`` as :func:`write_area` writes it (rows sorted by id), as text."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(SETTING_COLUMNS)
+    w.writerows(_setting_row(s) for s in sorted(settings, key=lambda s: s.setting_id))
+    return buf.getvalue()
+
+
+def children_csv_text(children: Iterable[Child]) -> str:
+    """``children.csv`` as :func:`write_area` writes it (rows sorted by id), as text."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CHILD_COLUMNS)
+    w.writerows(_child_row(c) for c in sorted(children, key=lambda c: c.child_id))
+    return buf.getvalue()
 
 
 def check_area_folder(directory: Path, *, overwrite: bool = False) -> None:

@@ -14,6 +14,7 @@ designated for the needs GIAS lists (SEN1-SEN13).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,14 @@ from placement.domain import (
 )
 from placement.files.area_files import CsvRow, parse_float, parse_int, read_csv
 
-__all__ = ["DESIGNATION_BAND", "GIAS_KIND", "OPEN_STATUSES", "GiasImport", "import_gias"]
+__all__ = [
+    "DESIGNATION_BAND",
+    "GIAS_KIND",
+    "OPEN_STATUSES",
+    "CapacityRules",
+    "GiasImport",
+    "import_gias",
+]
 
 # GIAS TypeOfEstablishment (code) -> kind. Codes verified against the GIAS code list
 # (DOMAIN.md section 4; DfE establishment types 1-57).
@@ -197,11 +205,91 @@ def _ages(row: CsvRow, urn: str, kind: SettingKind, notes: _Notes) -> tuple[int,
     return low, high
 
 
+@dataclass(frozen=True, slots=True)
+class CapacityRules:
+    """What to assume where GIAS leaves a capacity empty (it often does: FE colleges never
+    record one). Every use is recorded as an assumption naming the URN.
+
+    ``empty`` is ``"roll"`` (capacity = the pupils on roll: the setting is full),
+    ``"roll-plus"`` (capacity = roll plus ``percent`` per cent, rounded up) or ``"skip"`` (the
+    setting or unit is left out). ``fe_places``, when set, is the number of free places
+    assumed at an FE college (``fe_college``) whose ``SchoolCapacity`` is empty: capacity =
+    roll + ``fe_places``, whatever ``empty`` says.
+    """
+
+    empty: str = "roll"
+    percent: float = 0.0
+    fe_places: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.empty not in ("roll", "roll-plus", "skip"):
+            raise ValueError(f"empty {self.empty!r} must be 'roll', 'roll-plus' or 'skip'")
+        if not 0 <= self.percent <= 1000:
+            raise ValueError(f"percent {self.percent!r} must be 0 to 1000")
+        if self.fe_places is not None and not 0 <= self.fe_places <= 100_000:
+            raise ValueError(f"fe_places {self.fe_places!r} must be 0 to 100000")
+
+    @classmethod
+    def parse(cls, text: str, *, fe_places: int | None = None) -> CapacityRules:
+        """``roll``, ``skip`` or ``roll-plus-N%`` (``roll-plus-10%``).
+
+        >>> CapacityRules.parse("roll-plus-10%")
+        CapacityRules(empty='roll-plus', percent=10.0, fe_places=None)
+        """
+        t = text.strip().lower()
+        if t in ("roll", "skip"):
+            return cls(t, 0.0, fe_places)
+        if t.startswith("roll-plus-") and t.endswith("%"):
+            try:
+                pct = float(t[len("roll-plus-") : -1])
+            except ValueError:
+                pct = -1.0
+            if 0 <= pct <= 1000:
+                return cls("roll-plus", pct, fe_places)
+        raise ValueError(f"{text!r}: write roll, skip or roll-plus-N% (e.g. roll-plus-10%)")
+
+    def describe(self) -> str:
+        """The rule in words, for a report's header."""
+        if self.empty == "roll":
+            what = "capacity = NumberOfPupils (the setting is full)"
+        elif self.empty == "skip":
+            what = "the setting (or unit) is left out"
+        else:
+            what = f"capacity = NumberOfPupils + {self.percent:g}%, rounded up"
+        fe = (
+            f"; an FE college with an empty SchoolCapacity: capacity = NumberOfPupils + "
+            f"{self.fe_places} free places"
+            if self.fe_places is not None
+            else ""
+        )
+        return f"empty capacity: {what}{fe}"
+
+
+_SKIP = (-1, -1)  # _capacity_roll's answer for "leave this setting out"
+
+
 def _capacity_roll(
-    row: CsvRow, urn: str, cap_col: str, roll_col: str, notes: _Notes
+    row: CsvRow,
+    urn: str,
+    cap_col: str,
+    roll_col: str,
+    notes: _Notes,
+    rules: CapacityRules,
+    *,
+    fe: bool = False,
 ) -> tuple[int, int]:
     capacity = parse_int(row, cap_col)
     roll = parse_int(row, roll_col)
+    if capacity is None and fe and rules.fe_places is not None:
+        on_roll = roll or 0
+        notes.assumptions.append(
+            f"URN {urn} {cap_col}: empty (GIAS records no FE capacity), taken as {roll_col} "
+            f"({on_roll}) + {rules.fe_places} free places (--fe-places)"
+        )
+        return on_roll + rules.fe_places, on_roll
+    if capacity is None and rules.empty == "skip":
+        notes.skipped.append(f"URN {urn}: {cap_col} empty: left out (--empty-capacity skip)")
+        return _SKIP
     if capacity is None and roll is None:
         notes.assumptions.append(
             f"URN {urn} {cap_col}: empty, and {roll_col} too: capacity 0 (no free places) "
@@ -210,8 +298,17 @@ def _capacity_roll(
         return 0, 0
     if capacity is None:
         assert roll is not None
+        if rules.empty == "roll-plus":
+            cap = math.ceil(roll * (1 + rules.percent / 100) - 1e-9)
+            notes.assumptions.append(
+                f"URN {urn} {cap_col}: empty, taken as {roll_col} ({roll}) + "
+                f"{rules.percent:g}% = {cap} ({cap - roll} free places; "
+                f"--empty-capacity roll-plus-{rules.percent:g}%)"
+            )
+            return cap, roll
         notes.assumptions.append(
-            f"URN {urn} {cap_col}: empty, taken as {roll_col} ({roll}), so the setting is full"
+            f"URN {urn} {cap_col}: empty, taken as {roll_col} ({roll}), so the setting is full "
+            "(--empty-capacity roll)"
         )
         return roll, roll
     if roll is None:
@@ -230,7 +327,9 @@ def _build(row: CsvRow, urn: str, notes: _Notes, make: Callable[[], Setting]) ->
         return None
 
 
-def _row_settings(row: CsvRow, la_code: str | None, notes: _Notes) -> list[Setting]:
+def _row_settings(
+    row: CsvRow, la_code: str | None, notes: _Notes, rules: CapacityRules
+) -> list[Setting]:
     urn = row["URN"]
     name = row["EstablishmentName"]
     label = f"URN {urn}" + (f" ({name})" if name else "")
@@ -324,7 +423,9 @@ def _row_settings(row: CsvRow, la_code: str | None, notes: _Notes) -> list[Setti
                 f"URN {urn}: {what} with neither {cap_col} nor {roll_col}: unit skipped"
             )
             continue
-        cap, on_roll = _capacity_roll(row, urn, cap_col, roll_col, notes)
+        cap, on_roll = _capacity_roll(row, urn, cap_col, roll_col, notes, rules)
+        if (cap, on_roll) == _SKIP:
+            continue
         unit_capacity += cap
         unit_roll += on_roll
         unit_des = _designate(urn, ukind, needs, notes, unit=f"{urn}-{suffix}")
@@ -332,7 +433,17 @@ def _row_settings(row: CsvRow, la_code: str | None, notes: _Notes) -> list[Setti
         if s is not None:
             out.append(s)
 
-    capacity, roll = _capacity_roll(row, urn, "SchoolCapacity", "NumberOfPupils", notes)
+    capacity, roll = _capacity_roll(
+        row,
+        urn,
+        "SchoolCapacity",
+        "NumberOfPupils",
+        notes,
+        rules,
+        fe=kind is SettingKind.FE_COLLEGE,
+    )
+    if (capacity, roll) == _SKIP:
+        return out
     if out:
         notes.units_split.append(urn)
         capacity = max(0, capacity - unit_capacity)
@@ -366,12 +477,12 @@ def _designate(
 
 
 def _listing(urns: Sequence[str]) -> str:
-    shown = ", ".join(urns[:5])
-    more = f" and {len(urns) - 5} more" if len(urns) > 5 else ""
-    return f"{shown}{more}"
+    return ", ".join(urns)  # every URN: the report lists each assumption per URN
 
 
-def import_gias(path: Path, *, la_code: str | None = None) -> GiasImport:
+def import_gias(
+    path: Path, *, la_code: str | None = None, capacity: CapacityRules | None = None
+) -> GiasImport:
     """Read a GIAS establishment CSV into settings, with the assumptions it had to make.
 
     Parameters
@@ -383,6 +494,9 @@ def import_gias(path: Path, *, la_code: str | None = None) -> GiasImport:
         The area's GIAS ``LA (code)`` (e.g. ``"886"`` for Kent). Settings in it are in area;
         others are out of area (which changes default independent fees). Without it every
         setting is in area.
+    capacity
+        What to assume where a capacity is empty (default: the roll, so the setting is full,
+        and FE colleges like any other setting); each use is recorded with its URN.
 
     Returns
     -------
@@ -403,6 +517,7 @@ def import_gias(path: Path, *, la_code: str | None = None) -> GiasImport:
         fallback_encoding="cp1252",
     )
     notes = _Notes()
+    rules = capacity if capacity is not None else CapacityRules()
     if table.encoding != "utf-8":
         notes.assumptions.append(
             f"{table.file}: not UTF-8, read as {table.encoding} (as GIAS downloads are)"
@@ -416,7 +531,7 @@ def import_gias(path: Path, *, la_code: str | None = None) -> GiasImport:
         if urn in seen:
             raise row.fail("URN", f"{urn!r} appears twice (first on line {seen[urn]})")
         seen[urn] = row.line
-        settings.extend(_row_settings(row, la_code, notes))
+        settings.extend(_row_settings(row, la_code, notes, rules))
 
     general: list[str] = []
     if settings:
