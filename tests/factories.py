@@ -17,6 +17,23 @@ def at(km_east: float = 0.0, km_north: float = 0.0) -> Location:
     return Location(E0 + km_east * 1000.0, N0 + km_north * 1000.0)
 
 
+def km_taking(minutes: float, policy: Policy | None = None, transport: bool = False) -> float:
+    """The straight-line km at which the policy's estimate (the road fit, the child's mode and
+    the peak factor, before rounding up) is ``minutes``: tests place settings by journey time,
+    not by the estimator's current numbers."""
+    tv = (policy or load_policy()).travel
+    mode = tv.transport if transport else tv.family
+    road = (minutes / tv.peak_factor - mode.extra_min) / mode.factor
+    fit = tv.estimate
+    if road >= fit.minutes[-1]:
+        return fit.km[-1] + (road - fit.minutes[-1]) / fit.min_per_km_beyond
+    if road <= fit.minutes[0]:
+        return 0.0
+    j = next(j for j in range(1, len(fit.km)) if fit.minutes[j] >= road)
+    w = (road - fit.minutes[j - 1]) / (fit.minutes[j] - fit.minutes[j - 1])
+    return fit.km[j - 1] + w * (fit.km[j] - fit.km[j - 1])
+
+
 def setting(sid: str, kind: SettingKind = SettingKind.MAINSTREAM, **kw: Any) -> Setting:
     """A setting with sensible defaults: primary ages, 10 free places, at the origin."""
     args: dict[str, Any] = {

@@ -25,7 +25,7 @@ from placement.tailored import area_run, tailored_list
 from placement.validate import validate_allocation
 from placement.wording import render, render_list_text
 
-from .factories import at, child, problem, setting, special
+from .factories import at, child, km_taking, problem, setting, special
 
 S39 = {Ground.S39_4_A, Ground.S39_4_B_OTHERS, Ground.S39_4_B_RESOURCES}
 S9 = {Ground.S9_INSTRUCTION, Ground.S9_NO_PLACE, Ground.S9_EA1996}
@@ -191,10 +191,11 @@ def test_s33_is_assessed_with_its_reasons() -> None:
 
 
 def far_request(beyond: str = "family_transport") -> tuple[Problem, Policy]:
-    # FAR is 30 km away (over the 45-minute limit for a Year 3 child); NEAR is suitable too
+    # FAR is an hour away (over the 45-minute limit for a Year 3 child); NEAR is suitable too
     policy = load_policy({"travel": {"beyond_limit_requests": beyond}})
     kids = [child("A", Need.ASD, 4, prefs=("FAR",), transport_eligible=True)]
-    sets = [special("NEAR", location=at(1)), special("FAR", location=at(30))]
+    far = at(km_taking(60, policy, transport=True))
+    sets = [special("NEAR", location=at(1)), special("FAR", location=far)]
     return problem(kids, sets, policy), policy
 
 

@@ -15,7 +15,7 @@ from placement.domain import Child, Entry, Feature, Need, Setting, Sex
 from placement.reasons import Ground, Reason, ReasonCode
 from placement.rules import RULES, why_unsuitable
 
-from .factories import at, child, problem, setting, special
+from .factories import at, child, km_taking, problem, setting, special
 
 
 def only_reasons(children: list[Child], settings: list[Setting]) -> list[Reason]:
@@ -60,7 +60,7 @@ CASES: list[tuple[ReasonCode, Ground, dict[str, Any], Callable[[], Setting]]] = 
     (
         ReasonCode.JOURNEY_OVER_LIMIT,
         Ground.TRAVEL_POLICY,
-        {"location": at(30)},
+        {"location": at(km_taking(60))},
         lambda: setting("S1"),
     ),
 ]
@@ -110,7 +110,7 @@ def test_designation_meets_related_needs_from_policy() -> None:
 
 
 def test_several_failures_are_all_reported_in_legal_order() -> None:
-    c = child("C1", Need.SEMH, 4, nc_year=8, location=at(40))
+    c = child("C1", Need.SEMH, 4, nc_year=8, location=at(km_taking(90)))
     reasons = only_reasons([c], [special("S1", {Need.SLD: 5}, high_age=11)])
     assert [r.code for r in reasons] == [
         ReasonCode.AGE_OUT_OF_RANGE,
@@ -152,9 +152,10 @@ def test_personal_journey_limit_tightens_the_policy_limit() -> None:
 
 
 def test_the_las_journey_limit_bounds_only_what_the_la_proposes() -> None:
-    # 30 km: over the 45-minute limit for a Year 3 child. Not proposed by the LA (its ground
-    # is the travel policy, never s.39(4)); a family's request for it stays a suitable pair.
-    far = setting("S1", location=at(30))
+    # an hour away: over the 45-minute limit for a Year 3 child. Not proposed by the LA (its
+    # ground is the travel policy, never s.39(4)); a family's request for it stays a suitable
+    # pair.
+    far = setting("S1", location=at(km_taking(60)))
     r = only_reasons([child("C1")], [far])
     assert r[0].code is ReasonCode.JOURNEY_OVER_LIMIT
     assert r[0].ground is Ground.TRAVEL_POLICY
@@ -166,12 +167,11 @@ def test_the_las_journey_limit_bounds_only_what_the_la_proposes() -> None:
 
 
 def test_secondary_phase_limit_is_longer_than_primary() -> None:
-    # 25 km is about 64 minutes by car: within 75 for Year 8, over 45 for Year 3
-    sec = problem(
-        [child("C1", nc_year=8, location=at(25))], [setting("S1", low_age=11, high_age=16)]
-    )
+    # an hour away: within 75 for Year 8, over 45 for Year 3
+    hour = at(km_taking(60))
+    sec = problem([child("C1", nc_year=8, location=hour)], [setting("S1", low_age=11, high_age=16)])
     assert sec.pair_index(0, 0) >= 0
-    prim = problem([child("C1", location=at(25))], [setting("S1")])
+    prim = problem([child("C1", location=hour)], [setting("S1")])
     assert prim.pair_index(0, 0) == -1
 
 

@@ -17,7 +17,7 @@ from placement.solve import allocate
 from placement.tailored import ADVISORY, COMPONENTS, TailoredList, area_run, tailored_list
 from placement.wording import render, render_list_text
 
-from .factories import at, child, problem, setting, special
+from .factories import at, child, km_taking, problem, setting, special
 
 K1 = load_policy({"objective": {"tailored_list": {"k": 1}}})
 
@@ -82,7 +82,7 @@ WHY_NOT: list[tuple[ReasonCode, Child, list[Setting], str, dict[str, Any]]] = [
     (
         ReasonCode.JOURNEY_OVER_LIMIT,
         child("A"),
-        [setting("M1"), setting("M2", location=at(18))],
+        [setting("M1"), setting("M2", location=at(km_taking(46.5)))],
         "M2",
         {"minutes": 47, "limit": 45, "phase": "primary", "limit_source": "policy"},
     ),

@@ -13,6 +13,7 @@ import json
 import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Literal
 
 from placement.domain import MAX_BAND, Need, Phase, SettingKind
@@ -20,12 +21,13 @@ from placement.domain import MAX_BAND, Need, Phase, SettingKind
 __all__ = [
     "PRIORITY_RULES",
     "Funding",
-    "ModeSpeed",
     "Objective",
     "Policy",
     "PolicyError",
+    "RoadFit",
     "Suitability",
     "Travel",
+    "TravelMode",
     "deep_merge",
 ]
 
@@ -226,10 +228,52 @@ class Funding:
 
 
 @dataclass(frozen=True, slots=True)
-class ModeSpeed:
-    speed_kmh: float
-    detour: float
-    overhead_min: int
+class TravelMode:
+    """How a mode's journey relates to the road fit: ``factor`` x road minutes + ``extra_min``."""
+
+    factor: float
+    extra_min: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoadFit:
+    """Road minutes as a piecewise-linear function of straight-line km: ``minutes[j]`` at
+    ``km[j]`` (``km`` strictly increasing from 0, ``minutes`` non-decreasing), linear between
+    knots, and ``min_per_km_beyond`` per km past the last knot."""
+
+    km: tuple[float, ...]
+    minutes: tuple[float, ...]
+    min_per_km_beyond: float
+    source: str = ""
+    fitted: str = ""
+
+    @staticmethod
+    def from_mapping(m: Mapping[str, Any], path: str) -> RoadFit:
+        _check_keys(m, ["km", "minutes", "min_per_km_beyond", "source", "fitted"], path)
+
+        def numbers(key: str) -> tuple[float, ...]:
+            v = _list(m.get(key), path + key)
+            out = tuple(_float(x, f"{path}{key}[{j}]", 0.0, 10_000.0) for j, x in enumerate(v))
+            if len(out) < 2:
+                raise PolicyError(path + key, "needs at least two knots")
+            return out
+
+        km, minutes = numbers("km"), numbers("minutes")
+        if len(km) != len(minutes):
+            raise PolicyError(
+                path + "minutes", f"has {len(minutes)} values for {len(km)} knots in {path}km"
+            )
+        if km[0] != 0:
+            raise PolicyError(path + "km", f"must start at 0 (it starts at {_show(km[0])})")
+        if any(b <= a for a, b in pairwise(km)):
+            raise PolicyError(path + "km", "must be strictly increasing")
+        if any(b < a for a, b in pairwise(minutes)):
+            raise PolicyError(path + "minutes", "must not decrease with distance")
+        beyond = _float(m.get("min_per_km_beyond"), path + "min_per_km_beyond", 0.0, 60.0)
+        for key in ("source", "fitted"):
+            if not isinstance(m.get(key, ""), str):
+                raise PolicyError(path + key, "must be a string")
+        return RoadFit(km, minutes, beyond, str(m.get("source", "")), str(m.get("fitted", "")))
 
 
 BeyondLimit = Literal["family_transport", "la_transport"]
@@ -238,8 +282,15 @@ BEYOND_LIMIT: tuple[BeyondLimit, ...] = ("family_transport", "la_transport")
 
 @dataclass(frozen=True, slots=True)
 class Travel:
-    """Journey limits by phase, the straight-line estimate by mode, and how a family's request
-    for a setting beyond the LA's journey limit is costed.
+    """Journey limits by phase, the straight-line estimate, and how a family's request for a
+    setting beyond the LA's journey limit is costed.
+
+    The estimate (used only where the router matrix has no row for the pair) is
+    ``ceil((road(km) x mode.factor + mode.extra_min) x peak_factor)``: ``road`` is the
+    piecewise-linear fit of road minutes on straight-line km (``estimate``), the mode is
+    ``transport`` for a child eligible for LA transport and ``family`` otherwise. Router
+    minutes are used as given (no factor). ``detour`` (road km per straight-line km) prices
+    LA transport by the km.
 
     ``beyond_limit_requests``: ``family_transport`` (the LA may name the setting on condition
     that the family arranges transport, unless it is the child's nearest suitable setting:
@@ -248,14 +299,39 @@ class Travel:
     """
 
     max_journey_min: Mapping[Phase, int]
-    transport: ModeSpeed
-    family: ModeSpeed
+    estimate: RoadFit
+    transport: TravelMode
+    family: TravelMode
+    peak_factor: float = 1.0
+    detour: float = 1.35
     beyond_limit_requests: BeyondLimit = "family_transport"
+
+    def same_journeys(self, other: Travel) -> bool:
+        """Same journeys and transport km for every pair (limits aside)."""
+        return (self.estimate, self.transport, self.family, self.peak_factor, self.detour) == (
+            other.estimate,
+            other.transport,
+            other.family,
+            other.peak_factor,
+            other.detour,
+        )
 
     @staticmethod
     def from_mapping(m: Mapping[str, Any]) -> Travel:
         p = "travel."
-        _check_keys(m, ["version", "max_journey_min", "modes", "beyond_limit_requests"], p)
+        _check_keys(
+            m,
+            [
+                "version",
+                "max_journey_min",
+                "estimate",
+                "modes",
+                "peak_factor",
+                "detour",
+                "beyond_limit_requests",
+            ],
+            p,
+        )
         beyond = m.get("beyond_limit_requests", "family_transport")
         if beyond not in BEYOND_LIMIT:
             raise PolicyError(
@@ -271,20 +347,28 @@ class Travel:
             if ph.label not in lim:
                 raise PolicyError(f"{p}max_journey_min.{ph.label}", "missing")
             limits[ph] = _int(lim[ph.label], f"{p}max_journey_min.{ph.label}", 1, 240)
+        fit = RoadFit.from_mapping(_table(m, "estimate", p), p + "estimate.")
         modes = _table(m, "modes", p)
         _check_keys(modes, ["transport", "family"], p + "modes.")
 
-        def mode(name: str) -> ModeSpeed:
+        def mode(name: str) -> TravelMode:
             mm = _table(modes, name, p + "modes.")
             q = f"{p}modes.{name}."
-            _check_keys(mm, ["speed_kmh", "detour", "overhead_min"], q)
-            return ModeSpeed(
-                speed_kmh=_float(mm.get("speed_kmh"), q + "speed_kmh", 1.0, 200.0),
-                detour=_float(mm.get("detour"), q + "detour", 1.0, 5.0),
-                overhead_min=_int(mm.get("overhead_min", 0), q + "overhead_min", 0, 60),
+            _check_keys(mm, ["factor", "extra_min"], q)
+            return TravelMode(
+                factor=_float(mm.get("factor", 1.0), q + "factor", 0.5, 5.0),
+                extra_min=_int(mm.get("extra_min", 0), q + "extra_min", 0, 60),
             )
 
-        return Travel(limits, mode("transport"), mode("family"), beyond)
+        return Travel(
+            max_journey_min=limits,
+            estimate=fit,
+            transport=mode("transport"),
+            family=mode("family"),
+            peak_factor=_float(m.get("peak_factor", 1.0), p + "peak_factor", 0.5, 3.0),
+            detour=_float(m.get("detour", 1.35), p + "detour", 1.0, 5.0),
+            beyond_limit_requests=beyond,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from placement.reasons import Ground, Reason, ReasonCode
 from placement.result import Allocation, full_reason, preference_ground
 from placement.rules import RULES, why_unsuitable
 from placement.rules.common import F64, I64, in_sorted
-from placement.rules.journey import evidence, journey_minutes
+from placement.rules.journey import evidence, from_matrix, journey_minutes
 from placement.solve.priority import priority_keys
 
 __all__ = [
@@ -279,6 +279,7 @@ class Option:
     kind: str
     mainstream: bool
     journey_min: int
+    journey_source: str  # "router" (travel_minutes.csv) or "estimate" (straight-line)
     transport_provided: bool
     cost_gbp: int
     cost_by_payer_gbp: dict[str, int]
@@ -442,6 +443,7 @@ def _option(
         kind=sett.kind.value,
         mainstream=bool(p.s_mainstream[s]),
         journey_min=int(pr.travel_min[k]),
+        journey_source="router" if from_matrix(p, i, s) else "estimate",
         transport_provided=bool(p.c_transport[i]) and not bool(pr.family_transport[k]),
         cost_gbp=int(pr.cost_gbp[k]),
         cost_by_payer_gbp={
@@ -626,8 +628,8 @@ def _left_off(
     st: Standing,
     ranked: I64,
 ) -> tuple[tuple[LeftOff, ...], dict[str, int]]:
-    """Why each setting is not on the list, with evidence; settings for other ages that the
-    family did not ask about are only counted (by their first reason)."""
+    """Why each setting is not on the list, with evidence, nearest first; settings for other
+    ages that the family did not ask about are only counted (by their first reason)."""
     m = p.num_settings
     ci = np.array([[i]], np.int64)
     si = np.arange(m, dtype=np.int64)[None, :]
@@ -686,6 +688,9 @@ def _left_off(
             ]
         counts[reasons[0].code.value] += 1
         out.append(LeftOff(p.settings[s].setting_id, p.settings[s].name, tuple(reasons)))
+    # nearest first (then the area's order): what a family reads as "schools near you"
+    order = {lo.setting_id: (mins[p.setting_index[lo.setting_id]], n) for n, lo in enumerate(out)}
+    out.sort(key=lambda lo: order[lo.setting_id])
     return tuple(out), dict(sorted(counts.items()))
 
 

@@ -43,7 +43,7 @@ from scipy.sparse.csgraph import maximum_flow
 from placement.area import Area
 from placement.domain import Child, Entry, Need, Setting, SettingKind, Sex, nc_year_from_birth
 from placement.law import PreferenceRoute, preference_route
-from placement.policy import Policy
+from placement.policy import Policy, RoadFit
 
 __all__ = ["Finding", "ValidationReport", "validate_allocation"]
 
@@ -66,6 +66,25 @@ class ValidationReport:
     @property
     def ok(self) -> bool:
         return not self.findings
+
+
+def _road_minutes(fit: RoadFit, km: float) -> float:
+    """The policy's road fit at one distance, found by walking the knots (written apart from
+    ``rules.journey``, which interpolates arrays)."""
+    ks, ms = fit.km, fit.minutes
+    for j in range(1, len(ks)):
+        if km <= ks[j]:
+            return ms[j - 1] + (km - ks[j - 1]) * (ms[j] - ms[j - 1]) / (ks[j] - ks[j - 1])
+    return ms[-1] + (km - ks[-1]) * fit.min_per_km_beyond
+
+
+def _road_minutes_array(fit: RoadFit, km: np.ndarray) -> np.ndarray:
+    """:func:`_road_minutes` over an array: the segment each distance falls in, by search."""
+    ks, ms = np.asarray(fit.km), np.asarray(fit.minutes)
+    j = np.clip(np.searchsorted(ks, km, side="left"), 1, len(ks) - 1)
+    inside = ms[j - 1] + (km - ks[j - 1]) * (ms[j] - ms[j - 1]) / (ks[j] - ks[j - 1])
+    past = ms[-1] + (km - ks[-1]) * fit.min_per_km_beyond
+    return np.asarray(np.where(km > ks[-1], past, inside), np.float64)
 
 
 @dataclass(slots=True)
@@ -126,10 +145,10 @@ class _Checker:
     def minutes(self, c: Child, s: Setting) -> int:
         if (c.child_id, s.setting_id) in self.matrix:
             return self.matrix[(c.child_id, s.setting_id)]
-        mode = self.policy.travel.transport if c.transport_eligible else self.policy.travel.family
-        return math.ceil(
-            mode.overhead_min + self.km(c, s) * mode.detour / mode.speed_kmh * 60 - 1e-9
-        )
+        tv = self.policy.travel
+        mode = tv.transport if c.transport_eligible else tv.family
+        road = _road_minutes(tv.estimate, self.km(c, s))
+        return math.ceil((road * mode.factor + mode.extra_min) * tv.peak_factor - 1e-9)
 
     def meets(self, s: Setting, need: Need) -> int:
         """Highest band at which ``s`` meets ``need`` as a primary need (0: not at all)."""
@@ -199,7 +218,7 @@ class _Checker:
         school = f.school_contribution_gbp.get(s.kind, 0)
         transport = 0
         if c.transport_eligible:
-            km = self.km(c, s) * self.policy.travel.transport.detour
+            km = self.km(c, s) * self.policy.travel.detour
             transport = min(
                 f.transport_max_gbp, f.transport_base_gbp + round(km * f.transport_per_km_gbp)
             )
@@ -246,7 +265,8 @@ class _Checker:
         for (cid, sid), row_min in self.matrix.items():
             if cid in pos:
                 routed[sid].append((pos[cid], row_min))
-        t, fm = self.policy.travel.transport, self.policy.travel.family
+        tv = self.policy.travel
+        t, fm = tv.transport, tv.family
         f = self.policy.funding
         for s in sorted(self.settings.values(), key=lambda x: x.setting_id):
             ok = (s.low_age <= age) & (age < s.high_age)
@@ -264,10 +284,11 @@ class _Checker:
             if not ok.any():
                 continue
             km = np.hypot(east - s.location.easting, north - s.location.northing) / 1000.0
+            road = _road_minutes_array(tv.estimate, km)
             mins = np.where(
                 transport,
-                np.ceil(t.overhead_min + km * t.detour / t.speed_kmh * 60 - 1e-9),
-                np.ceil(fm.overhead_min + km * fm.detour / fm.speed_kmh * 60 - 1e-9),
+                np.ceil((road * t.factor + t.extra_min) * tv.peak_factor - 1e-9),
+                np.ceil((road * fm.factor + fm.extra_min) * tv.peak_factor - 1e-9),
             ).astype(np.int64)
             for x, m in routed.get(s.setting_id, []):
                 mins[x] = m
@@ -290,12 +311,12 @@ class _Checker:
             else:
                 bands = np.array(f.top_up_gbp.get(s.kind, (0, 0, 0, 0, 0)))
                 high = f.place_funding_gbp[s.kind] + bands[band - 1]
-            road = km * self.policy.travel.transport.detour
+            road_km = km * tv.detour
             tr = np.where(
                 transport,
                 np.minimum(
                     f.transport_max_gbp,
-                    f.transport_base_gbp + np.rint(road * f.transport_per_km_gbp),
+                    f.transport_base_gbp + np.rint(road_km * f.transport_per_km_gbp),
                 ),
                 0,
             )

@@ -398,6 +398,16 @@ def _source(f: Mapping[str, Any]) -> str:
     return "router" if f.get("source") == "router matrix" else "straight-line estimate"
 
 
+def _option_source(source: str) -> str:
+    """An option's journey source in officer wording, as :func:`_source` words a reason's."""
+    return "router" if source == "router" else "straight-line estimate"
+
+
+def _journey_words(minutes: int, source: str) -> str:
+    """A journey in plain words, labelled when it is an estimate."""
+    return f"about {minutes} minutes" + ("" if source == "router" else " (an estimate)")
+
+
 def _estimated(f: Mapping[str, Any]) -> str:
     """Families are told when a journey time is an estimate, not a router's figure."""
     return "" if f.get("source") == "router matrix" else " (an estimate)"
@@ -496,15 +506,17 @@ def render_list_text(tl: Any, audience: Audience) -> str:
     for n, o in enumerate(tl.options, 1):
         if fam:
             lines.append(
-                f"{n}. {o.name}: {describe_kind(o.kind)}, about {o.journey_min} minutes away."
+                f"{n}. {o.name}: {describe_kind(o.kind)}, about {o.journey_min} minutes away"
+                f"{' (an estimate)' if o.journey_source == 'estimate' else ''}."
             )
             lines.append(f"   {chance_words[o.chance].capitalize()}.")
         else:
             comps = ", ".join(f"{k} {v:+.1f}" for k, v in o.components.items())
             pool = f" in {o.pool_need} pool" if o.pool_need else ""
             lines.append(
-                f"{n}. {o.name} [{o.setting_id}] {o.kind}; {o.journey_min} min"
-                f"{' (transport)' if o.transport_provided else ''}; £{o.cost_gbp:,}/yr; "
+                f"{n}. {o.name} [{o.setting_id}] {o.kind}; {o.journey_min} min "
+                f"({_option_source(o.journey_source)}"
+                f"{', transport' if o.transport_provided else ''}); £{o.cost_gbp:,}/yr; "
                 f"{o.places_left} place{'' if o.places_left == 1 else 's'} left{pool}; "
                 f"chance {o.chance}; score {o.score:.1f} = {comps}; "
                 f"listed: {', '.join(o.included_because)}"
@@ -586,6 +598,8 @@ def list_as_dict(tl: Any, audience: Audience) -> dict[str, Any]:
             "kind": o.kind,
             "kind_words": describe_kind(o.kind),
             "journey_min": o.journey_min,
+            "journey_source": o.journey_source,
+            "journey_words": _journey_words(o.journey_min, o.journey_source),
             "transport_provided": o.transport_provided,
             "places_left": o.places_left,
             "chance": o.chance,

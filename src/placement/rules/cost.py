@@ -44,7 +44,7 @@ def pair_costs(p: Problem, ci: I64, si: I64) -> tuple[I64, I64, I64]:
     high = p.s_base_cost_gbp[si] + np.where(fee, 0, top)
     school = p.s_school_gbp[si].copy()
     f = p.policy.funding
-    km = straight_km(p, ci, si) * p.policy.travel.transport.detour
+    km = straight_km(p, ci, si) * p.policy.travel.detour
     tr = np.minimum(
         f.transport_max_gbp, f.transport_base_gbp + np.rint(km * f.transport_per_km_gbp)
     )

@@ -1,9 +1,12 @@
 """Journey time and the journey limit.
 
 Minutes come from the router matrix (``travel_minutes.csv``: OSRM ``table`` or r5py output)
-where the pair has a row, else from a straight-line estimate by mode: ``overhead + km x detour /
-speed x 60``, rounded up. Children eligible for LA transport travel by the transport mode, others
-by the family mode (``models/travel.toml``).
+where the pair has a row, used as given; else from the straight-line estimate
+``ceil((road(km) x mode.factor + mode.extra_min) x peak_factor)``, where ``road`` is the
+policy's piecewise-linear fit of road minutes on straight-line km (``[estimate]`` in
+``models/travel.toml``, calibrated by ``scripts/calibrate_journeys.py``; docs/journeys.md).
+Children eligible for LA transport travel by the transport mode, others by the family mode.
+An estimate is labelled as one wherever it is shown (:func:`evidence`, the list's options).
 
 Two limits, as the law has them (DOMAIN.md section 6):
 
@@ -28,6 +31,7 @@ from placement.reasons import Reason, ReasonCode
 from placement.rules.common import F64, I32, I64, B, ids, in_sorted, pair_key
 
 if TYPE_CHECKING:
+    from placement.policy import RoadFit
     from placement.problem import Problem
 
 CODE = ReasonCode.JOURNEY_OVER_LIMIT
@@ -39,15 +43,29 @@ def straight_km(p: Problem, ci: I64, si: I64) -> F64:
     return np.asarray(np.hypot(de, dn) / 1000.0, np.float64)
 
 
-def journey_minutes(p: Problem, ci: I64, si: I64) -> I32:
-    """One-way minutes for each (child, setting), broadcasting ``ci`` against ``si``."""
-    km = straight_km(p, ci, si)
-    t, f = p.policy.travel.transport, p.policy.travel.family
+def road_minutes(fit: RoadFit, km: F64) -> F64:
+    """The policy's road fit at each distance: ``np.interp`` through the knots, then linear
+    past the last knot."""
+    knots = np.asarray(fit.km, np.float64)
+    out = np.interp(km, knots, np.asarray(fit.minutes, np.float64))
+    out = out + np.maximum(km - knots[-1], 0.0) * fit.min_per_km_beyond
+    return np.asarray(out, np.float64)
+
+
+def estimate_minutes(p: Problem, ci: I64, si: I64) -> I32:
+    """The straight-line estimate for each (child, setting), whatever the router matrix says."""
+    tv = p.policy.travel
     tr = p.c_transport[ci]
-    speed = np.where(tr, t.speed_kmh, f.speed_kmh)
-    detour = np.where(tr, t.detour, f.detour)
-    over = np.where(tr, t.overhead_min, f.overhead_min)
-    est = np.ceil(over + km * detour / speed * 60.0 - 1e-9).astype(np.int32)
+    factor = np.where(tr, tv.transport.factor, tv.family.factor)
+    extra = np.where(tr, tv.transport.extra_min, tv.family.extra_min)
+    road = road_minutes(tv.estimate, straight_km(p, ci, si))
+    return np.ceil((road * factor + extra) * tv.peak_factor - 1e-9).astype(np.int32)
+
+
+def journey_minutes(p: Problem, ci: I64, si: I64) -> I32:
+    """One-way minutes for each (child, setting), broadcasting ``ci`` against ``si``: the
+    router's where it has the pair, else the estimate."""
+    est = estimate_minutes(p, ci, si)
     if p.matrix_keys.shape[0]:
         key = pair_key(p, ci, si)
         key = np.broadcast_to(key, est.shape)
@@ -62,9 +80,11 @@ def minutes_between(p: Problem, i: int, s: int) -> int:
     if p.matrix_keys.shape[0] and from_matrix(p, i, s):
         k = int(np.searchsorted(p.matrix_keys, i * p.num_settings + s))
         return int(p.matrix_min[k])
-    mode = p.policy.travel.transport if p.c_transport[i] else p.policy.travel.family
+    tv = p.policy.travel
+    mode = tv.transport if p.c_transport[i] else tv.family
     km = math.hypot(float(p.c_east[i] - p.s_east[s]), float(p.c_north[i] - p.s_north[s])) / 1000.0
-    return math.ceil(mode.overhead_min + km * mode.detour / mode.speed_kmh * 60.0 - 1e-9)
+    road = float(road_minutes(tv.estimate, np.array([km]))[0])
+    return math.ceil((road * mode.factor + mode.extra_min) * tv.peak_factor - 1e-9)
 
 
 def from_matrix(p: Problem, i: int, s: int) -> bool:
@@ -93,7 +113,7 @@ def asked_for(p: Problem, i: int, s: int) -> bool:
 
 def evidence(p: Problem, i: int, s: int, minutes: int) -> dict[str, object]:
     """The journey facts an explanation shows: minutes, limit, and whether they come from a
-    router or a straight-line estimate."""
+    router or a straight-line estimate (which every wording labels as an estimate)."""
     return {
         "minutes": minutes,
         "limit": int(p.c_limit_min[i]),

@@ -223,9 +223,7 @@ def derive_problem(
 
     bp = base.policy
     if policy is not bp and (
-        policy.travel.transport != bp.travel.transport
-        or policy.travel.family != bp.travel.family
-        or policy.funding != bp.funding
+        not policy.travel.same_journeys(bp.travel) or policy.funding != bp.funding
     ):
         return None
     if area.travel or base.matrix_keys.shape[0]:
