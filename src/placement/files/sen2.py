@@ -808,7 +808,8 @@ def import_sen2(
                 bands[f"band {band} (SEN unit or resourced provision)"] += 1
             else:
                 band = BAND_NO_SETTING
-                bands[f"band {band} (current setting's kind not known)"] += 1
+                why = "no current setting" if current is None else "its setting's kind unknown"
+                bands[f"band {band} ({why})"] += 1
         move = False
         if transfer_due is not None and transfer_due.year == year and transfer_due >= census:
             move = True
