@@ -436,3 +436,25 @@ def test_left_off_evidence_equals_the_full_rule_check() -> None:
     tl = listed(p)
     for lo in tl.left_off:
         assert list(lo.reasons) == why_unsuitable(p, 0, p.setting_index[lo.setting_id])
+
+
+def test_left_off_settings_come_nearest_first() -> None:
+    """What a family reads as "schools near you": the left-off settings by journey, nearest
+    first, whatever order the area lists them in."""
+    import numpy as np
+
+    from placement.rules.journey import journey_minutes
+
+    kids = [child("A", Need.SEMH, 4, nc_year=8, location=at(0))]
+    far_to_near = [
+        setting(f"M{n}", low_age=11, high_age=16, entry=Entry.BOYS, location=at(km))
+        for n, km in enumerate((40, 25, 12, 3, 8))
+    ]
+    p = problem(kids, [special("S1", {Need.SEMH: 5}), *far_to_near])
+    tl = listed(p)
+    ids = [lo.setting_id for lo in tl.left_off]
+    assert set(ids) == {s.setting_id for s in far_to_near}
+    si = np.array([[p.setting_index[sid] for sid in ids]], np.int64)
+    minutes = journey_minutes(p, np.zeros((1, 1), np.int64), si)[0].tolist()
+    assert minutes == sorted(minutes)
+    assert ids[0] == "M3" and ids[-1] == "M0"

@@ -628,8 +628,8 @@ def _left_off(
     st: Standing,
     ranked: I64,
 ) -> tuple[tuple[LeftOff, ...], dict[str, int]]:
-    """Why each setting is not on the list, with evidence; settings for other ages that the
-    family did not ask about are only counted (by their first reason)."""
+    """Why each setting is not on the list, with evidence, nearest first; settings for other
+    ages that the family did not ask about are only counted (by their first reason)."""
     m = p.num_settings
     ci = np.array([[i]], np.int64)
     si = np.arange(m, dtype=np.int64)[None, :]
@@ -688,6 +688,9 @@ def _left_off(
             ]
         counts[reasons[0].code.value] += 1
         out.append(LeftOff(p.settings[s].setting_id, p.settings[s].name, tuple(reasons)))
+    # nearest first (then the area's order): what a family reads as "schools near you"
+    order = {lo.setting_id: (mins[p.setting_index[lo.setting_id]], n) for n, lo in enumerate(out)}
+    out.sort(key=lambda lo: order[lo.setting_id])
     return tuple(out), dict(sorted(counts.items()))
 
 

@@ -21,7 +21,7 @@ from placement.service import services
 from placement.service.models import AreaRow, ChildRow, PlacementRow, User
 from placement.service.security import Principal
 from placement.tailored import ADVISORY
-from placement.web.family import GROUND_WORDS, MAX_CHOICES
+from placement.web.family import GROUND_WORDS, MAX_CHOICES, NEAREST_LEFT_OFF
 from placement.wording import CHANCE_WORDS, NEED_WORDS
 from tests.web.conftest import LA, Site, assert_accessible, sign_in, tab_to
 
@@ -163,6 +163,14 @@ def test_the_family_sees_its_options_in_plain_words_and_why_not(page: Page, site
     lo = lst["left_off"][0]
     famlo = _family_list(site, cid)["left_off"][0]
     expect(main).to_contain_text(famlo["reasons"][0]["text"])
+    # the nearest ten at most, in the list's order (nearest first); a search for the rest
+    shown = page.locator("#not-on-the-list ~ dl .govuk-summary-list__key")
+    near = [x["name"] for x in lst["left_off"][:NEAREST_LEFT_OFF]]
+    expect(shown).to_have_text(near)
+    if len(lst["left_off"]) > NEAREST_LEFT_OFF:
+        expect(main).to_contain_text(
+            f"{len(lst['left_off']) - NEAREST_LEFT_OFF} other schools and colleges are not on"
+        )
     page.get_by_role("link", name=f"Why not {lo['name']}").click()
     expect(page).to_have_url(site.path(f"/family/settings/{lo['setting_id']}"))
     expect(page.get_by_role("heading", level=1)).to_have_text(lo["name"])

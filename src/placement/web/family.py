@@ -137,6 +137,9 @@ def _family(who: Principal) -> tuple[int, str]:
     return who.area_id, who.child_id
 
 
+NEAREST_LEFT_OFF = 10  # settings left off the list shown on the options page, nearest first
+
+
 def _tailored(ctx: CtxDep, session: SessionDep, who: Principal) -> dict[str, Any]:
     area_id, child_id = _family(who)
     resp = areas.tailored_list(ctx, session, who, area_id, child_id)
@@ -302,6 +305,7 @@ def family_home(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho
         "family/options.html",
         title="Your child's options",
         who=who,
+        near=NEAREST_LEFT_OFF,
         d=d,
         options=options,
         stale=stale,

@@ -18,13 +18,17 @@ import json
 import math
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
@@ -343,23 +347,68 @@ def la_areas(session: Session, who: Principal) -> list[AreaPublic]:
     return api.list_areas(session, who, PageParams(1, 100)).items
 
 
-def settings_of(session: Session, area_id: int) -> list[SettingRow]:
-    """The area's settings by name (for the pickers and to name settings)."""
-    return list(
-        session.exec(
-            select(SettingRow)
+@dataclass(frozen=True, slots=True)
+class SettingChoice:
+    """A setting as the pages name and pick it."""
+
+    setting_id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class AreaSettings:
+    """An area's settings by name, their names by id, and the picker's options pre-rendered
+    (an area's settings never change once stored: a new area is a new id)."""
+
+    settings: list[SettingChoice]
+    names: dict[str, str]
+    options: Markup
+
+
+_AREA_SETTINGS: OrderedDict[tuple[int, dt.datetime], AreaSettings] = OrderedDict()
+_AREA_SETTINGS_MAX = 16
+_area_settings_lock = threading.Lock()
+
+
+def area_settings(session: Session, area_id: int) -> AreaSettings:
+    """The area's settings for the pages, read once per area and kept (bounded)."""
+    made = session.exec(select(AreaRow.created_at).where(AreaRow.id == area_id)).first()
+    key = (area_id, made or dt.datetime.min)
+    with _area_settings_lock:
+        hit = _AREA_SETTINGS.get(key)
+        if hit is not None:
+            _AREA_SETTINGS.move_to_end(key)
+            return hit
+    rows = [
+        SettingChoice(sid, name, kind)
+        for sid, name, kind in session.exec(
+            select(SettingRow.setting_id, SettingRow.name, SettingRow.kind)
             .where(SettingRow.area_id == area_id)
             .order_by(col(SettingRow.name), col(SettingRow.setting_id))
         ).all()
+    ]
+    options = Markup("").join(
+        Markup('<option value="{}">{} ({}, {})</option>').format(
+            s.setting_id, s.name, H.kind(s.kind).lower(), s.setting_id
+        )
+        for s in rows
     )
+    got = AreaSettings(rows, {s.setting_id: s.name for s in rows}, options)
+    with _area_settings_lock:
+        _AREA_SETTINGS[key] = got
+        while len(_AREA_SETTINGS) > _AREA_SETTINGS_MAX:
+            _AREA_SETTINGS.popitem(last=False)
+    return got
+
+
+def settings_of(session: Session, area_id: int) -> list[SettingChoice]:
+    """The area's settings by name (for the pickers and to name settings)."""
+    return area_settings(session, area_id).settings
 
 
 def names_of(session: Session, area_id: int) -> dict[str, str]:
-    return dict(
-        session.exec(
-            select(SettingRow.setting_id, SettingRow.name).where(SettingRow.area_id == area_id)
-        ).all()
-    )
+    return area_settings(session, area_id).names
 
 
 def field_errors(e: ValidationError, fields: Mapping[str, str]) -> dict[str, str]:
@@ -547,8 +596,8 @@ def child_page(
     lst = body_json(api.tailored_list(ctx, session, who, area_id, child_id, audience="officer"))
     reqs = api.get_requests(ctx, session, who, area_id, child_id)
     placed = api_placements.list_child_placements(session, who, area_id, child_id)
-    settings = settings_of(session, area_id)
-    names = {s.setting_id: s.name for s in settings}
+    known = area_settings(session, area_id)
+    settings, names = known.settings, known.names
     assessed = {r["setting_id"]: r for r in reqs.get("run_assessment", [])}
     return show(
         request,
@@ -564,13 +613,14 @@ def child_page(
         open_placement=next((p for p in placed if p.status in ("proposed", "consulted")), None),
         confirmed=next((p for p in placed if p.status == "confirmed"), None),
         settings=settings,
+        options=known.options,
         names=names,
         base=child_base(area_id, child_id),
         components=list(COMPONENT_WORDS),
     )
 
 
-def _setting_param(request: Request, settings: list[SettingRow]) -> tuple[str, dict[str, str]]:
+def _setting_param(request: Request, settings: list[SettingChoice]) -> tuple[str, dict[str, str]]:
     chosen = request.query_params.get("setting", "").strip()
     if not chosen:
         return "", {"setting": "Choose a setting"}
