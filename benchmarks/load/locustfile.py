@@ -82,6 +82,8 @@ class Confirmer(Staff):
         if lst.status_code != 200:
             return
         body_list = lst.json()
+        if body_list.get("staying_setting_id"):  # not moving this round: nothing to place
+            return
         chosen = body_list.get("recommended_setting_id") or next(
             (o["setting_id"] for o in body_list.get("options", [])), None
         )
