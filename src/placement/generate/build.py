@@ -1,0 +1,260 @@
+"""An area from its parts: geography, settings, children, places and preferences."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from placement.area import Area
+from placement.domain import Entry, Need, SettingKind
+from placement.generate.calibration import (
+    AGES,
+    AP,
+    FE,
+    MAIN,
+    NEED_CODES,
+    OTHER,
+    PLACEMENTS,
+    RP,
+    SAC,
+    SLA,
+    SNM,
+    SPECIALIST,
+    SPECIALIST_IDX,
+    SPI,
+    TRANSFER_AGES,
+    LaProfile,
+    _joint,
+    resolve_la,
+)
+from placement.generate.children import _children, _Picks, _sample_children
+from placement.generate.geography import _geography
+from placement.generate.nearest import Mode, _bits, _Ctx, _merge
+from placement.generate.settings import (
+    _FAMILY_FIT,
+    MAINSTREAM_SLACK,
+    TIGHTNESS,
+    _apportion,
+    _build_settings,
+    _pool_need,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationReport:
+    """What was generated, for tests, benchmarks and the area's notes.
+
+    ``specialist_bound``: children whose sampled placement is in :data:`SPECIALIST`;
+    ``specialist_free_places``: free places in settings whose kind is specialist. Their ratio
+    is the tightness (:data:`TIGHTNESS`, before rounding and out-of-area draws).
+    """
+
+    la: LaProfile
+    cohort: str
+    seed: int
+    scale: float
+    children: int
+    settings: int
+    by_placement: dict[str, int]
+    specialist_bound: int
+    specialist_free_places: int
+    unit_bound: int
+    unit_free_places: int
+    no_preference: int
+
+    @property
+    def specialist_ratio(self) -> float:
+        return self.specialist_free_places / max(1, self.specialist_bound)
+
+
+def generate_area(
+    like: str,
+    *,
+    seed: int,
+    cohort: Literal["caseload", "transfer"] = "caseload",
+    scale: float = 1.0,
+    academic_year_start: int = 2026,
+) -> Area:
+    """A synthetic area like ``like`` (an LA name or code); see the module docstring.
+
+    Raises :class:`UnknownAreaError` for an unknown LA and ``ValueError`` for a bad argument.
+    """
+    return generate_with_report(
+        like, seed=seed, cohort=cohort, scale=scale, academic_year_start=academic_year_start
+    )[0]
+
+
+def generate_with_report(
+    like: str,
+    *,
+    seed: int,
+    cohort: Literal["caseload", "transfer"] = "caseload",
+    scale: float = 1.0,
+    academic_year_start: int = 2026,
+) -> tuple[Area, GenerationReport]:
+    """:func:`generate_area` and a :class:`GenerationReport` of what it drew."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed {seed!r} must be a whole number >= 0")
+    if not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale {scale!r} must be a number greater than 0")
+    if cohort not in ("caseload", "transfer"):
+        raise ValueError(f"cohort {cohort!r} must be 'caseload' or 'transfer'")
+    if not isinstance(academic_year_start, int) or not 2000 <= academic_year_start <= 2100:
+        raise ValueError(f"academic_year_start {academic_year_start!r} must be 2000 to 2100")
+    la = resolve_la(like)
+    transfer = cohort == "transfer"
+    r_geo, r_kid, r_cap, r_pref = np.random.default_rng(int(seed)).spawn(4)
+    geo = _geography(la, r_geo)
+    joint = _joint(la.la_code)
+    recs = _build_settings(la, geo, joint, scale, r_geo)
+    base = sum(la.ages[AGES.index(a)] for a in TRANSFER_AGES) if transfer else sum(la.ages)
+    n = max(1, round(base * scale))
+    kids = _sample_children(la, joint, n, transfer, geo, r_kid)
+
+    m = len(recs)
+    ctx = _Ctx(
+        sxy=np.array([[r.x, r.y] for r in recs], np.float64).reshape(m, 2),
+        low=np.array([r.low for r in recs], np.int64),
+        high=np.array([r.high for r in recs], np.int64),
+        entry=np.array([[Entry.MIXED, Entry.GIRLS, Entry.BOYS].index(r.entry) for r in recs]),
+        direct=np.array([_bits(list(r.designations)) for r in recs], np.int64),
+        fit=np.array(
+            [_bits([x for d in r.designations for x in _FAMILY_FIT[d]]) for r in recs], np.int64
+        ),
+        kids=kids,
+    )
+    placement_of = np.array([r.placement for r in recs], np.int64)
+    primary_s = np.flatnonzero((placement_of == MAIN) & (ctx.high <= 11))
+    secondary_s = np.flatnonzero((placement_of == MAIN) & (ctx.low >= 11))
+    of = {p: np.flatnonzero(placement_of == p) for p in range(OTHER)}
+    young = kids.age < 11
+    everyone = np.arange(n, dtype=np.int64)
+
+    # the nearest settings of the kind each child is bound for
+    cands = np.full((n, 3), -1, np.int64)
+    for p in range(OTHER):
+        sel = everyone[kids.intended == p]
+        if p in (MAIN, RP):
+            for ph, pool in ((True, primary_s), (False, secondary_s)):
+                rows = sel[young[sel] == ph]
+                cand = np.union1d(of[RP], pool) if p == RP else pool
+                mode: Mode = "fit" if p == RP else "age"
+                if p == RP:  # units first, then the host phase's mainstream schools
+                    got = ctx.nearest(rows, of[RP], "fit")
+                    more = ctx.nearest(rows, pool, "age")
+                    cands[rows] = _merge(got, more)
+                else:
+                    cands[rows] = ctx.nearest(rows, cand, mode)
+            continue
+        cand = {
+            SLA: np.union1d(of[SLA], of[SAC]),
+            SAC: np.union1d(of[SLA], of[SAC]),
+            SNM: np.union1d(of[SNM], np.union1d(of[SLA], of[SAC])),
+            SPI: np.union1d(of[SPI], of[FE]),
+        }.get(p, of[p])
+        cands[sel] = ctx.nearest(sel, cand, "age" if p == FE else "fit")
+    fallback = np.full(n, -1, np.int64)
+    for rows, pool in (
+        (everyone[kids.age < 11], primary_s),
+        (everyone[(kids.age >= 11) & (kids.age < 16)], secondary_s),
+        (everyone[kids.age >= 16], np.union1d(of[FE], secondary_s)),
+    ):
+        fallback[rows] = ctx.nearest(rows, pool, "age", 1)[:, 0]
+
+    # specialist and unit places: tight, where the children are
+    tight = {p: float(r_cap.uniform(*TIGHTNESS)) for p in (RP, *SPECIALIST_IDX)}
+    placed = kids.group != OTHER
+    own = np.full(n, -1, np.int64)  # the setting a placed specialist child is counted at
+    for p, r in tight.items():
+        rows = everyone[placed & (kids.intended == p)]
+        cand = of[p]
+        got = np.full(rows.size, -1, np.int64)
+        for mode2 in ("direct", "fit", "age", "none"):
+            left = np.flatnonzero(got < 0)
+            if left.size == 0 or cand.size == 0:
+                break
+            got[left] = ctx.nearest(rows[left], cand, mode2, 1)[:, 0]
+        own[rows] = got
+        keys: list[tuple[int, Need]] = [
+            (int(j), d) for j in cand for d in recs[int(j)].designations
+        ]
+        key_at = {k: i for i, k in enumerate(keys)}
+        demand = np.full(len(keys), 0.25)
+        for j, k in zip(got.tolist(), kids.need[rows].tolist(), strict=True):
+            if j >= 0:
+                demand[key_at[(j, _pool_need(recs[j], NEED_CODES[k]))]] += 1.0
+        free = _apportion(round(r * rows.size), demand)
+        if transfer:  # the rest of the caseload is on roll
+            whole = float(joint[:, p, :].sum()) * scale * r
+            rolls = _apportion(
+                max(0, round(whole) - int(free.sum())), free.astype(np.float64) + 0.5
+            )
+        else:  # children placed by other LAs (cross-border), 0-6%
+            rolls = np.rint(free * r_cap.uniform(0.0, 0.06, free.size)).astype(np.int64)
+        for (j, d), f, ro in zip(keys, free.tolist(), rolls.tolist(), strict=True):
+            recs[j].pools[d] = [int(f), int(ro)]
+        if p == AP:  # most pupils in AP have no plan
+            for j in cand.tolist():
+                d0 = next(iter(recs[j].designations))
+                recs[j].pools[d0][1] += int(r_cap.integers(10, 41))
+
+    # mainstream schools and colleges: free places for the children nearest, plus slack
+    for p in (MAIN, FE):
+        rows = everyone[kids.intended == p]
+        near = cands[rows, 0]
+        nearby = np.bincount(near[near >= 0], minlength=m)
+        for j in of[p].tolist():
+            rec = recs[j]
+            rec.free = math.ceil(nearby[j] * float(r_cap.uniform(*MAINSTREAM_SLACK))) + int(
+                r_cap.integers(1, 4)
+            )
+            if p == MAIN:
+                capacity = max(rec.size, math.ceil(rec.free / 0.15))
+                rec.roll = capacity - rec.free
+            else:
+                rec.roll = rec.size
+
+    settings = tuple(rec.freeze() for rec in recs)
+    pick = _Picks(cands, fallback, own, of, secondary_s, placement_of)
+    children, no_pref = _children(
+        kids, [s.setting_id for s in settings], ctx, pick, transfer, r_pref
+    )
+
+    by_p = {pl: int((kids.group == k).sum()) for k, pl in enumerate(PLACEMENTS)}
+    report = GenerationReport(
+        la=la,
+        cohort=cohort,
+        seed=int(seed),
+        scale=float(scale),
+        children=n,
+        settings=m,
+        by_placement=by_p,
+        specialist_bound=sum(by_p[pl] for pl in SPECIALIST),
+        specialist_free_places=sum(s.free for s in settings if s.kind.is_specialist),
+        unit_bound=by_p["rp_su"],
+        unit_free_places=sum(
+            s.free
+            for s in settings
+            if s.kind in (SettingKind.RESOURCED_PROVISION, SettingKind.SEN_UNIT)
+        ),
+        no_preference=no_pref,
+    )
+    slug = re.sub(r"[^a-z0-9]+", "-", la.la_name.split(",")[0].lower()).strip("-")
+    name = f"synthetic-{slug}-s{seed}" + ("-transfer" if transfer else "")
+    notes = (
+        f"synthetic area like {la.la_name} ({la.la_code}, old code {la.old_la_code}): "
+        f"{la.plans:,} EHC plans in January 2025 (DfE SEN2 2025), {la.area_km2:,.0f} km², "
+        f"population {la.population:,} (2020)",
+        f"cohort {cohort}, scale {scale:g}, seed {seed}, academic year "
+        f"{academic_year_start}/{(academic_year_start + 1) % 100:02d} (nc_year = age on "
+        f"31 August - 4): {n:,} children, {m:,} settings",
+        f"specialist places: {report.specialist_free_places:,} free for "
+        f"{report.specialist_bound:,} children the placement mix sends to specialist settings "
+        f"({report.specialist_ratio:.0%})",
+        "synthetic: no real child is represented; generated by placement.generate",
+    )
+    return Area(name, children, settings, (), la.old_la_code, notes), report

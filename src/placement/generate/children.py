@@ -1,0 +1,344 @@
+"""The children of a synthetic area: a draw from the LA's joint table, their details and
+their families' preferences."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from placement.domain import Child, Feature, Location, Need, Preference, Sex
+from placement.generate.calibration import (
+    _N,
+    _NN,
+    _NP,
+    AGES,
+    AP,
+    F64,
+    FE,
+    I64,
+    MAIN,
+    NEED_CODES,
+    OTHER,
+    RP,
+    SAC,
+    SIND,
+    SLA,
+    SNM,
+    SPI,
+    TRANSFER_AGES,
+    B,
+    LaProfile,
+)
+from placement.generate.geography import _Geo
+from placement.generate.settings import _COMPANIONS
+
+if TYPE_CHECKING:
+    from placement.generate.nearest import _Ctx
+
+BAND_P: Mapping[int, tuple[float, float, float, float, float]] = {
+    # need band 1..5 by intended placement (assumption: mainstream meets bands 1-2 with
+    # support, units 2-4, special schools 3-5; models/suitability.toml)
+    MAIN: (0.40, 0.52, 0.08, 0.0, 0.0),
+    RP: (0.0, 0.25, 0.55, 0.20, 0.0),
+    SLA: (0.0, 0.0, 0.35, 0.40, 0.25),
+    SAC: (0.0, 0.0, 0.35, 0.40, 0.25),
+    SIND: (0.0, 0.0, 0.30, 0.45, 0.25),
+    SNM: (0.0, 0.0, 0.25, 0.45, 0.30),
+    AP: (0.0, 0.15, 0.50, 0.35, 0.0),
+    FE: (0.30, 0.45, 0.25, 0.0, 0.0),
+    SPI: (0.0, 0.0, 0.30, 0.45, 0.25),
+}
+SECONDARY_NEED_SHARE = 0.30  # children with a secondary need (assumption)
+LOOKED_AFTER_SHARE = 0.045
+"""About 28% of the ~84,000 looked-after children have a plan (DfE Outcomes for children in
+need 2024), against ~640,000 plans: about 4.5%."""
+TRANSPORT_P: Mapping[str, float] = {"specialist": 0.75, "mainstream": 0.08, "fe": 0.20}
+"""Transport-eligible share by intended placement: 206,000 children transported in 2024/25
+(County Councils Network 2026) is about a third of plans, mostly to specialist settings."""
+INDEPENDENT_REQUEST_P = 0.12
+"""Extra share of families of children bound for state specialist settings or AP who ask for an
+independent special school (with those bound there, about 8% of all families in England)."""
+PREFERENCE_COUNT_P = (0.45, 0.35, 0.20)  # families naming 1, 2 or 3 settings (assumption)
+NEW_PLAN_P = 0.15
+"""Share of the children outside a transfer year, with a current setting, whose plan is new
+this year (97,747 new plans in 2024 against 638,745 active plans: DfE 2025); they are placed
+afresh (their current setting was not named in a plan)."""
+REVIEW_MOVE_P = 0.04
+"""Share of the other children with a current setting whose annual review asks for a change
+of setting (assumption); every other child stays where the plan names, with no request."""
+
+# Secondary needs: specialist settings meet SLCN, SpLD, MLD and OTH as secondary needs
+# (models/suitability.toml), so most secondary needs of children bound there are among them.
+_SECONDARY_SPECIALIST = {Need.SLCN: 0.45, Need.MLD: 0.2, Need.SPLD: 0.1, Need.OTH: 0.1}
+_SECONDARY_MAINSTREAM = {
+    Need.SLCN: 0.25, Need.SEMH: 0.2, Need.SPLD: 0.15, Need.MLD: 0.15, Need.ASD: 0.1,
+    Need.PD: 0.05, Need.OTH: 0.05, Need.HI: 0.025, Need.VI: 0.025,
+}  # fmt: skip
+# Provision features a plan requires, by primary need: (feature, P if bound for a specialist
+# setting or unit, P otherwise) (assumption: a few percent of all plans).
+_REQUIRED: Mapping[Need, tuple[tuple[Feature, float, float], ...]] = {
+    Need.PD: ((Feature.WHEELCHAIR_ACCESS, 0.5, 0.35),),
+    Need.PMLD: ((Feature.WHEELCHAIR_ACCESS, 0.6, 0.4), (Feature.ONSITE_NURSING, 0.45, 0.1)),
+    Need.HI: ((Feature.HEARING_SUPPORT, 0.6, 0.15),),
+    Need.VI: ((Feature.VISION_SUPPORT, 0.6, 0.15),),
+    Need.MSI: ((Feature.HEARING_SUPPORT, 0.5, 0.2), (Feature.VISION_SUPPORT, 0.5, 0.2)),
+    Need.SLD: ((Feature.ONSITE_NURSING, 0.05, 0.0),),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Kids:
+    """The children as parallel arrays."""
+
+    age: I64  # age on 31 August (nc_year + 4)
+    group: I64  # sampled placement (PLACEMENTS index): the calibration's accounting
+    intended: I64  # the placement the child is looking for (never OTHER)
+    need: I64  # index into NEED_CODES
+    band: I64
+    xy: F64
+    female: B
+    transfer: B  # in a phase-transfer year (Reception, Year 7, Year 12)
+
+    @property
+    def n(self) -> int:
+        return int(self.age.shape[0])
+
+    @property
+    def specialist(self) -> B:
+        """Bound for a specialist setting or a unit (for bands, transport, features)."""
+        return np.asarray(self.intended != MAIN, np.bool_) & np.asarray(
+            self.intended != FE, np.bool_
+        )
+
+
+def _draw(cum: F64, u: F64) -> I64:
+    """Row-wise inverse-CDF draws: ``cum`` (m, K) cumulative, ``u`` (m,) uniform."""
+    out: I64 = np.minimum((u[:, None] > cum).sum(1), cum.shape[1] - 1).astype(np.int64)
+    return out
+
+
+def _sample_children(
+    la: LaProfile, joint: F64, n: int, transfer: bool, geo: _Geo, rng: np.random.Generator
+) -> _Kids:
+    w = joint.copy()
+    if transfer:
+        keep = np.isin(np.array(AGES), TRANSFER_AGES)
+        w[~keep] = 0.0
+    p = w.ravel() / w.sum()
+    counts = rng.multinomial(n, p)
+    cell = np.repeat(np.arange(p.size), counts)[rng.permutation(n)]
+    a_idx = cell // (_NP * _NN)
+    group = (cell // _NN) % _NP
+    need = cell % _NN
+    age = np.array(AGES, np.int64)[a_idx]
+    # children educated elsewhere look for what their peers of that age and need have
+    intended = group.copy()
+    oth = np.flatnonzero(group == OTHER)
+    if oth.size:
+        ww = joint[a_idx[oth], :OTHER, need[oth]]
+        alt = joint[a_idx[oth], :OTHER, :].sum(2)
+        ww = np.where(ww.sum(1, keepdims=True) > 0, ww, alt)
+        ww = np.where(ww.sum(1, keepdims=True) > 0, ww, np.eye(OTHER)[MAIN][None, :])
+        cum = np.cumsum(ww / ww.sum(1, keepdims=True), 1)
+        intended[oth] = _draw(cum, rng.uniform(0, 1, oth.size))
+    # settings' statutory ages: special schools to 19, AP 5-16, colleges from 14/16
+    intended[(age >= 19) & np.isin(intended, [MAIN, RP, AP])] = FE
+    intended[(age >= 19) & np.isin(intended, [SLA, SAC, SNM, SIND])] = SPI
+    intended[(age >= 16) & (intended == AP)] = FE
+    intended[(age < 14) & (intended == FE)] = MAIN
+    intended[(age < 16) & (intended == SPI)] = SLA
+    intended[(age <= 4) & (intended == AP)] = MAIN
+    intended[(age <= 3) & (intended == RP)] = MAIN
+    # need band by intended placement; PMLD and SLD at the top of specialist bands
+    band_cum = np.cumsum(np.array([BAND_P[k] for k in range(OTHER)]), 1)
+    band = _draw(band_cum[intended], rng.uniform(0, 1, n)) + 1
+    spec = (intended != MAIN) & (intended != FE)
+    band = np.where(spec & (need == _N[Need.PMLD]), np.maximum(band, 4), band)
+    band = np.where(spec & (need == _N[Need.SLD]), np.maximum(band, 3), band)
+    xy, _ = geo.sample(n, rng, geo.rural)
+    female = rng.uniform(0, 1, n) >= la.male_share
+    return _Kids(
+        age=age,
+        group=group.astype(np.int64),
+        intended=intended.astype(np.int64),
+        need=need.astype(np.int64),
+        band=band.astype(np.int64),
+        xy=xy,
+        female=female,
+        transfer=np.isin(age, TRANSFER_AGES),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Picks:
+    cands: I64  # (n, 3) nearest settings of the kind the child is bound for
+    fallback: I64  # (n,) nearest mainstream school or college for the child's age
+    own: I64  # (n,) the specialist setting a placed child is counted at
+    of: dict[int, I64]  # settings by placement
+    secondary: I64  # mainstream secondary schools
+    placement_of: I64  # (m,) each setting's placement
+
+
+def _children(
+    kids: _Kids,
+    id_of: list[str],
+    ctx: _Ctx,
+    pick: _Picks,
+    transfer_cohort: bool,
+    rng: np.random.Generator,
+) -> tuple[tuple[Child, ...], int]:
+    """The children, with their details and preferences (assumptions: module constants)."""
+    n = kids.n
+    everyone = np.arange(n, dtype=np.int64)
+    spec = kids.specialist
+    it, need, age = kids.intended, kids.need, kids.age
+
+    def u() -> F64:
+        return rng.uniform(0.0, 1.0, n)
+
+    # families asking for an independent special school, or (band 3 in mainstream) a special one
+    extra_indep = np.isin(it, [SLA, SAC, SNM, AP]) & (u() < INDEPENDENT_REQUEST_P)
+    indep = np.full(n, -1, np.int64)
+    rows = everyone[extra_indep]
+    indep[rows] = ctx.nearest(rows, pick.of[SIND], "fit", 1)[:, 0]
+    indep_front = u() < 0.7
+    to_special = np.full(n, -1, np.int64)
+    rows = everyone[(it == MAIN) & (kids.band >= 3) & (u() < 0.25)]
+    to_special[rows] = ctx.nearest(rows, np.union1d(pick.of[SLA], pick.of[SAC]), "fit", 1)[:, 0]
+    # where they are now (not in a transfer year: those are changing setting)
+    has_current = (~kids.transfer) & (kids.group != OTHER) & (u() < 0.9)
+    if transfer_cohort:
+        has_current[:] = False
+    current = np.where(spec & (pick.own >= 0), pick.own, pick.cands[:, 0])
+    current = np.where(has_current, current, -1)
+    draw = u()
+    new_plan = has_current & (draw < NEW_PLAN_P)
+    review_move = has_current & ~new_plan & (draw < NEW_PLAN_P + REVIEW_MOVE_P)
+    staying = has_current & ~new_plan & ~review_move
+    stay = u() < 0.75
+    swap = u() < 0.2
+    n_pref = rng.choice(3, size=n, p=PREFERENCE_COUNT_P) + 1
+    # permanent exclusions from a nearby secondary (SEMH far more often)
+    ex_p = np.where(need == _N[Need.SEMH], 0.04, 0.008)
+    rows = everyone[(age >= 11) & (age < 16) & (u() < ex_p)]
+    excluded = np.full(n, -1, np.int64)
+    excluded[rows] = ctx.nearest(rows, pick.secondary, "age", 1)[:, 0]
+    sibling = (it == MAIN) & (age >= 4) & (age < 16) & (u() < 0.06)
+    # secondary needs
+    sec_mask = np.zeros(n, np.int64)
+    has_sec = u() < SECONDARY_NEED_SHARE
+    w_spec = np.zeros((_NN, _NN))
+    w_main = np.zeros((_NN, _NN))
+    for k, nd in enumerate(NEED_CODES):
+        for x, w in _SECONDARY_SPECIALIST.items():
+            w_spec[k, _N[x]] += w
+        for x in _COMPANIONS[nd]:
+            if x in _N:
+                w_spec[k, _N[x]] += 0.15 / len(_COMPANIONS[nd])
+        for x, w in _SECONDARY_MAINSTREAM.items():
+            w_main[k, _N[x]] += w
+    for wm in (w_spec, w_main):
+        np.fill_diagonal(wm, 0.0)
+        wm /= wm.sum(1, keepdims=True)
+    cum = np.where(spec[:, None], np.cumsum(w_spec, 1)[need], np.cumsum(w_main, 1)[need])
+    s1 = _draw(cum, u())
+    s2 = _draw(cum, u())
+    second = u() < 0.15
+    sec_mask = np.where(has_sec, 1 << s1, 0)
+    sec_mask |= np.where(has_sec & second & (s2 != s1), 1 << s2, 0)
+    # provision features the plan requires
+    feats = list(Feature)
+    f_mask = np.zeros(n, np.int64)
+    for nd, rules in _REQUIRED.items():
+        for f, p_spec, p_other in rules:
+            hit = (need == _N[nd]) & (u() < np.where(spec, p_spec, p_other))
+            f_mask |= np.where(hit, 1 << feats.index(f), 0)
+    transport = u() < np.where(
+        spec,
+        TRANSPORT_P["specialist"],
+        np.where(it == FE, TRANSPORT_P["fe"], TRANSPORT_P["mainstream"]),
+    )
+    own_limit = np.where(spec & (age < 11) & (u() < 0.02), rng.choice([30, 40], size=n), 0)
+    looked_after = u() < LOOKED_AFTER_SHARE
+
+    sec_sets: dict[int, frozenset[Need]] = {}
+    feat_sets: dict[int, frozenset[Feature]] = {}
+
+    def needs_of(mask: int) -> frozenset[Need]:
+        if mask not in sec_sets:
+            sec_sets[mask] = frozenset(nd for k, nd in enumerate(NEED_CODES) if mask >> k & 1)
+        return sec_sets[mask]
+
+    def feats_of(mask: int) -> frozenset[Feature]:
+        if mask not in feat_sets:
+            feat_sets[mask] = frozenset(f for k, f in enumerate(feats) if mask >> k & 1)
+        return feat_sets[mask]
+
+    prefs: dict[tuple[int, int], Preference] = {}  # immutable: one object per (setting, rank)
+
+    def pref(j: int, rank: int) -> Preference:
+        p = prefs.get((j, rank))
+        if p is None:
+            p = prefs[j, rank] = Preference(id_of[j], rank)
+        return p
+
+    width = max(6, len(str(n)))
+    placement_of = pick.placement_of.tolist()
+    cols = zip(
+        pick.cands.tolist(), current.tolist(), stay.tolist(), swap.tolist(), indep.tolist(),
+        indep_front.tolist(), to_special.tolist(), n_pref.tolist(), pick.fallback.tolist(),
+        excluded.tolist(), sibling.tolist(), kids.xy.tolist(), need.tolist(),
+        kids.band.tolist(), age.tolist(), sec_mask.tolist(), f_mask.tolist(), transport.tolist(),
+        own_limit.tolist(), kids.female.tolist(), looked_after.tolist(), new_plan.tolist(),
+        review_move.tolist(), staying.tolist(), strict=True,
+    )  # fmt: skip
+    out: list[Child] = []
+    no_pref = 0
+    for i, (cand, cur, st, sw, ind, front, tsp, npf, fb, ex, sib, xy, k, band, a, sm, fm, tr,
+            lim, fem, lac, new, rmove, keep) in enumerate(cols):  # fmt: skip
+        row = [j for j in cand if j >= 0]
+        if rmove:  # a review asking for a move: somewhere other than where the child is
+            row = [j for j in row if j != cur]
+        elif cur >= 0 and st:
+            row = [cur, *(j for j in row if j != cur)]
+        elif sw and len(row) >= 2:
+            row[0], row[1] = row[1], row[0]
+        for extra, at_front in ((ind, front), (tsp, True)):
+            if extra >= 0 and extra not in row:
+                row.insert(0 if at_front else min(1, len(row)), extra)
+        row = row[:npf]
+        if not row and fb >= 0:
+            row = [fb]
+        if ex >= 0:
+            row = [j for j in row if j != ex]
+            cur = -1 if cur == ex else cur
+        if keep and cur >= 0:
+            row = []  # staying where the plan names: nothing to ask this round
+        no_pref += not row and not (keep and cur >= 0)
+        sib_id = row[0] if sib and row and placement_of[row[0]] == MAIN else -1
+        nd = NEED_CODES[k]
+        out.append(
+            Child(
+                child_id=f"C{i + 1:0{width}d}",
+                location=Location(xy[0], xy[1]),
+                primary_need=nd,
+                need_band=band,
+                nc_year=a - 4,
+                secondary_needs=needs_of(sm),
+                required_features=feats_of(fm),
+                transport_eligible=tr,
+                max_journey_min=lim or None,
+                sex=Sex.FEMALE if fem else Sex.MALE,
+                current_setting_id=id_of[cur] if cur >= 0 else None,
+                excluded_setting_ids=frozenset({id_of[ex]}) if ex >= 0 else frozenset(),
+                preferences=tuple(pref(j, r + 1) for r, j in enumerate(row)),
+                looked_after=lac,
+                sibling_setting_ids=frozenset({id_of[sib_id]}) if sib_id >= 0 else frozenset(),
+                new_plan=bool(new and cur >= 0),
+                move_requested=bool(rmove and cur >= 0),
+            )
+        )
+    return tuple(out), no_pref
