@@ -289,8 +289,8 @@ def synthetic_return(
                         "activeplanstableid": apid,
                         **_where(other.setting_id, other.kind),
                         "placementrank": "1",
-                        "entrydate": start,
-                        "leavingdate": start + dt.timedelta(days=200),
+                        "entrydate": census - dt.timedelta(days=int(rng.integers(400, 900))),
+                        "leavingdate": census - dt.timedelta(days=int(rng.integers(1, 300))),
                     }
                 )
             k += 1
