@@ -89,7 +89,7 @@ def gias_report_text(
         f"settings written to settings.csv: {len(result.settings)} ("
         + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
         + ")",
-        f"rows left out: {len(result.skipped)}",
+        f"left out (rows, or units of a row): {len(result.skipped)}",
     ]
     lines += _section("Assumptions", result.assumptions)
     lines += _section("Left out", result.skipped)
