@@ -177,3 +177,39 @@ def test_unknown_la_for_children_is_refused_before_writing(
     assert run([str(LEEDS), "--la", "999", "--out", str(out), "--children"]) == 2
     assert capsys.readouterr().err
     assert not out.exists()
+
+
+def test_rehome_falls_back_by_kind_and_drops_what_fits_nowhere() -> None:
+    from placement.domain import Child, Location, Need, Preference, Setting, Sex
+    from placement.files.rehome import rehome_children
+
+    def s(sid: str, kind: SettingKind, x: float, low: int = 2, high: int = 19) -> Setting:
+        return Setting(sid, sid, kind, Location(400_000 + x, 400_000), low, high, 10)
+
+    synthetic = [
+        s("900001", SettingKind.SPECIAL_LA, 0),
+        s("900002", SettingKind.ALTERNATIVE_PROVISION, 0),
+        s("900003", SettingKind.MAINSTREAM, 0),
+    ]
+    real = [
+        s("100001", SettingKind.SPECIAL_ACADEMY, 5_000),  # no LA special: the academy instead
+        s("100002", SettingKind.MAINSTREAM, 9_000),
+        s("100003", SettingKind.MAINSTREAM, 1_000, low=11),  # nearer, but not for age 8
+    ]
+    kid = Child(
+        "C1",
+        Location(400_000, 400_000),
+        Need.ASD,
+        3,
+        nc_year=4,
+        sex=Sex.FEMALE,
+        current_setting_id="900001",
+        preferences=(Preference("900002", 1), Preference("900003", 2)),
+    )
+    got = rehome_children([kid], synthetic, real)
+    (c,) = got.children
+    assert c.current_setting_id == "100001"
+    assert [p.setting_id for p in c.preferences] == ["100002"]  # AP fits nowhere: dropped
+    notes = "\n".join(got.notes)
+    assert "special_la_maintained: no real setting of this kind fitted" in notes
+    assert "1 preference reference(s) to a synthetic alternative_provision setting dropped" in notes

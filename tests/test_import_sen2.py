@@ -411,3 +411,40 @@ def test_refuses_to_replace_children_without_force(
     assert run(write(ret, tmp_path, "blade"), out, pcs) == 2
     assert "already has children.csv; pass --force" in capsys.readouterr().err
     assert (out / "children.csv").read_text() == "mine\n"
+
+
+def test_blade_file_names_in_other_spellings(
+    area: Area, ret: SyntheticReturn, tmp_path: Path
+) -> None:
+    src = write(ret, tmp_path, "blade")
+    for p in src.iterdir():  # Blade-Export_16-01-2026_namedplan.csv -> SEN2 Named Plan.csv ...
+        words = {"namedplan": "Named Plan", "plandetail": "plan_detail"}
+        tail = p.stem.rsplit("_", 1)[1]
+        p.rename(src / f"SEN2 {words.get(tail, tail.upper())}.csv")
+    pcs = write_postcodes(ret, tmp_path / "postcodes.csv")
+    out = area_folder(area, tmp_path)
+    assert run(src, out, pcs) == 0
+    assert len(load_area(out).area.children) == len(area.children)
+
+
+def test_setting_not_in_settings_csv_is_dropped_and_reported(
+    area: Area, ret: SyntheticReturn, tmp_path: Path
+) -> None:
+    out = area_folder(area, tmp_path)
+    gone = next(c.current_setting_id for c in area.children if c.current_setting_id)
+    lines = (out / "settings.csv").read_text().splitlines()
+    kept = [x for x in lines if not x.startswith(f"{gone},")]
+    assert len(kept) == len(lines) - 1
+    (out / "settings.csv").write_text("\n".join(kept) + "\n")
+    pcs = write_postcodes(ret, tmp_path / "postcodes.csv")
+    assert run(write(ret, tmp_path, "blade"), out, pcs, "--need-band", "5") == 0
+    children = load_area(out).area.children
+    n_gone = sum(c.current_setting_id == gone for c in area.children)
+    assert (
+        sum(c.current_setting_id is None for c in children)
+        == sum(c.current_setting_id is None for c in area.children) + n_gone
+    )
+    assert {c.need_band for c in children} == {5}
+    report = (out / "sen2-report.txt").read_text()
+    assert report.count(f"setting {gone} is not in settings.csv: no current setting") == n_gone
+    assert f"{len(children)} children: band 5 (--need-band)" in report

@@ -208,11 +208,12 @@ def _read_csv_module(path: Path, spec: ModuleSpec) -> Table:
 
 
 def _find_csv(folder: Path, spec: ModuleSpec, files: Sequence[Path]) -> Path:
-    hits = [p for p in files if any(_norm(p.stem).endswith(k) for k in spec.keys)]
-    # "plandetail" must not take "placementdetail", nor "person" a "...persondetails" twice
-    if len(hits) > 1:
-        exact = [p for p in hits if any(_norm(p.stem).endswith("_" + k) for k in spec.keys)]
-        hits = exact or hits
+    def names(stem: str) -> set[str]:
+        # the last one, two or three words: Blade-Export_16-01-2026_named_plan -> namedplan
+        words = [w for w in re.split(r"[\s_\-.]+", stem.lower()) if w]
+        return {"".join(words[-n:]) for n in (1, 2, 3)}
+
+    hits = [p for p in files if names(p.stem) & set(spec.keys)]
     if not hits:
         raise InputError(
             folder.name,
@@ -862,6 +863,13 @@ def import_sen2(
             "no settings.csv: current settings written as the return gives them; each must be "
             "a setting_id of the area's settings.csv"
         )
+    order = {spec.name: i for i, spec in enumerate(MODULES.values())}
+
+    def by_place(line: str) -> tuple[int, str, int]:
+        m = re.match(r"^([^:]+): (.*?) row (\d+):", line)
+        return (order.get(m[1], 99), m[2], int(m[3])) if m else (99, line, 0)
+
+    unused.sort(key=by_place)
     counts["children"] = len(children)
     counts["persons"] = len(persons)
     return Sen2Import(
