@@ -20,6 +20,7 @@ from placement.policy import PRIORITY_RULES, Policy
 from placement.problem import Problem, build_problem
 from placement.reasons import ReasonCode
 from placement.result import Allocation
+from placement.rules.journey import minutes_between
 from placement.solve import allocate
 from placement.solve.preference_first import deferred_acceptance, solve_preference_first
 from placement.solve.priority import count_justified_envy, lottery, priority_keys
@@ -154,7 +155,8 @@ def test_cutoffs_report_the_last_admitted_childs_priority_facts() -> None:
         child("B", Need.ASD, 4, prefs=("S1",), sibling_setting_ids=frozenset({"S1"})),
         child("C", Need.ASD, 3, prefs=("S1",)),
     ]
-    a = run(problem(kids, [special("S1", capacity=2), special("S2", location=at(3))]))
+    p = problem(kids, [special("S1", capacity=2), special("S2", location=at(3))])
+    a = run(p)
     cut = a.cutoffs["S1"]
     assert (cut["full"], cut["places"], cut["admitted"]) == (True, 2, 2)
     last = cut["last_admitted"]
@@ -162,7 +164,7 @@ def test_cutoffs_report_the_last_admitted_childs_priority_facts() -> None:
     assert last["sibling"] is True
     assert last["looked_after"] is False
     assert last["current_setting"] is False
-    assert last["journey_min"] == 3
+    assert last["journey_min"] == minutes_between(p, p.child_index["B"], p.setting_index["S1"])
     assert last["choice_rank"] == 1
     assert set(last) == {
         "choice_rank", "looked_after", "need_band", "sibling", "current_setting",

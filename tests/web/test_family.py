@@ -147,7 +147,8 @@ def test_the_family_sees_its_options_in_plain_words_and_why_not(page: Page, site
     expect(cards).to_have_count(len(lst["options"]))
     for o, card in zip(lst["options"], cards.all(), strict=True):
         expect(card).to_contain_text(o["name"])
-        expect(card).to_contain_text(f"About {o['journey_min']} minutes each way")
+        label = " (an estimate)" if o["journey_source"] == "estimate" else ""
+        expect(card).to_contain_text(f"About {o['journey_min']} minutes each way{label}.")
         transport = (
             "The council will arrange transport."
             if o["transport_provided"]
