@@ -203,7 +203,8 @@ def _read_csv_module(path: Path, spec: ModuleSpec) -> Table:
     t = read_csv(path, known=None, lower_header=True)
     columns = tuple(_norm(c) for c in t.columns)
     _check_columns(t.file, t.header_line, spec, columns)
-    rows = tuple(Row(t.file, r.line, {_norm(k): v for k, v in r.values.items()}) for r in t.rows)
+    name = {c: _norm(c) for c in t.columns}  # once per column, not per cell
+    rows = tuple(Row(t.file, r.line, {name[k]: v for k, v in r.values.items()}) for r in t.rows)
     return Table(spec.name, t.file, columns, rows)
 
 
