@@ -248,6 +248,41 @@ def test_most_children_have_a_suitable_setting_but_not_all(
     assert 0.75 < float(np.mean(first)) < 0.98  # some families ask for what cannot be named
 
 
+# -- where children live -----------------------------------------------------------------------
+
+
+def test_vendored_lsoas_cover_every_la() -> None:
+    from placement.generate.geography import _lsoa_table, lsoas_of
+
+    xy, pop, _ = _lsoa_table()
+    assert xy.shape == (32_844, 2)  # every LSOA 2011 in England
+    assert 52_000_000 < pop.sum() < 54_000_000
+    for la in list_las():
+        homes, people = lsoas_of(la.old_la_code)
+        assert homes.shape[0] >= 1, la.la_name
+        # the LSOAs' (older) populations are near the register's 2020 figure
+        assert 0.6 < people.sum() / la.population < 1.1, la.la_name
+
+
+def test_children_live_where_people_live(kent: tuple[Area, GenerationReport]) -> None:
+    """Children sit a few hundred metres from one of the LA's LSOA centroids, drawn in
+    proportion to each LSOA's population (not uniformly over the land)."""
+    from scipy.spatial import cKDTree
+
+    from placement.generate.geography import JITTER_M, lsoas_of
+
+    area, _ = kent
+    homes, people = lsoas_of("886")
+    xy = np.array([[c.location.easting, c.location.northing] for c in area.children])
+    d, j = cKDTree(homes).query(xy)
+    assert float(np.quantile(d, 0.99)) < 4 * JITTER_M
+    # the more populous half of the LSOAs: their share of children is their share of people
+    big = people >= np.median(people)
+    assert abs(float(np.mean(big[j])) - people[big].sum() / people.sum()) < 0.03
+    # and no LSOA holds more than a small share of them
+    assert np.bincount(j).max() < 0.01 * len(area.children)
+
+
 # -- cohorts and every LA ----------------------------------------------------------------------
 
 

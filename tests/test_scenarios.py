@@ -485,6 +485,10 @@ def test_worked_examples_run(path: Path, tmp_path: Path) -> None:
     if "demand-growth" in path.stem:
         assert m["children"]["scenario"] > m["children"]["baseline"]
     if "journey" in path.stem:
-        assert m["p95_journey_min"]["scenario"] >= m["p95_journey_min"]["baseline"]
+        # a longer limit only adds pairs the LA may propose: never fewer children placed; the
+        # optimiser weighs requests and cost before travel, so at 5% scale the journeys can
+        # re-arrange by a minute or two either way (Kent seed 1 on LSOA homes: p95 72 -> 71)
+        assert m["placed"]["scenario"] >= m["placed"]["baseline"]
+        assert m["p95_journey_min"]["scenario"] >= m["p95_journey_min"]["baseline"] - 2
     if "fees" in path.stem:
         assert m["total_cost_gbp"]["scenario"] <= m["total_cost_gbp"]["baseline"]

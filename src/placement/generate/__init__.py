@@ -30,14 +30,17 @@ Children:
     each constant below: there is no national banding and SEN2 publishes none of them by LA.
     Sex follows the LA's published male share (72% of all plans in England).
 
-Geography:
-    A region of the LA's land area (an ellipse of aspect 1-1.6 around its representative
-    point, moved inward where needed to keep a 45 km margin inside the BNG bounds), with
-    ``round(sqrt(population / 10,000))`` towns (1-24) of Zipf sizes, each a Gaussian whose
-    spread follows its population at about 3,500 people per km² (ONS built-up areas), plus a
-    rural share falling with density (England: about 17% of people live in rural areas,
-    Defra rural population statistics). A dense city (over 2,500 people per km²) has its
-    largest centre at the core.
+Geography (:mod:`placement.generate.geography`):
+    People live in the LA's own LSOAs (2011; ONS population-weighted centroids and mid-year
+    populations, vendored as ``placement/data/lsoa.csv.gz`` by ``scripts/build_lsoa.py``):
+    a child's home is an LSOA drawn by population and a point about 300 m from its centroid.
+    Up to ``round(sqrt(population / 10,000))`` towns (1-24) sit at the densest places, at
+    least 6 km apart; an LSOA with fewer than 600 people per km² within 2 km is rural (15.7%
+    of England's people; Defra: about 17%). A region of the LA's land area (an ellipse of
+    aspect 1-1.6 around its representative point, moved inward where needed to keep a 45 km
+    margin inside the BNG bounds) bounds where settings over the border go. (Without LSOAs,
+    which no LA lacks, towns are Zipf-sized Gaussians on the ellipse at about 3,500 people per
+    km², plus a rural share falling with density.)
 
 Settings (counts scale with ``scale``; the geography does not):
     Mainstream primaries and secondaries at England's rate per head (about 16,700 primaries

@@ -1,18 +1,45 @@
-"""The synthetic geography of an area: region, towns, where people live, neighbours."""
+"""The geography of an area: where people live, towns, a region around them, neighbours.
+
+Where people live comes from the LA's own LSOAs (``placement/data/lsoa.csv.gz``, built by
+``scripts/build_lsoa.py``: the ONS population-weighted centroids of the LSOAs 2011 and their
+mid-year populations, each LSOA assigned to its LA by its district's name): a home is an LSOA
+drawn by population within the LA, and a point :data:`JITTER_M` around its centroid. Towns are
+the densest places, at least :data:`TOWN_SEPARATION_M` apart; an LSOA with fewer than
+:data:`RURAL_DENSITY` people per km² within :data:`LOCAL_RADIUS_M` is rural. The region (an
+ellipse of the LA's land area around its representative point) only bounds where settings over
+the border go. An LA without LSOAs (none of the 153) falls back to synthetic towns on the
+ellipse (see :func:`_geography`).
+"""
 
 from __future__ import annotations
 
+import csv
+import gzip
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 
 import numpy as np
+import numpy.typing as npt
+from scipy.spatial import cKDTree
 
 from placement.generate.calibration import F64, I64, B, LaProfile, list_las
 from placement.generate.names import _TOWN_A, _TOWN_B
 
 URBAN_DENSITY = 3_500.0  # people per km² in a built-up area (ONS built-up areas 2022)
 CITY_DENSITY = 2_500.0  # an LA denser than this is one city with district centres
+JITTER_M = 300.0
+"""Spread (standard deviation on each axis, metres) of a home around its LSOA's
+population-weighted centroid: an LSOA holds about 1,600 people, within a few hundred metres of
+its centroid in a town (assumption)."""
+LOCAL_RADIUS_M = 2_000.0  # the neighbourhood over which an LSOA's density is read
+RURAL_DENSITY = 600.0
+"""People per km² within :data:`LOCAL_RADIUS_M` of an LSOA's centroid below which it counts as
+rural (assumption: with it 15.7% of England's people are rural, near Defra's 17%)."""
+TOWN_SEPARATION_M = 6_000.0  # town centres are at least this far apart (assumption)
+
+_EMPTY_XY: F64 = np.zeros((0, 2), np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +54,12 @@ class _Geo:
     sigma: F64  # (T,) metres
     names: tuple[str, ...]
     rural: float  # share of people outside the towns
+    # where people live (LSOAs): centroids, populations, rural flags and each one's town (-1:
+    # rural); empty for the synthetic-town fallback
+    home_xy: F64 = field(default_factory=lambda: _EMPTY_XY)
+    home_pop: F64 = field(default_factory=lambda: np.zeros(0, np.float64))
+    home_rural: B = field(default_factory=lambda: np.zeros(0, np.bool_))
+    home_town: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def _axes(self) -> tuple[F64, F64]:
         c, s = math.cos(self.theta), math.sin(self.theta)
@@ -49,8 +82,20 @@ class _Geo:
         return out
 
     def sample(self, n: int, rng: np.random.Generator, rural: float) -> tuple[F64, I64]:
-        """``n`` points like the population: around towns by size, ``rural`` share anywhere.
-        Returns the points and each point's town (-1 = rural)."""
+        """``n`` points like the population, ``rural`` of them outside the towns. Returns the
+        points and each point's town (-1 = rural).
+
+        With LSOAs: an LSOA drawn by population (rural and town LSOAs reweighted so that
+        ``rural`` of the draws are rural; ``rural = self.rural`` is the population itself),
+        then a point :data:`JITTER_M` around its centroid. Without: around synthetic towns by
+        size, the rural share anywhere in the region."""
+        if self.home_xy.shape[0]:
+            w = self.home_pop.copy()
+            if 0.0 < self.rural < 1.0 and rural != self.rural:
+                w *= np.where(self.home_rural, rural / self.rural, (1 - rural) / (1 - self.rural))
+            idx = rng.choice(w.size, size=n, p=w / w.sum())
+            pts = self.home_xy[idx] + rng.normal(0.0, JITTER_M, (n, 2))
+            return _clip(pts), self.home_town[idx]
         w = np.append(self.weights * (1.0 - rural), rural)
         town = rng.choice(len(w), size=n, p=w / w.sum())
         town = np.where(town == len(self.weights), -1, town).astype(np.int64)
@@ -87,7 +132,19 @@ class _Geo:
         edge = (np.cos(ph) * self.a)[:, None] * e1 + (np.sin(ph) * self.b)[:, None] * e2
         r = np.hypot(edge[:, 0], edge[:, 1])
         grow = (r + rng.uniform(lo_m, hi_m, n)) / r
-        return _clip(np.array([self.cx, self.cy]) + edge * grow[:, None])
+        centre = np.array([self.cx, self.cy])
+        pts = centre + edge * grow[:, None]
+        if self.home_xy.shape[0] and n:  # at least lo_m from the LA's nearest home
+            tree = cKDTree(self.home_xy)
+            for _ in range(60):
+                d, _j = tree.query(pts)
+                bad = np.flatnonzero(np.asarray(d) < lo_m)
+                if bad.size == 0:
+                    break
+                v = pts[bad] - centre
+                rv = np.maximum(np.hypot(v[:, 0], v[:, 1]), 1.0)
+                pts[bad] = centre + v * ((rv + 5_000.0) / rv)[:, None]
+        return _clip(pts)
 
 
 def _clip(pts: F64) -> F64:
@@ -106,6 +163,29 @@ def _rural_share(density: float) -> float:
     return 0.03
 
 
+@cache
+def _lsoa_table() -> tuple[F64, F64, npt.NDArray[np.str_]]:
+    """Every LSOA's centroid (BNG metres), population and LA number (old code)."""
+    raw = (resources.files("placement.data") / "lsoa.csv.gz").read_bytes()
+    rows = list(csv.DictReader(gzip.decompress(raw).decode("utf-8").splitlines()))
+    xy = np.array([[float(r["x"]), float(r["y"])] for r in rows], np.float64)
+    pop = np.array([float(r["population"]) for r in rows], np.float64)
+    return xy, pop, np.array([r["la"] for r in rows])
+
+
+@cache
+def _all_homes() -> tuple[cKDTree, F64]:
+    xy, pop, _ = _lsoa_table()
+    return cKDTree(xy), pop
+
+
+def lsoas_of(old_la_code: str) -> tuple[F64, F64]:
+    """The centroids (BNG metres) and populations of the LSOAs in one LA (old code)."""
+    xy, pop, la = _lsoa_table()
+    sel = np.flatnonzero(la == old_la_code)
+    return xy[sel], pop[sel]
+
+
 def _geography(la: LaProfile, rng: np.random.Generator) -> _Geo:
     area = max(la.area_km2, 1.0)
     pop = max(la.population, 1_000)
@@ -119,6 +199,9 @@ def _geography(la: LaProfile, rng: np.random.Generator) -> _Geo:
     density = pop / area
     rural = _rural_share(density)
     t = int(np.clip(round(math.sqrt(pop / 10_000)), 1, 24))
+    home_xy, home_pop = lsoas_of(la.old_la_code)
+    if home_xy.shape[0]:
+        return _lsoa_geography(la, rng, (cx, cy, a, b, theta), t, home_xy, home_pop)
     w = 1.0 / np.arange(1, t + 1)
     w /= w.sum()
     shape = _Geo(cx, cy, a, b, theta, np.zeros((0, 2)), w, w, (), rural)
@@ -147,3 +230,49 @@ def _neighbour(la: LaProfile, pt: F64) -> LaProfile:
         if other.la_code != la.la_code:
             return other
     return la  # pragma: no cover - there are 153
+
+
+def _lsoa_geography(
+    la: LaProfile,
+    rng: np.random.Generator,
+    shape: tuple[float, float, float, float, float],
+    t: int,
+    xy: F64,
+    pop: F64,
+) -> _Geo:
+    """The geography from the LA's LSOAs (see the module docstring): up to ``t`` towns at the
+    densest places, each LSOA's town the nearest centre, rural LSOAs by local density."""
+    cx, cy, a, b, theta = shape
+    all_tree, all_pop = _all_homes()  # neighbours over the border count for density too
+    local = np.array(
+        [
+            all_pop[np.asarray(j, np.int64)].sum()
+            for j in all_tree.query_ball_point(xy, LOCAL_RADIUS_M)
+        ]
+    )
+    rural_l = np.asarray(local / (math.pi * (LOCAL_RADIUS_M / 1000.0) ** 2) < RURAL_DENSITY)
+    if rural_l.all():  # a wholly rural LA still has a market town: its densest place
+        rural_l[int(np.argmax(local))] = False
+    centres: list[int] = []
+    for j in np.argsort(-local, kind="stable").tolist():
+        if rural_l[j]:
+            continue
+        if all(math.hypot(*(xy[j] - xy[c])) >= TOWN_SEPARATION_M for c in centres):
+            centres.append(j)
+            if len(centres) == t:
+                break
+    towns = xy[centres]
+    _, nearest = cKDTree(towns).query(xy)
+    town_of = np.asarray(nearest, np.int64)
+    town_pop = np.bincount(town_of[~rural_l], weights=pop[~rural_l], minlength=len(centres))
+    w = town_pop / town_pop.sum()
+    sigma = np.clip(np.sqrt(town_pop / URBAN_DENSITY / math.pi) * 1000.0, 400.0, 0.5 * b)
+    combos = [x + y for x in _TOWN_A for y in _TOWN_B]
+    pick = rng.choice(len(combos), size=len(centres), replace=False)
+    names = tuple(combos[int(k)] for k in pick)
+    rural = float(pop[rural_l].sum() / pop.sum())
+    return _Geo(
+        cx, cy, a, b, theta, towns, w, sigma, names, rural,
+        home_xy=xy, home_pop=pop, home_rural=rural_l,
+        home_town=np.where(rural_l, -1, town_of).astype(np.int64),
+    )  # fmt: skip
