@@ -4,7 +4,7 @@
   (element 3) by kind and need band; a fee replaces place funding and top-up;
 - the school (mainstream): its notional SEN budget contribution (element 2 threshold);
 - the LA's general fund: home-to-school transport for a transport-eligible child,
-  ``min(max, base + per_km x straight-line km x detour)``.
+  ``min(max, base + per_km x straight-line km x travel.detour)``.
 
 Figures are policy (``models/funding.toml``), each with its source there.
 """
