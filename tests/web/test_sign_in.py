@@ -3,6 +3,9 @@ a GOV.UK error summary; sign-out ends the session; forms need their CSRF token."
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlencode
+
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
@@ -59,7 +62,7 @@ def test_sign_out_revokes_the_session(page: Page, site: Site) -> None:
     expect(page).to_have_url(site.path("/planner"))
     token = next(c for c in page.context.cookies() if c["name"] == "placement_session")["value"]
     page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(site.path("/sign-in?done=You%20have%20signed%20out"))
+    expect(page).to_have_url(re.compile(re.escape("/sign-in?done=You%20have%20signed%20out&sig=")))
     expect(page.locator(".govuk-notification-banner")).to_contain_text("You have signed out")
     # the old cookie no longer works, in the browser or replayed by hand
     page.goto(site.path("/planner"))
@@ -90,3 +93,14 @@ def test_pages_work_without_javascript(nojs_page: Page, site: Site) -> None:
     name = site.user("officer")
     sign_in(nojs_page, site, name)
     expect(nojs_page).to_have_url(site.path("/officer"))
+
+
+def test_a_banner_in_a_link_made_elsewhere_is_not_shown(page: Page, site: Site) -> None:
+    """A success banner shows only when this service redirected with it (signed): words put in
+    a link by someone else (a phishing message, say) are not shown as the service's own."""
+    fake = "Your place has been withdrawn. Call 0800 000 000"
+    page.goto(site.path("/sign-in?") + urlencode({"done": fake}))
+    expect(page.locator(".govuk-notification-banner")).to_have_count(0)
+    page.goto(site.path("/sign-in?") + urlencode({"done": fake, "sig": "0" * 32}))
+    expect(page.locator(".govuk-notification-banner")).to_have_count(0)
+    assert fake not in page.content()

@@ -463,7 +463,9 @@ def add(
         return _add_page(request, ctx, session, who, q=q, kind=kind, errors={"q": error})
     ids = [*ids, setting_id]
     resp = redirect(
-        "/family/choices", done=f"{settings[setting_id]['name']} is now choice {len(ids)}"
+        "/family/choices",
+        done=f"{settings[setting_id]['name']} is now choice {len(ids)}",
+        request=request,
     )
     _write_draft(resp, request, ctx, who, ids, base)
     return resp
@@ -493,7 +495,7 @@ def move(
         )
     ids = list(ids)
     ids[i], ids[j] = ids[j], ids[i]
-    resp = redirect("/family/choices", done=f"{name} is now choice {j + 1}")
+    resp = redirect("/family/choices", done=f"{name} is now choice {j + 1}", request=request)
     _write_draft(resp, request, ctx, who, ids, base)
     return resp
 
@@ -508,7 +510,7 @@ def remove(
             request, ctx, session, who, errors={"choices": "Choose a choice to remove"}
         )
     name = _settings(session, who).get(setting_id, {}).get("name", "That choice")
-    resp = redirect("/family/choices", done=f"{name} is no longer in your choices")
+    resp = redirect("/family/choices", done=f"{name} is no longer in your choices", request=request)
     _write_draft(resp, request, ctx, who, [x for x in ids if x != setting_id], base)
     return resp
 

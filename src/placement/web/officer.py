@@ -769,6 +769,7 @@ def propose(
                 f"{child_base(area_id, child_id)}/placements/{row.id}",
                 done=f"Proposed {names_of(session, area_id).get(setting, setting)}: "
                 "start the consultation next",
+                request=request,
             )
     return _propose_form(
         request, ctx, session, who, area_id, child_id, chosen=setting, note=note, errors=errors
@@ -831,6 +832,7 @@ def consult(
         placement_url(p),
         done="Consultation started: the setting's reply is due by "
         + date_words(done.consultation_due),
+        request=request,
     )
 
 
@@ -893,7 +895,7 @@ def reply(
         api_placements.setting_response(session, who, placement_id, body)
     except ConflictError as e:
         return changed(request, who, session, e, placement_url(p), "the placement")
-    return redirect(placement_url(p), done="The setting's reply is recorded")
+    return redirect(placement_url(p), done="The setting's reply is recorded", request=request)
 
 
 # -- decisions ------------------------------------------------------------------------------------
@@ -1097,7 +1099,9 @@ def decline(
             raise
         msg = "Enter the reason for declining" if e.slug == "reason-required" else _cap(e.detail)
         return _decline_form(request, who, session, p, reason=reason, errors={"reason": msg})
-    return redirect(child_base(area_id, child_id), done="The placement is declined")
+    return redirect(
+        child_base(area_id, child_id), done="The placement is declined", request=request
+    )
 
 
 # -- runs -----------------------------------------------------------------------------------------
@@ -1182,7 +1186,9 @@ def start_run(
         return runs_page(
             request, session, who, area, mechanism=mechanism, errors={"mechanism": msg}
         )
-    return redirect(f"/officer/areas/{area_id}/runs/{run.id}", done=f"Run {run.id} has started")
+    return redirect(
+        f"/officer/areas/{area_id}/runs/{run.id}", done=f"Run {run.id} has started", request=request
+    )
 
 
 @router.get("/officer/areas/{area_id}/runs/{run_id}", response_class=HTMLResponse)

@@ -11,6 +11,8 @@ cap as the API apply to the sign-in form. Every page works without JavaScript.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -105,7 +107,7 @@ def page(
         nav=nav if nav is not None else navigation(who, request.url.path),
         la_name=context.pop("la_name", None),
         errors=context.pop("errors", None),
-        flash=context.pop("flash", None) or request.query_params.get("done"),
+        flash=context.pop("flash", None) or flash_of(request),
         **context,
     )
     resp = HTMLResponse(html, status_code=status_code)
@@ -133,10 +135,37 @@ def la_name(code: str) -> str | None:
         return None
 
 
-def redirect(url: str, done: str | None = None) -> RedirectResponse:
-    """A post/redirect/get answer; ``done`` shows as the next page's success banner."""
+def _flash_sig(request: Request, text: str) -> str:
+    """The signature that lets ``text`` show as a success banner: a link someone else made,
+    with words of their choosing in ``done``, shows no banner."""
+    key = ("flash:" + request.app.state.ctx.secret).encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def flash_of(request: Request) -> str | None:
+    """The success banner a redirect from this service asked for (signed), or None."""
+    text = request.query_params.get("done")
+    sig = request.query_params.get("sig", "")
+    if text and hmac.compare_digest(sig, _flash_sig(request, text)):
+        return text
+    return None
+
+
+def redirect(
+    url: str, done: str | None = None, *, request: Request | None = None
+) -> RedirectResponse:
+    """A post/redirect/get answer; ``done`` shows as the next page's success banner (signed
+    with the service's secret, so it needs the ``request``)."""
     if done:
-        url += ("&" if "?" in url else "?") + "done=" + quote(done)
+        if request is None:
+            raise TypeError("redirect(done=...) needs the request to sign the banner")
+        url += (
+            ("&" if "?" in url else "?")
+            + "done="
+            + quote(done)
+            + "&sig="
+            + _flash_sig(request, done)
+        )
     return RedirectResponse(url, status_code=303)
 
 
@@ -280,7 +309,7 @@ def sign_out(request: Request, ctx: CtxDep, session: SessionDep) -> Response:
     who = principal_from_token(ctx, session, token) if token else None
     if who is not None:
         accounts.logout(session, who)
-    resp = redirect("/sign-in", done="You have signed out")
+    resp = redirect("/sign-in", done="You have signed out", request=request)
     resp.delete_cookie(COOKIE, path="/")
     return resp
 

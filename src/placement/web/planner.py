@@ -227,7 +227,7 @@ def start_run(
             request, who, area, mechanism=mechanism, scope=scope,
             errors={"mechanism": msg}, status_code=e.status,
         )  # fmt: skip
-    return redirect(f"/planner/runs/{run.id}", done="The run has started")
+    return redirect(f"/planner/runs/{run.id}", done="The run has started", request=request)
 
 
 @router.get("/planner/runs/{run_id}", response_class=HTMLResponse)
@@ -376,7 +376,9 @@ def start_scenario(
         if e.status == 503:
             return again("The service is busy with other runs: wait a minute, then try again", 503)
         return again(error_words(e.detail, source), e.status)
-    return redirect(f"/planner/scenarios/{row.id}", done="The scenario has started")
+    return redirect(
+        f"/planner/scenarios/{row.id}", done="The scenario has started", request=request
+    )
 
 
 @router.get("/planner/scenarios/{scenario_id}", response_class=HTMLResponse)

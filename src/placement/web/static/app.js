@@ -19,6 +19,7 @@ if (waiting) {
       if (resp.ok && (!now || now.getAttribute("data-app-poll") !== was)) {
         const url = new URL(window.location.href);
         url.searchParams.delete("done"); // the last page's success banner has been read
+        url.searchParams.delete("sig");
         window.location.replace(url.toString());
         return;
       }
