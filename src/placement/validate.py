@@ -284,12 +284,15 @@ class _Checker:
             if not ok.any():
                 continue
             km = np.hypot(east - s.location.easting, north - s.location.northing) / 1000.0
-            road = _road_minutes_array(tv.estimate, km)
-            mins = np.where(
-                transport,
+            # the estimate only where the other rules pass (the rest stay out whatever it is)
+            sel = np.flatnonzero(ok)
+            road = _road_minutes_array(tv.estimate, km[sel])
+            mins = np.full(len(movers), 1 << 30, np.int64)
+            mins[sel] = np.where(
+                transport[sel],
                 np.ceil((road * t.factor + t.extra_min) * tv.peak_factor - 1e-9),
                 np.ceil((road * fm.factor + fm.extra_min) * tv.peak_factor - 1e-9),
-            ).astype(np.int64)
+            )
             for x, m in routed.get(s.setting_id, []):
                 mins[x] = m
             mine = np.zeros(len(movers), np.bool_)
