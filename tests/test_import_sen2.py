@@ -448,3 +448,49 @@ def test_setting_not_in_settings_csv_is_dropped_and_reported(
     report = (out / "sen2-report.txt").read_text()
     assert report.count(f"setting {gone} is not in settings.csv: no current setting") == n_gone
     assert f"{len(children)} children: band 5 (--need-band)" in report
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "says"),
+    [
+        ("--academic-year", "1900", "1900 must be 2000 to 2100"),
+        ("--academic-year", "next", "'next' is not a year"),
+        ("--census-date", "16/01/2026", "write YYYY-MM-DD"),
+    ],
+)
+def test_bad_flags_are_exit_2(
+    ret: SyntheticReturn,
+    tmp_path: Path,
+    flag: str,
+    value: str,
+    says: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pcs = write_postcodes(ret, tmp_path / "postcodes.csv")
+    out = tmp_path / "out"
+    try:
+        code = run(write(ret, tmp_path, "blade"), out, pcs, flag, value)
+    except SystemExit as e:  # argparse refuses a bad value itself
+        code = int(str(e.code))
+    assert code == 2
+    assert says in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_academic_year_moves_every_year(area: Area, ret: SyntheticReturn, tmp_path: Path) -> None:
+    pcs = write_postcodes(ret, tmp_path / "postcodes.csv")
+    src = write(ret, tmp_path, "blade")
+    years = []
+    for y in (2026, 2027):
+        out = tmp_path / f"o{y}"
+        assert (
+            run(src, out, pcs, "--academic-year", str(y), "--mapping", str(tmp_path / f"m{y}")) == 0
+        )
+        pid_of = {
+            line.split(",")[0]: line.split(",")[1]
+            for line in (tmp_path / f"m{y}").read_text().splitlines()[1:]
+        }
+        rows = (out / "children.csv").read_text().splitlines()[1:]
+        years.append({pid_of[r.split(",")[0]]: int(r.split(",")[1]) for r in rows})
+    assert years[0].keys() == years[1].keys()
+    assert all(years[1][p] == years[0][p] + 1 for p in years[0])

@@ -891,6 +891,16 @@ def _places(text: str) -> int:
     return v
 
 
+def _year(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year") from None
+    if not 2000 <= v <= 2100:
+        raise argparse.ArgumentTypeError(f"{v} must be 2000 to 2100")
+    return v
+
+
 def cmd_import_gias(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -1124,12 +1134,14 @@ def _add_import_commands(sub: Any) -> None:
     )
     s.add_argument(
         "--academic-year",
-        type=int,
+        type=_year,
+        metavar="YEAR",
         help="placements start this September; years are counted in it "
         "(default: OUT/policy.toml's, else models/)",
     )
     s.add_argument(
         "--census-date",
+        metavar="YYYY-MM-DD",
         help="a placement leaving after this date is open (default: 16 January of the "
         "academic year's start)",
     )
