@@ -61,8 +61,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--like", default="Kent", help="LA whose synthetic return is imported")
+    ap.add_argument(
+        "--gias",
+        type=Path,
+        default=LEEDS_FULL if LEEDS_FULL.is_file() else LEEDS_TRIMMED,
+        help="the Leeds GIAS extract (default: ../shared/data's, else the trimmed test copy)",
+    )
     args = ap.parse_args()
-    leeds = LEEDS_FULL if LEEDS_FULL.is_file() else LEEDS_TRIMMED
+    leeds: Path = args.gias
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
