@@ -962,7 +962,7 @@ def cmd_import_gias(args: argparse.Namespace) -> int:
         escape(
             f"wrote {len(result.settings):,} settings ({cap['places']:,} places, "
             f"{cap['free']:,} free) to {folder / SETTING_FILE}; {len(result.assumptions):,} "
-            f"assumptions and {len(result.skipped):,} rows left out in {folder / GIAS_REPORT}"
+            f"assumptions and {len(result.skipped):,} left out in {folder / GIAS_REPORT}"
         )
     )
     if child_counts is not None:
