@@ -213,3 +213,14 @@ def test_rehome_falls_back_by_kind_and_drops_what_fits_nowhere() -> None:
     notes = "\n".join(got.notes)
     assert "special_la_maintained: no real setting of this kind fitted" in notes
     assert "1 preference reference(s) to a synthetic alternative_provision setting dropped" in notes
+
+
+def test_an_la_with_no_setting_in_the_file_is_an_error_naming_the_files_las(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --la would make every setting out of area, silently: it is refused."""
+    out = tmp_path / "a"
+    assert run([str(LEEDS), "--la", "999", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "no open setting in LA 999" in err and "383" in err
+    assert not out.exists()

@@ -926,6 +926,17 @@ def cmd_import_gias(args: argparse.Namespace) -> int:
         result = import_gias(args.file, la_code=args.la, capacity=rules)
     if not result.settings:
         raise InputError(args.file.name, None, None, "no open setting a plan can name")
+    if not any(s.in_area for s in result.settings):
+        las = sorted({s.la_code for s in result.settings if s.la_code})
+        raise InputError(
+            args.file.name,
+            None,
+            "LA (code)",
+            f"no open setting in LA {args.la}: the file's settings are in "
+            + ", ".join(las[:10])
+            + (f" and {len(las) - 10} more" if len(las) > 10 else "")
+            + " (--la takes the GIAS LA code, e.g. 383 for Leeds)",
+        )
     files = [(folder / SETTING_FILE, settings_csv_text(result.settings))]
     child_counts: dict[str, object] | None = None
     child_notes: tuple[str, ...] = ()
