@@ -43,6 +43,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -122,7 +123,7 @@ def estimate(km: np.ndarray, minutes: list[float], slope: float) -> np.ndarray:
     """As ``placement.rules.journey`` computes it (factor 1, no extra minutes)."""
     knots = np.array(KNOTS_KM)
     m = np.interp(km, knots, minutes) + slope * np.maximum(km - knots[-1], 0.0)
-    return np.ceil(m - 1e-9)
+    return np.asarray(np.ceil(m - 1e-9), np.float64)
 
 
 def old_estimate(km: np.ndarray) -> np.ndarray:
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     test = test_lsoa[lsoa]
     knot_min, slope = fit(km[~test], minutes[~test])
     pred, old = estimate(km, knot_min, slope), old_estimate(km)
-    bands = []
+    bands: list[dict[str, Any]] = []
     for lo, hi in BANDS:
         sel = test & (km >= lo) & (km < hi) if lo else test & (km < hi)
         bands.append(
