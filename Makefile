@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_lists
 	$(BIN)/python -m benchmarks.bench_peers
 	$(BIN)/python -m benchmarks.bench_cpsat
+	$(BIN)/python -m benchmarks.bench_generate
 
 load: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

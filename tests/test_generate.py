@@ -6,6 +6,7 @@ Expected values come from the vendored calibration (``list_las()``), never hard-
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -196,7 +197,11 @@ def test_settings_are_plausible(kent: tuple[Area, GenerationReport]) -> None:
             assert kinds[kind] > 0, kind
     ids = [s.setting_id for s in ss]
     assert len(set(ids)) == len(ids)
-    assert all(len(i) == 6 and i.startswith("1") and i.isdigit() for i in ids)
+    # real schools keep their URNs; synthesised settings take 900000-999999 beside them
+    assert all(len(i) == 6 and i.isdigit() for i in ids)
+    assert all(
+        i.startswith("9") == ("synthetic" in s.estimated) for i, s in zip(ids, ss, strict=True)
+    )
     assert len({s.name for s in ss}) == len(ss)
     out = [s for s in ss if not s.in_area]
     assert out and all(s.la_code not in ("", "886") for s in out)
@@ -281,6 +286,93 @@ def test_children_live_where_people_live(kent: tuple[Area, GenerationReport]) ->
     assert abs(float(np.mean(big[j])) - people[big].sum() / people.sum()) < 0.03
     # and no LSOA holds more than a small share of them
     assert np.bincount(j).max() < 0.01 * len(area.children)
+
+
+# -- real schools --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("urn", "name", "kind"),
+    [
+        # from the DfE 2024/25 school census and postcode points (england-schools-2024-25)
+        ("119026", "Broomhill Bank School", "special"),
+        ("119036", "Bower Grove School", "special"),
+        ("119040", "Ifield School", "special"),
+        ("119029", "Meadows School", "non_maintained"),  # a non-maintained special school
+    ],
+)
+def test_kent_is_built_on_its_real_special_schools(
+    kent: tuple[Area, GenerationReport], urn: str, name: str, kind: str
+) -> None:
+    area, report = kent
+    assert report.schools == "real"
+    s = next(s for s in area.settings if s.setting_id == urn)
+    assert s.name == name and s.in_area and s.la_code == "886"
+    assert s.kind.is_specialist and s.kind.value.startswith(kind)
+    # what the public data lacks is estimated, and says so
+    assert {"designations", "pools", "features"} <= s.estimated
+    assert "synthetic" not in s.estimated and s.designations
+
+
+def test_real_schools_and_what_is_synthesised(kent: tuple[Area, GenerationReport]) -> None:
+    from placement.generate.schools import school_table
+
+    area, report = kent
+    table = {s.urn: s for s in school_table()}
+    real = [s for s in area.settings if s.setting_id in table]
+    assert len(real) == report.real_settings > 600
+    own = [u for u, s in table.items() if s.la == "886" and s.type in ("primary", "secondary")]
+    ids = {s.setting_id for s in area.settings}
+    assert set(own) <= ids  # every Kent primary and secondary with a point
+    for s in real:
+        row = table[s.setting_id]
+        assert (s.location.easting, s.location.northing) == (row.x, row.y)
+        assert s.in_area == (row.la == "886")
+        if s.kind is SettingKind.MAINSTREAM:
+            assert s.roll == row.nor  # the census roll; places beside it are estimated
+            assert "capacity" in s.estimated and "roll" not in s.estimated
+    # FE colleges, units and AP are not in the public data: synthesised and flagged
+    for s in area.settings:
+        if s.kind in (
+            SettingKind.FE_COLLEGE,
+            SettingKind.SEN_UNIT,
+            SettingKind.ALTERNATIVE_PROVISION,
+        ):
+            assert s.estimated == {"synthetic"}, s.name
+    assert any("real schools" in n for n in area.notes)
+
+
+def test_synthetic_schools_mode() -> None:
+    area, report = generate_with_report("Rutland", seed=1, schools="synthetic")
+    assert report.schools == "synthetic" and report.real_settings == 0
+    assert all(s.estimated == {"synthetic"} for s in area.settings)
+    assert all(s.setting_id.startswith("1") for s in area.settings)
+    with pytest.raises(ValueError, match="schools"):
+        generate_area("Rutland", seed=1, schools="imaginary")  # type: ignore[arg-type]
+
+
+def test_estimated_round_trips_and_is_said(tmp_path: Path) -> None:
+    from placement.files.area_files import load_area, write_area
+    from placement.reasons import Reason, ReasonCode
+    from placement.wording import render
+
+    area = generate_area("Rutland", seed=2)
+    write_area(area, tmp_path / "area")
+    back = load_area(tmp_path / "area").area
+    assert {s.setting_id: s.estimated for s in back.settings} == {
+        s.setting_id: s.estimated for s in area.settings
+    }
+    r = Reason(
+        ReasonCode.NEED_NOT_MET,
+        "C1",
+        "119026",
+        {"primary_need": "ASD", "designations": ["SLD"], "kind": "special_la_maintained",
+         "estimated": ["designations"]},
+    )  # fmt: skip
+    assert render(r, "officer").endswith("(designation estimated)")
+    assert "best guess" in render(r, "family")
+    del r.facts["estimated"]  # type: ignore[attr-defined]
+    assert "estimated" not in render(r, "officer")
 
 
 # -- cohorts and every LA ----------------------------------------------------------------------

@@ -386,9 +386,16 @@ class Setting:
     la_code: str = ""
     in_area: bool = True
     annual_fee_gbp: int | None = None
+    estimated: frozenset[str] = frozenset()
+    """Which of the setting's facts are estimates rather than data (``settings.csv`` column
+    names, e.g. ``designations``), or ``synthetic`` for a made-up setting; empty for data."""
 
     def __post_init__(self) -> None:
         _check_id("setting_id", self.setting_id)
+        object.__setattr__(self, "estimated", frozenset(self.estimated))
+        for item in self.estimated:
+            if not isinstance(item, str) or not item.strip() or ";" in item:
+                raise DomainError("estimated", f"{item!r} must name a field")
         if not self.name or not self.name.strip():
             raise DomainError("name", "is empty")
         if not isinstance(self.kind, SettingKind):

@@ -38,7 +38,7 @@ from placement.problem import Problem
 from placement.reasons import Ground, Reason, ReasonCode
 from placement.result import Allocation, full_reason, preference_ground
 from placement.rules import RULES, why_unsuitable
-from placement.rules.common import F64, I64, in_sorted
+from placement.rules.common import DESIGNATION_FIELDS, F64, I64, estimated, in_sorted
 from placement.rules.journey import evidence, from_matrix, journey_minutes
 from placement.solve.priority import priority_keys
 
@@ -375,6 +375,7 @@ def _inclusion_reasons(
                 "max_band": int(p.s_meets[s, int(p.c_need[i])]),
                 "designations": sorted(d.value for d in sett.designations),
                 "kind": sett.kind.value,
+                **estimated(sett, DESIGNATION_FIELDS),
             },
         ),
         _journey_reason(p, i, s, k)

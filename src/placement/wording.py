@@ -451,11 +451,33 @@ def render(reason: Reason, audience: Audience, names: Mapping[str, str] | None =
     sid = reason.setting_id or ""
     name = (names or {}).get(sid, sid or "this school")
     f = reason.facts
+    est = _estimated_words(f)
     if audience == "officer":
         g = reason.ground
         law = "" if g is Ground.NONE else f": {g.value}"
-        return f"[{reason.code.value}] {officer(f, name)}{law}"
-    return family(f, name)
+        return f"[{reason.code.value}] {officer(f, name)}{law}{f' ({est})' if est else ''}"
+    if not est:
+        return family(f, name)
+    return f"{family(f, name)} This is our best guess, as the school does not publish it."
+
+
+_ESTIMATED_WORDS = {
+    "designations": "designation estimated",
+    "pools": "places estimated",
+    "features": "provision estimated",
+}
+
+
+def _fields(facts: Mapping[str, Any]) -> list[str]:
+    value = facts.get("estimated") or ()
+    return [str(x) for x in value] if isinstance(value, (list, tuple)) else []
+
+
+def _estimated_words(facts: Mapping[str, Any]) -> str:
+    """ "designation estimated" (and so on) where a finding rests on estimated facts about a
+    real setting (``Setting.estimated``: the public data does not publish them)."""
+    words = [_ESTIMATED_WORDS.get(str(x), f"{x} estimated") for x in _fields(facts)]
+    return "; ".join(dict.fromkeys(words))
 
 
 def render_list_text(tl: Any, audience: Audience) -> str:

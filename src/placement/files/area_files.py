@@ -113,7 +113,10 @@ SETTING_COLUMNS: tuple[str, ...] = (
     "la_code",
     "in_area",
     "annual_fee_gbp",
+    "estimated",
 )
+_ESTIMABLE = frozenset(SETTING_COLUMNS[1:-1]) | {"synthetic"}
+"""What ``estimated`` may list: a settings.csv column, or ``synthetic`` (a made-up setting)."""
 TRAVEL_COLUMNS: tuple[str, ...] = ("child_id", "setting_id", "minutes")
 _GEO_COLUMNS = ("latitude", "longitude")
 _CHILD_REQUIRED = ("child_id", "primary_need", "need_band", "sex")
@@ -537,6 +540,10 @@ def _setting(row: CsvRow) -> Setting:
     s41 = parse_bool(row, "s41_approved", False)
     la_code = row["la_code"]
     in_area = parse_bool(row, "in_area", True)
+    estimated = frozenset(_items(row, "estimated"))
+    for item in sorted(estimated - _ESTIMABLE):
+        hint = suggest(item, sorted(_ESTIMABLE))
+        raise row.fail("estimated", f"{item!r} is not a settings.csv column or 'synthetic'{hint}")
     name = row["name"]
     setting: Setting = _domain(
         row,
@@ -557,6 +564,7 @@ def _setting(row: CsvRow) -> Setting:
             la_code=la_code,
             in_area=in_area,
             annual_fee_gbp=fee,
+            estimated=estimated,
         ),
     )
     return setting
@@ -935,6 +943,7 @@ def _setting_row(s: Setting) -> list[str]:
         s.la_code,
         _bool_text(s.in_area),
         _opt(s.annual_fee_gbp),
+        ";".join(sorted(s.estimated)),
     ]
 
 

@@ -42,6 +42,23 @@ Geography (:mod:`placement.generate.geography`):
     which no LA lacks, towns are Zipf-sized Gaussians on the ellipse at about 3,500 people per
     km², plus a rural share falling with density.)
 
+Real schools (the default, ``schools="auto"`` or ``"real"``; :mod:`placement.generate.schools`):
+    The LA's state primary, secondary and special schools, non-maintained special schools and
+    independent special schools (independent schools at least half of whose pupils have a
+    plan) from the DfE's 2024/25 school census with their postcode points, and its
+    neighbours' within reach (mainstream 3 km, state special 5 km, non-maintained and
+    independent special 15 km from one of its homes). URN, name, type, phase, point, roll and
+    entry are the DfE's; whatever the census lacks is estimated as below and listed in the
+    setting's ``estimated`` field: ages, places (mainstream: the census roll plus free places
+    as below; special schools: pools sized as below, their own pupils with plans weighing
+    half beside the children nearest), features, designations and need levels (drawn from
+    the need mix the LA places in that kind of school; a need in the name, such as "Deaf",
+    sets the main one), LA maintained or academy (from the LA's placement mix), fees and
+    s.41 approval. Resourced provision and units (hosted by real schools), AP, FE colleges,
+    specialist post-16 institutions, independent special schools beyond the census's and any
+    kind with no real school within reach are synthesised as below (``estimated =
+    {"synthetic"}``, ids 900000-999999); ``schools="synthetic"`` synthesises every setting.
+
 Settings (counts scale with ``scale``; the geography does not):
     Mainstream primaries and secondaries at England's rate per head (about 16,700 primaries
     and 3,450 secondaries for 56.5 million people; DfE *Schools, pupils and their

@@ -34,14 +34,18 @@ from placement.generate.calibration import (
 from placement.generate.children import _children, _Picks, _sample_children
 from placement.generate.geography import _geography
 from placement.generate.nearest import Mode, _bits, _Ctx, _merge
+from placement.generate.schools import has_real_schools, schools_within_reach
 from placement.generate.settings import (
     _FAMILY_FIT,
     MAINSTREAM_SLACK,
+    REAL_SIZE_WEIGHT,
     TIGHTNESS,
     _apportion,
     _build_settings,
     _pool_need,
 )
+
+Schools = Literal["auto", "real", "synthetic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,8 @@ class GenerationReport:
     unit_bound: int
     unit_free_places: int
     no_preference: int
+    schools: str = "synthetic"  # "real" or "synthetic": what the settings were built on
+    real_settings: int = 0  # settings that are real schools (URNs from the school census)
 
     @property
     def specialist_ratio(self) -> float:
@@ -78,13 +84,19 @@ def generate_area(
     cohort: Literal["caseload", "transfer"] = "caseload",
     scale: float = 1.0,
     academic_year_start: int = 2026,
+    schools: Schools = "auto",
 ) -> Area:
     """A synthetic area like ``like`` (an LA name or code); see the module docstring.
 
     Raises :class:`UnknownAreaError` for an unknown LA and ``ValueError`` for a bad argument.
     """
     return generate_with_report(
-        like, seed=seed, cohort=cohort, scale=scale, academic_year_start=academic_year_start
+        like,
+        seed=seed,
+        cohort=cohort,
+        scale=scale,
+        academic_year_start=academic_year_start,
+        schools=schools,
     )[0]
 
 
@@ -95,8 +107,15 @@ def generate_with_report(
     cohort: Literal["caseload", "transfer"] = "caseload",
     scale: float = 1.0,
     academic_year_start: int = 2026,
+    schools: Schools = "auto",
 ) -> tuple[Area, GenerationReport]:
-    """:func:`generate_area` and a :class:`GenerationReport` of what it drew."""
+    """:func:`generate_area` and a :class:`GenerationReport` of what it drew.
+
+    ``schools``: ``"real"`` builds the area on the LA's real schools and its neighbours'
+    within reach (:mod:`placement.generate.schools`), synthesising only what the public data
+    lacks; ``"synthetic"`` makes every setting up; ``"auto"`` (the default) is real wherever
+    the LA has schools with points (all 153 do).
+    """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed {seed!r} must be a whole number >= 0")
     if not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
@@ -105,12 +124,18 @@ def generate_with_report(
         raise ValueError(f"cohort {cohort!r} must be 'caseload' or 'transfer'")
     if not isinstance(academic_year_start, int) or not 2000 <= academic_year_start <= 2100:
         raise ValueError(f"academic_year_start {academic_year_start!r} must be 2000 to 2100")
+    if schools not in ("auto", "real", "synthetic"):
+        raise ValueError(f"schools {schools!r} must be 'auto', 'real' or 'synthetic'")
     la = resolve_la(like)
+    if schools == "real" and not has_real_schools(la.old_la_code):
+        raise ValueError(f"no real schools with points for {la.la_name}: use schools='synthetic'")
+    use_real = schools != "synthetic" and has_real_schools(la.old_la_code)
     transfer = cohort == "transfer"
     r_geo, r_kid, r_cap, r_pref = np.random.default_rng(int(seed)).spawn(4)
     geo = _geography(la, r_geo)
     joint = _joint(la.la_code)
-    recs = _build_settings(la, geo, joint, scale, r_geo)
+    real = schools_within_reach(la.old_la_code, geo.home_xy) if use_real else []
+    recs = _build_settings(la, geo, joint, scale, r_geo, real)
     base = sum(la.ages[AGES.index(a)] for a in TRANSFER_AGES) if transfer else sum(la.ages)
     n = max(1, round(base * scale))
     kids = _sample_children(la, joint, n, transfer, geo, r_kid)
@@ -184,6 +209,10 @@ def generate_with_report(
         ]
         key_at = {k: i for i, k in enumerate(keys)}
         demand = np.full(len(keys), 0.25)
+        for i_key, (j, _d) in enumerate(keys):  # a real school's own size counts too
+            rec_j = recs[j]
+            if rec_j.ehc and rec_j.in_area:
+                demand[i_key] += REAL_SIZE_WEIGHT * rec_j.ehc / len(rec_j.designations) * scale
         for j, k in zip(got.tolist(), kids.need[rows].tolist(), strict=True):
             if j >= 0:
                 demand[key_at[(j, _pool_need(recs[j], NEED_CODES[k]))]] += 1.0
@@ -213,8 +242,11 @@ def generate_with_report(
                 r_cap.integers(1, 4)
             )
             if p == MAIN:
-                capacity = max(rec.size, math.ceil(rec.free / 0.15))
-                rec.roll = capacity - rec.free
+                if rec.real:  # its own roll (school census) and the free places
+                    rec.roll = rec.size
+                else:
+                    capacity = max(rec.size, math.ceil(rec.free / 0.15))
+                    rec.roll = capacity - rec.free
             else:
                 rec.roll = rec.size
 
@@ -242,6 +274,8 @@ def generate_with_report(
             if s.kind in (SettingKind.RESOURCED_PROVISION, SettingKind.SEN_UNIT)
         ),
         no_preference=no_pref,
+        schools="real" if use_real else "synthetic",
+        real_settings=sum(1 for r in recs if r.real),
     )
     slug = re.sub(r"[^a-z0-9]+", "-", la.la_name.split(",")[0].lower()).strip("-")
     name = f"synthetic-{slug}-s{seed}" + ("-transfer" if transfer else "")
@@ -255,6 +289,14 @@ def generate_with_report(
         f"specialist places: {report.specialist_free_places:,} free for "
         f"{report.specialist_bound:,} children the placement mix sends to specialist settings "
         f"({report.specialist_ratio:.0%})",
+        (
+            f"settings: {report.real_settings:,} real schools (their URNs, names, points and "
+            "rolls: DfE school census 2024/25, Open Government Licence v3.0) and "
+            f"{m - report.real_settings:,} synthesised; settings.csv's `estimated` column "
+            "names what is estimated"
+            if use_real
+            else "settings: all synthesised (schools = synthetic)"
+        ),
         "synthetic: no real child is represented; generated by placement.generate",
     )
     return Area(name, children, settings, (), la.old_la_code, notes), report

@@ -4,6 +4,7 @@ settings, before their places are sized (which follows the children)."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -30,6 +31,7 @@ from placement.generate.calibration import (
 )
 from placement.generate.geography import _clip, _Geo, _neighbour
 from placement.generate.names import _Namer
+from placement.generate.schools import School
 
 # -- modelling assumptions (no published source gives these by LA; each is stated) -------------
 
@@ -102,6 +104,15 @@ _COMPANIONS: Mapping[Need, tuple[Need, ...]] = {
     Need.OTH: (Need.PD, Need.MLD, Need.SLD),
     Need.DS: (Need.MLD, Need.SLD),
 }
+SYNTHETIC: frozenset[str] = frozenset({"synthetic"})
+"""``estimated`` of a synthesised setting: the setting itself, and so every field, is made up."""
+REAL_SIZE_WEIGHT = 0.5
+"""Weight of a real special school's own pupils with plans (per designation) beside the
+children nearest it when its places are apportioned (assumption: half and half)."""
+_EST_MAINSTREAM = frozenset({"low_age", "high_age", "capacity", "features"})
+_EST_SPECIAL = frozenset(
+    {"low_age", "high_age", "capacity", "roll", "designations", "pools", "features"}
+)
 _RP_NEEDS = (Need.ASD, Need.SLCN, Need.SEMH, Need.HI, Need.VI, Need.MLD, Need.SPLD, Need.PD)
 
 
@@ -128,6 +139,9 @@ class _S:
     free: int = 0
     roll: int = 0
     setting_id: str = ""
+    ehc: int = 0  # a real school's pupils with an EHC plan (school census), 0 if synthetic
+    real: bool = False  # a real school (its URN, name, point, roll and type are the DfE's)
+    estimated: frozenset[str] = SYNTHETIC  # fields that are estimates (settings.csv columns)
 
     def freeze(self) -> Setting:
         pools: dict[Need, Pool] = {}
@@ -153,6 +167,7 @@ class _S:
             la_code=self.la_code,
             in_area=self.in_area,
             annual_fee_gbp=self.fee,
+            estimated=self.estimated,
         )
 
 
@@ -260,13 +275,23 @@ def _age_range(placement: int, k: int, i: int, rng: np.random.Generator) -> tupl
 
 
 def _build_settings(
-    la: LaProfile, geo: _Geo, expected: F64, scale: float, rng: np.random.Generator
+    la: LaProfile,
+    geo: _Geo,
+    expected: F64,
+    scale: float,
+    rng: np.random.Generator,
+    real: Sequence[School] = (),
 ) -> list[_S]:
-    """Every setting, without places yet (those follow the children)."""
+    """Every setting, without places yet (those follow the children). ``real``: the real
+    schools to build the area on (the LA's and its neighbours' within reach); empty for a
+    wholly synthetic area."""
     name = _Namer(rng)
+    name.used.update(s.name for s in real)
     pop = la.population * scale
     code = la.old_la_code  # GIAS "LA (code)", as placement.files.gias reads it
     out: list[_S] = []
+    if real:
+        out += _real_mainstream(real, code, rng)
     # mainstream primaries and secondaries, placed like the population
     # more, smaller schools where people are sparse (assumption, checked against Kent,
     # Birmingham and North Yorkshire: about 460, 300 and 300 primaries in GIAS)
@@ -274,7 +299,7 @@ def _build_settings(
         ("primary", PRIMARY_PER_HEAD * (0.8 + 1.5 * geo.rural), geo.rural),
         ("secondary", SECONDARY_PER_HEAD * (0.9 + 0.5 * geo.rural), geo.rural * 0.4),
     ):
-        k = max(1, round(pop * per_head))
+        k = 0 if real else max(1, round(pop * per_head))
         pts, town = geo.sample(k, rng, rural)
         for i in range(k):
             t = int(town[i])
@@ -299,7 +324,7 @@ def _build_settings(
                 _S(SettingKind.MAINSTREAM, MAIN, name(phase, tname), float(pts[i, 0]),
                    float(pts[i, 1]), low, high, entry, features=f, la_code=code, size=size)
             )  # fmt: skip
-    mains = list(out)
+    mains = [s for s in out if s.in_area]
     # FE colleges, in the largest towns first
     k_fe = max(
         1, round(pop / PEOPLE_PER_COLLEGE), round(la.area_km2 * min(1.0, scale) / KM2_PER_COLLEGE)
@@ -345,11 +370,20 @@ def _build_settings(
     # specialist settings; state special schools are smaller where people are sparse
     # (assumption: sqrt(density / 400 per km²), at least 0.6 of the usual size)
     rural_size = float(np.clip(math.sqrt(la.population / max(la.area_km2, 1.0) / 400.0), 0.6, 1.0))
+    n_real = dict.fromkeys((SLA, SAC, SNM, SIND, AP, SPI), 0)
+    if real:
+        for rec in _real_specialist(real, code, expected * scale, rng, rural_size < 0.9):
+            n_real[rec.placement] += 1
+            out.append(rec)
+        n_real[SLA] = n_real[SAC] = n_real[SLA] + n_real[SAC]
     for p in (SLA, SAC, SNM, SIND, AP, SPI):
         e_need = expected[:, p, :].sum(0) * scale
         e = float(e_need.sum())
         typical = _SIZE[p] * (rural_size if p in (SLA, SAC) else 1.0)
         k = 0 if e < 0.5 else max(1, round(e / typical))
+        # real schools first: synthesise only what the public data lacks (most independent
+        # special schools; non-maintained or state special schools where none is within reach)
+        k = max(0, k - n_real[p]) if p == SIND else (0 if n_real[p] else k)
         profiles = _profiles(k, e_need, rng, broad=rural_size < 0.9 and p in (SLA, SAC))
         share_out = _OUT_OF_AREA[p] if e >= 40 or p == AP else max(_OUT_OF_AREA[p], 0.7)
         # over the border: 15-40 km out, or just over it where the LA relies on a neighbour
@@ -390,10 +424,130 @@ def _build_settings(
                    fee=fee, s41=s41)
             )  # fmt: skip
     # URN-like ids: six digits from 100000, unique, drawn with the geography so that the
-    # caseload and transfer cohorts of one seed share their settings' ids
-    ids = rng.choice(max(90_000, 10 * len(out)), size=len(out), replace=False) + 100_000
-    for rec, sid in zip(out, ids.tolist(), strict=True):
+    # caseload and transfer cohorts of one seed share their settings' ids; beside real
+    # schools (their URNs, all below 160000), synthesised settings take 900000-999999
+    synth = [rec for rec in out if not rec.real]
+    if real:
+        ids = rng.choice(100_000, size=len(synth), replace=False) + 900_000
+    else:
+        ids = rng.choice(max(90_000, 10 * len(synth)), size=len(synth), replace=False) + 100_000
+    for rec, sid in zip(synth, ids.tolist(), strict=True):
         rec.setting_id = str(sid)
+    return out
+
+
+def _unique_names(real: Sequence[School]) -> dict[str, str]:
+    """Each real school's name, with its postcode district (and, if still shared, its URN)
+    where two schools in the area share a name."""
+    count = Counter(s.name for s in real)
+    out = {s.urn: s.name if count[s.name] == 1 else f"{s.name}, {s.district}" for s in real}
+    again = Counter(out.values())
+    return {u: n if again[n] == 1 else f"{n} ({u})" for u, n in out.items()}
+
+
+def _real_mainstream(real: Sequence[School], code: str, rng: np.random.Generator) -> list[_S]:
+    """The real state primary and secondary schools: URN, name, point, roll and entry (girls
+    or boys only where the census counts only girls or only boys) are the DfE's; statutory
+    ages, places and provision features are estimated."""
+    names = _unique_names(real)
+    out: list[_S] = []
+    for s in real:
+        if s.type not in ("primary", "secondary"):
+            continue
+        f: set[Feature] = {Feature.WHEELCHAIR_ACCESS} if rng.uniform() < 0.7 else set()
+        if rng.uniform() < 0.04:
+            f.add(Feature.HEARING_SUPPORT)
+        if rng.uniform() < 0.04:
+            f.add(Feature.VISION_SUPPORT)
+        if s.type == "secondary" and s.primary:  # all-through
+            low, high = 4, 19
+        elif s.type == "primary":
+            low, high = int(rng.choice([2, 3, 4], p=[0.15, 0.35, 0.5])), 11
+        else:
+            low, high = 11, int(rng.choice([16, 19], p=[0.35, 0.65]))
+        out.append(
+            _S(SettingKind.MAINSTREAM, MAIN, names[s.urn], s.x, s.y, low, high, _entry(s),
+               features=f, la_code=s.la, in_area=s.la == code, size=s.nor, setting_id=s.urn,
+               ehc=s.ehc, real=True, estimated=_EST_MAINSTREAM)
+        )  # fmt: skip
+    return out
+
+
+_NAME_NEEDS: tuple[tuple[str, Need], ...] = (
+    ("deaf", Need.HI), ("hearing", Need.HI), ("blind", Need.VI), ("visual", Need.VI),
+    ("sight", Need.VI), ("autis", Need.ASD), ("asperger", Need.ASD), ("physical", Need.PD),
+    ("speech", Need.SLCN), ("language", Need.SLCN), ("dyslexi", Need.SPLD),
+)  # fmt: skip
+"""Words in a special school's name that say its main designation (the rest is estimated)."""
+
+
+def _need_in_name(name: str) -> Need | None:
+    low = name.lower()
+    return next((need for word, need in _NAME_NEEDS if word in low), None)
+
+
+def _entry(s: School) -> Entry:
+    if s.nor and s.boys == 0:
+        return Entry.GIRLS
+    if s.nor and s.girls == 0:
+        return Entry.BOYS
+    return Entry.MIXED
+
+
+def _real_specialist(
+    real: Sequence[School], code: str, expected: F64, rng: np.random.Generator, broad: bool
+) -> list[_S]:
+    """The real special schools: state special schools (LA maintained or academy drawn from the
+    LA's placement mix: the file does not say which), non-maintained special schools and
+    independent special schools (independent schools at least half of whose pupils have a
+    plan). URN, name, point and entry are the DfE's; designations (drawn from the need mix of
+    the children the LA places in that kind of school), need levels, ages, places, features,
+    fees and s.41 approval are estimated."""
+    names = _unique_names(real)
+    out: list[_S] = []
+    e_la, e_ac = float(expected[:, SLA, :].sum()), float(expected[:, SAC, :].sum())
+    p_la = e_la / (e_la + e_ac) if e_la + e_ac > 0 else 0.5
+    for group, kinds in (("special", (SLA, SAC)), ("nm", (SNM,)), ("independent_special", (SIND,))):
+        these = [s for s in real if s.type == group]
+        if not these:
+            continue
+        e_need = sum(expected[:, p, :].sum(0) for p in kinds)
+        profiles = _profiles(len(these), e_need, rng, broad=broad and group == "special")
+        for s, needs in zip(these, profiles, strict=True):
+            named = _need_in_name(s.name)
+            if named is not None and named not in needs:  # "School for Deaf Children": HI
+                needs = [named, *(n for n in _COMPANIONS[named] if n in needs)]
+            elif named is not None:
+                needs = [named, *(n for n in needs if n is not named)]
+            p = kinds[0] if len(kinds) == 1 or rng.uniform() < p_la else kinds[1]
+            est = set(_EST_SPECIAL)
+            if group != "nm":
+                est.add("kind")
+            bands = {
+                nd: 4 if nd in (Need.MLD, Need.SPLD) and p in (SLA, SAC) and rng.uniform() < 0.5
+                else 5
+                for nd in needs
+            }  # fmt: skip
+            low = int(rng.choice([2, 3, 4], p=[0.3, 0.4, 0.3]))
+            if p == SIND:
+                low = max(low, 5)
+            lo, hi = (
+                (11, 19) if s.secondary and not s.primary
+                else (low, 11) if s.primary and not s.secondary
+                else (low, 19)
+            )  # fmt: skip
+            fee, s41 = None, False
+            if p in FEE_GBP:
+                m_in, m_out, sd, (f_lo, f_hi) = FEE_GBP[p]
+                mean = m_in if s.la == code else m_out
+                fee = round(float(np.clip(rng.normal(mean, sd), f_lo, f_hi)) / 100.0) * 100
+                s41 = bool(rng.uniform() < S41_SHARE[p])
+                est |= {"annual_fee_gbp", "s41_approved"}
+            out.append(
+                _S(_KIND_OF[p], p, names[s.urn], s.x, s.y, lo, hi, _entry(s), bands,
+                   _features_for(needs, rng, p), in_area=s.la == code, la_code=s.la, fee=fee,
+                   s41=s41, setting_id=s.urn, ehc=s.ehc, real=True, estimated=frozenset(est))
+            )  # fmt: skip
     return out
 
 

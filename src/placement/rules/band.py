@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from placement.reasons import Reason, ReasonCode
-from placement.rules.common import I32, I64, B, ids
+from placement.rules.common import DESIGNATION_FIELDS, I32, I64, B, estimated, ids
 
 if TYPE_CHECKING:
     from placement.problem import Problem
@@ -37,5 +37,6 @@ def explain(p: Problem, i: int, s: int, minutes: int) -> Reason | None:
             "need_band": band,
             "max_band": top,
             "kind": p.settings[s].kind.value,
+            **estimated(p.settings[s], DESIGNATION_FIELDS),
         },
     )

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
+    from placement.domain import Setting
     from placement.problem import Problem
 
 I32 = npt.NDArray[np.int32]
@@ -30,3 +31,16 @@ def pair_key(p: Problem, ci: I64, si: I64) -> I64:
 
 def ids(p: Problem, i: int, s: int) -> tuple[str, str]:
     return p.children[i].child_id, p.settings[s].setting_id
+
+
+DESIGNATION_FIELDS = ("designations",)
+"""The settings.csv fields a need or need-level finding rests on."""
+
+
+def estimated(setting: Setting, fields: tuple[str, ...]) -> dict[str, list[str]]:
+    """``{"estimated": [...]}``: which of ``fields`` the finding rests on are estimates for this
+    setting (``Setting.estimated``; all of them for a synthesised setting), or ``{}``."""
+    if "synthetic" in setting.estimated:
+        return {}  # a synthetic area's settings are all made up: nothing to single out
+    hit = sorted(f for f in fields if f in setting.estimated)
+    return {"estimated": hit} if hit else {}

@@ -9,7 +9,7 @@ import numpy as np
 
 from placement.domain import FEATURE_BIT
 from placement.reasons import Reason, ReasonCode
-from placement.rules.common import I32, I64, B, ids
+from placement.rules.common import I32, I64, B, estimated, ids
 
 if TYPE_CHECKING:
     from placement.problem import Problem
@@ -27,5 +27,11 @@ def explain(p: Problem, i: int, s: int, minutes: int) -> Reason | None:
         return None
     c, st = ids(p, i, s)
     return Reason(
-        CODE, c, st, {"missing": [f.value for f, b in FEATURE_BIT.items() if missing & b]}
+        CODE,
+        c,
+        st,
+        {
+            "missing": [f.value for f, b in FEATURE_BIT.items() if missing & b],
+            **estimated(p.settings[s], ("features",)),
+        },
     )

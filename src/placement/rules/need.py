@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from placement.reasons import Reason, ReasonCode
-from placement.rules.common import I32, I64, B, ids
+from placement.rules.common import DESIGNATION_FIELDS, I32, I64, B, estimated, ids
 
 if TYPE_CHECKING:
     from placement.problem import Problem
@@ -34,5 +34,6 @@ def explain(p: Problem, i: int, s: int, minutes: int) -> Reason | None:
             "primary_need": p.children[i].primary_need.value,
             "designations": sorted(d.value for d in sett.designations),
             "kind": sett.kind.value,
+            **estimated(sett, DESIGNATION_FIELDS),
         },
     )
