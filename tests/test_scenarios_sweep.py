@@ -1,9 +1,21 @@
-"""The area dashboard and the national sweep (process pool, and Ray when it is installed)."""
+"""The area dashboard and the national sweep: the process pool, a local Ray instance and a
+two-node Ray cluster started on this machine (Ray is in the dev extra, so these run in
+``make test``)."""
 
 from __future__ import annotations
 
-import importlib.util
+import contextlib
 import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,7 +28,10 @@ from placement.scenarios.sweep import aggregate, run_sweep, sweep_csv, sweep_jso
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_LAS = ["Rutland", "City of London", "Isles of Scilly", "Hartlepool"]
-HAS_RAY = importlib.util.find_spec("ray") is not None
+RAY = Path(sys.executable).with_name("ray")  # the venv's ray command
+# this process's own cluster token, so the tests neither read nor write ~/.ray/auth_token
+RAY_TOKEN = secrets.token_hex(32)
+START_TIMEOUT_S = 180  # only so that a broken start cannot hang the suite
 
 
 def test_national_mix_is_the_sum_over_las() -> None:
@@ -172,11 +187,207 @@ def test_ray_engine_without_ray_is_a_clear_error(
     assert "placement[ray]" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not HAS_RAY, reason="Ray is an optional extra: pip install 'placement[ray]'")
-def test_ray_engine_on_a_local_instance_matches_the_process_pool() -> None:
+# -- Ray ---------------------------------------------------------------------------------
+# Each Ray test gets its own temporary directory (short: Ray's socket paths must fit in 107
+# characters), its own token and free ports, so the two pytest-xdist workers can each run
+# one at the same time; and it stops every process it started, by process id, even when it
+# fails (never `ray stop`, which stops every Ray process on the machine).
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _processes() -> list[tuple[int, int, int, str]]:
+    """(pid, parent pid, process group, command line) of every live process (Linux /proc)."""
+    out: list[tuple[int, int, int, str]] = []
+    if not Path("/proc").is_dir():  # not Linux: nothing to check or stop
+        return out
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # it ended meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # state, ppid, pgrp, ...
+        if fields[0] != "Z":  # a zombie is already dead
+            out.append((int(d.name), int(fields[1]), int(fields[2]), cmd))
+    return out
+
+
+def _ray_processes(temp_dir: Path, groups: Sequence[int] = ()) -> list[int]:
+    """The live processes of the Ray instance under ``temp_dir``: those whose command line
+    names it (GCS, raylet, monitors), those in ``groups`` (the process groups of our
+    ``ray start``s) and their descendants (Ray's workers and agents rename themselves)."""
+    procs = _processes()
+    mine = {p for p, _, g, cmd in procs if str(temp_dir) in cmd or g in set(groups)}
+    mine.discard(os.getpid())
+    grew = True
+    while grew:
+        more = {p for p, pp, _, _ in procs if pp in mine} - mine - {os.getpid()}
+        mine |= more
+        grew = bool(more)
+    return sorted(mine)
+
+
+def _stop(pids: list[int], grace_s: float = 2.0) -> None:
+    """SIGTERM, a short grace, then SIGKILL for what is left (Ray's GCS can outlive a
+    SIGTERM by minutes)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for p in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p, sig)
+        end = time.monotonic() + grace_s
+        live = {p for p, *_ in _processes()}
+        while time.monotonic() < end and any(p in live for p in pids):
+            time.sleep(0.2)
+            live = {p for p, *_ in _processes()}
+        pids = [p for p in pids if p in live]
+        if not pids:
+            return
+
+
+@pytest.fixture
+def ray_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A Ray temporary directory of this test's own, the test's token, no RAY_ADDRESS from
+    the caller's shell; afterwards Ray is disconnected, every process of the instance is
+    stopped and the directory removed."""
+    temp_dir = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("RAY_TMPDIR", str(temp_dir))  # a local instance's sessions go here
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.setenv("RAY_AUTH_TOKEN", RAY_TOKEN)
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    import ray
+    from ray._raylet import AuthenticationTokenLoader, Config
+
+    # Ray reads RAY_AUTH_MODE and the token once per process: read them again, as Ray does
+    # when it turns token authentication on (an earlier import would have cached "disabled")
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
+    try:
+        yield temp_dir
+    finally:
+        ray.shutdown()
+        _stop(_ray_processes(temp_dir))
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def test_ray_engine_on_a_local_instance_matches_the_process_pool(ray_dir: Path) -> None:
     sc = _scenario()
     las = SMALL_LAS[:2]
     a = run_sweep(sc, engine="process", workers=1, las=las)  # type: ignore[arg-type]
-    b = run_sweep(sc, engine="ray", workers=2, las=las)  # type: ignore[arg-type]
-    assert a.england == b.england
-    assert b.engine == "ray"
+    running: list[int] = []  # the instance's processes seen while it ran
+    b = run_sweep(
+        sc,  # type: ignore[arg-type]
+        engine="ray",
+        workers=2,
+        las=las,
+        progress=lambda _: running.append(len(_ray_processes(ray_dir))),
+    )
+    assert a.england == b.england and a.regions == b.regions
+    assert b.engine == "ray" and b.workers == 2
+    # the sweep started its own instance in this test's directory and shut it down: nothing
+    # of it is left running (the fixture would stop it, but a sweep must not leave it)
+    import ray
+
+    assert len(running) == len(las) and min(running) > 0
+    assert not ray.is_initialized()
+    deadline = time.monotonic() + 30
+    while _ray_processes(ray_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _ray_processes(ray_dir) == []
+
+
+def _ray_start(args: list[str], temp_dir: Path, groups: list[int]) -> None:
+    """``ray start`` in a session of its own (its daemons stay in that process group,
+    which is recorded for the teardown); fails the test with Ray's output if it fails."""
+    cmd = [str(RAY), "start", *args, "--temp-dir", str(temp_dir), "--disable-usage-stats"]
+    cmd += ["--dashboard-agent-listen-port", str(_free_port())]  # 52365 would be shared
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    groups.append(proc.pid)
+    try:
+        out, _ = proc.communicate(timeout=START_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    if proc.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out[-3000:]}")
+
+
+@pytest.fixture
+def ray_cluster(ray_dir: Path) -> Iterator[str]:
+    """A head (1 CPU, no dashboard) and one worker node (1 CPU) on this machine, started
+    with the venv's ``ray``; the head's address. Stopped, process by process, afterwards."""
+    port = _free_port()
+    groups: list[int] = []
+    try:
+        _ray_start(
+            [
+                *("--head", "--port", str(port), "--num-cpus", "1"),
+                "--include-dashboard=false",
+                *("--dashboard-port", str(_free_port())),  # its API server's: not 8265
+            ],
+            ray_dir,
+            groups,
+        )
+        address = f"127.0.0.1:{port}"
+        _ray_start(["--address", address, "--num-cpus", "1"], ray_dir, groups)
+        assert _ray_processes(ray_dir, groups)  # what the teardown will stop
+        yield address
+    finally:
+        import ray
+
+        ray.shutdown()
+        _stop(_ray_processes(ray_dir, groups))
+        assert _ray_processes(ray_dir, groups) == []
+
+
+def test_sweep_on_a_ray_cluster_matches_the_process_pool(
+    ray_cluster: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sc = _scenario()
+    las = SMALL_LAS[:2]
+    a = run_sweep(sc, engine="process", workers=1, las=las)  # type: ignore[arg-type]
+    b = run_sweep(sc, engine="ray", las=las, ray_address=ray_cluster)  # type: ignore[arg-type]
+    assert a.england == b.england and a.regions == b.regions
+
+    def counts(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+    assert counts(a.las) == counts(b.las)  # LA by LA
+    assert b.engine == "ray" and b.workers == 2  # the head's CPU and the worker node's
+    import ray
+
+    assert not ray.is_initialized()  # disconnected; the cluster itself goes on
+
+
+def test_an_unreachable_ray_address_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = ROOT / "scenarios" / "cap-independent-fees.toml"
+    base = ["sweep", str(f), "--la", "Rutland", "--out", str(tmp_path / "out")]
+    nobody = f"127.0.0.1:{_free_port()}"  # nothing listens there
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert main([*base, "--ray-address", nobody]) == 2
+    said = capsys.readouterr().err
+    assert f"cannot reach the Ray cluster at {nobody}" in " ".join(said.split())
+    assert "Traceback" not in said
+    # RAY_ADDRESS is read the same way, and a malformed address is said to be one
+    monkeypatch.setenv("RAY_ADDRESS", nobody)
+    assert main([*base, "--engine", "ray"]) == 2
+    assert "cannot reach the Ray cluster" in capsys.readouterr().err
+    assert main([*base, "--ray-address", "head-without-a-port"]) == 2
+    assert "expected HOST:PORT" in " ".join(capsys.readouterr().err.split())
+    # the process pool has no address
+    monkeypatch.delenv("RAY_ADDRESS")
+    assert main([*base, "--engine", "process", "--ray-address", nobody]) == 2
+    assert "--ray-address is for --engine ray" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

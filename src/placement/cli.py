@@ -727,6 +727,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     from placement.files.outputs import check_folder, write_files
     from placement.scenarios.sweep import (
+        Engine,
         RayUnavailableError,
         run_sweep,
         sweep_csv,
@@ -738,6 +739,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file.name}: a sweep needs a generated base (like = ...)")
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers {args.workers}: must be 1 or more")
+    if args.ray_address is not None and args.engine == "process":
+        raise UsageError("--ray-address is for --engine ray, not the process pool")
+    engine: Engine = args.engine or ("ray" if args.ray_address is not None else "process")
     from placement.generate import list_las
 
     folder: Path = args.out or Path("sweep-output") / args.file.stem
@@ -748,7 +752,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=err, transient=False,
     ) as bar:  # fmt: skip
-        task = bar.add_task(escape(f"sweep {sc.name!r} ({args.engine})"), total=total)
+        task = bar.add_task(escape(f"sweep {sc.name!r} ({engine})"), total=total)
 
         def tick(row: dict[str, Any]) -> None:
             if "error" in row:
@@ -757,9 +761,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
         try:
             res = run_sweep(
-                sc, engine=args.engine, workers=args.workers, las=args.la, progress=tick
+                sc,
+                engine=engine,
+                workers=args.workers,
+                las=args.la,
+                progress=tick,
+                ray_address=args.ray_address,
             )
-        except RayUnavailableError as e:
+        except RayUnavailableError as e:  # Ray not installed, or its cluster not reached
             raise UsageError(str(e)) from None  # main escapes it
     data = sweep_json(res)
     paths = [folder / "sweep.json", folder / "sweep.csv"]
@@ -840,11 +849,22 @@ def _add_planner_commands(sub: Any) -> None:
     w.add_argument(
         "--engine",
         choices=["process", "ray"],
-        default="process",
-        help="a local process pool, or Ray (pip install 'placement[ray]')",
+        help="a local process pool (default), or Ray (pip install 'placement[ray]'): "
+        "the cluster at --ray-address or RAY_ADDRESS, else a local instance",
+    )
+    w.add_argument(
+        "--ray-address",
+        metavar="HOST:PORT",
+        help="run on the Ray cluster whose head is at HOST:PORT (implies --engine ray; "
+        "default: RAY_ADDRESS; docs/scenarios.md)",
     )
     w.add_argument("--scale", type=_scale, help="override base.scale (default: the file's)")
-    w.add_argument("--workers", type=int, help="processes (default: every CPU)")
+    w.add_argument(
+        "--workers",
+        type=int,
+        help="processes, or a local Ray instance's CPUs (default: every CPU; "
+        "a cluster uses all of its CPUs)",
+    )
     w.add_argument(
         "--la",
         action="append",

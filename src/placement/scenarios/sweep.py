@@ -2,7 +2,8 @@
 totals by region and for England.
 
 Each LA is an independent task (generate, build, allocate baseline and scenario; no marginal
-values), run in a local process pool or on a Ray cluster (``placement[ray]``). Tasks return
+values), run in a local process pool, on a local Ray instance or on a Ray cluster at an
+address (``placement[ray]`` on the driver and every node; docs/scenarios.md). Tasks return
 counts only (never percentages), so regions and England aggregate exactly: percentages are
 recomputed from summed counts, mean and 95th percentile journeys from summed minute
 histograms. A change that cannot apply in one LA (an unknown setting id, say) is recorded
@@ -12,6 +13,7 @@ for that LA and the sweep goes on.
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -20,7 +22,15 @@ from typing import Any, Literal
 from placement.scenarios.report import DISCLOSURE_NOTE, export_metrics
 from placement.scenarios.spec import Scenario
 
-__all__ = ["Engine", "SweepResult", "aggregate", "run_sweep", "sweep_one"]
+__all__ = [
+    "Engine",
+    "RayClusterError",
+    "RayUnavailableError",
+    "SweepResult",
+    "aggregate",
+    "run_sweep",
+    "sweep_one",
+]
 
 Engine = Literal["process", "ray"]
 SUMMED = (
@@ -46,6 +56,10 @@ SUMMED = (
 
 class RayUnavailableError(RuntimeError):
     """``--engine ray`` without Ray installed."""
+
+
+class RayClusterError(RayUnavailableError):
+    """A Ray cluster address that cannot be reached or connected to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +191,15 @@ def run_sweep(
     workers: int | None = None,
     las: Sequence[str] | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    ray_address: str | None = None,
 ) -> SweepResult:
     """Run ``scenario`` over ``las`` (default all 153 LAs, largest first so the pool stays
-    busy) with ``workers`` processes (default: every CPU)."""
+    busy) with ``workers`` processes (default: every CPU).
+
+    With ``engine="ray"``: on the Ray cluster at ``ray_address`` (else ``RAY_ADDRESS``), one
+    task per CPU of the cluster (``workers`` is then the cluster's CPUs); with neither, on a
+    local instance of ``workers`` CPUs that is shut down afterwards. An address that cannot
+    be reached raises :class:`RayClusterError`."""
     from placement.generate import list_las, resolve_la
 
     if scenario.base.area is not None:
@@ -189,10 +209,12 @@ def run_sweep(
     profiles.sort(key=lambda la: (-la.plans, la.la_code))
     codes = [la.la_code for la in profiles]
     n_workers = max(1, workers or os.cpu_count() or 1)
+    if ray_address and engine != "ray":
+        raise ValueError("a Ray address needs engine='ray'")
     t0 = time.perf_counter()
     rows: list[dict[str, Any]] = []
     if engine == "ray":
-        rows = _run_ray(scenario, codes, n_workers, progress)
+        rows, n_workers = _run_ray(scenario, codes, n_workers, progress, ray_address)
     elif engine == "process":
         rows = _run_pool(scenario, codes, n_workers, progress)
     else:
@@ -233,12 +255,65 @@ def _run_pool(
     return rows
 
 
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast, in words, when nothing listens at a cluster's ``HOST:PORT`` (``ray.init``
+    itself retries for a long while, then raises a traceback's worth). ``auto`` (the cluster
+    started on this machine) is left to ``ray.init``."""
+    if address == "auto":
+        return
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise RayClusterError(
+            f"Ray address {address!r}: expected HOST:PORT of the cluster's head "
+            "(e.g. 10.0.0.5:6379), or auto"
+        )
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as e:
+        why = e.strerror or type(e).__name__
+        raise RayClusterError(
+            f"cannot reach the Ray cluster at {address} ({why}): is its head running "
+            "(ray start --head) and the port open from here?"
+        ) from None
+
+
+def _connect(address: str) -> int:
+    """Connect this process to the cluster at ``address``; its CPUs."""
+    import ray
+
+    _check_reachable(address)
+    try:
+        ray.init(address=address, log_to_driver=False)
+    except Exception as e:  # Ray raises ConnectionError, RuntimeError, AuthenticationError...
+        ray.shutdown()  # whatever half of the connection was made
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        chain: list[str] = []
+        x: BaseException | None = e
+        while x is not None and len(chain) < 5:
+            chain.append(str(x))
+            x = x.__cause__ or x.__context__
+        hint = (
+            " (the cluster wants its token: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN here "
+            "as on its nodes)"
+            if any("InvalidAuthToken" in t or "Authentication" in t for t in chain)
+            else ""
+        )
+        raise RayClusterError(
+            f"cannot connect to the Ray cluster at {address}: {first}{hint}"
+        ) from None
+    return int(ray.cluster_resources().get("CPU", 0))  # type: ignore[no-untyped-call]
+
+
 def _run_ray(
     scenario: Scenario,
     codes: Sequence[str],
     workers: int,
     progress: Callable[[dict[str, Any]], None] | None,
-) -> list[dict[str, Any]]:
+    address: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """The rows, and the CPUs they ran on (the cluster's, when at an address)."""
     if not _ray_available():
         raise RayUnavailableError(
             "--engine ray needs Ray: pip install 'placement[ray]' (or use --engine process)"
@@ -247,9 +322,9 @@ def _run_ray(
 
     started = False
     if not ray.is_initialized():
-        address = os.environ.get("RAY_ADDRESS")
+        address = address or os.environ.get("RAY_ADDRESS") or None
         if address:
-            ray.init(address=address, log_to_driver=False)
+            workers = _connect(address) or workers
         else:
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
         started = True
@@ -265,7 +340,7 @@ def _run_ray(
                 rows.append(r)
                 if progress:
                     progress(r)
-        return rows
+        return rows, workers
     finally:
         if started:
             ray.shutdown()
