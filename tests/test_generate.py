@@ -342,6 +342,16 @@ def test_real_schools_and_what_is_synthesised(kent: tuple[Area, GenerationReport
     assert any("real schools" in n for n in area.notes)
 
 
+@pytest.mark.parametrize("like", ["Torbay", "Redcar and Cleveland", "Swindon"])
+def test_specialist_places_stay_tight_on_real_schools(like: str) -> None:
+    """Where every real state special school is drawn as one kind (LA maintained or academy),
+    the children the placement mix sends to the other kind still have their places (these
+    three lost up to half of them before)."""
+    _, report = generate_with_report(like, seed=1)
+    assert report.schools == "real"
+    assert 0.85 <= report.specialist_ratio <= 1.0
+
+
 def test_synthetic_schools_mode() -> None:
     area, report = generate_with_report("Rutland", seed=1, schools="synthetic")
     assert report.schools == "synthetic" and report.real_settings == 0

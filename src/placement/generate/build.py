@@ -21,6 +21,7 @@ from placement.generate.calibration import (
     PLACEMENTS,
     RP,
     SAC,
+    SIND,
     SLA,
     SNM,
     SPECIALIST,
@@ -194,9 +195,18 @@ def generate_with_report(
     tight = {p: float(r_cap.uniform(*TIGHTNESS)) for p in (RP, *SPECIALIST_IDX)}
     placed = kids.group != OTHER
     own = np.full(n, -1, np.int64)  # the setting a placed specialist child is counted at
+    state_special = np.union1d(of[SLA], of[SAC])
+    spare = {  # where a kind has no setting (real schools: all of an LA's state special
+        SLA: of[SAC],  # schools may be drawn as academies), its children's places go
+        SAC: of[SLA],
+        SNM: state_special,
+        SIND: np.union1d(state_special, of[SNM]),
+    }
     for p, r in tight.items():
         rows = everyone[placed & (kids.intended == p)]
         cand = of[p]
+        if cand.size == 0 and rows.size:
+            cand = spare.get(p, cand)
         got = np.full(rows.size, -1, np.int64)
         for mode2 in ("direct", "fit", "age", "none"):
             left = np.flatnonzero(got < 0)
@@ -225,7 +235,9 @@ def generate_with_report(
         else:  # children placed by other LAs (cross-border), 0-6%
             rolls = np.rint(free * r_cap.uniform(0.0, 0.06, free.size)).astype(np.int64)
         for (j, d), f, ro in zip(keys, free.tolist(), rolls.tolist(), strict=True):
-            recs[j].pools[d] = [int(f), int(ro)]
+            acc = recs[j].pools.setdefault(d, [0, 0])  # a spare kind's add to its own
+            acc[0] += int(f)
+            acc[1] += int(ro)
         if p == AP:  # most pupils in AP have no plan
             for j in cand.tolist():
                 d0 = next(iter(recs[j].designations))
