@@ -157,3 +157,21 @@ def test_a_bad_peak_factor_names_its_key() -> None:
     with pytest.raises(PolicyError) as e:
         with_travel(peak_factor=0)
     assert e.value.path == "travel.peak_factor"
+
+
+def test_the_policy_holds_the_fit_that_was_measured() -> None:
+    """models/travel.toml's knots are those scripts/calibrate_journeys.py fitted and measured
+    (benchmarks/results/journeys.json), and the measurement met its goal."""
+    import json
+    from pathlib import Path
+
+    report = json.loads(
+        (Path(__file__).parents[1] / "benchmarks/results/journeys.json").read_text()
+    )
+    fit = load_policy().travel.estimate
+    assert list(fit.km) == report["knots_km"]
+    assert list(fit.minutes) == report["knot_minutes"]
+    assert fit.min_per_km_beyond == report["min_per_km_beyond"]
+    overall = next(b for b in report["bands"] if b["band_km"] == "0-40")["fitted"]
+    assert overall["median_abs_min"] <= report["goal"]["median_abs_min"]
+    assert overall["p90_abs_min"] <= report["goal"]["p90_abs_min"]
