@@ -547,3 +547,24 @@ def test_validate_lists_the_children_with_no_suitable_setting(
     rows = csv_path.read_text().splitlines()
     assert rows[0].startswith("child_id,primary_need,need_band,nc_year,main_reason")
     assert len(rows) == 2 and rows[1].startswith("C1,PMLD,5,3,need_not_met")
+
+
+def test_generate_schools_real_or_synthetic(tmp_path: Path) -> None:
+    """--schools real puts the LA's census schools in settings.csv (their URNs, and what is
+    estimated named); --schools synthetic invents every setting, so no estimated column."""
+    import csv
+
+    from placement.generate.schools import school_table  # the vendored census table
+
+    real, fake = tmp_path / "real", tmp_path / "fake"
+    assert main(["generate", "--like", "Rutland", "--schools", "real", "--out", str(real)]) == 0
+    assert (
+        main(["generate", "--like", "Rutland", "--schools", "synthetic", "--out", str(fake)]) == 0
+    )
+    with (real / "settings.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    census = {s.urn for s in school_table() if s.la == "857"}  # Rutland
+    assert census & {r["setting_id"] for r in rows}
+    assert all(r["estimated"] for r in rows if r["setting_id"] in census)
+    with (fake / "settings.csv").open(newline="") as f:
+        assert not census & {r["setting_id"] for r in csv.DictReader(f)}

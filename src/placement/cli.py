@@ -210,7 +210,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise
     check_folder(args.out)
     with step(f"generating an area like {args.like}"):
-        area = generate_area(args.like, seed=args.seed, cohort=args.cohort, scale=args.scale)
+        area = generate_area(
+            args.like, seed=args.seed, cohort=args.cohort, scale=args.scale, schools=args.schools
+        )
     write_area(area, args.out, overwrite=args.force)
     out.print(
         escape(
@@ -1249,6 +1251,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the whole caseload, or only the phase-transfer year groups",
     )
     g.add_argument("--scale", type=_scale, default=1.0, help="multiply the LA's plan count")
+    g.add_argument(
+        "--schools",
+        choices=["auto", "real", "synthetic"],
+        default="auto",
+        help="the LA's real schools (DfE 2024/25 census, what it lacks estimated and flagged), "
+        "synthetic ones, or real where the LA's schools have points",
+    )
     g.add_argument("--out", type=Path, required=True, help="area folder to write")
     g.add_argument("--force", action="store_true", help="replace an existing area folder")
     g.set_defaults(func=cmd_generate)
