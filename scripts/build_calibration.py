@@ -86,6 +86,10 @@ CASELOAD_COLUMNS = {
     "post16_specialist": ["specialist_post_16_institutions"],
 }
 PLACEMENTS = [*CASELOAD_COLUMNS, "other"]
+# within "other": since 2023 the DfE counts children awaiting provision (with those whose plan
+# names a type of setting but no setting, and those out of provision) as "other types of
+# placement" (data guidance, footnote 3; ``await_prov_2022`` is the older column)
+AWAITING_COLUMN = "other_placement_settings"
 RP_COLUMNS = [c for c in CASELOAD_COLUMNS["rp_su"] if "resourced" in c]
 SU_COLUMNS = [c for c in CASELOAD_COLUMNS["rp_su"] if "senunit" in c]
 
@@ -193,6 +197,7 @@ def main() -> None:
     ages: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(AGES), np.int64))
     no_placement: set[str] = set()
     old_rp: dict[str, tuple[int, int]] = {}
+    old_awaiting: dict[str, float] = {}
     nat_ap = np.zeros((len(AGES), len(PLACEMENTS)), np.int64)
 
     def placements_of(r: dict[str, str]) -> np.ndarray:
@@ -212,6 +217,7 @@ def main() -> None:
         if r["time_period"] == FALLBACK_YEAR:
             with contextlib.suppress(SuppressedError):
                 if topic == "All EHC plans":
+                    old_awaiting[code] = num(r[AWAITING_COLUMN]) / max(1, num(r["ehcplans"]))
                     old_rp[code] = units_of(r)
                 elif topic == "Child or young persons age":
                     a = age_of(r["breakdown"])
@@ -231,6 +237,8 @@ def main() -> None:
         )
         if topic == "All EHC plans":
             row["plans"] = num(r["ehcplans"])
+            with contextlib.suppress(SuppressedError):
+                row["awaiting"] = num(r[AWAITING_COLUMN])
             with contextlib.suppress(SuppressedError):
                 row["rp"], row["su"] = units_of(r)
         elif topic == "Sex" and r["breakdown"] in ("Male", "Female"):
@@ -333,6 +341,13 @@ def main() -> None:
             x=round(float(g["x"])),
             y=round(float(g["y"])),
             placement_basis=basis_p,
+            # awaiting provision (and the rest of "other types of placement"), within "other"
+            awaiting=min(
+                int(gp[code][:, -1].sum()),
+                int(row["awaiting"])  # type: ignore[call-overload]
+                if "awaiting" in row
+                else round(old_awaiting.get(code, 0.0) * int(row["plans"])),  # type: ignore[call-overload]
+            ),
             need_basis="+".join(basis_n) or YEAR,
         )
         for k, n in enumerate(NEEDS):
@@ -353,7 +368,7 @@ def main() -> None:
 
     cols = [
         "la_code", "old_la_code", "la_name", "region", "plans", "male", "female", "rp", "su",
-        "area_km2", "population", "x", "y", "placement_basis", "need_basis",
+        "area_km2", "population", "x", "y", "placement_basis", "need_basis", "awaiting",
     ]  # fmt: skip
     cols += [f"need_{n}" for n in NEEDS] + ["need_ds", "need_unknown"]
     cols += [f"age_{a}" for a in AGES]

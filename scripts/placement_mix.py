@@ -3,10 +3,11 @@
 For each LA (default: all 153), generate the area (seed 1, ``--scale``), allocate it
 (optimised, the realistic ``moving`` scope, as ``placement dashboard`` does), and compare the
 baseline allocation's mix per placement column with the LA's real mix (DfE EHC plans 2025),
-the way the dashboard does (:func:`placement.scenarios.dashboard.dashboard_data`); the run's
-"not placed" share is compared with the real "other" share (educated elsewhere, awaiting
-provision), the column the dashboard sets beside it. Percentages here are from raw counts
-(the dashboard's published figures are disclosure-rounded).
+the way the dashboard does (:func:`placement.scenarios.dashboard.dashboard_data`). The real
+"other" column is split: its awaiting-provision part (``LaProfile.awaiting``, the DfE's "other
+types of placement", which since 2023 holds the children awaiting provision) is compared with
+the run's "not placed" share, the rest with the run's own "other" column. Percentages here
+are from raw counts (the dashboard's published figures are disclosure-rounded).
 
 Writes ``benchmarks/results/placement_mix.json`` and prints the worst LAs.
 
@@ -33,11 +34,6 @@ from placement.scenarios.run import CATEGORIES, run_side
 OUT = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "placement_mix.json"
 MIX_TOLERANCE_PTS = 3.0  # every placement column within 3 percentage points of the real mix
 UNPLACED_TOLERANCE_PTS = 2.0  # not placed within 2 points of the real awaiting-provision share
-# DfE 2025 publishes no awaiting-provision count: since 2023 it is folded into "other types of
-# placement" (data guidance, footnote 3), inside the vendored "other" column. The calibration
-# has no separate figure, so the real share of children a run may leave unplaced is taken as 0
-# (every child with a plan has a named placement or an "other" arrangement in the count).
-REAL_AWAITING_PCT = 0.0
 
 
 def _pct(counts: dict[str, int]) -> dict[str, float]:
@@ -57,11 +53,17 @@ def measure(la_name: str, scale: float, seed: int = 1) -> dict[str, Any]:
     counts = {c: int(m[f"mix_{c}"]) for c in CATEGORIES}
     counts["unplaced"] = int(m["unplaced"])
     alloc = _pct(counts)
-    real = _pct(la_mix(la))
+    # the real mix with "other" split: awaiting provision (the DfE's "other types of
+    # placement", LaProfile.awaiting) beside the run's unplaced, the rest of "other" beside
+    # the run's own "other" column
+    real_counts: dict[str, int] = dict(la_mix(la))
+    real_counts["other"] -= la.awaiting
+    real_counts["awaiting"] = la.awaiting
+    real = _pct(real_counts)
     # the run's columns against the real ones; "other" in the run is the children it counts
     # there (not seeking a setting this round), "unplaced" sits beside the real awaiting share
     delta = {c: round(alloc[c] - real[c], 2) for c in CATEGORIES}
-    real_awaiting = REAL_AWAITING_PCT
+    real_awaiting = real["awaiting"]
     delta_unplaced = round(alloc["unplaced"] - real_awaiting, 2)
     worst_col = max(CATEGORIES, key=lambda c: abs(delta[c]))
     return {

@@ -91,6 +91,15 @@ def test_vendored_calibration_covers_england() -> None:
 # -- determinism -------------------------------------------------------------------------------
 
 
+def test_awaiting_provision_is_part_of_other() -> None:
+    """The DfE's "other types of placement" (where awaiting provision has been counted since
+    2023) is within each LA's "other" column: Kent 416 of 20,635 plans, England 4,045."""
+    las = list_las()
+    assert all(0 <= la.awaiting <= la.placement_totals()["other"] for la in las)
+    assert resolve_la("Kent").awaiting == 416
+    assert 4_000 <= sum(la.awaiting for la in las) <= 4_100
+
+
 def test_same_seed_same_area_other_seed_other_area() -> None:
     a = generate_area("Rutland", seed=3)
     b = generate_area("Rutland", seed=3)

@@ -100,6 +100,11 @@ class LaProfile:
     need_by_placement: dict[str, tuple[int, ...]] = field(default_factory=dict)
     placement_basis: str = "202425"
     need_basis: str = "202425"
+    awaiting: int = 0
+    """Plans in "other types of placement" (all ages), inside ``other``: since 2023 the DfE
+    counts children awaiting provision there, with those whose plan names a type of setting
+    but no setting and those out of provision (data guidance, footnote 3). The real share a
+    baseline run's unplaced children are measured against (``scripts/placement_mix.py``)."""
 
     @property
     def male_share(self) -> float:
@@ -150,6 +155,7 @@ def list_las() -> tuple[LaProfile, ...]:
                 },
                 placement_basis=r["placement_basis"],
                 need_basis=r["need_basis"],
+                awaiting=int(r.get("awaiting") or 0),
             )
         )
     return tuple(out)
