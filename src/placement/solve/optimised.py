@@ -590,9 +590,15 @@ def run_optimised(p: Problem) -> FlowState:
             state = _solve_model(p, tiers, forced, True, guard)
             guard = state.fm.guard_bits
         else:  # the last growth round's model: repair it in place
-            state.assign, state.rounds, state.forced = state.solve(
-                state.caps, forced=forced, repair=True
-            )
+            try:
+                state.assign, state.rounds, state.forced = state.solve(
+                    state.caps, forced=forced, repair=True
+                )
+            except CostRangeError:
+                # a repair's forced arcs can make OR-Tools' cost scaling overflow where the
+                # growth round's did not: a fresh model with fewer guard bits, repaired anew
+                state = _solve_model(p, tiers, forced, True, state.fm.guard_bits - 1)
+                guard = state.fm.guard_bits
         exchanges += state.exchanges
         forced = state.forced
         if rebuilds >= MAX_REBUILDS:
