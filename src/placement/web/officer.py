@@ -51,7 +51,16 @@ from placement.service.schemas import (
     SettingResponseCreate,
 )
 from placement.service.security import Principal
-from placement.web.pages import JOB_TAGS, PageWho, la_name, navigation, page, redirect
+from placement.web.pages import (
+    JOB_TAGS,
+    PageWho,
+    cap,
+    job_refusal,
+    la_name,
+    navigation,
+    page,
+    redirect,
+)
 from placement.wording import NEED_WORDS, PHASE_WORDS, describe_kind, render
 
 router = APIRouter(include_in_schema=False)
@@ -173,15 +182,11 @@ MECHANISM_WORDS = {
 }
 
 
-def _cap(s: str) -> str:
-    return s[:1].upper() + s[1:]
-
-
 def need_words(code: str | None) -> str:
     if not code:
         return "Not recorded"
     words = NEED_WORDS.get(code)
-    return f"{_cap(words)} ({code})" if words else code
+    return f"{cap(words)} ({code})" if words else code
 
 
 def year_words(year: int | None) -> str:
@@ -205,7 +210,7 @@ def kind_words(kind: str) -> str:
     for article in ("a ", "an "):
         if words.startswith(article):
             words = words[len(article) :]
-    return _cap(words)
+    return cap(words)
 
 
 def date_words(d: dt.date | str | None) -> str:
@@ -237,7 +242,7 @@ def signed(v: Any, unit: str = "") -> str:
 def tag_of(table: Mapping[str, tuple[str, str]], key: str | None) -> tuple[str, str]:
     if key is None:
         return ("", "grey")
-    return table.get(key, (_cap(key.replace("_", " ")), "grey"))
+    return table.get(key, (cap(key.replace("_", " ")), "grey"))
 
 
 H = SimpleNamespace(
@@ -252,16 +257,16 @@ H = SimpleNamespace(
     status=lambda s: tag_of(STATUS_TAGS, s or "none"),
     outcome=lambda s: tag_of(OUTCOME_TAGS, s),
     run=lambda s: tag_of(RUN_TAGS, s),
-    test=lambda s: TEST_WORDS.get(s, _cap(s.replace("_", " "))),
+    test=lambda s: TEST_WORDS.get(s, cap(s.replace("_", " "))),
     test_outcome=lambda s: tag_of(TEST_OUTCOME_TAGS, s),
     request=lambda s: tag_of(REQUEST_TAGS, s),
     assessed=lambda s: RUN_ASSESSMENT_WORDS.get(s, s.replace("_", " ")),
     route=lambda s: ROUTE_WORDS.get(s or "", (s or "").replace("_", " ")),
-    component=lambda s: COMPONENT_WORDS.get(s, _cap(s.replace("_", " "))),
+    component=lambda s: COMPONENT_WORDS.get(s, cap(s.replace("_", " "))),
     chance=lambda s: CHANCE_WORDS.get(s, s),
     included=lambda xs: "; ".join(INCLUDED_WORDS.get(x, x.replace("_", " ")) for x in xs),
     movement=lambda s: MOVEMENT_WORDS.get(s or "", (s or "").replace("_", " ")),
-    change=lambda s: CHANGE_WORDS.get(s, _cap(s.replace("_", " "))),
+    change=lambda s: CHANGE_WORDS.get(s, cap(s.replace("_", " "))),
     response=lambda s: RESPONSE_WORDS.get(s or "", s or ""),
     mechanism=lambda s: MECHANISM_WORDS.get(s, s),
 )
@@ -649,7 +654,7 @@ def why_not(
             exp = api.explain(ctx, session, who, area_id, child_id, chosen, audience="officer")
         except NotFoundError as e:
             session.rollback()
-            errors = {"setting": _cap(e.detail)}
+            errors = {"setting": cap(e.detail)}
     title = f"Why or why not {exp['name']}" if exp else "Why or why not a setting"
     return show(
         request, who, "why_not.html", title=title, status_code=400 if errors else 200,
@@ -678,7 +683,7 @@ def what_if(
             w = api.what_if(ctx, session, who, area_id, child_id, chosen)
         except NotFoundError as e:
             session.rollback()
-            errors = {"setting": _cap(e.detail)}
+            errors = {"setting": cap(e.detail)}
     title = f"What if {child_id} went to {w['setting']['name']}" if w else "What if"
     return show(
         request, who, "what_if.html", title=title, status_code=400 if errors else 200,
@@ -762,7 +767,7 @@ def propose(
             errors["setting"] = (
                 "Choose a setting of this area from the list"
                 if "not in this area" in e.detail
-                else _cap(e.detail)
+                else cap(e.detail)
             )
         else:
             return redirect(
@@ -1014,7 +1019,7 @@ def confirm(
                 else f"Give your reason: {setting} is not the recommended option"
             )
         else:
-            errors["reason"] = _cap(e.detail)
+            errors["reason"] = cap(e.detail)
         return _confirm_form(
             request, ctx, session, who, p, reason=reason, key=key, overrides=ticked,
             failed=failed, errors=errors,
@@ -1097,7 +1102,7 @@ def decline(
         session.rollback()
         if e.status in (403, 404):
             raise
-        msg = "Enter the reason for declining" if e.slug == "reason-required" else _cap(e.detail)
+        msg = "Enter the reason for declining" if e.slug == "reason-required" else cap(e.detail)
         return _decline_form(request, who, session, p, reason=reason, errors={"reason": msg})
     return redirect(
         child_base(area_id, child_id), done="The placement is declined", request=request
@@ -1175,14 +1180,7 @@ def start_run(
     try:
         run = api.start_run(ctx, session, who, area_id, body)
     except ServiceError as e:
-        session.rollback()
-        if e.status in (403, 404):
-            raise
-        msg = (
-            "Too many runs are waiting or running: try again in a few minutes"
-            if e.status == 503
-            else _cap(e.detail)
-        )
+        msg = job_refusal(session, e)
         return runs_page(
             request, session, who, area, mechanism=mechanism, errors={"mechanism": msg}
         )

@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
@@ -36,11 +36,14 @@ from placement.service.models import User
 from placement.service.security import Principal, issue_token
 
 __all__ = [
+    "BUSY",
     "JOB_TAGS",
     "PAGE_PREFIXES",
     "PageWho",
+    "cap",
     "install_pages",
     "is_page_path",
+    "job_refusal",
     "la_name",
     "page",
     "redirect",
@@ -125,6 +128,23 @@ JOB_TAGS: dict[str, tuple[str, str]] = {
     "succeeded": ("Finished", "green"),
     "failed": ("Failed", "red"),
 }
+
+
+BUSY = "The service is busy with other runs: wait a minute, then try again"
+
+
+def cap(s: str) -> str:
+    """``s`` with its first letter in capitals."""
+    return s[:1].upper() + s[1:]
+
+
+def job_refusal(session: Session, e: ServiceError) -> str:
+    """Why the service would not start a run or scenario, in words for the form (the
+    transaction rolled back); a 403 or 404 is raised on as the page's own error."""
+    session.rollback()
+    if e.status in (403, 404):
+        raise e
+    return BUSY if e.status == 503 else cap(e.detail)
 
 
 def la_name(code: str) -> str | None:

@@ -35,7 +35,7 @@ from placement.service.routes.areas import AreaId, RunId
 from placement.service.routes.scenarios import CsvTable, ScenarioId
 from placement.service.schemas import AreaPublic, RunCreate, ScenarioCreate
 from placement.service.security import Principal
-from placement.web.pages import JOB_TAGS, PageWho, la_name, page, redirect
+from placement.web.pages import BUSY, JOB_TAGS, PageWho, cap, job_refusal, la_name, page, redirect
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,16 +59,12 @@ MECHANISM_HINTS = {
 # -- words -------------------------------------------------------------------------------------
 
 
-def _cap(s: str) -> str:
-    return s[:1].upper() + s[1:]
-
-
 def status_tag(status: str) -> tuple[str, str]:
-    return STATUS_TAGS.get(status, (_cap(status), "grey"))
+    return STATUS_TAGS.get(status, (cap(status), "grey"))
 
 
 def mechanism_words(m: str) -> str:
-    return _cap(MECHANISM_NAMES.get(m, m))
+    return cap(MECHANISM_NAMES.get(m, m))
 
 
 def time_words(t: dt.datetime | None) -> str:
@@ -95,7 +91,7 @@ def error_words(detail: str, source: str) -> str:
     m = re.match(r"^scenario\.toml: (.*)$", detail, re.S)
     if m:
         return f"In {source}: {m[1]}"
-    return _cap(detail)
+    return cap(detail)
 
 
 WORDS = {
@@ -215,14 +211,7 @@ def start_run(
     try:
         run = api.start_run(ctx, session, who, area_id, body)
     except ServiceError as e:
-        session.rollback()
-        if e.status in (403, 404):
-            raise
-        msg = (
-            "The service is busy with other runs: wait a minute, then try again"
-            if e.status == 503
-            else _cap(e.detail)
-        )
+        msg = job_refusal(session, e)
         return _run_form(
             request, who, area, mechanism=mechanism, scope=scope,
             errors={"mechanism": msg}, status_code=e.status,
@@ -363,7 +352,7 @@ def start_scenario(
         if kind == "string_too_long":
             return again("The scenario file must be 64 KB or smaller", 422)
         return again(
-            f"{_cap(source)} has a character that cannot be read (a control character): "
+            f"{cap(source)} has a character that cannot be read (a control character): "
             "save it as plain text and try again",
             422,
         )
@@ -374,7 +363,7 @@ def start_scenario(
         if e.status in (403, 404):
             raise
         if e.status == 503:
-            return again("The service is busy with other runs: wait a minute, then try again", 503)
+            return again(BUSY, 503)
         return again(error_words(e.detail, source), e.status)
     return redirect(
         f"/planner/scenarios/{row.id}", done="The scenario has started", request=request
