@@ -11,8 +11,8 @@ from sqlmodel import col, update
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from placement.service.anchor import AnchorWriter
-from placement.service.core import CoreCache, RunJobs
-from placement.service.db import make_engine, migrate_as_owner, write_session
+from placement.service.core import CoreCache, Jobs, RunJobs
+from placement.service.db import make_engine, migrate_as_owner, needs_postgresql, write_session
 from placement.service.deps import Ctx
 from placement.service.errors import install_handlers, problem
 from placement.service.models import RunRow, ScenarioRunRow
@@ -28,7 +28,7 @@ from placement.service.reads import ReadAudit
 from placement.service.routes import areas, audit, auth, placements, policies, scenarios
 from placement.service.settings import Settings, get_settings, jwt_secret
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_from_env"]
 
 DESCRIPTION = """\
 Tailored lists and placement decisions for children with EHC plans (CFA 2014 s.38/s.39).
@@ -113,25 +113,38 @@ class _App(FastAPI):
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service: engine, migrations, signing secret, cache, run workers, routes."""
     settings = settings or get_settings()
+    jobs: Jobs
+    if settings.jobs == "queue":
+        refused = needs_postgresql(settings.database_url, "the job queue (PLACEMENT_JOBS=queue)")
+        if refused:
+            raise ValueError(refused)
     engine = make_engine(settings)
     migrate_as_owner(settings, engine)
-    with write_session(engine) as s:  # jobs a previous process left unfinished
-        for model in (RunRow, ScenarioRunRow):
-            s.execute(
-                update(model)
-                .where(col(model.status).in_(("queued", "running")))
-                .values(
-                    status="failed",
-                    error="interrupted: the service restarted",
-                    finished_at=dt.datetime.now(dt.UTC),
+    if settings.jobs == "queue":
+        # jobs are the workers' (placement worker): a job whose worker died is taken back
+        # by the other workers (placement.service.queue), never by an API process starting
+        from placement.service.queue import QueueJobs
+
+        jobs = QueueJobs()
+    else:
+        with write_session(engine) as s:  # jobs a previous process left unfinished
+            for model in (RunRow, ScenarioRunRow):
+                s.execute(
+                    update(model)
+                    .where(col(model.status).in_(("queued", "running")))
+                    .values(
+                        status="failed",
+                        error="interrupted: the service restarted",
+                        finished_at=dt.datetime.now(dt.UTC),
+                    )
                 )
-            )
+        jobs = RunJobs(engine, settings.run_workers, settings.validate_runs)
     ctx = Ctx(
         settings=settings,
         engine=engine,
         secret=jwt_secret(settings),
         cache=CoreCache(engine, settings.cache_entries, settings.cache_mb << 20),
-        jobs=RunJobs(engine, settings.run_workers, settings.validate_runs),
+        jobs=jobs,
     )
     ctx.ops = Ops(reads=ReadAudit(engine))
     if settings.audit_anchor:
@@ -184,3 +197,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     install_access_log()
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """``create_app`` with the settings from the environment: the factory each of
+    ``placement serve --workers N``'s processes calls (uvicorn ``--factory``)."""
+    return create_app(get_settings())

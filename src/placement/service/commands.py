@@ -1,4 +1,5 @@
-"""``placement serve``, ``placement users create|disable|enable|reset-password|set-role`` and
+"""``placement serve``, ``placement worker``,
+``placement users create|disable|enable|reset-password|set-role`` and
 ``placement audit verify``. Passwords come from a prompt or stdin (``--password-stdin``), never
 from the command line (where other users' ``ps`` and the shell history would see them).
 
@@ -21,9 +22,10 @@ from placement.service.models import ChildRow, User
 from placement.service.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from sqlalchemy import Engine
 
     from placement.area import Area
+    from placement.service.core import Jobs
 
 __all__ = ["add_commands"]
 
@@ -295,14 +297,14 @@ def _demo_child(area: Area) -> str | None:
     return None
 
 
-def _first_run(app: FastAPI, settings: Settings) -> None:
+def _first_run(engine: Engine, settings: Settings, jobs: Jobs) -> None:
     """Queue the demo area's first allocation run, so the officer's worklist and the family's
     list show a run's outcome from the start."""
     from placement.service import services
     from placement.service.models import AreaRow
     from placement.service.security import Principal
 
-    with Session(app.state.ctx.engine, expire_on_commit=False) as s:
+    with Session(engine, expire_on_commit=False) as s:
         area = s.exec(select(AreaRow).where(AreaRow.la_code == DEMO_LA)).first()
         if area is None:
             return
@@ -310,7 +312,7 @@ def _first_run(app: FastAPI, settings: Settings) -> None:
             s,
             Principal(0, "demo", "planner", DEMO_LA, None, None),
             area=area,
-            jobs=app.state.ctx.jobs,
+            jobs=jobs,
             mechanism="optimised",
             seed=1,
             policy_id=None,
@@ -320,6 +322,19 @@ def _first_run(app: FastAPI, settings: Settings) -> None:
         )
 
 
+def _queue_refusal(settings: Settings, what: str) -> str | None:
+    """Why the job queue cannot be used here (SQLite), or None."""
+    from placement.service.db import needs_postgresql
+
+    return needs_postgresql(settings.database_url, what)
+
+
+def _where(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -327,24 +342,130 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from placement.service.settings import SecretError, jwt_secret
 
     settings = _settings(args)
+    if args.workers < 1:
+        sys.stderr.write(f"error: --workers {args.workers}: give 1 or more processes\n")
+        return EXIT_INPUT
+    jobs_mode = args.jobs or ("queue" if args.workers > 1 else settings.jobs)
+    if args.workers > 1 and jobs_mode != "queue":
+        sys.stderr.write(
+            f"error: --workers {args.workers} --jobs in-process: several API processes cannot"
+            " each run jobs on their own threads (each would fail the others' jobs when it"
+            " starts); their jobs go on the queue (--jobs queue, the default with --workers)\n"
+        )
+        return EXIT_INPUT
+    if jobs_mode == "queue":
+        what = f"--workers {args.workers}" if args.workers > 1 else "--jobs queue"
+        refused = _queue_refusal(settings, what)
+        if refused:
+            sys.stderr.write(f"error: {refused}\n")
+            return EXIT_INPUT
+    settings = settings.model_copy(update={"jobs": jobs_mode})
     try:
         jwt_secret(settings)  # refuse a weak or exposed secret before anything else
     except SecretError as e:
         sys.stderr.write(f"error: {e}\n")
         return EXIT_INPUT
+    made: list[tuple[str, str, str]] = []
     if not args.no_demo:
         made = _demo(settings)
         if made:
             sys.stdout.write("Demo area 1 (like Kent, 5%) and users (passwords shown once):\n")
             for role, name, pw in made:
                 sys.stdout.write(f"  {role:8} {name:18} {pw}\n")
-    app = create_app(settings)
-    if not args.no_demo and made:
-        _first_run(app, settings)
     base = f"http://{args.host}:{args.port}"
-    sys.stdout.write(f"Pages at {base}/ (sign in as a user above); API docs at {base}/docs\n")
+    if jobs_mode == "queue":
+        sys.stdout.write(
+            "Allocation and scenario jobs go on the queue in the database: run"
+            " `placement worker` (one or more, here or on other machines) to run them\n"
+        )
+    if args.workers == 1:
+        app = create_app(settings)
+        if made:
+            _first_run(app.state.ctx.engine, settings, app.state.ctx.jobs)
+        sys.stdout.write(f"Pages at {base}/ (sign in as a user above); API docs at {base}/docs\n")
+        sys.stdout.flush()
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        return EXIT_OK
+    return _serve_processes(args, settings, made=bool(made), base=base)
+
+
+def _serve_processes(args: argparse.Namespace, settings: Settings, *, made: bool, base: str) -> int:
+    """``serve --workers N``: migrate once here, then N uvicorn processes, each its own
+    ``create_app`` from the environment (placement.service.app.create_app_from_env) on one
+    listening socket; jobs on the queue."""
+    import os
+
+    import uvicorn
+
+    from placement.service.queue import QueueJobs
+
+    engine = _engine(settings)  # the processes then find nothing to migrate
+    try:
+        if made:
+            _first_run(engine, settings, QueueJobs())
+    finally:
+        engine.dispose()
+    # the processes read their settings from the environment: pass on what came as flags
+    os.environ["PLACEMENT_DATABASE_URL"] = settings.database_url
+    os.environ["PLACEMENT_JOBS"] = "queue"
+    if settings.rate_limit_storage.startswith("memory://"):
+        sys.stderr.write(
+            f"warning: rate limits are counted in each of the {args.workers} processes"
+            " (PLACEMENT_RATE_LIMIT_STORAGE=memory://), so a client may make up to"
+            f" {args.workers} times as many failed sign-ins and writes as the limits say;"
+            " share them with PLACEMENT_RATE_LIMIT_STORAGE=redis://127.0.0.1:6379\n"
+        )
+    sys.stdout.write(
+        f"{args.workers} API processes on {_where(settings)}. Pages at {base}/ ;"
+        f" API docs at {base}/docs\n"
+    )
     sys.stdout.flush()
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(
+        "placement.service.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+    )
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run allocation and scenario jobs from the queue (PostgreSQL) until stopped."""
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from placement.service.queue import run_worker
+
+    settings = _settings(args)
+    refused = _queue_refusal(settings, "placement worker")
+    if refused:
+        sys.stderr.write(f"error: {refused}\n")
+        return EXIT_INPUT
+    if args.concurrency < 1:
+        sys.stderr.write(f"error: --concurrency {args.concurrency}: give 1 or more\n")
+        return EXIT_INPUT
+    try:
+        engine = _engine(settings)
+    except SQLAlchemyError as e:
+        sys.stderr.write(
+            f"error: cannot reach {_where(settings)}: {type(e.__cause__ or e).__name__}\n"
+        )
+        return EXIT_INPUT
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    sys.stdout.write(
+        f"Worker on {_where(settings)}: running allocation and scenario jobs from the queue"
+        f" ({args.concurrency} at once); Ctrl+C or SIGTERM stops it after the job in hand\n"
+    )
+    sys.stdout.flush()
+    try:
+        run_worker(settings, engine, concurrency=args.concurrency)
+    finally:
+        engine.dispose()
     return EXIT_OK
 
 
@@ -365,7 +486,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add ``serve``, ``users`` and ``audit`` to the CLI's subcommands."""
+    """Add ``serve``, ``worker``, ``users``, ``audit`` and ``db`` to the CLI's subcommands."""
     sv = sub.add_parser("serve", help="run the placement service (API docs at /docs)")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on")
     sv.add_argument("--port", type=int, default=8000, help="port to listen on")
@@ -374,7 +495,40 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     sv.add_argument(
         "--log-level", default="info", choices=["warning", "info", "debug"], help="server log level"
     )
+    sv.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="API processes behind one database (more than 1 needs PostgreSQL; their jobs go on"
+        " the queue, run by `placement worker`)",
+    )
+    sv.add_argument(
+        "--jobs",
+        choices=["in-process", "queue"],
+        help="where allocation and scenario jobs run: this process's threads, or the queue in"
+        " PostgreSQL that `placement worker` runs (default: PLACEMENT_JOBS, in-process; queue"
+        " with --workers)",
+    )
     sv.set_defaults(func=cmd_serve)
+
+    wk = sub.add_parser(
+        "worker",
+        help="run allocation and scenario jobs from the queue (PostgreSQL; for serve --workers N"
+        " or --jobs queue)",
+    )
+    wk.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL (PostgreSQL)")
+    wk.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        metavar="N",
+        help="jobs at once in this process (solves are CPU-bound: prefer more worker processes)",
+    )
+    wk.add_argument(
+        "--log-level", default="info", choices=["warning", "info", "debug"], help="log level"
+    )
+    wk.set_defaults(func=cmd_worker)
 
     us = sub.add_parser("users", help="manage service users")
     usub = us.add_subparsers(dest="users_command", metavar="ACTION", required=True)

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 from sqlalchemy import Engine
@@ -56,6 +56,9 @@ __all__ = [
     "LIGHT_RUN",
     "Computed",
     "CoreCache",
+    "JobKind",
+    "JobRunner",
+    "Jobs",
     "RunJobs",
     "area_from_db",
     "policy_for",
@@ -341,71 +344,63 @@ class CoreCache:
 
 
 JobRow = RunRow | ScenarioRunRow
+JobKind = Literal["run", "scenario"]
+JOB_MODELS: dict[str, type[JobRow]] = {"run": RunRow, "scenario": ScenarioRunRow}
 
 
-class RunJobs:
-    """Allocation runs and scenario runs on a small thread pool, off the event loop, each with
-    a time bound.
+class Jobs(Protocol):
+    """Where the service's allocation and scenario jobs run: :class:`RunJobs` (a thread pool
+    in this process, the single-process default) or
+    :class:`placement.service.queue.QueueJobs` (a queue in the database that ``placement
+    worker`` processes take from).
 
-    A thread cannot be killed: when a job passes its bound it is marked failed at once and
-    whatever it finishes later is discarded (the final update is conditional on ``running``).
-    The pool size bounds how many solves run at once; the queue is bounded by the caller.
-    """
+    A job is started in two steps: :meth:`enqueue` inside the transaction that stores its row
+    (so a queued job and its row are committed together, or neither is), then :meth:`submit`
+    after the commit (so a thread never reads a row that is not committed yet)."""
 
-    def __init__(self, engine: Engine, workers: int, validate: bool) -> None:
-        self.engine = engine
-        self.validate = validate
-        self.workers = workers
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run")
-        self._closed = False
-        self._timers: dict[tuple[str, int], threading.Timer] = {}
-        self._futures: set[Future[None]] = set()
-        self._lock = threading.Lock()
-
-    def in_flight(self) -> int:
-        """Jobs submitted here and not yet returned: queued, running, or past their time
-        bound but still computing (a thread cannot be stopped), so still using a worker."""
-        with self._lock:
-            return len(self._futures)
-
-    def _track(self, fut: Future[None]) -> None:
-        with self._lock:
-            self._futures.add(fut)
-        fut.add_done_callback(self._untrack)
-
-    def _untrack(self, fut: Future[None]) -> None:
-        with self._lock:
-            self._futures.discard(fut)
-
-    def _pool(self) -> ThreadPoolExecutor:
-        """The pool, made again if the app's lifespan shut it down and the app serves on (a
-        test client's lifespan per request, say)."""
-        with self._lock:
-            if self._closed:
-                self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="run")
-                self._closed = False
-            return self.pool
+    def enqueue(self, session: Session, kind: JobKind, job_id: int, time_limit_s: int) -> None:
+        """Put the job on the queue in ``session``'s transaction (the thread pool: nothing)."""
 
     def submit(self, run_id: int, time_limit_s: int) -> None:
-        """Queue allocation run ``run_id``."""
-        self._track(self._pool().submit(self._job, RunRow, run_id, time_limit_s, self._allocate))
+        """After the commit: start allocation run ``run_id`` (the queue: nothing)."""
 
     def submit_scenario(self, scenario_run_id: int, time_limit_s: int) -> None:
-        """Queue scenario run ``scenario_run_id``."""
-        self._track(
-            self._pool().submit(
-                self._job, ScenarioRunRow, scenario_run_id, time_limit_s, self._scenario
-            )
-        )
+        """After the commit: start scenario run ``scenario_run_id`` (the queue: nothing)."""
 
-    def shutdown(self) -> None:
+    def in_flight(self) -> int:
+        """Jobs this process holds beyond what the database says (the thread pool's)."""
+
+    def shutdown(self) -> None: ...
+
+
+class JobRunner:
+    """Runs one allocation or scenario job to its stored outcome, with a time bound: the
+    same in the web process's thread pool and in ``placement worker``.
+
+    The row goes ``queued`` -> ``running`` -> ``succeeded`` or ``failed``, each step under
+    the write lock, with an audit event for the outcome. A thread cannot be killed: when a
+    job passes its bound it is marked failed at once and whatever it finishes later is
+    discarded (the final update is conditional on ``queued`` or ``running``).
+    """
+
+    def __init__(self, engine: Engine, validate: bool) -> None:
+        self.engine = engine
+        self.validate = validate
+        self._timers: dict[tuple[str, int], threading.Timer] = {}
+
+    def run(self, kind: JobKind, job_id: int, time_limit_s: int) -> None:
+        """Run job ``job_id`` of ``kind`` if its row is still queued (else nothing)."""
+        if kind == "run":
+            self._job(RunRow, job_id, time_limit_s, self._allocate)
+        else:
+            self._job(ScenarioRunRow, job_id, time_limit_s, self._scenario)
+
+    def cancel_timers(self) -> None:
         for t in list(self._timers.values()):
             t.cancel()
-        with self._lock:
-            self._closed = True
-        self.pool.shutdown(wait=False, cancel_futures=True)
 
-    def _finish(self, model: type[JobRow], job_id: int, status: str, **fields: Any) -> bool:
+    def finish(self, model: type[JobRow], job_id: int, status: str, **fields: Any) -> bool:
+        """Store the job's outcome, with its audit event, unless it has one already."""
         kind = "run" if model is RunRow else "scenario"
         with write_session(self.engine) as s:
             row = cast("JobRow | None", s.get(model, job_id))
@@ -429,6 +424,31 @@ class RunJobs:
             )
             return True
 
+    def requeue(self, model: type[JobRow], job_id: int, *, reason: str) -> bool:
+        """Put a job whose worker died back to ``queued`` (a ``run.requeued`` or
+        ``scenario.requeued`` audit event if it had started), unless it has an outcome."""
+        kind = "run" if model is RunRow else "scenario"
+        with write_session(self.engine) as s:
+            row = cast("JobRow | None", s.get(model, job_id))
+            if row is None or row.status not in ("queued", "running"):
+                return False
+            if row.status == "queued":
+                return True  # it never started: nothing to say
+            area = s.get(AreaRow, row.area_id)
+            row.status, row.started_at = "queued", None
+            s.add(row)
+            audit.append(
+                s,
+                actor="system",
+                role="system",
+                action=f"{kind}.requeued",
+                object_type=kind,
+                object_id=str(job_id),
+                la_code=area.la_code if area else "",
+                details={"reason": reason},
+            )
+            return True
+
     def _job(
         self,
         model: type[JobRow],
@@ -441,7 +461,7 @@ class RunJobs:
         key = (model.__tablename__, job_id)
         timer = threading.Timer(
             time_limit_s,
-            self._finish,
+            self.finish,
             (model, job_id, "failed"),
             {"error": f"the solver passed its time limit of {time_limit_s} s"},
         )
@@ -457,12 +477,12 @@ class RunJobs:
             timer.start()
             out = work(row)
             if isinstance(out, str):
-                self._finish(model, job_id, "failed", error=out[:2000])
+                self.finish(model, job_id, "failed", error=out[:2000])
             else:
-                self._finish(model, job_id, "succeeded", **out)
+                self.finish(model, job_id, "succeeded", **out)
         except Exception as e:  # the job fails; the service goes on
             log.exception("%s %s failed", model.__tablename__, job_id)
-            self._finish(model, job_id, "failed", error=f"{type(e).__name__}: {e}"[:2000])
+            self.finish(model, job_id, "failed", error=f"{type(e).__name__}: {e}"[:2000])
         finally:
             timer.cancel()
             self._timers.pop(key, None)
@@ -550,6 +570,66 @@ class RunJobs:
             "report_html": report_html(result),
             "report_csv": json.dumps(report_csvs(result), sort_keys=True),
         }
+
+
+class RunJobs:
+    """Allocation runs and scenario runs on a small thread pool in this process, off the
+    event loop, each with a time bound (:class:`JobRunner`). The single-process default;
+    ``placement serve --workers N`` uses the queue instead
+    (:class:`placement.service.queue.QueueJobs`).
+
+    The pool size bounds how many solves run at once; the queue is bounded by the caller.
+    """
+
+    def __init__(self, engine: Engine, workers: int, validate: bool) -> None:
+        self.engine = engine
+        self.runner = JobRunner(engine, validate)
+        self.workers = workers
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="run")
+        self._closed = False
+        self._futures: set[Future[None]] = set()
+        self._lock = threading.Lock()
+
+    def in_flight(self) -> int:
+        """Jobs submitted here and not yet returned: queued, running, or past their time
+        bound but still computing (a thread cannot be stopped), so still using a worker."""
+        with self._lock:
+            return len(self._futures)
+
+    def _track(self, fut: Future[None]) -> None:
+        with self._lock:
+            self._futures.add(fut)
+        fut.add_done_callback(self._untrack)
+
+    def _untrack(self, fut: Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(fut)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """The pool, made again if the app's lifespan shut it down and the app serves on (a
+        test client's lifespan per request, say)."""
+        with self._lock:
+            if self._closed:
+                self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="run")
+                self._closed = False
+            return self.pool
+
+    def enqueue(self, session: Session, kind: JobKind, job_id: int, time_limit_s: int) -> None:
+        """Nothing: the thread starts after the commit (:meth:`submit`)."""
+
+    def submit(self, run_id: int, time_limit_s: int) -> None:
+        """Queue allocation run ``run_id``."""
+        self._track(self._pool().submit(self.runner.run, "run", run_id, time_limit_s))
+
+    def submit_scenario(self, scenario_run_id: int, time_limit_s: int) -> None:
+        """Queue scenario run ``scenario_run_id``."""
+        self._track(self._pool().submit(self.runner.run, "scenario", scenario_run_id, time_limit_s))
+
+    def shutdown(self) -> None:
+        self.runner.cancel_timers()
+        with self._lock:
+            self._closed = True
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _la_of(area: AreaRow) -> LaProfile | None:

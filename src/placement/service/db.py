@@ -30,6 +30,7 @@ __all__ = [
     "make_engine",
     "migrate",
     "migrate_as_owner",
+    "needs_postgresql",
     "private_sqlite_file",
     "read_session",
     "write_session",
@@ -40,6 +41,25 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def needs_postgresql(database_url: str, what: str) -> str | None:
+    """Why ``what`` (several processes, the job queue, a worker) cannot run on
+    ``database_url``, or None on PostgreSQL. The job queue lives in PostgreSQL (its rows and
+    LISTEN/NOTIFY); SQLite serves one process, whose jobs run on its own threads."""
+    try:
+        url = make_url(database_url)
+    except Exception:
+        return f"{what} needs a PostgreSQL database URL; {database_url!r} is not a URL"
+    if url.get_backend_name() == "postgresql":
+        return None
+    shown = url.render_as_string(hide_password=True)
+    return (
+        f"{what} needs PostgreSQL (PLACEMENT_DATABASE_URL or --database-url"
+        f" postgresql+psycopg://user@host:5432/db): the database here is {shown}, and"
+        " SQLite serves a single process, which runs its jobs on its own threads"
+        " (`placement serve` without --workers)"
+    )
 
 
 def private_sqlite_file(db: str) -> None:

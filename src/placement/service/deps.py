@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
-from placement.service.core import CoreCache, RunJobs
+from placement.service.core import CoreCache, Jobs
 from placement.service.errors import (
     ForbiddenError,
     NotFoundError,
@@ -62,7 +62,7 @@ class Ctx:
     engine: Engine
     secret: str
     cache: CoreCache
-    jobs: RunJobs
+    jobs: Jobs
     clock: Callable[[], dt.datetime] = utcnow  # token issue and expiry (tests move it)
     ops: Ops | None = None  # read auditing and the audit anchor (placement.service.ops)
     guards: Guards = field(init=False)  # rate limits and the password-hashing cap

@@ -27,7 +27,7 @@ from placement.service import accounts, audit, statutory
 from placement.service.codec import child_from_dict, child_to_dict, setting_to_dict
 from placement.service.core import (
     CoreCache,
-    RunJobs,
+    Jobs,
     WorklistBase,
     policy_for,
     service_scenario,
@@ -478,7 +478,7 @@ def _policy_id(session: Session, who: Principal, policy_id: int | None) -> int |
     return latest
 
 
-def _check_queue(session: Session, max_queued: int, jobs: RunJobs) -> None:
+def _check_queue(session: Session, max_queued: int, jobs: Jobs) -> None:
     """503 when ``max_queued`` jobs (allocation and scenario runs) are queued or running: in
     the database (every process), or in this process's pool (which also counts a job past its
     time bound whose thread is still computing)."""
@@ -500,7 +500,7 @@ def start_run(
     who: Principal,
     *,
     area: AreaRow,
-    jobs: RunJobs,
+    jobs: Jobs,
     mechanism: str,
     seed: int,
     policy_id: int | None,
@@ -538,6 +538,7 @@ def start_run(
         seed=seed,
         policy_id=policy_id,
     )
+    jobs.enqueue(session, "run", run.id, time_limit_s)
     session.commit()
     jobs.submit(run.id, time_limit_s)
     return run
@@ -580,7 +581,7 @@ def start_scenario(
     who: Principal,
     *,
     area: AreaRow,
-    jobs: RunJobs,
+    jobs: Jobs,
     text: str,
     policy_id: int | None,
     marginal: int | None,
@@ -629,6 +630,7 @@ def start_scenario(
         sha256=hashlib.sha256(text.encode()).hexdigest(),
         policy_id=policy_id,
     )
+    jobs.enqueue(session, "scenario", job.id, time_limit_s)
     session.commit()
     jobs.submit_scenario(job.id, time_limit_s)
     return job

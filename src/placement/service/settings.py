@@ -15,8 +15,9 @@ import stat
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["SecretError", "Settings", "get_settings", "jwt_secret", "secret_weakness"]
@@ -33,6 +34,16 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=15, ge=1, le=24 * 60)  # access tokens are short-lived
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     run_workers: int = Field(default=1, ge=1, le=8)
+    # where allocation and scenario jobs run: "in-process", a thread pool of run_workers in
+    # the web process (the single-process default, SQLite or PostgreSQL); or "queue", a job
+    # queue in the PostgreSQL database that `placement worker` processes take from (several
+    # API processes: `placement serve --workers N`; placement.service.queue)
+    jobs: Literal["in-process", "queue"] = "in-process"
+    worker_heartbeat_s: float = Field(default=10.0, gt=0, le=600)  # a worker's "I am alive"
+    # a job whose worker has sent no heartbeat for this long is taken back and run again, or
+    # failed once it has had job_attempts tries
+    worker_stalled_after_s: float = Field(default=60.0, gt=0, le=3600)
+    job_attempts: int = Field(default=2, ge=1, le=5)
     run_time_limit_s: int = Field(default=300, ge=1, le=3600)
     max_queued_runs: int = Field(default=4, ge=1, le=100)  # allocation and scenario runs
     max_marginal: int = Field(default=20, ge=0, le=200)  # re-solves per scenario run
@@ -60,6 +71,16 @@ class Settings(BaseSettings):
     write_limit: str = "30/minute;300/hour"  # state-changing requests per user
     hash_concurrency: int = Field(default=4, ge=1, le=64)  # Argon2 hashes at once (64 MiB each)
     hash_wait_s: float = Field(default=5.0, ge=0, le=60)  # then 503 with Retry-After
+
+    @model_validator(mode="after")
+    def _stall_after_heartbeats(self) -> Settings:
+        if self.worker_stalled_after_s < 2 * self.worker_heartbeat_s:
+            raise ValueError(
+                f"worker_stalled_after_s ({self.worker_stalled_after_s:g}) must be at least"
+                f" twice worker_heartbeat_s ({self.worker_heartbeat_s:g}), or a live worker's"
+                " job would be taken from it"
+            )
+        return self
 
     @field_validator("signin_limit_username", "signin_limit_client", "write_limit")
     @classmethod
