@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from placement.cli import main
 from placement.service import services
+from placement.service.app import create_app
 from placement.service.core import JobRunner
 from placement.service.db import make_engine, migrate
 from placement.service.models import AreaRow, AuditEvent, RunRow
@@ -201,6 +202,26 @@ def _seed(url: str) -> tuple[Engine, int]:
     return engine, area.id
 
 
+def _queue_run(engine: Engine, area_id: int, *, time_limit_s: int = 300) -> int:
+    """An allocation run started as the API starts one, with its job on the queue."""
+    with Session(engine, expire_on_commit=False) as s:
+        area = s.get(AreaRow, area_id)
+        assert area is not None
+        run = services.start_run(
+            s,
+            Principal(0, "planner", "planner", "886", None, None),
+            area=area,
+            jobs=QueueJobs(),
+            mechanism="optimised",
+            seed=1,
+            policy_id=None,
+            time_limit_s=time_limit_s,
+            max_queued=4,
+        )
+        assert run.id is not None
+        return run.id
+
+
 def _sign_in(base: str, who: str) -> dict[str, str]:
     r = httpx.post(f"{base}/auth/token", data={"username": who, "password": PASSWORD})
     assert r.status_code == 200, r.text
@@ -307,25 +328,9 @@ def test_a_job_outlives_its_worker_and_its_time_limit(cluster: Cluster, tmp_path
     engine, area_id = _seed(cluster.url)
     gate = tmp_path / "gate"
     gate.mkdir()
-    planner = Principal(0, "planner", "planner", "886", None, None)
 
     def start_run(time_limit_s: int) -> int:
-        with Session(engine, expire_on_commit=False) as s:
-            area = s.get(AreaRow, area_id)
-            assert area is not None
-            run = services.start_run(
-                s,
-                planner,
-                area=area,
-                jobs=QueueJobs(),
-                mechanism="optimised",
-                seed=1,
-                policy_id=None,
-                time_limit_s=time_limit_s,
-                max_queued=4,
-            )
-            assert run.id is not None
-            return run.id
+        return _queue_run(engine, area_id, time_limit_s=time_limit_s)
 
     def row(run_id: int) -> RunRow:
         with Session(engine) as s:
@@ -378,21 +383,7 @@ def test_a_job_that_keeps_losing_its_worker_fails_once(pg_url: str) -> None:
         worker_stalled_after_s=1,
     )
     try:
-        with Session(engine, expire_on_commit=False) as s:
-            area = s.get(AreaRow, area_id)
-            assert area is not None
-            run = services.start_run(
-                s,
-                Principal(0, "planner", "planner", "886", None, None),
-                area=area,
-                jobs=QueueJobs(),
-                mechanism="optimised",
-                seed=1,
-                policy_id=None,
-                time_limit_s=300,
-                max_queued=4,
-            )
-        assert run.id is not None
+        run_id = _queue_run(engine, area_id)
 
         async def lose_and_sweep() -> list[list[str]]:
             app = queue_app(conninfo(pg_url))
@@ -400,7 +391,7 @@ def test_a_job_that_keeps_losing_its_worker_fails_once(pg_url: str) -> None:
                 jm = app.job_manager
                 dead = await jm.register_worker()  # a worker that takes the job, then dies
                 job = await jm.fetch_job(queues=None, worker_id=dead)
-                assert job is not None and job.task_kwargs["job_id"] == run.id
+                assert job is not None and job.task_kwargs["job_id"] == run_id
                 await app.connector.execute_query_async(
                     "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'"
                 )
@@ -412,12 +403,46 @@ def test_a_job_that_keeps_losing_its_worker_fails_once(pg_url: str) -> None:
         swept = asyncio.run(lose_and_sweep())
         assert sum(len(x) for x in swept) >= 1
         with Session(engine) as s:
-            got = s.get(RunRow, run.id)
+            got = s.get(RunRow, run_id)
             assert got is not None and got.status == "failed"
             assert (got.error or "").startswith("interrupted: its worker sent no heartbeat")
-        assert len(_audit(engine, "run.failed", str(run.id))) == 1
-        assert _queue_status(engine, run.id) == "failed"
+        assert len(_audit(engine, "run.failed", str(run_id))) == 1
+        assert _queue_status(engine, run_id) == "failed"
     finally:
+        engine.dispose()
+
+
+def test_a_single_process_start_leaves_the_queues_jobs_alone(pg_url: str, tmp_path: Path) -> None:
+    """A single-process service starting on the database fails the jobs an earlier single
+    process left unfinished, but not the jobs on the queue (workers have those)."""
+    engine, area_id = _seed(pg_url)
+    on_queue = _queue_run(engine, area_id)
+    with Session(engine, expire_on_commit=False) as s:
+        left = RunRow(
+            area_id=area_id,
+            area_revision=1,
+            mechanism="optimised",
+            seed=1,
+            time_limit_s=60,
+            status="running",
+            created_by="planner",
+        )
+        s.add(left)
+        s.commit()
+        assert left.id is not None
+    app = create_app(
+        Settings(database_url=pg_url, jwt_secret=TEST_SECRET, import_root=tmp_path / "imports")
+    )
+    try:
+        with Session(engine) as s:
+            queued, gone = s.get(RunRow, on_queue), s.get(RunRow, left.id)
+            assert queued is not None and queued.status == "queued"
+            assert gone is not None and gone.status == "failed"
+            assert gone.error == "interrupted: the service restarted"
+    finally:
+        app.state.ctx.jobs.shutdown()
+        app.state.ctx.ops.stop()
+        app.state.ctx.engine.dispose()
         engine.dispose()
 
 

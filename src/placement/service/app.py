@@ -7,12 +7,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException
-from sqlmodel import col, update
+from sqlalchemy import BigInteger, Exists, String, cast, column, exists, literal, table
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import col, select, update
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from placement.service.anchor import AnchorWriter
-from placement.service.core import CoreCache, Jobs, RunJobs
-from placement.service.db import make_engine, migrate_as_owner, needs_postgresql, write_session
+from placement.service.core import JOB_MODELS, QUEUE_TASK, CoreCache, Jobs, RunJobs
+from placement.service.db import (
+    is_sqlite,
+    make_engine,
+    migrate_as_owner,
+    needs_postgresql,
+    write_session,
+)
 from placement.service.deps import Ctx
 from placement.service.errors import install_handlers, problem
 from placement.service.models import RunRow, ScenarioRunRow
@@ -110,6 +118,23 @@ class _App(FastAPI):
         return SecurityHeaders(protected, self.docs_csp)
 
 
+def _on_the_queue(kind: str, model: type[RunRow | ScenarioRunRow]) -> Exists:
+    """The job is on the queue (PostgreSQL), waiting or taken by a worker."""
+    queued = table(
+        "procrastinate_jobs", column("status"), column("args", JSONB), column("task_name")
+    )
+    return exists(
+        select(literal(1))
+        .select_from(queued)
+        .where(
+            queued.c.task_name == QUEUE_TASK,
+            cast(queued.c.status, String).in_(("todo", "doing")),
+            queued.c.args["kind"].astext == kind,
+            cast(queued.c.args["job_id"].astext, BigInteger) == model.id,
+        )
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service: engine, migrations, signing secret, cache, run workers, routes."""
     settings = settings or get_settings()
@@ -128,11 +153,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs = QueueJobs()
     else:
         with write_session(engine) as s:  # jobs a previous process left unfinished
-            for model in (RunRow, ScenarioRunRow):
+            for kind, model in JOB_MODELS.items():
+                stale = update(model).where(col(model.status).in_(("queued", "running")))
+                if not is_sqlite(engine):  # not the queue's: a worker has those in hand
+                    stale = stale.where(~_on_the_queue(kind, model))
                 s.execute(
-                    update(model)
-                    .where(col(model.status).in_(("queued", "running")))
-                    .values(
+                    stale.values(
                         status="failed",
                         error="interrupted: the service restarted",
                         finished_at=dt.datetime.now(dt.UTC),

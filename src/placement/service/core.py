@@ -53,7 +53,9 @@ from placement.tailored import tailored_list as core_tailored_list
 from placement.wording import Audience, list_as_dict
 
 __all__ = [
+    "JOB_MODELS",
     "LIGHT_RUN",
+    "QUEUE_TASK",
     "Computed",
     "CoreCache",
     "JobKind",
@@ -346,6 +348,8 @@ class CoreCache:
 JobRow = RunRow | ScenarioRunRow
 JobKind = Literal["run", "scenario"]
 JOB_MODELS: dict[str, type[JobRow]] = {"run": RunRow, "scenario": ScenarioRunRow}
+# the job queue's one task (placement.service.queue): its arguments say which kind and row
+QUEUE_TASK = "placement.job"
 
 
 class Jobs(Protocol):

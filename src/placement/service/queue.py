@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from placement.service.core import JOB_MODELS, JobKind, JobRunner
+from placement.service.core import JOB_MODELS, QUEUE_TASK, JobKind, JobRunner
 from placement.service.errors import UnavailableError
 from placement.service.settings import Settings
 
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("placement.service.queue")
-TASK = "placement.job"  # one task for both kinds of job: its arguments say which
+TASK = QUEUE_TASK  # one task for both kinds of job: its arguments say which
 QUEUE = "placement"
 
 
@@ -159,8 +159,8 @@ async def _sweep_forever(app: App, runner: JobRunner, settings: Settings) -> Non
     while True:
         try:
             await sweep_stalled(app, runner, settings)
-        except Exception:  # the database is away: try again at the next sweep
-            log.exception("the sweep for stalled jobs failed")
+        except Exception as e:  # the database is away: try again at the next sweep
+            log.warning("the sweep for stalled jobs failed: %s", type(e.__cause__ or e).__name__)
         await asyncio.sleep(every)
 
 
