@@ -465,6 +465,13 @@ def test_several_processes_on_sqlite_are_refused(
     assert not db.exists()  # refused before anything was made
 
 
-def test_the_stall_time_must_outlast_heartbeats() -> None:
-    with pytest.raises(ValueError, match="at least twice worker_heartbeat_s"):
+def test_the_stall_time_must_outlast_heartbeats(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(ValueError, match="at least twice PLACEMENT_WORKER_HEARTBEAT_S"):
         Settings(jwt_secret=TEST_SECRET, worker_heartbeat_s=10, worker_stalled_after_s=15)
+    monkeypatch.setenv("PLACEMENT_WORKER_STALLED_AFTER_S", "15")
+    assert main(["worker", "--database-url", "postgresql+psycopg://nobody@127.0.0.1/none"]) == 2
+    err = capsys.readouterr().err
+    assert "PLACEMENT_WORKER_STALLED_AFTER_S (15) must be at least twice" in err
+    assert "Traceback" not in err

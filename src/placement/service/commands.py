@@ -33,10 +33,37 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 DEMO_LA = "886"  # Kent
 
 
+class _SettingsError(Exception):
+    """The environment's settings are not valid: the message names each variable."""
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    if getattr(args, "database_url", None):
-        return Settings(database_url=args.database_url)
-    return get_settings()
+    from pydantic import ValidationError
+
+    try:
+        if getattr(args, "database_url", None):
+            return Settings(database_url=args.database_url)
+        return get_settings()
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            where = "".join(f"PLACEMENT_{str(x).upper()}" for x in err["loc"][:1])
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{where}: {msg}" if where else msg)
+        raise _SettingsError("; ".join(lines)) from None
+
+
+def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Run a command; settings the environment gets wrong are ``error: ...``, exit 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except _SettingsError as e:
+            sys.stderr.write(f"error: {e}\n")
+            return EXIT_INPUT
+
+    return run
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
@@ -95,7 +122,7 @@ def _users_cmd(fn: Callable[[argparse.Namespace], str]) -> Callable[[argparse.Na
     def run(args: argparse.Namespace) -> int:
         try:
             msg = fn(args)
-        except (ServiceError, _InputError) as e:
+        except (ServiceError, _InputError, _SettingsError) as e:
             sys.stderr.write(f"error: {e.detail if isinstance(e, ServiceError) else e}\n")
             return EXIT_INPUT
         sys.stdout.write(msg + "\n")
@@ -510,7 +537,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         " PostgreSQL that `placement worker` runs (default: PLACEMENT_JOBS, in-process; queue"
         " with --workers)",
     )
-    sv.set_defaults(func=cmd_serve)
+    sv.set_defaults(func=_guarded(cmd_serve))
 
     wk = sub.add_parser(
         "worker",
@@ -528,7 +555,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     wk.add_argument(
         "--log-level", default="info", choices=["warning", "info", "debug"], help="log level"
     )
-    wk.set_defaults(func=cmd_worker)
+    wk.set_defaults(func=_guarded(cmd_worker))
 
     us = sub.add_parser("users", help="manage service users")
     usub = us.add_subparsers(dest="users_command", metavar="ACTION", required=True)
@@ -604,7 +631,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         help="check the chain holds the head anchored here (default: PLACEMENT_AUDIT_ANCHOR, "
         "if set): a rewritten chain or an older backup fails",
     )
-    av.set_defaults(func=cmd_audit_verify)
+    av.set_defaults(func=_guarded(cmd_audit_verify))
 
     db = sub.add_parser("db", help="the service's database")
     dsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -614,4 +641,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         "as a role without DDL rights",
     )
     du.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
-    du.set_defaults(func=cmd_db_upgrade)
+    du.set_defaults(func=_guarded(cmd_db_upgrade))

@@ -1,6 +1,7 @@
 """The bridge to the engine: areas rebuilt from the database, allocation runs as jobs, and an
 in-memory cache of the built problem and area run per (area revision, run, policy) so that a
-tailored list is a dictionary lookup after the first request.
+tailored list is a dictionary lookup after the first request (keyed on the database on every
+request, so safe with several processes: :class:`CoreCache`).
 
 Nothing here decides anything the core does not: lists, reasons and allocations come from
 :mod:`placement.tailored`, :mod:`placement.wording` and :mod:`placement.solve`.
@@ -267,7 +268,17 @@ def allocation_from_result(p: Problem, result: Mapping[str, Any]) -> Allocation:
 
 
 class CoreCache:
-    """Built problems keyed by (area, revision, run, policy); least recently used evicted."""
+    """Built problems keyed by (area, revision, run, policy); least recently used evicted.
+
+    Each process has its own, and each is safe beside the others (``placement serve
+    --workers N``): the key is read from the database on every request (the area's revision,
+    its latest successful run and the policy that run used, or the LA's latest policy), so a
+    run finished or a policy published through any process is what the next request in every
+    process is served. What an entry holds changes with nothing else: a confirmation, a
+    decline or a family's saved requests change no key and no entry, and everything they do
+    change (a request's status, a placement's, the worklist's statuses) is read from the
+    database per request, never kept here.
+    """
 
     def __init__(self, engine: Engine, entries: int, max_bytes: int = 1 << 30) -> None:
         self.engine = engine

@@ -76,9 +76,9 @@ class Settings(BaseSettings):
     def _stall_after_heartbeats(self) -> Settings:
         if self.worker_stalled_after_s < 2 * self.worker_heartbeat_s:
             raise ValueError(
-                f"worker_stalled_after_s ({self.worker_stalled_after_s:g}) must be at least"
-                f" twice worker_heartbeat_s ({self.worker_heartbeat_s:g}), or a live worker's"
-                " job would be taken from it"
+                f"PLACEMENT_WORKER_STALLED_AFTER_S ({self.worker_stalled_after_s:g}) must be"
+                " at least twice PLACEMENT_WORKER_HEARTBEAT_S"
+                f" ({self.worker_heartbeat_s:g}), or a live worker's job would be taken from it"
             )
         return self
 

@@ -371,6 +371,8 @@ class AreaSettings:
     options: Markup
 
 
+# per process, and safe with several (serve --workers N): what it keeps never changes, and
+# the key (the area's id and creation time, read per request) tells a new area from an old one
 _AREA_SETTINGS: OrderedDict[tuple[int, dt.datetime], AreaSettings] = OrderedDict()
 _AREA_SETTINGS_MAX = 16
 _area_settings_lock = threading.Lock()
