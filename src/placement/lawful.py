@@ -60,6 +60,7 @@ __all__ = [
 INF_CLAIM = 1 << 20  # the claim of a child on a setting its family did not ask for
 _INF = np.iinfo(np.int64).max // 4
 _NEEDS = tuple(Need)
+_MANY_SEARCHES = 64  # exchange searches on one allocation past which per-pair facts go area-wide
 
 
 def thresholds(p: Problem, alt: I64) -> I64:
@@ -190,6 +191,7 @@ class Standing:
         )
         self.pref_idx, self.pref_start = fixed.pref_idx, fixed.pref_start
         self._into: dict[int, dict[int, int]] = {}  # setting -> child -> pair (lazily)
+        self._searches = 0  # exchange searches so far (many: read per-pair facts area-wide)
 
     # -- per pair: room, where a moved child may go ---------------------------------------
     def _room_for(self, sel: slice) -> B:
@@ -345,6 +347,9 @@ class Standing:
     def exchange(self, i: int, k: int) -> Exchange | None:
         """The cheapest exchange (see the module docstring) that names child ``i``'s request
         at pair ``k`` within the threshold, or None. ``k`` must be full for ``i``."""
+        self._searches += 1
+        if self._searches == _MANY_SEARCHES:
+            self._area_wide()
         p = self.p
         pr = p.pairs
         a = int(self.assign[i])
@@ -384,7 +389,7 @@ class Standing:
                 return self._chain(i, k, parent, j, t, d + step, thr, own_extra)
             # the place the requester left
             if vac_s >= 0 and vac_s != int(pr.setting[cur]):
-                t = self.into(vac_s).get(j, -1)
+                t = self._pair_at(j, vac_s)
                 if t >= 0 and self.allowed_at(t):
                     tp = int(pr.pool[t])
                     fits = tp < 0 or tp == vac_pool or not self.pool_full(tp)
@@ -410,6 +415,19 @@ class Standing:
                         parent[h] = (j, t)
                         heapq.heappush(heap, (nd, h))
         return None
+
+    def _pair_at(self, j: int, s: int) -> int:
+        """Child ``j``'s pair into setting ``s``, or -1 (its pairs are sorted by setting)."""
+        pr = self.p.pairs
+        lo, hi = int(pr.start[j]), int(pr.start[j + 1])
+        x = lo + int(pr.setting[lo:hi].searchsorted(s))
+        return x if x < hi and int(pr.setting[x]) == s else -1
+
+    def _area_wide(self) -> None:
+        """Compute the per-pair facts the exchange search reads (where a moved child may go,
+        each child's cheapest move into a free place) for the whole area at once: cheaper
+        than child by child once there are many searches on one allocation."""
+        _ = self.allowed, self.best_room
 
     def into(self, s: int) -> dict[int, int]:
         """Child -> its pair into setting ``s`` (the children who could take a place there)."""
@@ -493,6 +511,8 @@ class Standing:
         alt = np.where(named >= 0, self.cur_cost[i], 0)
         dear = (named >= 0) & (pr.cost_gbp[k] - alt > thresholds(p, alt))
         out: list[tuple[int, int, Exchange | None]] = []
+        if int((~dear).sum()) > _MANY_SEARCHES:
+            self._area_wide()
         for x in np.flatnonzero(~dear).tolist():
             ii, kk = int(i[x]), int(k[x])
             if self.cost_ground(ii, kk, bool(s38[x])) is not None:

@@ -51,6 +51,7 @@ __all__ = [
     "build_flow",
     "finish_optimised",
     "flow_over_pairs",
+    "max_flow_pairs",
     "max_placeable",
     "run_optimised",
     "solve_flow",
@@ -62,6 +63,7 @@ _MINUTE_BITS = 8  # minutes per arc are clipped at 255 (limits are at most 240)
 _INT_BITS = 62  # leave the sign bit and one more for OR-Tools' internal scaling
 _CLAIM_DEPTH = 6  # request ranks beyond this weigh as this one (3**5 = 243: 8 bits)
 MAX_REPAIR_ROUNDS = 50
+MAX_REPAIR_PASSES = 20  # repairs applied to the allocation between two re-solves
 MAX_REBUILDS = 8
 
 
@@ -286,10 +288,18 @@ def _child_of(fm: FlowModel, pairs: I64) -> I64:
 def max_placeable(p: Problem) -> int:
     """The most children any allocation can place: a maximum flow over every suitable pair
     (OR-Tools ``SimpleMaxFlow``; a separate check of the pruned min-cost model)."""
+    return max_flow_pairs(p)[0]
+
+
+def max_flow_pairs(p: Problem) -> tuple[int, I64]:
+    """A maximum flow over every suitable pair (OR-Tools ``SimpleMaxFlow``): the most children
+    any allocation can place, and the pairs one such allocation uses. A model that keeps those
+    pairs as arcs can place as many children as any allocation (its own maximum flow is at
+    least this one), whatever else it prunes."""
     pr = p.pairs
     n, m, npool = p.num_children, p.num_settings, p.num_pools
     if len(pr) == 0:
-        return 0
+        return 0, np.zeros(0, np.int64)
     src, sink = n + npool + m, n + npool + m + 1
     pool = pr.pool.astype(np.int64)
     heads = np.where(
@@ -314,7 +324,9 @@ def max_placeable(p: Problem) -> int:
     mf.add_arcs_with_capacity(tails, hd, caps)
     if mf.solve(src, sink) != mf.OPTIMAL:
         raise SolverError("the maximum-flow check did not solve")
-    return int(mf.optimal_flow())
+    child_arcs = has.shape[0] + np.arange(len(pr), dtype=np.int64)
+    used = np.flatnonzero(mf.flows(child_arcs) > 0).astype(np.int64)
+    return int(mf.optimal_flow()), used
 
 
 def flow_over_pairs(p: Problem, cost: I64) -> I64:
@@ -394,12 +406,18 @@ class FlowState:
         fixed: dict[int, int] | None = None,
         forced: dict[int, int] | None = None,
         repair: bool = True,
+        stop_on_missing: bool = False,
+        solved: I64 | None = None,
     ) -> tuple[I64, int, dict[int, int]]:
         """Solve with these child-arc capacities, then repair until every unmet preference
         has a ground that holds (:meth:`placement.lawful.Standing.violations`). ``fixed``
         maps children to pairs they must take (a what-if): their places are taken out of the
-        network first. ``forced``: earlier repairs to keep. Returns (assign, repair rounds,
-        forced child -> pair)."""
+        network first. ``forced``: earlier repairs to keep. ``stop_on_missing``: stop
+        repairing once a repair needs a pair that has no arc (:attr:`missing`; the caller
+        rebuilds the model with it rather than re-solve one that cannot make the repair).
+        ``solved``: this model's solution with exactly these capacities and nothing fixed or
+        forced, when it is already known (saves solving it again).
+        Returns (assign, repair rounds, forced child -> pair)."""
         p, fm = self.problem, self.fm
         pr = p.pairs
         fixed = fixed or {}
@@ -434,50 +452,83 @@ class FlowState:
                 a[i] = k
             return a
 
-        assign = run()
+        reuse = solved is not None and not fixed and not forced
+        assign = solved.copy() if solved is not None and reuse else run()
         rounds = 0
         pref_pairs = preference_pairs(p)
         while repair and rounds < MAX_REPAIR_ROUNDS:
-            st = Standing(p, assign)
-            viol = [v for v in st.violations(pref_pairs) if v[0] not in fixed]
-            if not viol:
+            # repairs applied to the allocation itself, pass by pass, until no preference is
+            # refused without a ground (each pass re-checks the allocation the last one left:
+            # a repair can open or close another); then one re-solve with every repair forced,
+            # which the next round checks again
+            work = assign.copy()
+            acted = False
+            for _ in range(MAX_REPAIR_PASSES):
+                if not self._repair_pass(
+                    work, fixed, forced, caps, starts, arc_of_pair, pref_pairs
+                ):
+                    break
+                acted = True
+            if not acted or (stop_on_missing and self.missing):
                 break
             rounds += 1
-            pool_taken, set_taken = st.pool_taken.copy(), st.set_taken.copy()
-            touched_children: set[int] = set()
-            touched_settings: set[int] = set()
-            acted = False
-            for i, q, ex in viol:
-                moves = [(i, q)] if ex is None else [(m.child_idx, m.to_pair) for m in ex.moves]
-                kids = {c for c, _ in moves}
-                setts = {int(pr.setting[t]) for _, t in moves}
-                if kids & (touched_children | set(fixed)) or setts & touched_settings:
-                    continue  # one repair per child and setting a round
-                if any(arc_of_pair[t] < 0 for _, t in moves):
-                    self.missing.update(t for _, t in moves if arc_of_pair[t] < 0)
-                    continue
-                if ex is None and not pr.home[q]:
-                    s, pool = int(pr.setting[q]), int(pr.pool[q])
-                    if set_taken[s] >= p.s_free[s] or (
-                        pool >= 0 and pool_taken[pool] >= p.pool_free[pool]
-                    ):
-                        continue  # taken by an earlier forced child this round
-                    set_taken[s] += 1
-                    if pool >= 0:
-                        pool_taken[pool] += 1
-                elif ex is not None:
-                    self.exchanges += 1
-                touched_children |= kids
-                touched_settings |= setts
-                for c, t in moves:
-                    forced[c] = t
-                    caps[starts[c] : starts[c + 1]] = 0
-                    caps[arc_of_pair[t]] = 1
-                acted = True
-            if not acted:
-                break
             assign = run()
         return assign, rounds, forced
+
+    def _repair_pass(
+        self,
+        work: I64,
+        fixed: dict[int, int],
+        forced: dict[int, int],
+        caps: I64,
+        starts: I64,
+        arc_of_pair: I64,
+        pref_pairs: I64,
+    ) -> bool:
+        """One pass of repairs on the allocation ``work`` (changed in place): every
+        preference refused without a ground is named, its exchange's moves applied, at most
+        one repair per child and setting a pass (they are found on the same allocation).
+        Each move is also forced in the model (``forced``, ``caps``). False when nothing was
+        repaired (no violation, or none that can be applied)."""
+        p = self.problem
+        pr = p.pairs
+        st = Standing(p, work)
+        viol = [v for v in st.violations(pref_pairs) if v[0] not in fixed]
+        if not viol:
+            return False
+        pool_taken, set_taken = st.pool_taken.copy(), st.set_taken.copy()
+        touched_children: set[int] = set()
+        touched_settings: set[int] = set()
+        acted = False
+        for i, q, ex in viol:
+            moves = [(i, q)] if ex is None else [(m.child_idx, m.to_pair) for m in ex.moves]
+            kids = {c for c, _ in moves}
+            setts = {int(pr.setting[t]) for _, t in moves}
+            if kids & (touched_children | set(fixed)) or setts & touched_settings:
+                continue  # one repair per child and setting a pass
+            if any(arc_of_pair[t] < 0 for _, t in moves):
+                self.missing.update(t for _, t in moves if arc_of_pair[t] < 0)
+                continue
+            if ex is None and not pr.home[q]:
+                s, pool = int(pr.setting[q]), int(pr.pool[q])
+                if set_taken[s] >= p.s_free[s] or (
+                    pool >= 0 and pool_taken[pool] >= p.pool_free[pool]
+                ):
+                    continue  # taken by an earlier forced child this pass
+                set_taken[s] += 1
+                if pool >= 0:
+                    pool_taken[pool] += 1
+            elif ex is not None:
+                self.exchanges += 1
+            touched_children |= kids
+            touched_settings |= setts
+            for c, t in moves:
+                forced[c] = t
+                work[c] = t
+                caps[starts[c] : starts[c + 1]] = 0
+                caps[arc_of_pair[t]] = 1
+            acted = True
+        return acted
 
     def arc_of(self, pair: int) -> int:
         k = int(np.searchsorted(self.fm.pair_of_arc, pair))
@@ -492,6 +543,7 @@ def _solve_model(
     forced: dict[int, int],
     repair: bool = True,
     guard: int | None = None,
+    stop_on_missing: bool = False,
 ) -> FlowState:
     """Build and solve one flow model (with its repair loop when ``repair``). Starts with
     ``guard`` guard bits, or as many as int64 allows, and drops one at a time while OR-Tools
@@ -506,7 +558,7 @@ def _solve_model(
         )  # fmt: skip
         try:
             state.assign, state.rounds, state.forced = state.solve(
-                state.caps, forced=forced, repair=repair
+                state.caps, forced=forced, repair=repair, stop_on_missing=stop_on_missing
             )
             return state
         except CostRangeError:
@@ -561,16 +613,21 @@ def run_optimised(p: Problem) -> FlowState:
        pruned model, every pair becomes an arc. Then back to 2 on a fresh model.
     """
     weighed = initial_weighed(p)
-    extra = np.zeros(0, np.int64)
+    # every model keeps the pairs of one maximum flow over every suitable pair, so that no
+    # pruning can cost a placement (checked again below, after the repairs)
+    most, extra = max_flow_pairs(p)
     all_arcs = False
     pref_pairs = preference_pairs(p)
     guard: int | None = None
     state: FlowState | None = None
     rebuilds = 0
-    for _ in range(GROWTH_ROUNDS):
+    for r in range(GROWTH_ROUNDS):
         tiers = _tiers(p, weighed, extra, all_arcs)
         state = _solve_model(p, tiers, {}, False, guard)
         guard = state.fm.guard_bits
+        if r == GROWTH_ROUNDS - 1:
+            break  # the last round's model is repaired in place: the repair loop names any
+            # request still refused without a ground (with room, or by its exchange)
         st = Standing(p, state.assign)
         grow = _grow(p, st, weighed, pref_pairs)
         if not grow:
@@ -585,19 +642,23 @@ def run_optimised(p: Problem) -> FlowState:
     exchanges = 0
     forced: dict[int, int] = {}
     while True:
+        # a repair that needs a pair with no arc ends the repairs on this model (another
+        # model, with that arc, follows), while another model may still be built
+        stop = rebuilds < MAX_REBUILDS
         if state is None:
             tiers = _tiers(p, weighed, extra, all_arcs)
-            state = _solve_model(p, tiers, forced, True, guard)
+            state = _solve_model(p, tiers, forced, True, guard, stop)
             guard = state.fm.guard_bits
         else:  # the last growth round's model: repair it in place
             try:
                 state.assign, state.rounds, state.forced = state.solve(
-                    state.caps, forced=forced, repair=True
-                )
+                    state.caps, forced=forced, repair=True, stop_on_missing=stop,
+                    solved=state.assign,
+                )  # fmt: skip
             except CostRangeError:
                 # a repair's forced arcs can make OR-Tools' cost scaling overflow where the
                 # growth round's did not: a fresh model with fewer guard bits, repaired anew
-                state = _solve_model(p, tiers, forced, True, state.fm.guard_bits - 1)
+                state = _solve_model(p, tiers, forced, True, state.fm.guard_bits - 1, stop)
                 guard = state.fm.guard_bits
         exchanges += state.exchanges
         forced = state.forced
@@ -617,7 +678,7 @@ def run_optimised(p: Problem) -> FlowState:
                 extra = np.union1d(extra, add.astype(np.int64))
                 again = True
             placed = int((state.assign >= 0).sum())
-            if placed < int(p.c_moving.sum()) and max_placeable(p) > placed:
+            if placed < most:
                 all_arcs = True
                 again = True
         if not again:

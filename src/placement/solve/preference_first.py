@@ -413,6 +413,7 @@ def name_by_exchange(p: Problem, assign: I64) -> tuple[I64, int]:
         # of them still holds as found; one touching any is checked again on a fresh look)
         touched_c: set[int] = set()
         touched_s: set[int] = set()
+        fresh: Standing | None = None  # the allocation as it is now (None: changed since)
         for i, k, ex in viol:
             moves = [(i, k)] if ex is None else [(mv.child_idx, mv.to_pair) for mv in ex.moves]
             kids = {c for c, _ in moves}
@@ -420,7 +421,9 @@ def name_by_exchange(p: Problem, assign: I64) -> tuple[I64, int]:
             setts |= {int(pr.setting[a[c]]) for c, _ in moves if a[c] >= 0}
             if kids & touched_c or setts & touched_s:
                 # found on an allocation an earlier application changed: check it again
-                bad, ex = Standing(p, a).check(i, k)
+                if fresh is None:
+                    fresh = Standing(p, a)
+                bad, ex = fresh.check(i, k)
                 if not bad:
                     continue
                 moves = [(i, k)] if ex is None else [(mv.child_idx, mv.to_pair) for mv in ex.moves]
@@ -431,6 +434,7 @@ def name_by_exchange(p: Problem, assign: I64) -> tuple[I64, int]:
             touched_s |= setts
             for c, t in moves:
                 a[c] = t
+            fresh = None
             applied += 1
     return a, applied
 
