@@ -129,3 +129,53 @@ def test_migrated_by_the_owner_then_started_with_the_service_role_only(
         app.state.ctx.jobs.shutdown()
         app.state.ctx.ops.stop()
         app.state.ctx.engine.dispose()
+
+
+def test_the_job_queue_works_as_the_service_role(restricted: tuple[World, str, str]) -> None:
+    """Several processes with two roles: the DML-only role puts a job on the queue (with the
+    run's row, in one transaction), a worker signed in as it runs the job, and its sweep for
+    dead workers' jobs reads and writes what it must."""
+    import asyncio
+
+    from sqlmodel import Session
+
+    from placement.service import services
+    from placement.service.core import JobRunner
+    from placement.service.models import AreaRow, RunRow
+    from placement.service.queue import QUEUE, QueueJobs, conninfo, queue_app, sweep_stalled
+    from placement.service.security import Principal
+
+    w, app_url, _ = restricted
+    engine = w.app.state.ctx.engine  # the service role's
+    with Session(engine, expire_on_commit=False) as s:
+        area = s.get(AreaRow, w.area_id)
+        assert area is not None
+        run = services.start_run(
+            s,
+            Principal(0, "planner", "planner", "886", None, None),
+            area=area,
+            jobs=QueueJobs(),
+            mechanism="optimised",
+            seed=1,
+            policy_id=None,
+            time_limit_s=300,
+            max_queued=4,
+        )
+    runner = JobRunner(engine, validate=True)
+    settings = Settings(database_url=app_url, jwt_secret=TEST_SECRET)
+
+    async def work() -> list[str]:
+        app = queue_app(conninfo(app_url))
+        async with app.open_async():
+            await app.run_worker_async(  # until the queue is empty
+                queues=[QUEUE],
+                wait=False,
+                additional_context={"runner": runner},
+                install_signal_handlers=False,
+            )
+            return await sweep_stalled(app, runner, settings)
+
+    assert asyncio.run(work()) == []
+    with Session(engine) as s:
+        got = s.get(RunRow, run.id)
+        assert got is not None and got.status == "succeeded", got
