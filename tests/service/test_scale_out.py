@@ -37,6 +37,7 @@ from placement.service.queue import QueueJobs, conninfo, queue_app, sweep_stalle
 from placement.service.security import Principal
 from placement.service.settings import Settings
 from tests.service.conftest import PASSWORD, TEST_SECRET, small_area
+from tests.service.test_scenarios import MORE_ASD
 
 pytestmark = pytest.mark.postgres
 
@@ -284,6 +285,24 @@ def test_two_api_processes_and_a_worker_share_jobs_and_lists(
         assert run["status"] == "succeeded", run
         assert _queue_status(engine, run_id) == "succeeded"  # the worker took it off the queue
         assert [e.actor for e in _audit(engine, "run.succeeded", str(run_id))] == ["system"]
+
+        # a scenario started through B: done by the worker too, its report read through A
+        r = httpx.post(
+            f"{b}/areas/{area_id}/scenarios",
+            json={"scenario": MORE_ASD},
+            headers=_sign_in(b, "planner"),
+        )
+        assert r.status_code == 202, r.text
+        sid = r.json()["id"]
+
+        def scenario_done() -> dict[str, Any] | None:
+            got: dict[str, Any] = httpx.get(f"{a}/scenarios/{sid}", headers=planner_a).json()
+            return got if got["status"] in ("succeeded", "failed") else None
+
+        assert _wait("the scenario done", scenario_done, procs=cluster.procs)["status"] == (
+            "succeeded"
+        )
+        assert httpx.get(f"{a}/scenarios/{sid}/report.json", headers=planner_a).status_code == 200
 
         # B serves the new run's lists at once, though it had the old ones
         after = httpx.get(f"{b}{lists}/C03/list", headers=officer_b).json()
