@@ -492,8 +492,9 @@ def test_scenario_run_prints_plain_labels_pounds_and_the_rounding(
 ) -> None:
     f = tmp_path / "more.toml"
     f.write_text(
-        'name = "Rutland, no change"\nmarginal = 2\nmechanism = "optimised"\n'
+        'name = "Rutland, more autism"\nmarginal = 2\nmechanism = "optimised"\n'
         '[base]\nlike = "Rutland"\nscale = 0.5\n'
+        '[[demand_growth]]\nneed = "ASD"\nphase = "secondary"\nrate = 0.5\nyears = 1\n'
     )
     out = tmp_path / "out"
     assert main(["scenario", "run", str(f), "--workers", "1", "--out", str(out)]) == 0

@@ -485,10 +485,13 @@ def test_worked_examples_run(path: Path, tmp_path: Path) -> None:
     if "demand-growth" in path.stem:
         assert m["children"]["scenario"] > m["children"]["baseline"]
     if "journey" in path.stem:
-        # a longer limit only adds pairs the LA may propose: never fewer children placed; the
+        # a longer limit only adds pairs the LA may propose, but a moving child whose current
+        # setting comes within reach keeps its seat there (whether it stays or moves), so the
+        # most that can be placed may fall: both mechanisms still place that most; the
         # optimiser weighs requests and cost before travel, so at 5% scale the journeys can
         # re-arrange by a minute or two either way (Kent seed 1 on LSOA homes: p95 72 -> 71)
-        assert m["placed"]["scenario"] >= m["placed"]["baseline"]
+        pf = data["metrics"]["preference-first"]
+        assert m["placed"] == pf["placed"]
         assert m["p95_journey_min"]["scenario"] >= m["p95_journey_min"]["baseline"] - 2
     if "fees" in path.stem:
         assert m["total_cost_gbp"]["scenario"] <= m["total_cost_gbp"]["baseline"]

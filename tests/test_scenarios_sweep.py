@@ -23,7 +23,7 @@ import pytest
 from placement.cli import main
 from placement.generate import list_las
 from placement.scenarios import parse_scenario
-from placement.scenarios.dashboard import national_mix
+from placement.scenarios.dashboard import la_mix, national_mix
 from placement.scenarios.sweep import aggregate, run_sweep, sweep_csv, sweep_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +40,13 @@ def test_national_mix_is_the_sum_over_las() -> None:
     assert len(list_las()) == 153
     # placement counts cover (nearly) every plan; "other" takes the rest in the DfE columns
     assert 0.95 * total <= sum(nat.values()) <= 1.05 * total
+    # of the children who hold or seek a place: "other" keeps only those awaiting provision
+    seeking = national_mix(seeking=True)
+    assert seeking["other"] == sum(min(la.awaiting, la_mix(la)["other"]) for la in list_las())
+    assert 0 < seeking["other"] < nat["other"]
+    assert {c: v for c, v in seeking.items() if c != "other"} == {
+        c: v for c, v in nat.items() if c != "other"
+    }
 
 
 def test_dashboard_of_a_scenario(tmp_path: Path) -> None:
@@ -100,8 +107,8 @@ def test_the_dashboard_says_what_each_mainstream_share_is_of(
     assert isinstance(head["mainstream_all_pct"], float)
     if len(shown) == len(rows):  # each row is rounded to 0.1 on its own
         assert abs(sum(shown) - head["mainstream_all_pct"]) <= 0.2
-    # and over the placed children it is the run's own figure
-    assert head["mainstream_pct"] >= head["mainstream_all_pct"] or head["mainstream_pct"] == 0
+    # and over the placed children it is the run's own figure, a share of them
+    assert isinstance(head["mainstream_pct"], float) and 0 <= head["mainstream_pct"] <= 100
     # printed and in the page with the labels, not code names
     assert "special school (academy" in said and "rp_su" not in said and "special_la" not in said
     assert HEADLINE_LABELS["mainstream_all_pct"] in said

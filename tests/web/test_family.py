@@ -366,7 +366,9 @@ def test_after_a_decision_the_family_sees_the_setting_the_refusal_and_its_rights
     lst, d = _lists(site, cid), _family_list(site, cid)
     prefs = _saved(site, cid)
     refused = next(r for r in d["requests"] if any(t["outcome"] == "not_met" for t in r["tests"]))
-    named = next(o for o in lst["options"] if o["setting_id"] not in prefs)
+    named = next(
+        o for o in lst["options"] if o["setting_id"] not in prefs and o["places_left"] > 0
+    )
     _family(page, site, cid)
     _visit(page, site, "/family/decision", cid)
     expect(page.locator("main")).to_contain_text("No decision yet")

@@ -15,6 +15,7 @@ from placement.generate.calibration import (
     AGES,
     AP,
     FE,
+    I64,
     MAIN,
     NEED_CODES,
     OTHER,
@@ -32,12 +33,14 @@ from placement.generate.calibration import (
     _joint,
     resolve_la,
 )
-from placement.generate.children import _children, _Picks, _sample_children
+from placement.generate.children import _children, _Picks, _sample_children, split_elsewhere
 from placement.generate.geography import _geography
 from placement.generate.nearest import Mode, _bits, _Ctx, _merge
 from placement.generate.schools import has_real_schools, schools_within_reach
 from placement.generate.settings import (
     _FAMILY_FIT,
+    _S,
+    COLLEGE_SLACK,
     MAINSTREAM_SLACK,
     REAL_SIZE_WEIGHT,
     TIGHTNESS,
@@ -72,10 +75,40 @@ class GenerationReport:
     no_preference: int
     schools: str = "synthetic"  # "real" or "synthetic": what the settings were built on
     real_settings: int = 0  # settings that are real schools (URNs from the school census)
+    elsewhere: int = 0
+    """Plans drawn into "other" that are young people in other arrangements (employment,
+    apprenticeships, education otherwise, elsewhere): not in the area, counted here."""
+    elsewhere_ages: tuple[int, ...] = ()  # the same by age on 31 August (AGES)
 
     @property
     def specialist_ratio(self) -> float:
         return self.specialist_free_places / max(1, self.specialist_bound)
+
+
+def _estimated(rec: _S, field: str) -> bool:
+    return field in rec.estimated or "synthetic" in rec.estimated
+
+
+def _fit_own(recs: list[_S], ctx: _Ctx, rows: I64, got: I64) -> None:
+    """Make the estimated ages and designations of the settings where the LA places children
+    (``got``, each child's own setting) take those children's ages, needs and need levels:
+    the LA places them there, so the school meets them (what the public data lacks is
+    calibrated to who is placed where). Known ages and designations are left as they are."""
+    kids = ctx.kids
+    for i, j in zip(rows.tolist(), got.tolist(), strict=True):
+        if j < 0:
+            continue
+        rec, age = recs[j], int(kids.age[i])
+        if not rec.low <= age < rec.high and _estimated(rec, "low_age"):
+            rec.low, rec.high = min(rec.low, age), max(rec.high, age + 1)
+            ctx.low[j], ctx.high[j] = rec.low, rec.high
+        if not _estimated(rec, "designations"):
+            continue
+        need, band = NEED_CODES[int(kids.need[i])], int(kids.band[i])
+        if rec.designations.get(need, 0) < band:
+            rec.designations[need] = max(band, rec.designations.get(need, 0))
+            ctx.direct[j] = _bits(list(rec.designations))
+            ctx.fit[j] = _bits([x for d in rec.designations for x in _FAMILY_FIT[d]])
 
 
 def generate_area(
@@ -139,7 +172,10 @@ def generate_with_report(
     recs = _build_settings(la, geo, joint, scale, r_geo, real)
     base = sum(la.ages[AGES.index(a)] for a in TRANSFER_AGES) if transfer else sum(la.ages)
     n = max(1, round(base * scale))
-    kids = _sample_children(la, joint, n, transfer, geo, r_kid)
+    drawn = _sample_children(la, joint, n, transfer, geo, r_kid)
+    kids, elsewhere_ages = split_elsewhere(la, drawn, r_kid)
+    elsewhere = sum(elsewhere_ages)
+    n = kids.n
 
     m = len(recs)
     ctx = _Ctx(
@@ -154,8 +190,9 @@ def generate_with_report(
         kids=kids,
     )
     placement_of = np.array([r.placement for r in recs], np.int64)
-    primary_s = np.flatnonzero((placement_of == MAIN) & (ctx.high <= 11))
-    secondary_s = np.flatnonzero((placement_of == MAIN) & (ctx.low >= 11))
+    # schools taking primary (secondary) ages: all-through schools are both
+    primary_s = np.flatnonzero((placement_of == MAIN) & (ctx.low < 11))
+    secondary_s = np.flatnonzero((placement_of == MAIN) & (ctx.high > 11))
     of = {p: np.flatnonzero(placement_of == p) for p in range(OTHER)}
     young = kids.age < 11
     everyone = np.arange(n, dtype=np.int64)
@@ -214,19 +251,23 @@ def generate_with_report(
                 break
             got[left] = ctx.nearest(rows[left], cand, mode2, 1)[:, 0]
         own[rows] = got
+        _fit_own(recs, ctx, rows, got)
         keys: list[tuple[int, Need]] = [
             (int(j), d) for j in cand for d in recs[int(j)].designations
         ]
         key_at = {k: i for i, k in enumerate(keys)}
-        demand = np.full(len(keys), 0.25)
+        # a place for each child counted at a setting, in the pool it takes; the spare
+        # places (tightness over 1) where the children are and where real schools are big
+        counted = np.zeros(len(keys), np.int64)
+        for j, k in zip(got.tolist(), kids.need[rows].tolist(), strict=True):
+            if j >= 0:
+                counted[key_at[(j, _pool_need(recs[j], NEED_CODES[k]))]] += 1
+        spare_w = counted.astype(np.float64) + 0.25
         for i_key, (j, _d) in enumerate(keys):  # a real school's own size counts too
             rec_j = recs[j]
             if rec_j.ehc and rec_j.in_area:
-                demand[i_key] += REAL_SIZE_WEIGHT * rec_j.ehc / len(rec_j.designations) * scale
-        for j, k in zip(got.tolist(), kids.need[rows].tolist(), strict=True):
-            if j >= 0:
-                demand[key_at[(j, _pool_need(recs[j], NEED_CODES[k]))]] += 1.0
-        free = _apportion(round(r * rows.size), demand)
+                spare_w[i_key] += REAL_SIZE_WEIGHT * rec_j.ehc / len(rec_j.designations) * scale
+        free = counted + _apportion(max(0, round(r * rows.size) - int(counted.sum())), spare_w)
         if transfer:  # the rest of the caseload is on roll
             whole = float(joint[:, p, :].sum()) * scale * r
             rolls = _apportion(
@@ -250,7 +291,8 @@ def generate_with_report(
         nearby = np.bincount(near[near >= 0], minlength=m)
         for j in of[p].tolist():
             rec = recs[j]
-            rec.free = math.ceil(nearby[j] * float(r_cap.uniform(*MAINSTREAM_SLACK))) + int(
+            slack = MAINSTREAM_SLACK if p == MAIN else COLLEGE_SLACK
+            rec.free = math.ceil(nearby[j] * float(r_cap.uniform(*slack))) + int(
                 r_cap.integers(1, 4)
             )
             if p == MAIN:
@@ -262,11 +304,12 @@ def generate_with_report(
             else:
                 rec.roll = rec.size
 
-    settings = tuple(rec.freeze() for rec in recs)
     pick = _Picks(cands, fallback, own, of, secondary_s, placement_of)
-    children, no_pref = _children(
-        kids, [s.setting_id for s in settings], ctx, pick, transfer, r_pref
-    )
+    children, no_pref = _children(kids, [r.setting_id for r in recs], ctx, pick, transfer, r_pref)
+    for i, j in enumerate(own.tolist()):  # the provision a placed child's plan requires
+        if j >= 0 and children[i].required_features and _estimated(recs[j], "features"):
+            recs[j].features |= children[i].required_features
+    settings = tuple(rec.freeze() for rec in recs)
 
     by_p = {pl: int((kids.group == k).sum()) for k, pl in enumerate(PLACEMENTS)}
     report = GenerationReport(
@@ -288,6 +331,8 @@ def generate_with_report(
         no_preference=no_pref,
         schools="real" if use_real else "synthetic",
         real_settings=sum(1 for r in recs if r.real),
+        elsewhere=elsewhere,
+        elsewhere_ages=elsewhere_ages,
     )
     slug = re.sub(r"[^a-z0-9]+", "-", la.la_name.split(",")[0].lower()).strip("-")
     name = f"synthetic-{slug}-s{seed}" + ("-transfer" if transfer else "")
@@ -298,6 +343,11 @@ def generate_with_report(
         f"cohort {cohort}, scale {scale:g}, seed {seed}, academic year "
         f"{academic_year_start}/{(academic_year_start + 1) % 100:02d} (nc_year = age on "
         f"31 August - 4): {n:,} children, {m:,} settings",
+        f"other arrangements: {elsewhere:,} more plans drawn for young people in employment, "
+        "apprenticeships, supported internships, education otherwise than at school or "
+        "elsewhere hold no place and seek none, so are not in the area; the rest of the "
+        f"LA's 'other' column ({by_p['other']:,} here) are children awaiting provision, who "
+        "seek a place with no place made for them",
         f"specialist places: {report.specialist_free_places:,} free for "
         f"{report.specialist_bound:,} children the placement mix sends to specialist settings "
         f"({report.specialist_ratio:.0%})",

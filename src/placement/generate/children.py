@@ -40,16 +40,17 @@ if TYPE_CHECKING:
 
 BAND_P: Mapping[int, tuple[float, float, float, float, float]] = {
     # need band 1..5 by intended placement (assumption: mainstream meets bands 1-2 with
-    # support, units 2-4, special schools 3-5; models/suitability.toml)
-    MAIN: (0.40, 0.52, 0.08, 0.0, 0.0),
-    RP: (0.0, 0.25, 0.55, 0.20, 0.0),
+    # support, units 2-4, special schools 3-5; models/suitability.toml: a child the LA places
+    # in mainstream is within what mainstream meets, or a move would leave them unplaced)
+    MAIN: (0.40, 0.60, 0.0, 0.0, 0.0),
+    RP: (0.0, 0.15, 0.60, 0.25, 0.0),
     SLA: (0.0, 0.0, 0.35, 0.40, 0.25),
     SAC: (0.0, 0.0, 0.35, 0.40, 0.25),
     SIND: (0.0, 0.0, 0.30, 0.45, 0.25),
     SNM: (0.0, 0.0, 0.25, 0.45, 0.30),
     AP: (0.0, 0.15, 0.50, 0.35, 0.0),
     FE: (0.30, 0.45, 0.25, 0.0, 0.0),
-    SPI: (0.0, 0.0, 0.30, 0.45, 0.25),
+    SPI: (0.0, 0.0, 0.20, 0.50, 0.30),
 }
 SECONDARY_NEED_SHARE = 0.30  # children with a secondary need (assumption)
 LOOKED_AFTER_SHARE = 0.045
@@ -106,6 +107,19 @@ class _Kids:
     def n(self) -> int:
         return int(self.age.shape[0])
 
+    def subset(self, keep: B) -> _Kids:
+        """The children where ``keep`` is true, in the same order."""
+        return _Kids(
+            age=self.age[keep],
+            group=self.group[keep],
+            intended=self.intended[keep],
+            need=self.need[keep],
+            band=self.band[keep],
+            xy=self.xy[keep],
+            female=self.female[keep],
+            transfer=self.transfer[keep],
+        )
+
     @property
     def specialist(self) -> B:
         """Bound for a specialist setting or a unit (for bands, transport, features)."""
@@ -120,6 +134,29 @@ def _draw(cum: F64, u: F64) -> I64:
     return out
 
 
+def elsewhere_share(la: LaProfile) -> float:
+    """Share of the LA's "other" plans that are young people in other arrangements
+    (employment, apprenticeships, supported internships, education otherwise than at school,
+    elective home education): all of "other" but the children awaiting provision."""
+    other = la.placement_totals()["other"]
+    return max(0.0, (other - la.awaiting) / other) if other else 0.0
+
+
+def split_elsewhere(
+    la: LaProfile, kids: _Kids, rng: np.random.Generator
+) -> tuple[_Kids, tuple[int, ...]]:
+    """The children who hold or seek a place, and how many drawn into "other" are young people
+    in other arrangements instead (:func:`elsewhere_share`): they neither hold a place nor
+    seek one, so they are not in the area (its notes count them). The rest of "other" are
+    children awaiting provision: in the area, seeking what their peers of that age and need
+    have, with no place made for them (a baseline leaves about as many unplaced)."""
+    away = (kids.group == OTHER) & (rng.uniform(0.0, 1.0, kids.n) < elsewhere_share(la))
+    if away.all():  # an area needs a child: keep one
+        away[0] = False
+    by_age = np.bincount(kids.age[away] - AGES[0], minlength=len(AGES))
+    return kids.subset(~away), tuple(int(x) for x in by_age)
+
+
 def _sample_children(
     la: LaProfile, joint: F64, n: int, transfer: bool, geo: _Geo, rng: np.random.Generator
 ) -> _Kids:
@@ -128,26 +165,50 @@ def _sample_children(
         keep = np.isin(np.array(AGES), TRANSFER_AGES)
         w[~keep] = 0.0
     p = w.ravel() / w.sum()
-    counts = rng.multinomial(n, p)
+    # stratified by placement: each placement's count is its share of n to the child (largest
+    # remainder, ties at random), so a small LA's placement mix is the LA's, not a draw's;
+    # ages and needs within a placement are drawn
+    by_pl = w.sum(axis=(0, 2))
+    quota = n * by_pl / by_pl.sum()
+    whole = np.floor(quota).astype(np.int64)
+    rest = quota - whole
+    short = n - int(whole.sum())
+    if short:
+        order = np.lexsort((rng.uniform(0.0, 1.0, rest.size), -rest))
+        whole[order[:short]] += 1
+    grid: I64 = np.zeros(w.shape, np.int64)
+    for k in np.flatnonzero(whole).tolist():
+        cells = w[:, k, :]
+        grid[:, k, :] = rng.multinomial(int(whole[k]), (cells / cells.sum()).ravel()).reshape(
+            cells.shape
+        )
+    counts = grid.ravel()
     cell = np.repeat(np.arange(p.size), counts)[rng.permutation(n)]
     a_idx = cell // (_NP * _NN)
     group = (cell // _NN) % _NP
     need = cell % _NN
     age = np.array(AGES, np.int64)[a_idx]
-    # children educated elsewhere look for what their peers of that age and need have
+    # children awaiting provision look for a special school or college place like their peers
+    # of that age and need in one (the places they lack; a child awaiting a mainstream place is
+    # rare), young people in other arrangements are left out later (split_elsewhere)
     intended = group.copy()
     oth = np.flatnonzero(group == OTHER)
     if oth.size:
-        ww = joint[a_idx[oth], :OTHER, need[oth]]
-        alt = joint[a_idx[oth], :OTHER, :].sum(2)
+        awaited = np.zeros(OTHER)
+        awaited[[SLA, SAC, SIND, SNM, SPI]] = 1.0
+        ww = joint[a_idx[oth], :OTHER, need[oth]] * awaited
+        alt = joint[a_idx[oth], :OTHER, :].sum(2) * awaited
         ww = np.where(ww.sum(1, keepdims=True) > 0, ww, alt)
         ww = np.where(ww.sum(1, keepdims=True) > 0, ww, np.eye(OTHER)[MAIN][None, :])
         cum = np.cumsum(ww / ww.sum(1, keepdims=True), 1)
         intended[oth] = _draw(cum, rng.uniform(0, 1, oth.size))
     # settings' statutory ages: special schools to 19, AP 5-16, colleges from 14/16
-    intended[(age >= 19) & np.isin(intended, [MAIN, RP, AP])] = FE
-    intended[(age >= 19) & np.isin(intended, [SLA, SAC, SNM, SIND])] = SPI
-    intended[(age >= 16) & (intended == AP)] = FE
+    # a mainstream school's sixth form ends at 19: a young person the calibration puts in
+    # mainstream past 19 (England's age profile spread over the LA's 16-25 count) is 18
+    late = (age >= 19) & np.isin(intended, [MAIN, RP])
+    age = np.where(late, 18, age)
+    # (special schools and AP keep the young people the LA places there past 19 and 16:
+    # their estimated age ranges take them)
     intended[(age < 14) & (intended == FE)] = MAIN
     intended[(age < 16) & (intended == SPI)] = SLA
     intended[(age <= 4) & (intended == AP)] = MAIN
@@ -158,6 +219,8 @@ def _sample_children(
     spec = (intended != MAIN) & (intended != FE)
     band = np.where(spec & (need == _N[Need.PMLD]), np.maximum(band, 4), band)
     band = np.where(spec & (need == _N[Need.SLD]), np.maximum(band, 3), band)
+    # awaiting provision: needs above what mainstream schools and colleges meet with support
+    band = np.where(group == OTHER, np.maximum(band, 4), band)
     xy, _ = geo.sample(n, rng, geo.rural)
     female = rng.uniform(0, 1, n) >= la.male_share
     return _Kids(
@@ -199,14 +262,14 @@ def _children(
     def u() -> F64:
         return rng.uniform(0.0, 1.0, n)
 
-    # families asking for an independent special school, or (band 3 in mainstream) a special one
+    # families asking for an independent special school, or (band 2 in mainstream) a special one
     extra_indep = np.isin(it, [SLA, SAC, SNM, AP]) & (u() < INDEPENDENT_REQUEST_P)
     indep = np.full(n, -1, np.int64)
     rows = everyone[extra_indep]
     indep[rows] = ctx.nearest(rows, pick.of[SIND], "fit", 1)[:, 0]
     indep_front = u() < 0.7
     to_special = np.full(n, -1, np.int64)
-    rows = everyone[(it == MAIN) & (kids.band >= 3) & (u() < 0.25)]
+    rows = everyone[(it == MAIN) & (kids.band >= 2) & (u() < 0.04)]
     to_special[rows] = ctx.nearest(rows, np.union1d(pick.of[SLA], pick.of[SAC]), "fit", 1)[:, 0]
     # where they are now (not in a transfer year: those are changing setting)
     has_current = (~kids.transfer) & (kids.group != OTHER) & (u() < 0.9)

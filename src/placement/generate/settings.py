@@ -35,14 +35,24 @@ from placement.generate.schools import School
 
 # -- modelling assumptions (no published source gives these by LA; each is stated) -------------
 
-TIGHTNESS = (0.90, 0.98)
+TIGHTNESS = (1.0, 1.01)
 """Specialist and unit free places per child the placement mix sends there (uniform draw per
-area and placement): tight, as about two-thirds of state special schools are at or over
-capacity (DfE school capacity 2023-24) and LAs place children out of area and in independent
-schools for want of places (DOMAIN.md section 4)."""
+area and placement): a place for each (at the setting the child is counted at, in the pool it
+takes) and 0-1% spare, none for the children awaiting provision. Tight, as about two-thirds of
+state special schools are at or over capacity (DfE school capacity 2023-24) and LAs place
+children out of area and in independent schools for want of places (DOMAIN.md section 4);
+no tighter, since the DfE counts only the awaiting-provision children as without a place, and
+a baseline run should leave about as many unplaced (calibrated by scripts/placement_mix.py:
+at 0.90-0.98 a baseline left 2-6 points more unplaced than the LA's real share)."""
 MAINSTREAM_SLACK = (1.3, 2.0)
 """Free mainstream and college places per nearby child with a plan who is bound there (uniform
 per school): plentiful, since only about 1 in 40 pupils has a plan (DfE SEN in England 2025)."""
+COLLEGE_SLACK = (1.05, 1.2)
+"""Free college places per nearby young person with a plan bound there (uniform per college):
+a few spare, since an LA commissions its colleges' high-needs places (ESFA place funding,
+element 2) for the young people it expects. At the mainstream schools' slack, colleges took
+the young people the LA places in special schools and specialist colleges (a baseline run
+sent 1-4 points more of an LA's plans to college than the LA does)."""
 PRIMARY_PER_HEAD = 16_700 / 56_500_000  # DfE Schools, pupils and their characteristics 2024/25
 SECONDARY_PER_HEAD = 3_450 / 56_500_000  # same; population: ONS Census 2021 (England)
 PEOPLE_PER_COLLEGE = 250_000  # ~220 FE and sixth-form colleges (AoC College key facts 2024/25)
@@ -513,13 +523,13 @@ def _real_specialist(
             continue
         e_need = sum(expected[:, p, :].sum(0) for p in kinds)
         profiles = _profiles(len(these), e_need, rng, broad=broad and group == "special")
-        for s, needs in zip(these, profiles, strict=True):
+        kind_of = _split_kinds(these, kinds, p_la, rng)
+        for s, needs, p in zip(these, profiles, kind_of, strict=True):
             named = _need_in_name(s.name)
             if named is not None and named not in needs:  # "School for Deaf Children": HI
                 needs = [named, *(n for n in _COMPANIONS[named] if n in needs)]
             elif named is not None:
                 needs = [named, *(n for n in needs if n is not named)]
-            p = kinds[0] if len(kinds) == 1 or rng.uniform() < p_la else kinds[1]
             est = set(_EST_SPECIAL)
             if group != "nm":
                 est.add("kind")
@@ -548,6 +558,28 @@ def _real_specialist(
                    _features_for(needs, rng, p), in_area=s.la == code, la_code=s.la, fee=fee,
                    s41=s41, setting_id=s.urn, ehc=s.ehc, real=True, estimated=frozenset(est))
             )  # fmt: skip
+    return out
+
+
+def _split_kinds(
+    these: Sequence[School], kinds: tuple[int, ...], p_first: float, rng: np.random.Generator
+) -> list[int]:
+    """Each school's kind: one kind, or (state special schools, which the file does not split
+    into LA maintained and academy) each in turn, in a random order, to the kind furthest
+    below its share ``p_first`` / 1 - ``p_first`` of the schools' pupils with plans, so the
+    split follows the LA's placement mix rather than a coin per school (a coin drew all of
+    Torbay's as one kind)."""
+    if len(kinds) == 1:
+        return [kinds[0]] * len(these)
+    out = [kinds[0]] * len(these)
+    size = [max(1, s.ehc) for s in these]
+    total = float(sum(size))
+    got = [0.0, 0.0]
+    for i in rng.permutation(len(these)).tolist():
+        want = (p_first * total - got[0], (1.0 - p_first) * total - got[1])
+        k = 0 if want[0] > want[1] or (want[0] == want[1] and rng.uniform() < p_first) else 1
+        out[i] = kinds[k]
+        got[k] += size[i]
     return out
 
 

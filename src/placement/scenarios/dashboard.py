@@ -6,9 +6,11 @@ unmet need, under the disclosure rules of :mod:`placement.disclosure` (1 to 9 ch
 "<10", other counts rounded to the nearest 5, percentages from the rounded counts). Pure:
 returns data and text; the CLI writes files.
 
-The real mix counts plans by where the child is placed, including "other" (educated
-elsewhere, awaiting provision and the like); the allocation's "unplaced" children are those
-this run could not place, which is the nearest thing it has to that column.
+The real mix counts plans by where the child is placed, of the children who hold or seek a
+place (a synthetic area leaves out the young people in other arrangements: employment,
+apprenticeships, education otherwise); its "other" column is then the children awaiting
+provision, and the allocation's "unplaced" children, those this run could not place, sit
+beside it.
 """
 
 from __future__ import annotations
@@ -65,20 +67,25 @@ HEADLINE_LABELS = {
 }
 
 
-def la_mix(la: LaProfile) -> dict[str, int]:
-    """Plans by placement column, all ages, for one LA."""
+def la_mix(la: LaProfile, *, seeking: bool = False) -> dict[str, int]:
+    """Plans by placement column, all ages, for one LA. ``seeking``: only the children who
+    hold or seek a place, as a synthetic area holds them: the "other" column keeps the
+    children awaiting provision and leaves out the young people in other arrangements
+    (employment, apprenticeships, education otherwise, elsewhere)."""
     out = dict.fromkeys(PLACEMENTS, 0)
     for counts in la.placements.values():
         for c, n in zip(PLACEMENTS, counts, strict=True):
             out[c] += n
+    if seeking:
+        out["other"] = min(out["other"], la.awaiting)
     return out
 
 
-def national_mix() -> dict[str, int]:
-    """England: the sum of every LA's placement counts."""
+def national_mix(*, seeking: bool = False) -> dict[str, int]:
+    """England: the sum of every LA's placement counts (``seeking``: as :func:`la_mix`)."""
     out = dict.fromkeys(PLACEMENTS, 0)
     for la in list_las():
-        for c, n in la_mix(la).items():
+        for c, n in la_mix(la, seeking=seeking).items():
             out[c] += n
     return out
 
@@ -108,8 +115,8 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
     headline: dict[str, Any] = {k: em[k] for k in HEADLINE_LABELS if k != "mainstream_all_pct"}
     headline["mainstream_all_pct"] = disclosure.pct(in_mainstream, total)
     headline = {k: headline[k] for k in HEADLINE_LABELS}
-    real = la_mix(la) if la else None
-    nat = national_mix()
+    real = la_mix(la, seeking=True) if la else None
+    nat = national_mix(seeking=True)
     hist = side.journeys
     bands = []
     for lo, hi in itertools.pairwise(JOURNEY_BANDS):
@@ -138,8 +145,11 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
             "england_pct": _pct(nat),
             "note": "this allocation: all the children in the area (placed in this run, "
             "staying where their plans name, or not placed); real mixes: DfE EHC plans "
-            "January 2025 (all ages); the real 'other' column (educated elsewhere, awaiting "
-            "provision) sits beside 'not placed in this run'. "
+            "January 2025 (all ages) of the children who hold or seek a place: young people "
+            "in other arrangements (employment, apprenticeships, education otherwise than at "
+            "school, elsewhere) are left out, as a synthetic area leaves them out, and the "
+            "real 'other' column (children awaiting provision) sits beside 'not placed in "
+            "this run'. "
             "'mainstream school' here is the DfE's column alone: the headline's mainstream "
             "also counts resourced provision, SEN units and FE colleges (s.33)",
         },
