@@ -452,3 +452,27 @@ def test_a_baseline_allocation_looks_like_the_la(like: str) -> None:
         real_c = 0 if c == "other" else real[c]  # real "other" here: awaiting provision
         assert abs(100 * got[c] / n - 100 * real_c / n_real) <= 3.0, c
     assert abs(100 * got["unplaced"] / n - 100 * real["other"] / n_real) <= 2.0
+
+
+def test_a_full_real_school_says_its_places_are_estimated() -> None:
+    """A real special school's places are estimated (the census publishes rolls, not places):
+    a reason that it is full says so, to officers and to families."""
+    from placement.lawful import Standing
+    from placement.result import full_reason
+    from placement.solve.optimised import solve_optimised
+    from placement.wording import render
+
+    area = generate_area("Hartlepool", seed=1)
+    p = build_problem(area, load_policy(), scope="moving")
+    st = Standing(p, solve_optimised(p).assign)
+    seen = 0
+    for k in range(len(p.pairs)):
+        i, s = int(p.pairs.child[k]), int(p.pairs.setting[k])
+        r = full_reason(st, i, k, 0)
+        if r is None or int(st.assign[i]) == k:
+            continue
+        real = "synthetic" not in p.settings[s].estimated
+        assert ("places estimated" in render(r, "officer")) == real, r
+        assert ("best guess" in render(r, "family")) == real, r
+        seen += real
+    assert seen > 0

@@ -23,7 +23,7 @@ from placement.lawful import INF_CLAIM, Standing, taken
 from placement.problem import Problem
 from placement.reasons import Reason, ReasonCode
 from placement.rules import why_unsuitable
-from placement.rules.common import I32, I64
+from placement.rules.common import I32, I64, estimated
 
 _NEEDS = tuple(Need)
 
@@ -272,6 +272,8 @@ def full_reason(st: Standing, i: int, k: int, rank: int) -> Reason | None:
     staying = int(p.pool_staying[pool]) if pool >= 0 else int(p.s_staying[s])
     if staying:
         facts["staying"] = staying
+    # a real school's places are estimated (the census publishes rolls, not places)
+    facts.update(estimated(p.settings[s], ("pools",) if pool >= 0 else ("capacity",)))
     return Reason(code, cid, p.settings[s].setting_id, facts)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from placement.problem import Problem
 from placement.reasons import Reason, ReasonCode
 from placement.rules import why_unsuitable
-from placement.rules.common import I64
+from placement.rules.common import I64, estimated
 from placement.solve.optimised import CostRangeError, FlowState
 
 __all__ = ["Move", "Tiers", "WhatIf", "tiers", "what_if"]
@@ -111,6 +111,8 @@ def what_if(state: FlowState, child_id: str, setting_id: str) -> WhatIf:
         code = ReasonCode.SETTING_FULL if p.s_free[s] == 0 else ReasonCode.POOL_FULL
         if code is ReasonCode.POOL_FULL:
             facts["need"] = p.children[i].primary_need.value
+        full = ("capacity",) if code is ReasonCode.SETTING_FULL else ("pools",)
+        facts.update(estimated(p.settings[s], full))  # a real school's places are estimated
         return WhatIf(
             child_id,
             setting_id,

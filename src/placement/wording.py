@@ -464,6 +464,7 @@ def render(reason: Reason, audience: Audience, names: Mapping[str, str] | None =
 _ESTIMATED_WORDS = {
     "designations": "designation estimated",
     "pools": "places estimated",
+    "capacity": "places estimated",
     "features": "provision estimated",
 }
 
