@@ -66,6 +66,7 @@ def test_only_moving_children_are_placed_unless_asked_for_a_study_from_scratch(
     assert main(["allocate", str(area), "--out", str(out)]) == 0
     said = capsys.readouterr().out
     assert "1 children moving this round are placed; 1 stay" in said
+    assert "mean journey (estimate)" in said  # no router matrix: the road estimate
     data = json.loads((out / "optimised.json").read_text())
     assert data["scope"] == "moving"
     assert data["staying"] == [{"child_id": "C1", "setting_id": "S1"}]

@@ -145,8 +145,10 @@ def _check(area: Area, policy: Policy, alloc: Allocation) -> bool:
     return report.ok
 
 
-def _summary(allocs: Sequence[Allocation]) -> Table:
+def _summary(allocs: Sequence[Allocation], area: Area) -> Table:
     t = Table(title="Area allocation", show_lines=False)
+    # journeys are the straight-line road estimate unless a router's matrix gives them
+    est = " (router and estimate)" if area.travel else " (estimate)"
     t.add_column("metric")
     for a in allocs:
         t.add_column(a.mechanism, justify="right")
@@ -163,8 +165,8 @@ def _summary(allocs: Sequence[Allocation]) -> Table:
         ("first preference", lambda a: f"{a.metrics.first_preference_pct:.1f}%"),
         ("any preference", lambda a: f"{a.metrics.any_preference_pct:.1f}%"),
         ("s.38 request named", lambda a: f"{a.metrics.request_honoured_pct:.1f}%"),
-        ("mean journey", lambda a: f"{a.metrics.mean_journey_min:.1f} min"),
-        ("95th pct journey", lambda a: f"{a.metrics.p95_journey_min:.0f} min"),
+        ("mean journey" + est, lambda a: f"{a.metrics.mean_journey_min:.1f} min"),
+        ("95th pct journey" + est, lambda a: f"{a.metrics.p95_journey_min:.0f} min"),
         ("annual public cost", lambda a: f"£{a.metrics.total_cost_gbp / 1e6:,.1f}m"),
         (
             "  high-needs block",
@@ -235,7 +237,7 @@ def cmd_allocate(args: argparse.Namespace) -> int:
         err.print("[red]error:[/red] the allocation failed validation; nothing written")
         return EXIT_FAILED
     paths = write_allocation(alloc, args.out)
-    out.print(_summary([alloc]))
+    out.print(_summary([alloc], area))
     out.print(_unmet(alloc))
     out.print(_wrote(paths))
     return EXIT_OK
@@ -407,7 +409,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         write_allocation(a, folder)
         allocs.append(a)
-    out.print(_summary(allocs))
+    out.print(_summary(allocs, area))
     for a in allocs:
         out.print(_unmet(a))
     summary: dict[str, Any] = {a.mechanism: a.metrics.as_dict() for a in allocs}
