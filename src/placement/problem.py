@@ -555,7 +555,13 @@ def make_pairs(
     family_transport = np.zeros(child.shape[0], np.bool_)
     if beyond.any() and prob.policy.travel.beyond_limit_requests == "family_transport":
         nearest = np.full(n, NO_LIMIT, np.int64)
-        np.minimum.at(nearest, child, travel)
+        if bool((child[1:] >= child[:-1]).all()):
+            # sorted by child (as build_problem makes them): each child's pairs are one run,
+            # so its nearest is one reduceat (np.minimum.at is about 20x slower at 7M pairs)
+            first = np.flatnonzero(np.r_[True, child[1:] != child[:-1]])
+            nearest[child[first]] = np.minimum(np.minimum.reduceat(travel, first), NO_LIMIT)
+        else:
+            np.minimum.at(nearest, child, travel)
         family_transport = beyond & prob.c_transport[child] & (travel > nearest[child])
         tr = np.where(family_transport, 0, tr).astype(np.int64)
     rank = np.zeros(child.shape[0], np.int32)
