@@ -27,7 +27,7 @@ SERIES = (
 )
 GOALS = (("optimised_s", 10.0), ("preference_first_s", 2.0), ("build_problem_s", 5.0))
 W, H = 720, 440
-LEFT, RIGHT, TOP, BOTTOM = 64, 250, 48, 56
+LEFT, RIGHT, TOP, BOTTOM = 64, 250, 52, 56
 FONT = "Arial, 'Liberation Sans', sans-serif"
 
 
@@ -67,13 +67,15 @@ def svg(doc: dict[str, Any]) -> str:
         return TOP + ph - (math.log10(y) - y0) / (y1 - y0) * ph
 
     scope = "children moving this round placed" if doc["scope"] == "moving" else "from scratch"
-    title = f"Seconds against children, areas like Kent ({scope}), {doc['date']}"
+    title = f"Seconds against children, areas like Kent ({scope})"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
         f'viewBox="0 0 {W} {H}" font-family="{FONT}" font-size="12">',
         f'<rect width="{W}" height="{H}" fill="white"/>',
-        f'<text x="{LEFT}" y="24" font-size="14" font-weight="bold">{html.escape(title)}</text>',
+        f'<text x="{LEFT}" y="22" font-size="14" font-weight="bold">{html.escape(title)}</text>',
+        f'<text x="{LEFT}" y="38" fill="#555">measured {doc["date"]}; log-log axes</text>',
     ]
+    assert text_width(title, 14, bold=True) < W - LEFT - 8, "the title must fit"
     for e in range(y0, y1 + 1):  # decades, with 2 and 5 between
         for m in (1, 2, 5):
             v = m * 10.0**e
@@ -108,7 +110,7 @@ def svg(doc: dict[str, Any]) -> str:
         out.append(
             f'<polyline points="{d}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>'
         )
-        out += [_mark(mark, x, y, colour) for x, y in pts]
+        out += [_mark(mark, x, y, colour) for x, y in pts if mark != "none"]
     big = max(xs)
     for key, goal in GOALS:
         colour, mark = next((c, mk) for k, _, c, _, mk in SERIES if k == key)
@@ -125,7 +127,8 @@ def svg(doc: dict[str, Any]) -> str:
                 f'<line x1="{lx}" x2="{lx + 24}" y1="{y}" y2="{y}" stroke="{colour}" '
                 f'stroke-width="2"{dash_attr}/>'
             )
-        out.append(_mark(mark, lx + 12, y, colour, hollow))
+        if mark != "none":
+            out.append(_mark(mark, lx + 12, y, colour, hollow))
         words = name
         while text_width(words, 12) > RIGHT - 50 and " " in words:
             words = words.rsplit(" ", 1)[0]
