@@ -1,6 +1,7 @@
 """Time against children (issue 15 item 4): build_problem, the optimised run with its floor (the
 raw OR-Tools solve on the same arcs) and preference-first, on synthetic areas calibrated to
-Kent (seed 1) scaled to about 2k, 5k, 10k, 20k, 50k and 100k children.
+Kent (seed 1) scaled to about 2k, 5k, 10k, 20k, 50k and 100k children (``generate_area``'s
+default: Kent's real schools at every size, specialist places synthesised to scale).
 
 Run: ``.venv/bin/python -m benchmarks.bench_scaling [--sizes 2000,...,100000] [--scope moving]
 [--repeat 3] [--repeat-large 1] [--timeout 900]``. Each size runs in a process of its own, so
