@@ -270,6 +270,9 @@ def ray_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("RAY_AUTH_MODE", "token")
     monkeypatch.setenv("RAY_AUTH_TOKEN", RAY_TOKEN)
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    # a busy machine (CI shares 2 cores) can take longer than Ray's 30 s for a node to
+    # register with the head (a worker's `ray start` failed so once); liveness bounds only
+    monkeypatch.setenv("RAY_raylet_start_wait_time_s", str(START_TIMEOUT_S))
     import ray
     from ray._raylet import AuthenticationTokenLoader, Config
 
