@@ -223,6 +223,10 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     axe runs in the page, and on a page without JavaScript Playwright waits for ever)."""
     if page in _without_js:
         raise AssertionError("axe needs JavaScript: check this page in a `page`, not `nojs_page`")
+    # A test may go on as soon as the top of a new page is there (its error summary, say)
+    # while the rest of a long page is still arriving; axe on a half-parsed page sees the
+    # last element parsed without its text. Check the whole page.
+    page.wait_for_function("document.readyState === 'complete'")
     res = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     out: list[dict[str, Any]] = res.response["violations"]
     return out

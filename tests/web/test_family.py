@@ -421,20 +421,22 @@ def test_after_a_decision_the_family_sees_the_setting_the_refusal_and_its_rights
 
 
 def _post_by_hand(page: Page, action: str, fields: dict[str, str]) -> None:
-    """Submit a form the page does not offer, with the page's own CSRF token."""
-    page.evaluate(
-        """([action, fields]) => {
-            const f = document.createElement("form");
-            f.method = "post"; f.action = action;
-            const token = document.querySelector("input[name=csrftoken]").value;
-            for (const [k, v] of Object.entries({...fields, csrftoken: token})) {
-                const i = document.createElement("input");
-                i.type = "hidden"; i.name = k; i.value = v; f.appendChild(i);
-            }
-            document.body.appendChild(f); f.submit();
-        }""",
-        [action, fields],
-    )
+    """Submit a form the page does not offer, with the page's own CSRF token, and wait for
+    the answer (the page submitting is already loaded, so its load state says nothing)."""
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.evaluate(
+            """([action, fields]) => {
+                const f = document.createElement("form");
+                f.method = "post"; f.action = action;
+                const token = document.querySelector("input[name=csrftoken]").value;
+                for (const [k, v] of Object.entries({...fields, csrftoken: token})) {
+                    const i = document.createElement("input");
+                    i.type = "hidden"; i.name = k; i.value = v; f.appendChild(i);
+                }
+                document.body.appendChild(f); f.submit();
+            }""",
+            [action, fields],
+        )
     page.wait_for_load_state()
 
 
