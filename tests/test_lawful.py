@@ -10,6 +10,7 @@ import datetime as dt
 import random
 from typing import Any
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -585,3 +586,53 @@ def test_what_if_survives_a_graph_that_needs_fewer_guard_bits() -> None:
                 w = what_if(state, c.child_id, s_.setting_id)
                 assert w.possible or w.reasons or not p.c_moving[p.child_index[c.child_id]]
         assert (state.assign == before).all()  # a what-if leaves the run as it was
+
+
+# -- the fast paths give the law's own answer -------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 5_000_000), st.sampled_from([0.0, 0.1, 0.2, 0.35, 1.0]))
+def test_one_threshold_is_the_vectorised_threshold(alt: int, ratio: float) -> None:
+    from placement.lawful import threshold, thresholds
+
+    p = problem([child("C1", Need.ASD, 2)], [setting("S1")])
+    policy = load_policy({"funding": {"efficiency": {"max_extra_cost_ratio": ratio}}})
+    p = build_problem(Area("t", p.children, p.settings), policy)
+    # around the rounding boundary as well as at the value drawn
+    for a in (alt, alt * 2 + 1, 5 * (alt // 5) + 2):
+        assert threshold(p, a) == int(thresholds(p, np.array([a], np.int64))[0])
+
+
+def test_the_vectorised_cost_ground_agrees_with_the_scalar_one() -> None:
+    """``Standing.dear`` (every unmet preference at once, with a bound that skips most of
+    them) must say exactly what ``cost_ground`` says, pair by pair, on allocations with
+    places left, with children unplaced, and full."""
+    from placement.generate import generate_area
+    from placement.lawful import Standing
+    from placement.result import preference_pairs
+    from placement.solve.optimised import run_optimised
+
+    area = generate_area("Leeds", seed=4, scale=0.3)
+    p = build_problem(area, load_policy(), scope="from_scratch")
+    base = run_optimised(p).assign  # each child's pair, -1 unplaced
+    rng = np.random.default_rng(4)
+    pref_pairs = preference_pairs(p)
+    checked_rows = dear_rows = 0
+    for drop in (0.0, 0.2, 0.6):
+        assign = base.copy()
+        assign[rng.random(assign.shape[0]) < drop] = -1
+        stand = Standing(p, assign)
+        sel = stand.unmet_preferences()
+        k = pref_pairs[sel]
+        sel, k = sel[k >= 0], k[k >= 0]
+        i = p.pref_child[sel].astype(np.int64)
+        assert sel.shape[0] > 64  # the vectorised path, not the scalar fallback
+        got = stand.dear(i, k)
+        want = [
+            stand.cost_ground(int(a), int(b), True) is not None for a, b in zip(i, k, strict=True)
+        ]
+        assert got.tolist() == want
+        checked_rows += len(want)
+        dear_rows += sum(want)
+    assert 0 < dear_rows < checked_rows  # both answers occur

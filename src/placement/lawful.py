@@ -54,6 +54,7 @@ __all__ = [
     "Exchange",
     "Move",
     "Standing",
+    "threshold",
     "thresholds",
 ]
 
@@ -71,6 +72,12 @@ def thresholds(p: Problem, alt: I64) -> I64:
         np.int64
     )
     return out
+
+
+def threshold(p: Problem, alt: int) -> int:
+    """:func:`thresholds` for one alternative cost (the same rounding: half to even)."""
+    f = p.policy.funding
+    return max(int(f.min_extra_cost_gbp), round(alt * float(f.max_extra_cost_ratio)))
 
 
 def taken(p: Problem, assign: I64) -> tuple[I64, I64]:
@@ -192,6 +199,8 @@ class Standing:
         self.pref_idx, self.pref_start = fixed.pref_idx, fixed.pref_start
         self._into: dict[int, dict[int, int]] = {}  # setting -> child -> pair (lazily)
         self._searches = 0  # exchange searches so far (many: read per-pair facts area-wide)
+        self._scopes: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+        self._cheapest_room: I64 | None = None
 
     # -- per pair: room, where a moved child may go ---------------------------------------
     def _room_for(self, sel: slice) -> B:
@@ -268,6 +277,20 @@ class Standing:
             self._best_room = out
         return self._best_room
 
+    @property
+    def cheapest_room(self) -> I64:
+        """Per child: the least cost of any of its pairs with room (its own seat too;
+        ``_INF``: none). A bound on the free-place alternative of :meth:`alternatives`."""
+        if self._cheapest_room is None:
+            pr = self.p.pairs
+            f = self._fixed
+            cand = np.where(self.room, pr.cost_gbp, _INF)
+            out = np.full(self.p.num_children, _INF, np.int64)
+            if f.has.shape[0]:
+                out[f.has] = np.minimum.reduceat(cand, pr.start[:-1][f.has])
+            self._cheapest_room = out
+        return self._cheapest_room
+
     def best_room_of(self, j: int) -> int:
         if self._best_room is not None:
             return int(self._best_room[j])
@@ -308,7 +331,7 @@ class Standing:
         cost = int(p.pairs.cost_gbp[k])
         for alt_pair, how in self.alternatives(i, k):
             alt = int(p.pairs.cost_gbp[alt_pair])
-            thr = int(thresholds(p, np.array([alt], np.int64))[0])
+            thr = threshold(p, alt)
             if cost - alt > thr:
                 return Reason(
                     ReasonCode.COST_DISPROPORTIONATE
@@ -333,16 +356,42 @@ class Standing:
                 )
         return None
 
+    def dear(self, i: I64, k: I64) -> B:
+        """Per row, exactly whether :meth:`cost_ground` finds a ground for child ``i[x]``'s
+        request at pair ``k[x]`` (``k`` not the pair named), vectorised: the named
+        alternative for every row; the free-place alternative only where the child's
+        cheapest pair with room could make it dear (the test is monotone in the
+        alternative's cost: a dearer alternative allows more)."""
+        p = self.p
+        pr = p.pairs
+        named = self.assign[i]
+        alt = np.where(named >= 0, self.cur_cost[i], 0)
+        out = np.asarray((named >= 0) & (pr.cost_gbp[k] - alt > thresholds(p, alt)), np.bool_)
+        rest = np.flatnonzero(~out)
+        if rest.shape[0] > _MANY_SEARCHES:
+            c1 = self.cheapest_room[i[rest]]
+            c1v = np.where(c1 < _INF, c1, 0)
+            rest = rest[(c1 < _INF) & (pr.cost_gbp[k[rest]] - c1v > thresholds(p, c1v))]
+        for x in rest.tolist():
+            if self.cost_ground(int(i[x]), int(k[x]), True) is not None:
+                out[x] = True
+        return out
+
     # -- the exchange test ---------------------------------------------------------------
-    def _scope(self, s: int, pool: int) -> tuple[I64, I64, I64]:
+    def _scope(self, s: int, pool: int) -> tuple[list[int], list[int]]:
         """Holders that an entrant needing a place at ``s`` (in ``pool``) would displace:
-        the pool's holders when the pool is full, else any of the setting's."""
-        lo, hi = int(self.h_start[s]), int(self.h_start[s + 1])
-        ch, po, cl = self.h_child[lo:hi], self.h_pool[lo:hi], self.h_claim[lo:hi]
-        if self.pool_full(pool):
-            sel = po == pool
-            return ch[sel], po[sel], cl[sel]
-        return ch, po, cl
+        the pool's holders when the pool is full, else any of the setting's; with their
+        claims (kept for the allocation: many searches meet the same settings)."""
+        key = (s, pool if self.pool_full(pool) else -1)
+        got = self._scopes.get(key)
+        if got is None:
+            lo, hi = int(self.h_start[s]), int(self.h_start[s + 1])
+            ch, po, cl = self.h_child[lo:hi], self.h_pool[lo:hi], self.h_claim[lo:hi]
+            if key[1] >= 0:
+                sel = po == pool
+                ch, cl = ch[sel], cl[sel]
+            got = self._scopes[key] = (ch.tolist(), cl.tolist())
+        return got
 
     def exchange(self, i: int, k: int) -> Exchange | None:
         """The cheapest exchange (see the module docstring) that names child ``i``'s request
@@ -357,7 +406,7 @@ class Standing:
         s, q = int(pr.setting[k]), int(pr.pool[k])
         own_extra = int(pr.cost_gbp[k]) - int(self.cur_cost[i]) if a >= 0 else 0
         alt = int(self.cur_cost[i]) if a >= 0 else int(pr.cost_gbp[k])
-        thr = int(thresholds(p, np.array([alt], np.int64))[0])
+        thr = threshold(p, alt)
         budget = thr - own_extra
         if budget < 0:
             return None
@@ -368,9 +417,9 @@ class Standing:
         dist: dict[int, int] = {}
         parent: dict[int, tuple[int, int]] = {}  # displaced child -> (mover before, its pair)
         heap: list[tuple[int, int]] = []
-        ch, _, cl = self._scope(s, q)
-        for j in ch[cl > r_i].tolist():
-            if j != i and j not in dist:
+        ch, cl = self._scope(s, q)
+        for j, c in zip(ch, cl, strict=True):
+            if c > r_i and j != i and j not in dist:
                 dist[j] = 0
                 parent[j] = (i, k)
                 heap.append((0, j))
@@ -405,9 +454,9 @@ class Standing:
                 step = max(int(pr.cost_gbp[t]) - base, 0)
                 if d + step > budget:
                     continue
-                hc, _, hcl = self._scope(int(pr.setting[t]), int(pr.pool[t]))
-                for h in hc[hcl > c_t].tolist():
-                    if h == i or h in done:
+                hc, hcl = self._scope(int(pr.setting[t]), int(pr.pool[t]))
+                for h, c in zip(hc, hcl, strict=True):
+                    if c <= c_t or h == i or h in done:
                         continue
                     nd = d + step
                     if nd < dist.get(h, _INF):
@@ -497,7 +546,6 @@ class Standing:
         exchange that names it, or None when the pair simply has room). ``pref_pairs``: each
         stored preference's pair index (-1: unsuitable)."""
         p = self.p
-        pr = p.pairs
         sel = self.unmet_preferences()
         k = pref_pairs[sel]
         ok = k >= 0
@@ -506,18 +554,13 @@ class Standing:
             return []
         i = p.pref_child[sel].astype(np.int64)
         s38 = p.pref_route_s38[sel]
-        # cost ground against the named setting (vectorised), then the free-place alternative
-        named = self.assign[i]
-        alt = np.where(named >= 0, self.cur_cost[i], 0)
-        dear = (named >= 0) & (pr.cost_gbp[k] - alt > thresholds(p, alt))
-        out: list[tuple[int, int, Exchange | None]] = []
-        if int((~dear).sum()) > _MANY_SEARCHES:
+        if sel.shape[0] > _MANY_SEARCHES:
             self._area_wide()
+        dear = self.dear(i, k)
+        out: list[tuple[int, int, Exchange | None]] = []
         for x in np.flatnonzero(~dear).tolist():
             ii, kk = int(i[x]), int(k[x])
-            if self.cost_ground(ii, kk, bool(s38[x])) is not None:
-                continue
-            if self.room[kk]:
+            if self.room_at(kk):
                 out.append((ii, kk, None))
             elif s38[x]:
                 ex = self.exchange(ii, kk)

@@ -414,6 +414,22 @@ class Jobs(Protocol):
     def shutdown(self) -> None: ...
 
 
+def _system_event(
+    s: Any, kind: str, what: str, job_id: int, area: AreaRow | None, details: dict[str, Any]
+) -> None:
+    """The audit event of a job's change of state made by the system (not by a person)."""
+    audit.append(
+        s,
+        actor="system",
+        role="system",
+        action=f"{kind}.{what}",
+        object_type=kind,
+        object_id=str(job_id),
+        la_code=area.la_code if area else "",
+        details=details,
+    )
+
+
 class JobRunner:
     """Runs one allocation or scenario job to its stored outcome, with a time bound: the
     same in the web process's thread pool and in ``placement worker``.
@@ -453,16 +469,10 @@ class JobRunner:
             for k, v in fields.items():
                 setattr(row, k, v)
             s.add(row)
-            audit.append(
-                s,
-                actor="system",
-                role="system",
-                action=f"{kind}.{status}",
-                object_type=kind,
-                object_id=str(job_id),
-                la_code=area.la_code if area else "",
-                details={"error": fields.get("error")} if status == "failed" else {},
-            )
+            _system_event(
+                s, kind, status, job_id, area,
+                {"error": fields.get("error")} if status == "failed" else {},
+            )  # fmt: skip
             return True
 
     def requeue(self, model: type[JobRow], job_id: int, *, reason: str) -> bool:
@@ -478,16 +488,7 @@ class JobRunner:
             area = s.get(AreaRow, row.area_id)
             row.status, row.started_at = "queued", None
             s.add(row)
-            audit.append(
-                s,
-                actor="system",
-                role="system",
-                action=f"{kind}.requeued",
-                object_type=kind,
-                object_id=str(job_id),
-                la_code=area.la_code if area else "",
-                details={"reason": reason},
-            )
+            _system_event(s, kind, "requeued", job_id, area, {"reason": reason})
             return True
 
     def _job(

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
-from placement.lawful import Standing, thresholds
+from placement.lawful import Exchange, Standing, thresholds
 from placement.problem import Problem
 from placement.result import Allocation, finalise, preference_pairs
 from placement.rules.common import I64, B
@@ -463,11 +463,13 @@ class FlowState:
             # which the next round checks again
             work = assign.copy()
             acted = False
+            pending: list[tuple[int, int]] = []
+            ctx = _Repairs(work, fixed, forced, caps, starts, arc_of_pair)
             for _ in range(MAX_REPAIR_PASSES):
-                if not self._repair_pass(
-                    work, fixed, forced, caps, starts, arc_of_pair, pref_pairs
-                ):
+                got = self._repair_pass(ctx, pref_pairs, pending)
+                if got is None:
                     break
+                pending = got
                 acted = True
             if not acted or (stop_on_missing and self.missing):
                 break
@@ -476,35 +478,50 @@ class FlowState:
         return assign, rounds, forced
 
     def _repair_pass(
-        self,
-        work: I64,
-        fixed: dict[int, int],
-        forced: dict[int, int],
-        caps: I64,
-        starts: I64,
-        arc_of_pair: I64,
-        pref_pairs: I64,
-    ) -> bool:
+        self, ctx: _Repairs, pref_pairs: I64, pending: list[tuple[int, int]]
+    ) -> list[tuple[int, int]] | None:
         """One pass of repairs on the allocation ``work`` (changed in place): every
         preference refused without a ground is named, its exchange's moves applied, at most
         one repair per child and setting a pass (they are found on the same allocation).
-        Each move is also forced in the model (``forced``, ``caps``). False when nothing was
-        repaired (no violation, or none that can be applied)."""
+        Each move is also forced in the model (``forced``, ``caps``). ``pending``: the
+        violations the last pass found and left (they clashed with another repair), checked
+        again first; only when none of them still stands is every preference checked (a
+        repair can open or close another anywhere). Returns the violations this pass left,
+        or None when nothing was repaired (no violation, or none that can be applied)."""
+        st = Standing(self.problem, ctx.work)
+        viol: list[tuple[int, int, Exchange | None]] = []
+        for i, q in pending:
+            bad, ex = st.check(i, q)
+            if bad:
+                viol.append((i, q, ex))
+        left = self._apply(st, viol, ctx)
+        if left is None:
+            viol = [v for v in st.violations(pref_pairs) if v[0] not in ctx.fixed]
+            left = self._apply(st, viol, ctx)
+        return left
+
+    def _apply(
+        self, st: Standing, viol: list[tuple[int, int, Exchange | None]], ctx: _Repairs
+    ) -> list[tuple[int, int]] | None:
+        """Apply the repairs of ``viol`` (found on ``st``, the allocation ``ctx.work``) that
+        do not clash: the violations left, or None when none was applied."""
+        work, fixed, forced, caps = ctx.work, ctx.fixed, ctx.forced, ctx.caps
+        starts, arc_of_pair = ctx.starts, ctx.arc_of_pair
         p = self.problem
         pr = p.pairs
-        st = Standing(p, work)
-        viol = [v for v in st.violations(pref_pairs) if v[0] not in fixed]
-        if not viol:
-            return False
         pool_taken, set_taken = st.pool_taken.copy(), st.set_taken.copy()
         touched_children: set[int] = set()
         touched_settings: set[int] = set()
         acted = False
+        left: list[tuple[int, int]] = []
         for i, q, ex in viol:
+            if i in fixed:
+                continue
             moves = [(i, q)] if ex is None else [(m.child_idx, m.to_pair) for m in ex.moves]
             kids = {c for c, _ in moves}
             setts = {int(pr.setting[t]) for _, t in moves}
             if kids & (touched_children | set(fixed)) or setts & touched_settings:
+                left.append((i, q))
                 continue  # one repair per child and setting a pass
             if any(arc_of_pair[t] < 0 for _, t in moves):
                 self.missing.update(t for _, t in moves if arc_of_pair[t] < 0)
@@ -514,6 +531,7 @@ class FlowState:
                 if set_taken[s] >= p.s_free[s] or (
                     pool >= 0 and pool_taken[pool] >= p.pool_free[pool]
                 ):
+                    left.append((i, q))
                     continue  # taken by an earlier forced child this pass
                 set_taken[s] += 1
                 if pool >= 0:
@@ -528,13 +546,26 @@ class FlowState:
                 caps[starts[c] : starts[c + 1]] = 0
                 caps[arc_of_pair[t]] = 1
             acted = True
-        return acted
+        return left if acted else None
 
     def arc_of(self, pair: int) -> int:
         k = int(np.searchsorted(self.fm.pair_of_arc, pair))
         if k < self.fm.num_child_arcs and int(self.fm.pair_of_arc[k]) == pair:
             return k
         return -1
+
+
+@dataclass(slots=True)
+class _Repairs:
+    """What a round of repairs changes in place: the allocation, the repairs forced so far
+    and the child arcs' capacities that force them (with what is needed to find the arcs)."""
+
+    work: I64
+    fixed: dict[int, int]
+    forced: dict[int, int]
+    caps: I64
+    starts: I64
+    arc_of_pair: I64
 
 
 def _solve_model(
@@ -570,13 +601,13 @@ def _grow(p: Problem, st: Standing, weighed: B, pref_pairs: I64) -> list[int]:
     alternative the allocation names (or one with a free place)."""
     sel = st.unmet_preferences()
     ks = pref_pairs[sel]
-    return [
-        int(k)
-        for x, k in zip(sel.tolist(), ks.tolist(), strict=True)
-        if k >= 0
-        and not weighed[k]
-        and st.cost_ground(int(p.pref_child[x]), int(k), bool(p.pref_route_s38[x])) is None
-    ]
+    ok = ks >= 0
+    sel, ks = sel[ok], ks[ok]
+    sel, ks = sel[~weighed[ks]], ks[~weighed[ks]]
+    if sel.shape[0] == 0:
+        return []
+    dear = st.dear(p.pref_child[sel].astype(np.int64), ks)
+    return [int(k) for k in ks[~dear].tolist()]
 
 
 ROOM_ARCS = 3  # per placed child, its cheapest pairs into places left free (exchange ends)
