@@ -636,3 +636,50 @@ def test_the_vectorised_cost_ground_agrees_with_the_scalar_one() -> None:
         checked_rows += len(want)
         dear_rows += sum(want)
     assert 0 < dear_rows < checked_rows  # both answers occur
+
+
+def test_an_exchange_restricted_to_a_solvers_arcs_uses_only_those_or_none() -> None:
+    """A solver whose model lacks the pair the law's cheapest exchange needs asks for an
+    exchange its model can make: another chain within the threshold, or none (then it adds
+    the pair). Here B holds A's request X and can go to Y (nearer) or Z (a little further)."""
+    from placement.lawful import Standing
+
+    x = special("X", {Need.ASD: 5}, capacity=1)
+    y = special("Y", {Need.ASD: 5}, location=at(2))
+    z = special("Z", {Need.ASD: 5}, location=at(3))
+    p = problem([child("A", Need.ASD, 4, prefs=("X",)), child("B", Need.ASD, 4)], [x, y, z])
+    pr = p.pairs
+
+    def pair(cid: str, sid: str) -> int:
+        i = next(n for n, c in enumerate(p.children) if c.child_id == cid)
+        return next(
+            k
+            for k in range(int(pr.start[i]), int(pr.start[i + 1]))
+            if p.settings[int(pr.setting[k])].setting_id == sid
+        )
+
+    assign = np.array([pair("A", "Y"), pair("B", "X")], np.int64)
+    stand = Standing(p, assign)
+    k = pair("A", "X")
+
+    def moved_to(ex: Any) -> list[tuple[str, str]]:
+        return [
+            (p.children[m.child_idx].child_id, p.settings[int(pr.setting[m.to_pair])].setting_id)
+            for m in ex.moves
+        ]
+
+    everything = np.ones(len(pr), np.bool_)
+    cheapest = stand.exchange(0, k)
+    assert cheapest is not None and moved_to(cheapest) == [("A", "X"), ("B", "Y")]
+    assert moved_to(stand.exchange(0, k, everything)) == [("A", "X"), ("B", "Y")]
+    # the vacancy A leaves at Y is also B's cheapest way out: without B's pair into Y, Z
+    no_y = everything.copy()
+    no_y[pair("B", "Y")] = False
+    other = stand.exchange(0, k, no_y)
+    assert other is not None and moved_to(other) == [("A", "X"), ("B", "Z")]
+    assert all(no_y[m.to_pair] for m in other.moves)
+    # and with neither, none (the law's exchange still exists: the solver must add a pair)
+    no_yz = no_y.copy()
+    no_yz[pair("B", "Z")] = False
+    assert stand.exchange(0, k, no_yz) is None
+    assert stand.exchange(0, k) is not None

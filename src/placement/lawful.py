@@ -251,17 +251,24 @@ class Standing:
     def allowed_at(self, k: int) -> bool:
         return bool(self.allowed_slice(k, k + 1)[0])
 
-    def _moves_with_room(self, j: int) -> tuple[int, int]:
+    def _moves_with_room(self, j: int, usable: B | None = None) -> tuple[int, int]:
         """Child ``j``'s cheapest move into a free place (its cost increase, clamped at 0),
-        and the pair (-1: none)."""
+        and the pair (-1: none): the pair :func:`placement.solve.optimised._room_pairs`
+        keeps first."""
         pr = self.p.pairs
         lo, hi = int(pr.start[j]), int(pr.start[j + 1])
         if hi == lo:
             return int(_INF), -1
         ok = self.allowed_slice(lo, hi) & self.room_slice(lo, hi)
-        delta = np.where(ok, np.maximum(pr.cost_gbp[lo:hi] - int(self.cur_cost[j]), 0), _INF)
-        x = int(delta.argmin())
-        return int(delta[x]), (lo + x if ok[x] else -1)
+        if usable is not None:
+            ok &= usable[lo:hi]
+        # the cheapest such place: its increase is the least (the increase grows with the
+        # cost), and where several cost no more than now it saves the most
+        costs = np.where(ok, pr.cost_gbp[lo:hi], _INF)
+        x = int(costs.argmin())
+        if not ok[x]:
+            return int(_INF), -1
+        return max(int(costs[x]) - int(self.cur_cost[j]), 0), lo + x
 
     @property
     def best_room(self) -> I64:
@@ -393,9 +400,11 @@ class Standing:
             got = self._scopes[key] = (ch.tolist(), cl.tolist())
         return got
 
-    def exchange(self, i: int, k: int) -> Exchange | None:
+    def exchange(self, i: int, k: int, usable: B | None = None) -> Exchange | None:
         """The cheapest exchange (see the module docstring) that names child ``i``'s request
-        at pair ``k`` within the threshold, or None. ``k`` must be full for ``i``."""
+        at pair ``k`` within the threshold, or None. ``k`` must be full for ``i``.
+        ``usable``: per pair, whether a move may use it (a solver asks for a chain its
+        model can make; None: any suitable pair, as the law asks)."""
         self._searches += 1
         if self._searches == _MANY_SEARCHES:
             self._area_wide()
@@ -433,13 +442,17 @@ class Standing:
             cur = int(self.assign[j])
             base = int(self.cur_cost[j])
             # a free place anywhere it may go
-            if d + self.best_room_of(j) <= budget:
+            if usable is not None:
+                step, t = self._moves_with_room(j, usable)
+                if t >= 0 and d + step <= budget:
+                    return self._chain(i, k, parent, j, t, d + step, thr, own_extra)
+            elif d + self.best_room_of(j) <= budget:
                 step, t = self._moves_with_room(j)
                 return self._chain(i, k, parent, j, t, d + step, thr, own_extra)
             # the place the requester left
             if vac_s >= 0 and vac_s != int(pr.setting[cur]):
                 t = self._pair_at(j, vac_s)
-                if t >= 0 and self.allowed_at(t):
+                if t >= 0 and self.allowed_at(t) and (usable is None or usable[t]):
                     tp = int(pr.pool[t])
                     fits = tp < 0 or tp == vac_pool or not self.pool_full(tp)
                     step = max(int(pr.cost_gbp[t]) - base, 0)
@@ -449,7 +462,7 @@ class Standing:
             plo, phi = int(self.pref_start[j]), int(self.pref_start[j + 1])
             for t in self.pref_idx[plo:phi].tolist():
                 c_t = int(self.claim[t])
-                if not self.allowed_at(t):
+                if not self.allowed_at(t) or (usable is not None and not usable[t]):
                     continue
                 step = max(int(pr.cost_gbp[t]) - base, 0)
                 if d + step > budget:

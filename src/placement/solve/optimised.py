@@ -514,10 +514,19 @@ class FlowState:
         touched_settings: set[int] = set()
         acted = False
         left: list[tuple[int, int]] = []
+        usable: B | None = None
         for i, q, ex in viol:
             if i in fixed:
                 continue
             moves = [(i, q)] if ex is None else [(m.child_idx, m.to_pair) for m in ex.moves]
+            if ex is not None and any(arc_of_pair[t] < 0 for _, t in moves):
+                # an exchange this model can make, if there is one (else the model is
+                # rebuilt with the arcs the law's cheapest exchange needs)
+                if usable is None:
+                    usable = arc_of_pair >= 0
+                ex2 = st.exchange(i, q, usable)
+                if ex2 is not None:
+                    moves = [(m.child_idx, m.to_pair) for m in ex2.moves]
             kids = {c for c, _ in moves}
             setts = {int(pr.setting[t]) for _, t in moves}
             if kids & (touched_children | set(fixed)) or setts & touched_settings:
