@@ -683,3 +683,20 @@ def test_an_exchange_restricted_to_a_solvers_arcs_uses_only_those_or_none() -> N
     no_yz[pair("B", "Z")] = False
     assert stand.exchange(0, k, no_yz) is None
     assert stand.exchange(0, k) is not None
+
+
+def test_repairs_the_model_cannot_make_are_made_on_the_allocation(monkeypatch: Any) -> None:
+    """With no model rebuilt for the pairs a repair needs (MISSING_ROUNDS = 0), the run still
+    ends lawful: what the pruned model cannot repair is repaired on the allocation itself,
+    counted in the manifest, and the validator finds nothing."""
+    import placement.solve.optimised as opt
+
+    monkeypatch.setattr(opt, "MISSING_ROUNDS", 0)
+    outside = 0
+    for seed in range(120):
+        kids, sets, policy = random_area(random.Random(seed))
+        policy = load_policy({"objective": {"optimised": {"max_arcs_per_child": 1}}})
+        p = build_problem(Area("t", tuple(kids), tuple(sets)), policy)
+        a = checked(p, "optimised")
+        outside += int(a.manifest.parameters["repairs_outside_model"])
+    assert outside > 0  # the path was taken

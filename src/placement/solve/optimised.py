@@ -27,7 +27,10 @@ within the threshold) is forced, with the exchange's moves, and the flow re-solv
 pruned to each child's best ``max_arcs_per_child`` plus every preference; the pruning is then
 proved safe for the area: a maximum flow over every suitable pair must place no more children,
 no child's family may be refused over a free mainstream place outside its kept arcs, and every
-pair a repair needs must be an arc; otherwise the missing arcs are added and the area re-solved.
+pair a repair needs must be an arc; otherwise the missing arcs are added and the area re-solved
+(at most ``MISSING_ROUNDS`` times for repairs: a repair still needing a pair the model lacks is
+then made on the allocation itself, an exchange applied as :mod:`placement.lawful` finds it,
+until every refused preference has a ground; counted as ``repairs_outside_model``).
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ _CLAIM_DEPTH = 6  # request ranks beyond this weigh as this one (3**5 = 243: 8 b
 MAX_REPAIR_ROUNDS = 50
 MAX_REPAIR_PASSES = 20  # repairs applied to the allocation between two re-solves
 MAX_REBUILDS = 8
+MISSING_ROUNDS = 3  # models rebuilt for pairs repairs needed before one with every pair
 
 
 class SolverError(RuntimeError):
@@ -386,6 +390,8 @@ class FlowState:
     exchanges: int = 0  # preferences named by forcing an exchange's moves
     rebuilds: int = 0  # fresh models after the first (weighed requests, arcs added)
     tiers: _Tiers | None = None  # the tiers the model was built from (to rebuild it)
+    clean: bool = True  # the last repair loop ended with no preference refused without a ground
+    outside: int = 0  # repairs made on the allocation, outside the model (see run_optimised)
 
     def with_fewer_guard_bits(self) -> FlowState:
         """The same model with one guard bit fewer (the same arcs, in the same order, so the
@@ -475,6 +481,9 @@ class FlowState:
                 break
             rounds += 1
             assign = run()
+        # clean: the last check found nothing left to repair (not cut short by the rounds'
+        # limit, nor by a repair needing a pair with no arc)
+        self.clean = not repair or (rounds < MAX_REPAIR_ROUNDS and not self.missing)
         return assign, rounds, forced
 
     def _repair_pass(
@@ -650,7 +659,11 @@ def run_optimised(p: Problem) -> FlowState:
     3. The pruning proved safe for the area: pairs a repair needed become arcs; a child left
        outside mainstream while a free suitable mainstream place it has no arc to exists gets
        those arcs; if a maximum flow over every suitable pair places more children than the
-       pruned model, every pair becomes an arc. Then back to 2 on a fresh model.
+       pruned model, every pair becomes an arc. Then back to 2 on a fresh model (the last
+       of ``MAX_REBUILDS`` has every pair).
+    4. After ``MISSING_ROUNDS`` models rebuilt for the pairs repairs needed (at scale each
+       new model's repairs need a few new ones: a holder moving into the place the
+       requester leaves), what the model cannot repair is repaired on the allocation.
     """
     weighed = initial_weighed(p)
     # every model keeps the pairs of one maximum flow over every suitable pair, so that no
@@ -681,10 +694,11 @@ def run_optimised(p: Problem) -> FlowState:
         rebuilds += 1
     exchanges = 0
     forced: dict[int, int] = {}
+    missing_rounds = 0
     while True:
         # a repair that needs a pair with no arc ends the repairs on this model (another
-        # model, with that arc, follows), while another model may still be built
-        stop = rebuilds < MAX_REBUILDS
+        # model, with that arc, follows; the last has every pair)
+        stop = not all_arcs
         if state is None:
             tiers = _tiers(p, weighed, extra, all_arcs)
             state = _solve_model(p, tiers, forced, True, guard, stop)
@@ -702,12 +716,11 @@ def run_optimised(p: Problem) -> FlowState:
                 guard = state.fm.guard_bits
         exchanges += state.exchanges
         forced = state.forced
-        if rebuilds >= MAX_REBUILDS:
-            break
         again = False
         st = Standing(p, state.assign)
-        if state.missing:
+        if state.missing and missing_rounds < MISSING_ROUNDS:
             extra = np.union1d(extra, np.array(sorted(state.missing), np.int64))
+            missing_rounds += 1
             again = True
         if state.fm.num_child_arcs < len(p.pairs):
             breach = st.s33_breaches()
@@ -723,10 +736,23 @@ def run_optimised(p: Problem) -> FlowState:
                 again = True
         if not again:
             break
+        if rebuilds + 1 >= MAX_REBUILDS:
+            # the last model: every suitable pair an arc, so that no repair the law asks for
+            # can need a pair the model lacks (and no pruning is left to prove)
+            all_arcs = True
         state = None
         rebuilds += 1
     assert state is not None
+    outside = 0
+    if not state.clean:
+        # repairs the model could not make (after MISSING_ROUNDS models rebuilt for the
+        # pairs they needed, or the rounds ran out): made on the allocation itself, each an
+        # exchange the law asks for, until every refused preference has a ground
+        from placement.solve.preference_first import name_by_exchange
+
+        state.assign, outside = name_by_exchange(p, state.assign)
     state.exchanges = exchanges
+    state.outside = outside
     # keep the repaired capacities so that what-ifs start from the same legal constraints
     caps = state.caps.copy()
     fm = state.fm
@@ -760,6 +786,7 @@ def finish_optimised(state: FlowState, *, seed: int = 0, details: bool = True) -
         "repair_rounds": state.rounds,
         "forced_preferences": len(state.forced),
         "exchanges_forced": state.exchanges,
+        "repairs_outside_model": state.outside,
         "rebuilds": state.rebuilds,
         "scope": p.scope,
     }
