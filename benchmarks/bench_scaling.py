@@ -57,8 +57,17 @@ def one(n: int, scope: Any, repeat: int) -> None:
     from placement.problem import build_problem
     from placement.solve.optimised import finish_optimised, run_optimised, solve_optimised
     from placement.solve.preference_first import solve_preference_first
+    from placement.validate import validate_allocation
 
     row: dict[str, Any] = {"target_children": n, "scope": scope, "repeat": repeat}
+
+    def check(name: str, a: Any) -> None:
+        """The independent validator on the result (not timed): a fast wrong answer is none."""
+        t0 = time.perf_counter()
+        rep = validate_allocation(area, policy, a.mapping(), from_scratch=scope == "from_scratch")
+        row[f"{name}_valid"] = rep.ok
+        row[f"{name}_findings"] = len(rep.findings)
+        row[f"{name}_validate_s"] = round(time.perf_counter() - t0, 3)
 
     def emit(stage: str) -> None:
         row["stage_done"] = stage
@@ -110,7 +119,9 @@ def one(n: int, scope: Any, repeat: int) -> None:
         optimised_placed_pct=opt.metrics.as_dict()["placed_pct"],
         optimised_repair_rounds=opt.manifest.parameters["repair_rounds"],
         optimised_rebuilds=opt.manifest.parameters["rebuilds"],
+        optimised_repairs_outside_model=opt.manifest.parameters["repairs_outside_model"],
     )
+    check("optimised", opt)
     del opt
     emit("optimised")
     t_da, da = med(lambda: solve_preference_first(p))
@@ -118,6 +129,7 @@ def one(n: int, scope: Any, repeat: int) -> None:
         preference_first_s=round(t_da, 3),
         preference_first_placed_pct=da.metrics.as_dict()["placed_pct"],
     )
+    check("preference_first", da)
     emit("done")
 
 
@@ -170,7 +182,8 @@ def main() -> None:
             f"optimised {row.get('optimised_s')} s against floor {floor} s "
             f"({row.get('optimised_over_floor')}x), "
             f"preference-first {row.get('preference_first_s')} s, "
-            f"peak {row.get('peak_rss_mb')} MB, load {row.get('load_1min')}"
+            f"peak {row.get('peak_rss_mb')} MB, load {row.get('load_1min')}, "
+            f"valid {row.get('optimised_valid')}/{row.get('preference_first_valid')}"
             + (
                 f"; stopped after {args.timeout:.0f} s at {row.get('stage_done')}"
                 if timed_out
