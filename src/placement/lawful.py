@@ -61,7 +61,11 @@ __all__ = [
 INF_CLAIM = 1 << 20  # the claim of a child on a setting its family did not ask for
 _INF = np.iinfo(np.int64).max // 4
 _NEEDS = tuple(Need)
-_MANY_SEARCHES = 64  # exchange searches on one allocation past which per-pair facts go area-wide
+# exchange searches on one allocation past which the per-pair facts are read area-wide: at
+# least this many, and more in a large area (area-wide costs in proportion to its pairs; a
+# search child by child reads a few children's pairs)
+_MANY_SEARCHES = 64
+_PAIRS_PER_SEARCH = 2500
 
 
 def thresholds(p: Problem, alt: I64) -> I64:
@@ -199,6 +203,7 @@ class Standing:
         self.pref_idx, self.pref_start = fixed.pref_idx, fixed.pref_start
         self._into: dict[int, dict[int, int]] = {}  # setting -> child -> pair (lazily)
         self._searches = 0  # exchange searches so far (many: read per-pair facts area-wide)
+        self._many = max(_MANY_SEARCHES, len(pr) // _PAIRS_PER_SEARCH)
         self._scopes: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
         self._cheapest_room: I64 | None = None
 
@@ -375,7 +380,7 @@ class Standing:
         alt = np.where(named >= 0, self.cur_cost[i], 0)
         out = np.asarray((named >= 0) & (pr.cost_gbp[k] - alt > thresholds(p, alt)), np.bool_)
         rest = np.flatnonzero(~out)
-        if rest.shape[0] > _MANY_SEARCHES:
+        if rest.shape[0] > self._many:
             c1 = self.cheapest_room[i[rest]]
             c1v = np.where(c1 < _INF, c1, 0)
             rest = rest[(c1 < _INF) & (pr.cost_gbp[k[rest]] - c1v > thresholds(p, c1v))]
@@ -406,7 +411,7 @@ class Standing:
         ``usable``: per pair, whether a move may use it (a solver asks for a chain its
         model can make; None: any suitable pair, as the law asks)."""
         self._searches += 1
-        if self._searches == _MANY_SEARCHES:
+        if self._searches == self._many:
             self._area_wide()
         p = self.p
         pr = p.pairs
@@ -567,7 +572,7 @@ class Standing:
             return []
         i = p.pref_child[sel].astype(np.int64)
         s38 = p.pref_route_s38[sel]
-        if sel.shape[0] > _MANY_SEARCHES:
+        if sel.shape[0] > self._many:
             self._area_wide()
         dear = self.dear(i, k)
         out: list[tuple[int, int, Exchange | None]] = []

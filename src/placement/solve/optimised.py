@@ -35,7 +35,7 @@ until every refused preference has a ground; counted as ``repairs_outside_model`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
@@ -131,12 +131,25 @@ class _Tiers:
     br: int
     kept: I64
     weighed: B
+    kept_base: I64  # kept without ``extra``
 
 
-def _tiers(p: Problem, weighed: B, extra: I64 | None = None, all_arcs: bool = False) -> _Tiers:
+def _tiers(
+    p: Problem,
+    weighed: B,
+    extra: I64 | None = None,
+    all_arcs: bool = False,
+    prev: _Tiers | None = None,
+) -> _Tiers:
     """The tiers for the pairs, with ``weighed`` the preferences that count; the arcs kept are
     each child's best ``max_arcs_per_child``, every preference, and ``extra`` (all of them
-    when ``all_arcs``)."""
+    when ``all_arcs``). ``prev``: the last tiers; when built from the same ``weighed``
+    (the same array), only the extra arcs change."""
+    if prev is not None and prev.weighed is weighed and not all_arcs:
+        kept = prev.kept_base
+        if extra is not None and extra.shape[0] and kept.shape[0] < len(p.pairs):
+            kept = np.union1d(kept, extra).astype(np.int64)
+        return replace(prev, kept=kept)
     pr = p.pairs
     n = p.num_children
     child = pr.child.astype(np.int64)
@@ -181,10 +194,11 @@ def _tiers(p: Problem, weighed: B, extra: I64 | None = None, all_arcs: bool = Fa
         keep = np.zeros(len(pr), np.bool_)
         keep[order[pos < cap_n]] = True
         keep |= pr.pref_rank > 0
-        if extra is not None and extra.shape[0]:
-            keep[extra] = True
+    kept_base = np.flatnonzero(keep).astype(np.int64)
+    if extra is not None and extra.shape[0]:
+        keep[extra] = True
     kept = np.flatnonzero(keep).astype(np.int64)
-    return _Tiers(req_pen, main_pen, rank_pen, base, bq, bb, br, kept, weighed)
+    return _Tiers(req_pen, main_pen, rank_pen, base, bq, bb, br, kept, weighed, kept_base)
 
 
 def _tier_cost(
@@ -674,8 +688,9 @@ def run_optimised(p: Problem) -> FlowState:
     guard: int | None = None
     state: FlowState | None = None
     rebuilds = 0
+    tiers: _Tiers | None = None
     for r in range(GROWTH_ROUNDS):
-        tiers = _tiers(p, weighed, extra, all_arcs)
+        tiers = _tiers(p, weighed, extra, all_arcs, tiers)
         state = _solve_model(p, tiers, {}, False, guard)
         guard = state.fm.guard_bits
         if r == GROWTH_ROUNDS - 1:
@@ -700,7 +715,7 @@ def run_optimised(p: Problem) -> FlowState:
         # model, with that arc, follows; the last has every pair)
         stop = not all_arcs
         if state is None:
-            tiers = _tiers(p, weighed, extra, all_arcs)
+            tiers = _tiers(p, weighed, extra, all_arcs, tiers)
             state = _solve_model(p, tiers, forced, True, guard, stop)
             guard = state.fm.guard_bits
         else:  # the last growth round's model: repair it in place
@@ -712,7 +727,8 @@ def run_optimised(p: Problem) -> FlowState:
             except CostRangeError:
                 # a repair's forced arcs can make OR-Tools' cost scaling overflow where the
                 # growth round's did not: a fresh model with fewer guard bits, repaired anew
-                state = _solve_model(p, tiers, forced, True, state.fm.guard_bits - 1, stop)
+                assert state.tiers is not None
+                state = _solve_model(p, state.tiers, forced, True, state.fm.guard_bits - 1, stop)
                 guard = state.fm.guard_bits
         exchanges += state.exchanges
         forced = state.forced
