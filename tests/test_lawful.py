@@ -700,3 +700,40 @@ def test_repairs_the_model_cannot_make_are_made_on_the_allocation(monkeypatch: A
         a = checked(p, "optimised")
         outside += int(a.manifest.parameters["repairs_outside_model"])
     assert outside > 0  # the path was taken
+
+
+def test_the_place_a_requester_leaves_ends_an_exchange_only_in_the_movers_own_pool() -> None:
+    """40 children hold all of X's places. A asks for X and holds Y's one ASD place; a
+    holder moving into the place A leaves needs Y's SEMH pool, which is full: no exchange.
+    With a SEMH place free at Y, one (the holder takes it)."""
+    import placement.lawful as law
+
+    def case(semh_places: int) -> bool:
+        x = special("X", {Need.ASD: 5, Need.SEMH: 5}, capacity=40)
+        y = setting(
+            "Y", SettingKind.SPECIAL_LA, capacity=1 + semh_places, location=at(1),
+            low_age=4, high_age=19, designations={Need.ASD: 5, Need.SEMH: 5},
+            pools={Need.ASD: Pool(1), Need.SEMH: Pool(semh_places)},
+        )  # fmt: skip
+        kids = [child("A", Need.ASD, 3, prefs=("X",)), child("C", Need.SEMH, 3)]
+        kids += [child(f"B{n:02d}", Need.SEMH, 3) for n in range(40)]
+        p = problem(kids, [x, y])
+        pr = p.pairs
+
+        def pair(cid: str, sid: str) -> int:
+            return p.pair_index(p.child_index[cid], p.setting_index[sid])
+
+        assign = np.array(
+            [pair(c.child_id, "X" if c.child_id.startswith("B") else "Y") for c in p.children],
+            np.int64,
+        )
+        stand = law.Standing(p, assign)
+        assert not stand.room_at(pair("A", "X"))
+        ex = stand.exchange(p.child_index["A"], pair("A", "X"))
+        if ex is not None:
+            assert [p.children[m.child_idx].child_id[0] for m in ex.moves] == ["A", "B"]
+            assert p.settings[int(pr.setting[ex.moves[1].to_pair])].setting_id == "Y"
+        return ex is not None
+
+    assert not case(1)  # C holds Y's one SEMH place
+    assert case(2)  # a SEMH place is free at Y
