@@ -226,7 +226,14 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     # A test may go on as soon as the top of a new page is there (its error summary, say)
     # while the rest of a long page is still arriving; axe on a half-parsed page sees the
     # last element parsed without its text. Check the whole page.
-    page.wait_for_function("document.readyState === 'complete'")
+    # (polled from here: the pages' CSP forbids the eval a page-side wait_for_function uses)
+    page.wait_for_load_state("load")
+    for _ in range(200):
+        if page.evaluate("() => document.readyState") == "complete":
+            break
+        page.wait_for_timeout(50)
+    else:
+        raise AssertionError(f"{page.url} had not finished loading after 10 s")
     res = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     out: list[dict[str, Any]] = res.response["violations"]
     return out
