@@ -2,8 +2,10 @@
 
 For each LA (default: all 153), generate the area (seed 1, ``--scale``), allocate it
 (optimised, the realistic ``moving`` scope, as ``placement dashboard`` does), and compare the
-baseline allocation's mix per placement column with the LA's real mix (DfE EHC plans 2025),
-the way the dashboard does (:func:`placement.scenarios.dashboard.dashboard_data`). The real
+baseline allocation's mix per placement column with the LA's real mix (DfE EHC plans 2025)
+of the children who hold or seek a place (``la_mix(la, seeking=True)``: the young people in
+other arrangements, who hold no place and seek none, are out of both sides), the way the
+dashboard and its test do (:func:`placement.scenarios.dashboard.dashboard_data`). The real
 "other" column is split: its awaiting-provision part (``LaProfile.awaiting``, the DfE's "other
 types of placement", which since 2023 holds the children awaiting provision) is compared with
 the run's "not placed" share, the rest with the run's own "other" column. Percentages here
@@ -11,7 +13,7 @@ are from raw counts (the dashboard's published figures are disclosure-rounded).
 
 Writes ``benchmarks/results/placement_mix.json`` and prints the worst LAs.
 
-    .venv/bin/python scripts/placement_mix.py            # every LA at full scale, ~5 min
+    .venv/bin/python scripts/placement_mix.py            # every LA at full scale, ~30 s
     .venv/bin/python scripts/placement_mix.py --la Kent --la Hartlepool --scale 1
 """
 
@@ -46,20 +48,21 @@ def measure(la_name: str, scale: float, seed: int = 1) -> dict[str, Any]:
     t0 = time.perf_counter()
     la = resolve_la(la_name)
     area, report = generate_with_report(la.la_code, seed=seed, scale=scale)
+    elsewhere = report.elsewhere
     side, _ = run_side(
         build_problem(area, load_policy(), scope="moving"), "optimised", seed, details=False
     )
     m = side.metrics
     counts = {c: int(m[f"mix_{c}"]) for c in CATEGORIES}
-    # young people in other arrangements are not in the area (they hold no place and seek
-    # none): the generator counts them, and they are in the real "other" column
-    counts["other"] += report.elsewhere
     counts["unplaced"] = int(m["unplaced"])
     alloc = _pct(counts)
     # the real mix with "other" split: awaiting provision (the DfE's "other types of
     # placement", LaProfile.awaiting) beside the run's unplaced, the rest of "other" beside
     # the run's own "other" column
-    real_counts: dict[str, int] = dict(la_mix(la))
+    # the children who hold or seek a place, as the area holds them and as the dashboard and
+    # its test compare (young people in other arrangements, who hold no place and seek none,
+    # are left out on both sides: the generator counts them in its report)
+    real_counts: dict[str, int] = dict(la_mix(la, seeking=True))
     real_counts["other"] -= la.awaiting
     real_counts["awaiting"] = la.awaiting
     real = _pct(real_counts)
@@ -73,6 +76,7 @@ def measure(la_name: str, scale: float, seed: int = 1) -> dict[str, Any]:
         "la": la.la_name,
         "la_code": la.la_code,
         "children": int(m["children"]),
+        "elsewhere": elsewhere,  # young people in other arrangements, left out of the area
         "staying": int(m["staying"]),
         "allocation_pct": alloc,
         "la_real_pct": real,
