@@ -2,7 +2,9 @@
 
 The child's place is taken out of the network (its arcs closed, one place removed from the
 setting and its pool) and the rest of the area is re-solved with the same solver, tiers and
-repair loop as the area run (a warm re-solve of the kept OR-Tools model). The answer is the
+repair loop as the area run (a warm re-solve of the kept OR-Tools model; a repair the model
+cannot make, for want of an arc, is made on the allocation as the run makes it, the child
+kept where the what-if puts it). The answer is the
 change in each tier of the objective and every child who would move or lose their place.
 Pure: no I/O.
 """
@@ -19,7 +21,7 @@ from placement.rules import why_unsuitable
 from placement.rules.common import I64, estimated
 from placement.solve.optimised import CostRangeError, FlowState
 
-__all__ = ["Move", "Tiers", "WhatIf", "tiers", "what_if"]
+__all__ = ["Move", "Tiers", "WhatIf", "resolve_with", "tiers", "what_if"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,20 +124,7 @@ def what_if(state: FlowState, child_id: str, setting_id: str) -> WhatIf:
             None,
             (),
         )
-    solver = state
-    while True:
-        try:
-            assign, _, _ = solver.solve(solver.caps, {i: k}, forced=solver.forced)
-            break
-        except CostRangeError:
-            # the fixed child changes the graph: OR-Tools may need fewer guard bits for it
-            # (raises SolverError below the policy's minimum, which callers report)
-            solver = solver.with_fewer_guard_bits()
-        finally:
-            solver.smcf.set_arc_capacities(
-                np.arange(solver.fm.tails.shape[0], dtype=np.int64),
-                np.concatenate([solver.caps, solver.fm.caps[solver.fm.num_child_arcs :]]),
-            )
+    assign = resolve_with(state, i, k)
     pr = p.pairs
 
     def where(a: I64, c: int) -> str | None:
@@ -151,3 +140,29 @@ def what_if(state: FlowState, child_id: str, setting_id: str) -> WhatIf:
         if c != i
     )
     return WhatIf(child_id, setting_id, True, (), before, tiers(p, assign), moves)
+
+
+def resolve_with(state: FlowState, i: int, k: int) -> I64:
+    """The area re-solved with child ``i`` fixed at pair ``k``: the kept model, its tiers and
+    the run's forced repairs, then the repair loop; a repair the model cannot make (a pair
+    it has no arc for) is made on the allocation, as the run does, with ``i`` kept at ``k``."""
+    p = state.problem
+    solver = state
+    while True:
+        try:
+            assign, _, _ = solver.solve(solver.caps, {i: k}, forced=solver.forced)
+            break
+        except CostRangeError:
+            # the fixed child changes the graph: OR-Tools may need fewer guard bits for it
+            # (raises SolverError below the policy's minimum, which callers report)
+            solver = solver.with_fewer_guard_bits()
+        finally:
+            solver.smcf.set_arc_capacities(
+                np.arange(solver.fm.tails.shape[0], dtype=np.int64),
+                np.concatenate([solver.caps, solver.fm.caps[solver.fm.num_child_arcs :]]),
+            )
+    if not solver.clean:
+        from placement.solve.preference_first import name_by_exchange
+
+        assign, _ = name_by_exchange(p, assign, frozenset({i}))
+    return assign

@@ -405,6 +405,7 @@ class FlowState:
     rebuilds: int = 0  # fresh models after the first (weighed requests, arcs added)
     tiers: _Tiers | None = None  # the tiers the model was built from (to rebuild it)
     clean: bool = True  # the last repair loop ended with no preference refused without a ground
+    skipped: bool = False  # the last solve skipped a repair needing a pair with no arc
     outside: int = 0  # repairs made on the allocation, outside the model (see run_optimised)
 
     def with_fewer_guard_bits(self) -> FlowState:
@@ -472,6 +473,7 @@ class FlowState:
                 a[i] = k
             return a
 
+        self.skipped = False
         reuse = solved is not None and not fixed and not forced
         assign = solved.copy() if solved is not None and reuse else run()
         rounds = 0
@@ -497,7 +499,7 @@ class FlowState:
             assign = run()
         # clean: the last check found nothing left to repair (not cut short by the rounds'
         # limit, nor by a repair needing a pair with no arc)
-        self.clean = not repair or (rounds < MAX_REPAIR_ROUNDS and not self.missing)
+        self.clean = not repair or (rounds < MAX_REPAIR_ROUNDS and not self.skipped)
         return assign, rounds, forced
 
     def _repair_pass(
@@ -511,7 +513,8 @@ class FlowState:
         again first; only when none of them still stands is every preference checked (a
         repair can open or close another anywhere). Returns the violations this pass left,
         or None when nothing was repaired (no violation, or none that can be applied)."""
-        st = Standing(self.problem, ctx.work)
+        # its own copy: the pass changes ``ctx.work`` as it applies repairs
+        st = Standing(self.problem, ctx.work.copy())
         viol: list[tuple[int, int, Exchange | None]] = []
         for i, q in pending:
             bad, ex = st.check(i, q)
@@ -557,6 +560,7 @@ class FlowState:
                 continue  # one repair per child and setting a pass
             if any(arc_of_pair[t] < 0 for _, t in moves):
                 self.missing.update(t for _, t in moves if arc_of_pair[t] < 0)
+                self.skipped = True
                 continue
             if ex is None and not pr.home[q]:
                 s, pool = int(pr.setting[q]), int(pr.pool[q])
@@ -711,9 +715,10 @@ def run_optimised(p: Problem) -> FlowState:
     forced: dict[int, int] = {}
     missing_rounds = 0
     while True:
-        # a repair that needs a pair with no arc ends the repairs on this model (another
-        # model, with that arc, follows; the last has every pair)
-        stop = not all_arcs
+        # a repair that needs a pair with no arc ends the repairs on this model while another
+        # model, with that arc, may follow (MISSING_ROUNDS); after that the repairs go on
+        # without it, and what is left is repaired on the allocation (below)
+        stop = not all_arcs and missing_rounds < MISSING_ROUNDS
         if state is None:
             tiers = _tiers(p, weighed, extra, all_arcs, tiers)
             state = _solve_model(p, tiers, forced, True, guard, stop)
