@@ -11,7 +11,7 @@ import pytest
 
 from placement.problem import build_problem
 from placement.solve.optimised import FlowState, SolverError, _new_solver, build_flow, run_optimised
-from placement.solve.preference_first import name_by_exchange
+from placement.solve.repair import name_by_exchange
 from placement.whatif import resolve_with, tiers, what_if
 
 from .test_lawful import random_area_varied

@@ -54,6 +54,7 @@ __all__ = [
     "Exchange",
     "Move",
     "Standing",
+    "per_child_min",
     "threshold",
     "thresholds",
 ]
@@ -82,6 +83,17 @@ def threshold(p: Problem, alt: int) -> int:
     """:func:`thresholds` for one alternative cost (the same rounding: half to even)."""
     f = p.policy.funding
     return max(int(f.min_extra_cost_gbp), round(alt * float(f.max_extra_cost_ratio)))
+
+
+def per_child_min(p: Problem, values: I64, empty: int = _INF) -> I64:
+    """Per child, the least of ``values`` (one per pair) over its pairs; ``empty`` for a child
+    with none. Pairs are stored by child, so it is one reduction per child's run."""
+    start = p.pairs.start
+    has = np.flatnonzero(start[1:] > start[:-1])
+    out = np.full(p.num_children, empty, np.int64)
+    if has.shape[0]:
+        out[has] = np.minimum.reduceat(values, start[:-1][has])
+    return out
 
 
 def taken(p: Problem, assign: I64) -> tuple[I64, I64]:
@@ -123,7 +135,6 @@ class _Fixed:
     child: I64
     claim: I64  # each pair's claim: the rank the family gave it, else INF_CLAIM
     asked_specialist: B
-    has: I64  # children with at least one pair
     pref_idx: I64  # preference pairs, by child
     pref_start: I64
 
@@ -146,7 +157,6 @@ def _facts(p: Problem) -> _Fixed:
         pr.child.astype(np.int64),
         claim,
         asked,
-        np.flatnonzero(pr.start[1:] > pr.start[:-1]).astype(np.int64),
         pref_idx,
         np.searchsorted(pr.child[pref_idx], np.arange(n + 1)).astype(np.int64),
     )
@@ -280,13 +290,8 @@ class Standing:
         """Per child: the cheapest cost increase of a move into a free place (whole area)."""
         if self._best_room is None:
             pr = self.p.pairs
-            f = self._fixed
-            delta = np.maximum(pr.cost_gbp - self.cur_cost[f.child], 0)
-            cand = np.where(self.allowed & self.room, delta, _INF)
-            out = np.full(self.p.num_children, _INF, np.int64)
-            if f.has.shape[0]:  # pairs are stored by child: one reduction per child's run
-                out[f.has] = np.minimum.reduceat(cand, pr.start[:-1][f.has])
-            self._best_room = out
+            delta = np.maximum(pr.cost_gbp - self.cur_cost[self._fixed.child], 0)
+            self._best_room = per_child_min(self.p, np.where(self.allowed & self.room, delta, _INF))
         return self._best_room
 
     @property
@@ -294,13 +299,8 @@ class Standing:
         """Per child: the least cost of any of its pairs with room (its own seat too;
         ``_INF``: none). A bound on the free-place alternative of :meth:`alternatives`."""
         if self._cheapest_room is None:
-            pr = self.p.pairs
-            f = self._fixed
-            cand = np.where(self.room, pr.cost_gbp, _INF)
-            out = np.full(self.p.num_children, _INF, np.int64)
-            if f.has.shape[0]:
-                out[f.has] = np.minimum.reduceat(cand, pr.start[:-1][f.has])
-            self._cheapest_room = out
+            cost = self.p.pairs.cost_gbp
+            self._cheapest_room = per_child_min(self.p, np.where(self.room, cost, _INF))
         return self._cheapest_room
 
     def best_room_of(self, j: int) -> int:

@@ -20,6 +20,7 @@ from placement.reasons import Reason, ReasonCode
 from placement.rules import why_unsuitable
 from placement.rules.common import I64, estimated
 from placement.solve.optimised import CostRangeError, FlowState
+from placement.solve.repair import name_by_exchange
 
 __all__ = ["Move", "Tiers", "WhatIf", "resolve_with", "tiers", "what_if"]
 
@@ -162,7 +163,5 @@ def resolve_with(state: FlowState, i: int, k: int) -> I64:
                 np.concatenate([solver.caps, solver.fm.caps[solver.fm.num_child_arcs :]]),
             )
     if not solver.clean:
-        from placement.solve.preference_first import name_by_exchange
-
         assign, _ = name_by_exchange(p, assign, frozenset({i}))
     return assign

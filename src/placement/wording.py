@@ -9,11 +9,12 @@ two can never say different things. Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from placement.reasons import Ground, Reason, ReasonCode
 
 __all__ = [
+    "AUDIENCES",
     "CHANCE_WORDS",
     "NO_OPTIONS_FAMILY",
     "Audience",
@@ -46,6 +47,7 @@ NO_OPTIONS_FAMILY = (
 )
 
 Audience = Literal["family", "officer"]
+AUDIENCES: tuple[Audience, ...] = get_args(Audience)
 
 KIND_WORDS = {
     "mainstream": "a mainstream school",

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 import numpy as np
 from sqlalchemy import Engine
@@ -51,9 +51,7 @@ from placement.solve import Mechanism, allocate
 from placement.solve.priority import count_justified_envy, priority_keys
 from placement.tailored import AreaRun, ScoreTable, TailoredList, area_run, score_table
 from placement.tailored import tailored_list as core_tailored_list
-from placement.wording import Audience, list_as_dict
-
-AUDIENCES: tuple[Audience, ...] = ("officer", "family")
+from placement.wording import AUDIENCES, Audience, list_as_dict
 
 __all__ = [
     "JOB_MODELS",
@@ -158,6 +156,31 @@ class WorklistBase:
     planned_setting_id: str | None
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Lru(Generic[K, V]):
+    """At most ``size`` entries, the least recently used dropped first (not thread-safe:
+    the caller holds its lock)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        hit = self.items.get(key)
+        if hit is not None:
+            self.items.move_to_end(key)
+        return hit
+
+    def put(self, key: K, value: V) -> None:
+        self.items[key] = value
+        self.items.move_to_end(key)
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
 @dataclass(eq=False)
 class Computed:
     """A built problem, its area run (if any) and the score table, with serialised lists."""
@@ -166,12 +189,11 @@ class Computed:
     run: AreaRun | None
     table: ScoreTable
     run_id: int | None
-    max_lists: int = 20_000
-    max_tailored: int = 64
-    _lists: OrderedDict[tuple[str, str], bytes] = field(default_factory=OrderedDict)
-    # the last lists built (frozen; about 0.2 MiB each at Kent size): a confirmation's
-    # check of the list an officer has just read reuses it instead of building it again
-    _tailored: OrderedDict[str, TailoredList] = field(default_factory=OrderedDict)
+    # serialised lists by (child, audience); and the last lists built (frozen; about
+    # 0.2 MiB each at Kent size): a confirmation's check of the list an officer has just
+    # read reuses it instead of building it again
+    _lists: _Lru[tuple[str, str], bytes] = field(default_factory=lambda: _Lru(20_000))
+    _tailored: _Lru[str, TailoredList] = field(default_factory=lambda: _Lru(64))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _state: Any = None  # the optimised solver state for what-ifs (built on first use)
     _state_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -230,20 +252,16 @@ class Computed:
                     total += int(v.nbytes)
         for v in self.table.components.values():
             total += int(v.nbytes)
-        return total + sum(len(b) for b in self._lists.values())
+        return total + sum(len(b) for b in self._lists.items.values())
 
     def tailored(self, child_id: str) -> TailoredList:
         with self._lock:
             hit = self._tailored.get(child_id)
-            if hit is not None:
-                self._tailored.move_to_end(child_id)
-                return hit
-        tl = core_tailored_list(self.problem, child_id, run=self.run, table=self.table)
-        with self._lock:
-            self._tailored[child_id] = tl
-            while len(self._tailored) > self.max_tailored:
-                self._tailored.popitem(last=False)
-        return tl
+        if hit is None:
+            hit = core_tailored_list(self.problem, child_id, run=self.run, table=self.table)
+            with self._lock:
+                self._tailored.put(child_id, hit)
+        return hit
 
     def list_json(self, child_id: str, audience: Audience) -> bytes:
         """The child's list in ``audience``'s wording, serialised. A list not built yet is
@@ -252,9 +270,8 @@ class Computed:
         key = (child_id, audience)
         with self._lock:
             hit = self._lists.get(key)
-            if hit is not None:
-                self._lists.move_to_end(key)
-                return hit
+        if hit is not None:
+            return hit
         tl = self.tailored(child_id)
         built: dict[tuple[str, str], bytes] = {}
         for aud in AUDIENCES:
@@ -265,10 +282,7 @@ class Computed:
             ).encode()
         with self._lock:
             for k, body in built.items():
-                self._lists[k] = body
-                self._lists.move_to_end(k)
-            while len(self._lists) > self.max_lists:
-                self._lists.popitem(last=False)
+                self._lists.put(k, body)
         return built[key]
 
 

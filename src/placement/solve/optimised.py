@@ -40,11 +40,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
-from placement.lawful import Exchange, Standing, thresholds
+from placement.lawful import Exchange, Standing, per_child_min, thresholds
 from placement.problem import Problem
 from placement.result import Allocation, finalise, preference_pairs
 from placement.rules.common import I64, B
 from placement.solve.priority import count_justified_envy, priority_keys
+from placement.solve.repair import name_by_exchange
 
 __all__ = [
     "CostRangeError",
@@ -97,15 +98,7 @@ class FlowModel:
 
 def _cheapest(p: Problem) -> I64:
     """Each child's cheapest suitable pair cost (0 for children with none)."""
-    pr = p.pairs
-    n = p.num_children
-    out = np.zeros(n, np.int64)
-    if len(pr) == 0:
-        return out
-    has = pr.start[1:] > pr.start[:-1]
-    red = np.minimum.reduceat(pr.cost_gbp, pr.start[:-1][has])
-    out[has] = red
-    return out
+    return per_child_min(p, p.pairs.cost_gbp, 0)
 
 
 def initial_weighed(p: Problem) -> B:
@@ -769,8 +762,6 @@ def run_optimised(p: Problem) -> FlowState:
         # repairs the model could not make (after MISSING_ROUNDS models rebuilt for the
         # pairs they needed, or the rounds ran out): made on the allocation itself, each an
         # exchange the law asks for, until every refused preference has a ground
-        from placement.solve.preference_first import name_by_exchange
-
         state.assign, outside = name_by_exchange(p, state.assign)
     state.exchanges = exchanges
     state.outside = outside

@@ -1,0 +1,112 @@
+"""Repairs made on an allocation itself: every family preference refused without a ground
+that holds in the allocation (:meth:`placement.lawful.Standing.violations`) is named by the
+exchange (or free place) the law finds, until none is left, then s.33 is applied to any child
+the exchanges left outside mainstream while a suitable mainstream place is free.
+
+Used by both mechanisms: preference-first after its completion, the optimised run for what its
+pruned flow model cannot repair (and a what-if after its re-solve, with its child kept).
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from placement.lawful import Exchange, Standing
+from placement.problem import Problem
+from placement.result import preference_pairs
+from placement.rules.common import I64, B
+
+__all__ = ["MAX_EXCHANGE_ROUNDS", "name_by_exchange"]
+
+MAX_EXCHANGE_ROUNDS = 200
+
+
+def name_by_exchange(
+    p: Problem, assign: I64, fixed: frozenset[int] = frozenset()
+) -> tuple[I64, int]:
+    """Apply the exchange (or free place) that names each preference left without a lawful
+    ground (:meth:`placement.lawful.Standing.violations`), one after another: a violation
+    found on an allocation that an earlier application has since changed (a child or setting
+    it touches) is checked again first. Then move any child the exchanges left outside
+    mainstream while a suitable mainstream place is free (s.33). Each application gives a
+    family a setting it ranked higher at the expense only of weaker claims, or a child the
+    mainstream place the law presumes, so the rounds end. ``fixed``: children that stay where
+    they are (a what-if's): never moved, by an exchange or for s.33."""
+    pr = p.pairs
+    a = assign.copy()
+    pref_pairs = preference_pairs(p)
+    applied = 0
+    keep: B | None = None  # pairs a move may use: none of a fixed child's
+    if fixed:
+        keep = np.ones(len(pr), np.bool_)
+        for c in fixed:
+            keep[int(pr.start[c]) : int(pr.start[c + 1])] = False
+
+    def without_fixed(
+        st: Standing, i: int, k: int, ex: Exchange | None
+    ) -> tuple[bool, Exchange | None]:
+        """The violation as it may be repaired with the fixed children where they are."""
+        if i in fixed:
+            return False, None
+        if ex is None or keep is None or not any(m.child_idx in fixed for m in ex.moves):
+            return True, ex
+        other = st.exchange(i, k, keep)
+        return other is not None, other
+
+    for _ in range(MAX_EXCHANGE_ROUNDS):
+        st = Standing(p, a.copy())
+        viol = []
+        for i, k, ex in st.violations(pref_pairs):
+            ok, ex = without_fixed(st, i, k, ex)
+            if ok:
+                viol.append((i, k, ex))
+        if not viol:
+            # a place freed by an exchange may be a mainstream one that a child outside
+            # mainstream (not asking for specialist) must now have (s.33): nearest first
+            breach = np.flatnonzero(st.s33_breaches())
+            if breach.shape[0] == 0:
+                break
+            free_main = p.s_mainstream[pr.setting] & ~pr.beyond_limit & st.room
+            used: set[int] = set()
+            breach = breach[~np.isin(breach, np.fromiter(fixed, np.int64, len(fixed)))]
+            if breach.shape[0] == 0:
+                break
+            for i in breach.tolist():
+                lo, hi = int(pr.start[i]), int(pr.start[i + 1])
+                cand = [k for k in range(lo, hi) if free_main[k] and int(pr.setting[k]) not in used]
+                if cand:
+                    k = min(cand, key=lambda x: (int(pr.travel_min[x]), x))
+                    used.add(int(pr.setting[k]))
+                    a[i] = k
+            continue
+        # children and settings changed since ``viol`` was found (a violation touching none
+        # of them still holds as found; one touching any is checked again on a fresh look)
+        touched_c: set[int] = set()
+        touched_s: set[int] = set()
+        fresh: Standing | None = None  # the allocation as it is now (None: changed since)
+        for i, k, ex in viol:
+            moves = [(i, k)] if ex is None else [(mv.child_idx, mv.to_pair) for mv in ex.moves]
+            kids = {c for c, _ in moves}
+            setts = {int(pr.setting[t]) for _, t in moves}
+            setts |= {int(pr.setting[a[c]]) for c, _ in moves if a[c] >= 0}
+            if kids & touched_c or setts & touched_s:
+                # found on an allocation an earlier application changed: check it again
+                if fresh is None:
+                    fresh = Standing(p, a.copy())
+                bad, ex = fresh.check(i, k)
+                if bad:
+                    bad, ex = without_fixed(fresh, i, k, ex)
+                if not bad:
+                    continue
+                moves = [(i, k)] if ex is None else [(mv.child_idx, mv.to_pair) for mv in ex.moves]
+                kids = {c for c, _ in moves}
+                setts = {int(pr.setting[t]) for _, t in moves}
+                setts |= {int(pr.setting[a[c]]) for c, _ in moves if a[c] >= 0}
+            touched_c |= kids
+            touched_s |= setts
+            for c, t in moves:
+                a[c] = t
+            fresh = None
+            applied += 1
+    return a, applied
