@@ -45,7 +45,7 @@ def _wait(get: Any, done: Any, what: str, seconds: float = 300) -> Any:
 
 
 def serve(tmp: Path) -> tuple[str, dict[str, str], Any]:
-    from placement.service.app import create_app
+    from placement.app import create_app
     from placement.service.commands import _demo, _first_run
     from placement.service.settings import Settings
 

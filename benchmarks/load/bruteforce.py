@@ -65,7 +65,7 @@ def _burst_users(n: int) -> list[str]:
 def _prepare(db: str, password: str, users: list[str]) -> None:
     from sqlmodel import Session
 
-    from placement.service import services
+    from placement.service.accounts.service import create_user
     from placement.service.db import make_engine, migrate
     from placement.service.settings import Settings
 
@@ -73,7 +73,7 @@ def _prepare(db: str, password: str, users: list[str]) -> None:
     migrate(engine)
     with Session(engine, expire_on_commit=False) as s:
         for name in users:
-            services.create_user(s, username=name, password=password, role="officer", la_code="886")
+            create_user(s, username=name, password=password, role="officer", la_code="886")
     engine.dispose()
 
 

@@ -44,9 +44,11 @@ SEED = """
 import json, sys
 from sqlmodel import Session, col, select
 from placement.generate import generate_area
-from placement.service import services
+from placement.service.accounts.service import create_user
+from placement.service.areas.service import store_area
 from placement.service.db import make_engine, migrate
-from placement.service.models import ChildRow, SettingRow
+from placement.service.areas.models import SettingRow
+from placement.service.children.models import ChildRow
 from placement.service.security import Principal
 from placement.service.settings import Settings
 
@@ -54,11 +56,11 @@ engine = make_engine(Settings(database_url=sys.argv[1], jwt_secret="x" * 64))
 migrate(engine)
 area = generate_area("Kent", seed=1, scale=0.02)
 with Session(engine, expire_on_commit=False) as s:
-    row = services.store_area(
+    row = store_area(
         s, Principal(0, "bench", "planner", "886", None, None), area=area, overrides={},
         name="kills: like Kent (2%)", source="generate:Kent", max_children=200_000,
     )
-    services.create_user(s, username="officer", password=sys.argv[2], role="officer",
+    create_user(s, username="officer", password=sys.argv[2], role="officer",
                          la_code="886")
     kids = s.exec(select(ChildRow.child_id).where(ChildRow.area_id == row.id)
                   .order_by(col(ChildRow.child_id)).limit(60)).all()
@@ -69,7 +71,7 @@ print(json.dumps({"area_id": row.id, "children": list(kids), "settings": list(se
 
 SERVE = (
     "import sys, uvicorn\n"
-    "from placement.service.app import create_app\n"
+    "from placement.app import create_app\n"
     "uvicorn.run(create_app(), host='127.0.0.1', port=int(sys.argv[1]), log_level='warning')\n"
 )
 

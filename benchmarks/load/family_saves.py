@@ -36,13 +36,13 @@ OUT = ROOT / "benchmarks" / "results" / "family_saves.json"
 def _family(db: str, area_id: int, child_id: str, password: str) -> None:
     from sqlmodel import Session
 
-    from placement.service import services
+    from placement.service.accounts.service import create_user
     from placement.service.db import make_engine
     from placement.service.settings import Settings
 
     engine = make_engine(Settings(database_url=db))
     with Session(engine) as s:
-        services.create_user(
+        create_user(
             s,
             username="family",
             password=password,

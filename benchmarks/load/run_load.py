@@ -70,9 +70,11 @@ def prepare(
     from sqlmodel import Session, col, select
 
     from placement.generate import generate_area
-    from placement.service import services
+    from placement.service.accounts.service import create_user
+    from placement.service.areas.models import SettingRow
+    from placement.service.areas.service import store_area
+    from placement.service.children.models import ChildRow
     from placement.service.db import make_engine, migrate
-    from placement.service.models import ChildRow, SettingRow
     from placement.service.security import Principal
     from placement.service.settings import Settings
 
@@ -80,7 +82,7 @@ def prepare(
     migrate(engine)
     area = generate_area("Kent", seed=1, scale=scale)
     with Session(engine, expire_on_commit=False) as s:
-        row = services.store_area(
+        row = store_area(
             s,
             Principal(0, "load", "planner", "886", None, None),
             area=area,
@@ -92,14 +94,12 @@ def prepare(
         names = [f"officer{i}" for i in range(officers)]
         signin = [f"signin{i}" for i in range(signin_n)]
         for n in names + signin:
-            services.create_user(s, username=n, password=password, role="officer", la_code="886")
-        services.create_user(
-            s, username="planner", password=password, role="planner", la_code="886"
-        )
+            create_user(s, username=n, password=password, role="officer", la_code="886")
+        create_user(s, username="planner", password=password, role="planner", la_code="886")
         children = list(s.exec(select(ChildRow.child_id).where(ChildRow.area_id == row.id)).all())
         families = [f"family{i}" for i in range(min(families_n, len(children)))]
         for n, cid in zip(families, children, strict=False):
-            services.create_user(
+            create_user(
                 s,
                 username=n,
                 password=password,

@@ -20,10 +20,12 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
+from placement.app import create_app
 from placement.area import Area
 from placement.domain import Need, SettingKind
-from placement.service import security, services
-from placement.service.app import create_app
+from placement.service import security
+from placement.service.accounts.service import create_user
+from placement.service.areas.service import store_area
 from placement.service.security import Principal
 from placement.service.settings import Settings
 from tests.factories import at, child, setting, special
@@ -109,7 +111,7 @@ def build_world(url: str, tmp: Path, **settings_kw: Any) -> World:
     app = create_app(settings)
     engine = app.state.ctx.engine
     with Session(engine, expire_on_commit=False) as s:
-        a = services.store_area(
+        a = store_area(
             s,
             Principal(0, "setup", "planner", "886", None, None),
             area=small_area("kent-test", "886"),
@@ -118,7 +120,7 @@ def build_world(url: str, tmp: Path, **settings_kw: Any) -> World:
             source="test",
             max_children=1000,
         )
-        b = services.store_area(
+        b = store_area(
             s,
             Principal(0, "setup", "planner", "212", None, None),
             area=small_area("wandsworth-test", "212"),
@@ -137,7 +139,7 @@ def build_world(url: str, tmp: Path, **settings_kw: Any) -> World:
             ("family_other", "family", "", a.id, "C02"),
         ]
         for name, role, la, area_id, cid in users:
-            services.create_user(
+            create_user(
                 s,
                 username=name,
                 password=PASSWORD,
@@ -220,7 +222,7 @@ def finished_run(w: World, **body: Any) -> dict[str, Any]:
 
 def failed_run(w: World, error: str) -> int:
     """A run stored as failed with ``error`` (as the job runner leaves one), made directly."""
-    from placement.service.models import RunRow
+    from placement.service.runs.models import RunRow
 
     with Session(w.app.state.ctx.engine) as s:
         row = RunRow(

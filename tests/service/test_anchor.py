@@ -19,9 +19,9 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from placement.cli import main
-from placement.service import audit
 from placement.service.anchor import AnchorWriter, Head, read_anchor
-from placement.service.models import AuditEvent, AuditHead
+from placement.service.audit import chain
+from placement.service.audit.models import AuditEvent, AuditHead
 from tests.service.conftest import World, build_world, consulted
 
 
@@ -86,12 +86,12 @@ def _rewrite_consistently(w: World, seq: int) -> None:
         c.execute(text("DROP TRIGGER audit_event_no_update"))
     with Session(engine) as s:
         rows = s.exec(select(AuditEvent).order_by(col(AuditEvent.seq))).all()
-        prev = audit.GENESIS
+        prev = chain.GENESIS
         for e in rows:
             if e.seq == seq:
                 e.actor = "someone-else"
             e.prev_hash = prev
-            e.hash = audit.event_hash(prev, e)
+            e.hash = chain.event_hash(prev, e)
             prev = e.hash
             s.add(e)
         head = s.get(AuditHead, 1)
@@ -171,7 +171,7 @@ def build_world_on(db: Path, tmp: Path, anchor: Path) -> World:
     """The app on an existing database (its users already made), with an anchor."""
     from fastapi.testclient import TestClient
 
-    from placement.service.app import create_app
+    from placement.app import create_app
     from placement.service.settings import Settings
     from tests.service.conftest import PASSWORD, TEST_SECRET
 

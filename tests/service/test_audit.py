@@ -95,16 +95,16 @@ def test_planners_see_counts_controlled_and_no_failed_runs_reason(world: World) 
     from sqlmodel import Session
 
     from placement import disclosure
-    from placement.service import audit
-    from placement.service.models import AreaRow
-    from placement.service.services import PLANNER_RUN_ERROR
+    from placement.service.areas.models import AreaRow
+    from placement.service.audit import chain
+    from placement.service.disclosed import PLANNER_RUN_ERROR
 
     why = "validation: unsuitable: C01 at S1: fails the age rule"
     rid = failed_run(world, why)
     with Session(world.app.state.ctx.engine) as s:
         area = s.get(AreaRow, world.area_id)
         assert area is not None
-        audit.append(
+        chain.append(
             s,
             actor="system",
             role="system",
@@ -133,7 +133,7 @@ def test_planners_see_counts_controlled_and_no_failed_runs_reason(world: World) 
 
 
 def test_planner_details() -> None:
-    from placement.service.services import PLANNER_RUN_ERROR, planner_details
+    from placement.service.disclosed import PLANNER_RUN_ERROR, planner_details
 
     assert planner_details({"children": 7, "settings": 3}) == {"children": "<10", "settings": 3}
     assert planner_details({"children": 1234}) == {"children": 1235}

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from placement.service import guards, security
-from placement.service.routes import auth as auth_routes
+from placement.service.accounts import service as auth_routes
 from placement.service.settings import Settings
 from tests.service.conftest import PASSWORD, World, build_world
 

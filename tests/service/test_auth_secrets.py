@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from placement.service.app import create_app
+from placement.app import create_app
 from placement.service.settings import SecretError, Settings, jwt_secret, secret_weakness
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")

@@ -14,10 +14,12 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
-from placement.service import accounts, services
+from placement.service.accounts import service as accounts
+from placement.service.accounts.models import User
+from placement.service.accounts.service import create_user
+from placement.service.audit.models import AuditEvent
 from placement.service.db import MIGRATIONS
 from placement.service.errors import ConflictError, InvalidError, NotFoundError
-from placement.service.models import AuditEvent, User
 from placement.service.security import issue_token
 from tests.service.conftest import PASSWORD, TEST_SECRET, World
 
@@ -170,10 +172,8 @@ def test_account_changes_check_their_input(world: World) -> None:
 def test_user_la_codes_are_checked(world: World) -> None:
     with Session(world.app.state.ctx.engine, expire_on_commit=False) as s:
         with pytest.raises(InvalidError, match="--la 9999: not one of the 153"):
-            services.create_user(s, username="x", password=PASSWORD, role="officer", la_code="9999")
-        u = services.create_user(
-            s, username="y", password=PASSWORD, role="planner", la_code="E10000016"
-        )
+            create_user(s, username="x", password=PASSWORD, role="officer", la_code="9999")
+        u = create_user(s, username="y", password=PASSWORD, role="planner", la_code="E10000016")
         assert u.la_code == "886"  # stored as the three-digit code the areas use
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from placement.service.models import AreaRow, AuditEvent
+from placement.service.areas.models import AreaRow
+from placement.service.audit.models import AuditEvent
 
 from .conftest import World, confirmed, consulted, finished_run
 
@@ -201,7 +202,7 @@ def test_a_family_save_does_not_rebuild_the_areas_lists(world: World) -> None:
 def test_the_cache_is_bounded_by_memory() -> None:
     import numpy as np
 
-    from placement.service.core import CoreCache
+    from placement.service.engine import CoreCache
 
     class Fake:
         def __init__(self, n: int) -> None:

@@ -16,7 +16,7 @@ from tests.service.conftest import PASSWORD, TEST_SECRET, build_world, consulted
 
 SERVE = (
     "import sys, uvicorn\n"
-    "from placement.service.app import create_app\n"
+    "from placement.app import create_app\n"
     "uvicorn.run(create_app(), host='127.0.0.1', port=int(sys.argv[1]), log_level='warning')\n"
 )
 

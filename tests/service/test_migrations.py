@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from placement.service import models  # noqa: F401  (registers the tables)
+from placement.service import tables  # noqa: F401  (registers the tables)
 from placement.service.db import make_engine, migrate
 from placement.service.settings import Settings
 

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlmodel import Session, col, func, select
 
-from placement.service.models import AuditEvent, PlacementRow
+from placement.service.audit.models import AuditEvent
+from placement.service.placements.models import PlacementRow
 from tests.service.conftest import World, consulted
 
 

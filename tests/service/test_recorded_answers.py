@@ -29,7 +29,7 @@ def test_every_recorded_request_is_played(answers: dict[str, Any]) -> None:
 
 def test_the_script_reaches_every_api_route(answers: dict[str, Any]) -> None:
     """Each operation of the OpenAPI schema (the API, not the pages) is played at least once."""
-    from placement.service.app import create_app
+    from placement.app import create_app
     from placement.service.settings import Settings
 
     app = create_app(Settings(database_url="sqlite://", jwt_secret=TEST_SECRET))

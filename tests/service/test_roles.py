@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
+from placement.app import create_app
 from placement.cli import main
-from placement.service.app import create_app
 from placement.service.settings import Settings
 from tests.service.conftest import (
     PASSWORD,
@@ -139,10 +139,12 @@ def test_the_job_queue_works_as_the_service_role(restricted: tuple[World, str, s
 
     from sqlmodel import Session
 
-    from placement.service import services
-    from placement.service.core import JobRunner
-    from placement.service.models import AreaRow, RunRow
+    from placement.service.areas.models import AreaRow
+    from placement.service.jobs import JobRunner
     from placement.service.queue import QUEUE, QueueJobs, conninfo, queue_app, sweep_stalled
+    from placement.service.runs.models import RunRow
+    from placement.service.runs.schemas import RunCreate
+    from placement.service.runs.service import queue_run
     from placement.service.security import Principal
 
     w, app_url, _ = restricted
@@ -150,16 +152,14 @@ def test_the_job_queue_works_as_the_service_role(restricted: tuple[World, str, s
     with Session(engine, expire_on_commit=False) as s:
         area = s.get(AreaRow, w.area_id)
         assert area is not None
-        run = services.start_run(
+        run = queue_run(
             s,
             Principal(0, "planner", "planner", "886", None, None),
-            area=area,
+            area,
+            RunCreate(mechanism="optimised", seed=1),
             jobs=QueueJobs(),
-            mechanism="optimised",
-            seed=1,
-            policy_id=None,
-            time_limit_s=300,
             max_queued=4,
+            limit=300,
         )
     runner = JobRunner(engine, validate=True)
     settings = Settings(database_url=app_url, jwt_secret=TEST_SECRET)

@@ -27,13 +27,18 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
+from placement.app import create_app
 from placement.cli import main
-from placement.service import services
-from placement.service.app import create_app
-from placement.service.core import JobRunner
+from placement.service.accounts.service import create_user
+from placement.service.areas.models import AreaRow
+from placement.service.areas.service import store_area
+from placement.service.audit.models import AuditEvent
 from placement.service.db import make_engine, migrate
-from placement.service.models import AreaRow, AuditEvent, RunRow
+from placement.service.jobs import JobRunner
 from placement.service.queue import QueueJobs, conninfo, queue_app, sweep_stalled
+from placement.service.runs.models import RunRow
+from placement.service.runs.schemas import RunCreate
+from placement.service.runs.service import queue_run
 from placement.service.security import Principal
 from placement.service.settings import Settings
 from tests.service.conftest import PASSWORD, TEST_SECRET, small_area
@@ -51,15 +56,15 @@ HEARTBEAT_S, STALLED_AFTER_S = "0.5", "3"
 HELD_WORKER = """
 import sys, time
 from pathlib import Path
-from placement.service import core
+from placement.service import jobs
 gate = Path(sys.argv[1])
-real = core.JobRunner._allocate
+real = jobs.JobRunner._allocate
 def held(self, run):
     (gate / f"started-{run.id}").touch()
     while not (gate / "release").exists():
         time.sleep(0.05)
     return real(self, run)
-core.JobRunner._allocate = held
+jobs.JobRunner._allocate = held
 from placement.cli import main
 sys.exit(main(sys.argv[2:]))
 """
@@ -176,7 +181,7 @@ def _seed(url: str) -> tuple[Engine, int]:
     engine = make_engine(Settings(database_url=url, jwt_secret=TEST_SECRET))
     migrate(engine)
     with Session(engine, expire_on_commit=False) as s:
-        area = services.store_area(
+        area = store_area(
             s,
             Principal(0, "setup", "planner", "886", None, None),
             area=small_area("kent-test", "886"),
@@ -191,7 +196,7 @@ def _seed(url: str) -> tuple[Engine, int]:
             ("planner", "planner", "886", None, None),
             ("family", "family", "", area.id, "C01"),
         ):
-            services.create_user(
+            create_user(
                 s,
                 username=name,
                 password=PASSWORD,
@@ -208,16 +213,14 @@ def _queue_run(engine: Engine, area_id: int, *, time_limit_s: int = 300) -> int:
     with Session(engine, expire_on_commit=False) as s:
         area = s.get(AreaRow, area_id)
         assert area is not None
-        run = services.start_run(
+        run = queue_run(
             s,
             Principal(0, "planner", "planner", "886", None, None),
-            area=area,
+            area,
+            RunCreate(mechanism="optimised", seed=1),
             jobs=QueueJobs(),
-            mechanism="optimised",
-            seed=1,
-            policy_id=None,
-            time_limit_s=time_limit_s,
             max_queued=4,
+            limit=time_limit_s,
         )
         assert run.id is not None
         return run.id

@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
+from placement.app import create_app
 from placement.scenarios.run import run_scenario
-from placement.service.app import create_app
-from placement.service.core import area_from_db, service_scenario
-from placement.service.models import AreaRow, ScenarioRunRow
+from placement.service.areas.models import AreaRow
+from placement.service.engine import area_from_db
+from placement.service.jobs import service_scenario
+from placement.service.scenarios.models import ScenarioRunRow
 from placement.service.settings import Settings
 from tests.service.conftest import World, confirmed, failed_run, finished_run
 
@@ -463,7 +465,7 @@ def test_free_places_shown_to_planners_never_exceed_the_capacity(world: World) -
     setting, per pool and per kind in the aggregates."""
     from placement.area import Area
     from placement.domain import Need, SettingKind
-    from placement.service import services
+    from placement.service.areas.service import store_area
     from placement.service.security import Principal
     from tests.factories import child, special
 
@@ -484,7 +486,7 @@ def test_free_places_shown_to_planners_never_exceed_the_capacity(world: World) -
     )
     engine = world.app.state.ctx.engine
     with Session(engine, expire_on_commit=False) as s:
-        row = services.store_area(
+        row = store_area(
             s,
             Principal(0, "setup", "planner", "886", None, None),
             area=area,

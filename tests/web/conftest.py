@@ -27,10 +27,11 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from sqlmodel import Session, col, select
 
+from placement.app import create_app
 from placement.generate import generate_area
-from placement.service import services
-from placement.service.app import create_app
-from placement.service.models import ChildRow
+from placement.service.accounts.service import create_user
+from placement.service.areas.service import store_area
+from placement.service.children.models import ChildRow
 from placement.service.security import Principal
 from placement.service.settings import Settings
 from tests.service.conftest import PASSWORD, TEST_SECRET, small_area
@@ -85,7 +86,7 @@ class Site:
         """A fresh user (password ``PASSWORD``): a family is given ``child_id`` of the area."""
         name = f"{role}{next(_names)}-{os.getpid()}"
         with self.session() as s:
-            services.create_user(
+            create_user(
                 s,
                 username=name,
                 password=PASSWORD,
@@ -117,7 +118,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     )
     app = create_app(settings)
     with Session(app.state.ctx.engine, expire_on_commit=False) as s:
-        a = services.store_area(
+        a = store_area(
             s,
             Principal(0, "setup", "planner", LA, None, None),
             area=generate_area("Kent", seed=7, scale=0.02),
@@ -126,7 +127,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             source="generate:Kent:seed=7:scale=0.02",
             max_children=100_000,
         )
-        b = services.store_area(
+        b = store_area(
             s,
             Principal(0, "setup", "planner", OTHER_LA, None, None),
             area=small_area("wandsworth-test", OTHER_LA),

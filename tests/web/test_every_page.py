@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from playwright.sync_api import Page
 
-from placement.service import services
+from placement.service.areas.service import setting_choices
 from tests.web.conftest import Site, assert_accessible, sign_in
 
 MAX_PAGES = 40  # per role: enough to reach every kind of page, not every child
@@ -42,7 +42,7 @@ def _links(page: Page, base: str) -> list[str]:
 def test_every_reachable_page_is_accessible(page: Page, site: Site, role: str) -> None:
     name = site.user(role, child_id=site.children()[2])
     with site.session() as s:
-        rows = services.area_settings(s, area_id=site.area_id)
+        rows = setting_choices(s, area_id=site.area_id)
     setting_names = sorted((r["name"] for r in rows), key=len, reverse=True)
     sign_in(page, site, name)
     start = page.url

@@ -17,8 +17,14 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
-from placement.service import services
-from placement.service.models import AreaRow, ChildRow, PlacementRow, User
+from placement.service.accounts.models import User
+from placement.service.areas.models import AreaRow
+from placement.service.areas.service import setting_choices
+from placement.service.children.models import ChildRow
+from placement.service.placements import service as placements
+from placement.service.placements.models import PlacementRow
+from placement.service.placements.schemas import DecisionCreate, PlacementCreate
+from placement.service.requests.service import REQUEST_WORDS, set_requests
 from placement.service.security import Principal
 from placement.tailored import ADVISORY
 from placement.web.family import GROUND_WORDS, MAX_CHOICES, NEAREST_LEFT_OFF
@@ -70,7 +76,7 @@ def _child(site: Site, want: Callable[[dict[str, Any], dict[str, Any]], bool]) -
 
 def _settings(site: Site) -> dict[str, dict[str, str]]:
     with site.session() as s:
-        return {x["setting_id"]: x for x in services.area_settings(s, area_id=site.area_id)}
+        return {x["setting_id"]: x for x in setting_choices(s, area_id=site.area_id)}
 
 
 def _saved(site: Site, child_id: str) -> list[str]:
@@ -90,7 +96,7 @@ def _clear_requests(site: Site, child_id: str) -> str:
             select(ChildRow).where(ChildRow.area_id == site.area_id, ChildRow.child_id == child_id)
         ).one()
         who = Principal(0, "setup", "family", LA, site.area_id, child_id)
-        services.set_requests(s, who, child=row, setting_ids=[])
+        set_requests(s, who, child=row, setting_ids=[])
     return child_id
 
 
@@ -281,7 +287,7 @@ def test_keyboard_only_a_family_adds_ranks_checks_and_saves(page: Page, site: Si
     page.keyboard.press("Enter")
     expect(page).to_have_url(site.path("/family/choices/saved"))
     expect(page.locator(".govuk-panel")).to_contain_text("Your choices are saved")
-    expect(page.locator("main")).to_contain_text(services.REQUEST_WORDS["being_considered"])
+    expect(page.locator("main")).to_contain_text(REQUEST_WORDS["being_considered"])
     assert_accessible(page)
     assert _saved(site, cid) == [other["setting_id"], first["setting_id"]]
     # each status, on the choices page and the options page
@@ -333,28 +339,19 @@ def _decide(site: Site, child_id: str, setting_id: str) -> dt.date:
         user = s.exec(select(User).where(User.username == officer)).one()
         assert user.id is not None
         who = Principal(user.id, officer, "officer", LA, None, None)
-        area = s.get(AreaRow, site.area_id)
-        child = s.exec(
-            select(ChildRow).where(ChildRow.area_id == site.area_id, ChildRow.child_id == child_id)
-        ).one()
-        assert area is not None
-        cache = site.app.state.ctx.cache
-        row = services.propose_placement(
-            s, who, area=area, child=child, setting_id=setting_id, note=STAFF_NOTE, cache=cache
-        )
-        assert row.id is not None
-        services.start_consultation(s, who, placement_id=row.id)
-        code, _ = services.decide(
-            s,
-            who,
-            placement_id=row.id,
-            outcome="confirmed",
-            reason="A nearer school that can meet the needs set out in the plan.",
-            idempotency_key=None,
-            req_hash="test",
-            cache=cache,
-            render=lambda r: {},
-        )
+        ctx = site.app.state.ctx
+        row = placements.propose(
+            ctx, s, who, site.area_id, child_id,
+            PlacementCreate(setting_id=setting_id, note=STAFF_NOTE),
+        )  # fmt: skip
+        placements.consult(s, who, row.id)
+        code, _ = placements.decide(
+            ctx, s, who, row.id,
+            DecisionCreate(
+                outcome="confirmed",
+                reason="A nearer school that can meet the needs set out in the plan.",
+            ),
+        )  # fmt: skip
         assert code == 201
     return dt.datetime.now(dt.UTC).date()
 
@@ -383,7 +380,7 @@ def test_after_a_decision_the_family_sees_the_setting_the_refusal_and_its_rights
     expect(page.locator("#named")).to_contain_text(named["name"])
     box = page.locator(f"#request-{refused['rank']}")
     expect(box).to_contain_text("Refused")
-    expect(box).to_contain_text(services.REQUEST_WORDS["refused"])
+    expect(box).to_contain_text(REQUEST_WORDS["refused"])
     expect(box).to_contain_text(GROUND_WORDS["suitability"])
     for t in refused["tests"]:
         for r in t["reasons"] if t["outcome"] == "not_met" else []:

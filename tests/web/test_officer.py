@@ -19,8 +19,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
-from placement.service import services
-from placement.service.models import AreaRow, PlacementRow, PoolRow, SettingRow
+from placement.service.areas.models import AreaRow, PoolRow, SettingRow
+from placement.service.areas.service import store_area
+from placement.service.placements.models import PlacementRow
+from placement.service.placements.service import eligibility_failures
 from placement.service.security import Principal
 from tests.service.conftest import PASSWORD, small_area
 from tests.web.conftest import Site, assert_accessible, sign_in, tab_to
@@ -135,7 +137,7 @@ def override_case(site: Site, api: Api) -> tuple[str, str, list[str]]:
         if not p.c_moving[i] or c.child_id in used:
             continue
         for s in p.settings:
-            failed, _ = services.eligibility_failures(p, c.child_id, s.setting_id)
+            failed, _ = eligibility_failures(p, c.child_id, s.setting_id)
             if 1 <= len(failed) <= 2 and room(site, s.setting_id, c.primary_need.value) >= 1:
                 return c.child_id, s.setting_id, failed
     raise AssertionError("no child and setting to override")
@@ -446,7 +448,7 @@ def test_keyboard_only_propose_consult_reply_and_confirm_with_an_override(
     assert placement(site, pid).status == "consulted"  # nothing confirmed
     boxes = page.locator("input[name=overrides]")
     expect(boxes).to_have_count(len(failed))
-    _, texts = services.eligibility_failures(computed(site).problem, cid, sid)
+    _, texts = eligibility_failures(computed(site).problem, cid, sid)
     for code in failed:
         expect(page.locator("main")).to_contain_text(texts[code])
     assert_accessible(page)
@@ -639,7 +641,7 @@ def test_an_officer_of_another_la_sees_its_own_area_only(page: Page, site: Site)
 def test_an_la_with_several_areas_chooses_one(page: Page, site: Site) -> None:
     with site.session() as s:
         ids = [
-            services.store_area(
+            store_area(
                 s, Principal(0, "setup", "planner", "857", None, None),
                 area=small_area(f"rutland-{n}", "857", num_children=3), overrides={},
                 name=f"Rutland part {n}", source="test", max_children=100,
@@ -709,7 +711,7 @@ def test_start_a_run_follow_it_and_see_its_result(page: Page, site: Site, office
 def test_a_waiting_run_has_a_check_again_link_without_javascript(
     nojs_page: Page, page: Page, site: Site
 ) -> None:
-    from placement.service.models import RunRow
+    from placement.service.runs.models import RunRow
 
     with site.session() as s:
         row = RunRow(

@@ -18,7 +18,8 @@ from sqlmodel import col, func, select
 
 from placement import disclosure
 from placement.scenarios.plain import need_name, phase_name
-from placement.service.models import RunRow, ScenarioRunRow
+from placement.service.runs.models import RunRow
+from placement.service.scenarios.models import ScenarioRunRow
 from tests.web.conftest import Site, assert_accessible, sign_in, tab_to
 
 SCENARIO = """\

@@ -35,8 +35,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from placement.service import audit
-from placement.service.models import AuditEvent, AuditHead
+from placement.service.audit import chain
+from placement.service.audit.models import AuditEvent, AuditHead
 
 __all__ = ["AnchorError", "AnchorWriter", "Head", "check", "read_anchor", "write_anchor"]
 
@@ -147,7 +147,7 @@ def check(session: Session, anchor: Head) -> str | None:
     """Why the database's chain does not hold ``anchor`` (None if it does): only the
     anchored event's hash is compared, as every hash includes the ones before it."""
     if anchor.seq == 0:
-        return None if anchor.hash == audit.GENESIS else "the anchor's genesis hash is wrong"
+        return None if anchor.hash == chain.GENESIS else "the anchor's genesis hash is wrong"
     head = session.get(AuditHead, 1)
     if head is None or head.seq < anchor.seq:
         last = head.seq if head else 0
@@ -185,26 +185,26 @@ class AnchorWriter:
     def stop(self) -> None:
         """Stop the thread and write the head a last time."""
         self._stop.set()
-        with audit.COMMITTED:
-            audit.COMMITTED.notify_all()
+        with chain.COMMITTED:
+            chain.COMMITTED.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=TIMEOUT_S * 2)
         self.write_now()
 
     def _loop(self) -> None:
-        seen = audit.commits()
+        seen = chain.commits()
 
         def woken() -> bool:
-            return audit.commits() != seen or self._stop.is_set()
+            return chain.commits() != seen or self._stop.is_set()
 
         while not self._stop.is_set():
             try:
                 self.write_now()
             except Exception:  # pragma: no cover - never let the thread die
                 log.exception("audit anchor: unexpected error")
-            with audit.COMMITTED:  # until a commit appends events, or the interval is up
-                audit.COMMITTED.wait_for(woken, timeout=self.interval_s)
-                seen = audit.commits()
+            with chain.COMMITTED:  # until a commit appends events, or the interval is up
+                chain.COMMITTED.wait_for(woken, timeout=self.interval_s)
+                seen = chain.commits()
 
     def write_now(self) -> Head | None:
         """Anchor the current head if it is new and the database holds the last anchor;

@@ -7,7 +7,7 @@ service's own database (created by migration 0007), a job is put on it in the sa
 transaction that stores the run's row (both are committed, or neither is), and workers are
 woken by PostgreSQL's LISTEN/NOTIFY. The run's row stays what the API, the pages and the audit
 trail read: ``queued`` -> ``running`` -> ``succeeded`` or ``failed``, set by the same
-:class:`~placement.service.core.JobRunner` as the single-process thread pool (time bound,
+:class:`~placement.service.jobs.JobRunner` as the single-process thread pool (time bound,
 audit events, the conditional final update).
 
 A worker that dies (killed, out of memory, its machine lost) stops sending heartbeats. Every
@@ -32,8 +32,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from placement.service.core import JOB_MODELS, QUEUE_TASK, JobKind, JobRunner
 from placement.service.errors import UnavailableError
+from placement.service.jobs import JOB_MODELS, QUEUE_TASK, JobKind, JobRunner
 from placement.service.settings import Settings
 
 __all__ = [
@@ -80,7 +80,7 @@ def queue_app(url: str | None = None, *, pool_size: int = 4) -> App:
 
 
 class QueueJobs:
-    """The API side of the queue (:class:`~placement.service.core.Jobs`): a job goes on the
+    """The API side of the queue (:class:`~placement.service.jobs.Jobs`): a job goes on the
     queue in the transaction that stores its row; nothing runs in this process."""
 
     def __init__(self) -> None:

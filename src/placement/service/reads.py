@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from placement.service import audit
+from placement.service.audit import chain
 from placement.service.db import write_session
 from placement.service.security import Principal
 
@@ -121,7 +121,7 @@ class ReadAudit:
             try:
                 with write_session(self.engine) as s:
                     for e in batch:
-                        audit.append(
+                        chain.append(
                             s,
                             actor=e.actor,
                             role=e.role,

@@ -16,6 +16,8 @@ import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from placement.service.clock import utcnow
+
 __all__ = [
     "ROLES",
     "Principal",
@@ -24,7 +26,6 @@ __all__ = [
     "decode_token",
     "hash_password",
     "issue_token",
-    "utcnow",
     "verify_password",
 ]
 
@@ -70,10 +71,6 @@ class TokenClaims:
 
     user_id: int
     version: int
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def issue_token(

@@ -34,12 +34,16 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from placement.reasons import Reason, ReasonCode
-from placement.service import services
-from placement.service.deps import CtxDep, SessionDep, require
+from placement.service.access import require
+from placement.service.areas import service as areas
+from placement.service.areas.models import AreaRow
+from placement.service.children import service as children
+from placement.service.deps import CtxDep, SessionDep
 from placement.service.errors import InvalidError
-from placement.service.models import AreaRow
-from placement.service.routes import areas, placements
-from placement.service.schemas import RequestsUpdate
+from placement.service.paths import ID
+from placement.service.placements import service as placements
+from placement.service.requests import service as requests
+from placement.service.requests.schemas import RequestsUpdate
 from placement.service.security import Principal
 from placement.web.pages import PageWho, page, redirect
 from placement.wording import CHANCE_WORDS, NEED_WORDS, render
@@ -48,8 +52,8 @@ router = APIRouter(include_in_schema=False)
 
 DRAFT_COOKIE = "placement_choices"
 DRAFT_SECONDS = 24 * 3600
-ID = re.compile(areas.ID)
-SettingId = Annotated[str, Path(pattern=areas.ID)]
+ID_RE = re.compile(ID)
+SettingId = Annotated[str, Path(pattern=ID)]
 FormId = Annotated[str, Form(max_length=64)]
 
 
@@ -142,19 +146,17 @@ NEAREST_LEFT_OFF = 10  # settings left off the list shown on the options page, n
 
 def _tailored(ctx: CtxDep, session: SessionDep, who: Principal) -> dict[str, Any]:
     area_id, child_id = _family(who)
-    resp = areas.tailored_list(ctx, session, who, area_id, child_id)
-    out: dict[str, Any] = json.loads(bytes(resp.body))
-    return out
+    return children.tailored_list_doc(ctx, session, who, area_id, child_id)
 
 
 def _requests(ctx: CtxDep, session: SessionDep, who: Principal) -> dict[str, Any]:
     area_id, child_id = _family(who)
-    return areas.get_requests(ctx, session, who, area_id, child_id)
+    return requests.get_requests(ctx, session, who, area_id, child_id)
 
 
 def _settings(session: SessionDep, who: Principal) -> dict[str, dict[str, str]]:
     area_id, _ = _family(who)
-    return {s["setting_id"]: s for s in services.area_settings(session, area_id=area_id)}
+    return {s["setting_id"]: s for s in areas.setting_choices(session, area_id=area_id)}
 
 
 def _area_name(session: SessionDep, who: Principal) -> str:
@@ -190,7 +192,7 @@ def _read_draft(request: Request, ctx: CtxDep, who: Principal) -> dict[str, list
     out: dict[str, list[str]] = {}
     for key in ("ids", "base"):
         v = d.get(key)
-        if not isinstance(v, list) or not all(isinstance(x, str) and ID.match(x) for x in v):
+        if not isinstance(v, list) or not all(isinstance(x, str) and ID_RE.match(x) for x in v):
             return None
         out[key] = v
     return out
@@ -324,7 +326,7 @@ def family_setting(
     settings = _settings(session, who)
     if setting_id not in settings:  # a plain "page not found", echoing nothing typed
         raise StarletteHTTPException(404)
-    e = areas.explain(ctx, session, who, area_id, child_id, setting_id)
+    e = children.explain(ctx, session, who, area_id, child_id, setting_id)
     ids, _, view, _ = _current(request, ctx, session, who)
     option = e["option"]
     if option is not None:
@@ -404,7 +406,7 @@ def _add_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     ids, _, _, _ = _current(request, ctx, session, who)
-    settings = list(services.area_settings(session, area_id=_family(who)[0]))
+    settings = list(areas.setting_choices(session, area_id=_family(who)[0]))
     listed = {o["setting_id"] for o in _tailored(ctx, session, who)["options"]}
     kinds = sorted({(s["kind"], s["kind_words"]) for s in settings}, key=lambda k: k[1])
     if kind not in {k for k, _ in kinds}:
@@ -558,7 +560,7 @@ def save(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho) -> Re
         ctx.guards.limits.write(who.user_id)  # the API's per-user write limit
         try:
             body = RequestsUpdate(setting_ids=ids)
-            areas.put_requests(session, who, None, area_id, child_id, body)
+            requests.save_requests(session, who, area_id, child_id, list(body.setting_ids))
         except (InvalidError, ValidationError):
             error = "Your choices could not be saved: check them and try again"
     if error is not None:
@@ -571,7 +573,7 @@ def save(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho) -> Re
 @router.get("/family/choices/saved", response_class=HTMLResponse)
 def saved(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho) -> Response:
     view = _requests(ctx, session, who)
-    words = view.get("next_steps") or services.REQUEST_WORDS["being_considered"]
+    words = view.get("next_steps") or requests.REQUEST_WORDS["being_considered"]
     return page(
         request,
         "family/saved.html",
@@ -588,7 +590,7 @@ def saved(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho) -> R
 @router.get("/family/decision", response_class=HTMLResponse)
 def decision(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho) -> Response:
     area_id, child_id = _family(who)
-    rows = placements.list_child_placements(session, who, area_id, child_id)
+    rows = placements.list_for_child(session, who, area_id, child_id)
     settings = _settings(session, who)
     confirmed = next((p for p in rows if p.status == "confirmed"), None)
     view = _requests(ctx, session, who)
@@ -656,7 +658,7 @@ def _year_words(year: int | None) -> str:
 @router.get("/family/what-we-used", response_class=HTMLResponse)
 def what_we_used(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho) -> Response:
     area_id, child_id = _family(who)
-    child = areas.get_child(ctx, session, who, area_id, child_id).child
+    child = children.get_child(ctx, session, who, area_id, child_id).child
     d = _tailored(ctx, session, who)
     settings = _settings(session, who)
     names = {k: v["name"] for k, v in settings.items()}

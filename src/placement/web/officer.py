@@ -4,9 +4,9 @@ statutory test, "why not" any setting, what-if), the placement workflow (propose
 record the setting's reply, confirm with the guard rails and their overrides, decline) and
 the area's runs.
 
-An adapter only: every read and write goes through the API's own route functions
-(:mod:`placement.service.routes`), so access control, read auditing, the guard rails and the
-wording stay in one place. The errors a form expects (a :class:`ServiceError` or a schema's
+An adapter only: every read and write is a call to the service's functions (the same ones
+the API's routes call), so access control, read auditing, the guard rails and the wording
+stay in one place. The errors a form expects (a :class:`ServiceError` or a schema's
 validation error) become a GOV.UK error summary on the same form; anything else is the
 frame's error page (403, 404, ...). A stale edit (409) is a "This has changed" page.
 """
@@ -14,7 +14,6 @@ frame's error page (403, 404, ...). A stale edit (409) is a "This has changed" p
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 import secrets
@@ -34,22 +33,25 @@ from sqlmodel import Session, col, select
 
 from placement.domain import Need, phase_of_year
 from placement.reasons import Reason, ReasonCode
-from placement.service import services
-from placement.service.deps import CtxDep, PageParams, SessionDep, require
+from placement.service.access import require
+from placement.service.areas import service as areas
+from placement.service.areas.models import AreaRow, SettingRow
+from placement.service.areas.schemas import AreaPublic
+from placement.service.children import service as children
+from placement.service.deps import CtxDep, SessionDep
 from placement.service.errors import ConflictError, NotFoundError, ServiceError
-from placement.service.models import AreaRow, SettingRow
-from placement.service.routes import areas as api
-from placement.service.routes import placements as api_placements
-from placement.service.routes.areas import AreaId, ChildId, RunId
-from placement.service.routes.placements import PlacementId
-from placement.service.schemas import (
-    AreaPublic,
+from placement.service.paths import AreaId, ChildId, PlacementId, RunId
+from placement.service.placements import service as placements
+from placement.service.placements.schemas import (
     DecisionCreate,
     PlacementCreate,
     PlacementPublic,
-    RunCreate,
     SettingResponseCreate,
 )
+from placement.service.requests import service as requests
+from placement.service.runs import service as run_service
+from placement.service.runs.schemas import RunCreate
+from placement.service.schemas import PageParams
 from placement.service.security import Principal
 from placement.web.pages import (
     JOB_TAGS,
@@ -314,11 +316,6 @@ def officer(who: Principal) -> None:
     require(who, "officer")
 
 
-def body_json(resp: Response) -> dict[str, Any]:
-    out: dict[str, Any] = json.loads(bytes(resp.body))
-    return out
-
-
 def pagination(
     current: int, total: int, size: int, href: Callable[[int], str]
 ) -> dict[str, Any] | None:
@@ -349,7 +346,7 @@ def page_number(request: Request) -> int:
 
 
 def la_areas(session: Session, who: Principal) -> list[AreaPublic]:
-    return api.list_areas(session, who, PageParams(1, 100)).items
+    return areas.list_areas(session, who, PageParams(1, 100)).items
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,7 +469,7 @@ def area_worklist(
     request: Request, ctx: CtxDep, session: SessionDep, who: PageWho, area_id: AreaId
 ) -> Response:
     officer(who)
-    area = api.get_area(session, who, area_id)
+    area = areas.get_area(session, who, area_id)
     return worklist_page(request, ctx, session, who, area)
 
 
@@ -482,7 +479,7 @@ def _filters(request: Request) -> tuple[dict[str, str], dict[str, Any], dict[str
     raw = {k: qp.get(k, "").strip() for k in FILTERS}
     typed: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    unknown = sorted(set(qp) - api.WORKLIST_PARAMS - {"done"})
+    unknown = sorted(set(qp) - children.WORKLIST_PARAMS - {"done"})
     if unknown:
         errors["run_outcome"] = (
             f"There is no filter called ‘{unknown[0][:40]}’: use the filters on this page"
@@ -494,7 +491,7 @@ def _filters(request: Request) -> tuple[dict[str, str], dict[str, Any], dict[str
             errors["run_outcome"] = "Choose an outcome in the latest run from the list"
     if raw["status"]:
         if raw["status"] in STATUS_FILTER:
-            typed["status_"] = raw["status"]
+            typed["status"] = raw["status"]
         else:
             errors["status"] = "Choose a placement status from the list"
     if raw["consultation_overdue"]:
@@ -539,9 +536,10 @@ def worklist_page(
     result = None
     if not errors:
         try:
-            result = api.list_children(
-                ctx, request, session, who, area.id, PageParams(current, PAGE_SIZE), **typed
-            )
+            result = children.worklist(
+                ctx, session, who, area.id, PageParams(current, PAGE_SIZE),
+                children.WorklistFilters(**typed),
+            )  # fmt: skip
         except ServiceError as e:
             session.rollback()
             errors["run_outcome"] = e.detail
@@ -598,11 +596,11 @@ def child_page(
     child_id: ChildId,
 ) -> Response:
     officer(who)
-    area = api.get_area(session, who, area_id)
-    child = api.get_child(ctx, session, who, area_id, child_id).child
-    lst = body_json(api.tailored_list(ctx, session, who, area_id, child_id, audience="officer"))
-    reqs = api.get_requests(ctx, session, who, area_id, child_id)
-    placed = api_placements.list_child_placements(session, who, area_id, child_id)
+    area = areas.get_area(session, who, area_id)
+    child = children.get_child(ctx, session, who, area_id, child_id).child
+    lst = children.tailored_list_doc(ctx, session, who, area_id, child_id, "officer")
+    reqs = requests.get_requests(ctx, session, who, area_id, child_id)
+    placed = placements.list_for_child(session, who, area_id, child_id)
     known = area_settings(session, area_id)
     settings, names = known.settings, known.names
     assessed = {r["setting_id"]: r for r in reqs.get("run_assessment", [])}
@@ -647,13 +645,13 @@ def why_not(
 ) -> Response:
     """Why a setting is on the child's list, or why not (any setting of the area)."""
     officer(who)
-    api.get_child(ctx, session, who, area_id, child_id)  # 404 for a child not the LA's
+    children.get_child(ctx, session, who, area_id, child_id)  # 404 for a child not the LA's
     settings = settings_of(session, area_id)
     chosen, errors = _setting_param(request, settings)
     exp = None
     if not errors:
         try:
-            exp = api.explain(ctx, session, who, area_id, child_id, chosen, audience="officer")
+            exp = children.explain(ctx, session, who, area_id, child_id, chosen, "officer")
         except NotFoundError as e:
             session.rollback()
             errors = {"setting": cap(e.detail)}
@@ -676,13 +674,13 @@ def what_if(
 ) -> Response:
     """What if the child were placed at a setting: the area re-solved, everyone who moves."""
     officer(who)
-    api.get_child(ctx, session, who, area_id, child_id)
+    children.get_child(ctx, session, who, area_id, child_id)
     settings = settings_of(session, area_id)
     chosen, errors = _setting_param(request, settings)
     w = None
     if not errors:
         try:
-            w = api.what_if(ctx, session, who, area_id, child_id, chosen)
+            w = children.what_if(ctx, session, who, area_id, child_id, chosen)
         except NotFoundError as e:
             session.rollback()
             errors = {"setting": cap(e.detail)}
@@ -709,7 +707,7 @@ def _propose_form(
     note: str,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    lst = body_json(api.tailored_list(ctx, session, who, area_id, child_id, audience="officer"))
+    lst = children.tailored_list_doc(ctx, session, who, area_id, child_id, "officer")
     settings = settings_of(session, area_id)
     listed = [o["setting_id"] for o in lst["options"]]
     others = [s for s in settings if s.setting_id not in listed]
@@ -731,7 +729,7 @@ def propose_form(
     child_id: ChildId,
 ) -> Response:
     officer(who)
-    api.get_child(ctx, session, who, area_id, child_id)
+    children.get_child(ctx, session, who, area_id, child_id)
     chosen = request.query_params.get("setting", "")[:64]
     return _propose_form(request, ctx, session, who, area_id, child_id, chosen=chosen, note="")
 
@@ -761,7 +759,7 @@ def propose(
             errors = {("setting" if k == "setting_id" else k): v for k, v in errors.items()}
     if body is not None and not errors:
         try:
-            row = api_placements.propose(ctx, session, who, area_id, child_id, body)
+            row = placements.propose(ctx, session, who, area_id, child_id, body)
         except ServiceError as e:
             session.rollback()
             if e.status in (403, 404):
@@ -790,7 +788,7 @@ def placement_of(
     session: Session, who: Principal, area_id: int, child_id: str, placement_id: int
 ) -> PlacementPublic:
     """The placement, if it is this child's (else 404, as for another LA's)."""
-    p = api_placements.get_placement(session, who, placement_id)
+    p = placements.get_placement(session, who, placement_id)
     if p.area_id != area_id or p.child_id != child_id:
         raise NotFoundError(f"placement {placement_id} not found")
     return p
@@ -832,7 +830,7 @@ def consult(
     officer(who)
     p = placement_of(session, who, area_id, child_id, placement_id)
     try:
-        done = api_placements.consult(session, who, placement_id)
+        done = placements.consult(session, who, placement_id)
     except ConflictError as e:
         return changed(request, who, session, e, placement_url(p), "the placement")
     return redirect(
@@ -899,7 +897,7 @@ def reply(
             errors["response"] = "Choose whether the setting agrees or objects"
         return _reply_form(request, who, session, p, response=response, note=note, errors=errors)
     try:
-        api_placements.setting_response(session, who, placement_id, body)
+        placements.record_reply(session, who, placement_id, body)
     except ConflictError as e:
         return changed(request, who, session, e, placement_url(p), "the placement")
     return redirect(placement_url(p), done="The setting's reply is recorded", request=request)
@@ -921,7 +919,7 @@ def _confirm_form(
     failed: list[tuple[str, str]] | None = None,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    lst = body_json(api.tailored_list(ctx, session, who, p.area_id, p.child_id, audience="officer"))
+    lst = children.tailored_list_doc(ctx, session, who, p.area_id, p.child_id, "officer")
     listed = [o["setting_id"] for o in lst["options"]]
     names = names_of(session, p.area_id)
     return show(
@@ -954,7 +952,7 @@ def _failures(ctx: CtxDep, session: Session, p: PlacementPublic) -> list[tuple[s
     officer wording (the rules the API asks to be overridden by name)."""
     area = session.get(AreaRow, p.area_id)
     assert area is not None
-    codes, texts = services.eligibility_failures(
+    codes, texts = placements.eligibility_failures(
         ctx.cache.get(session, area).problem, p.child_id, p.setting_id
     )
     return [(c, texts[c]) for c in codes]
@@ -995,7 +993,7 @@ def confirm(
             failed=failed, errors=errors,
         )  # fmt: skip
     try:
-        api_placements.decide(ctx, session, who, placement_id, body, idempotency_key=key)
+        placements.decide(ctx, session, who, placement_id, body, idempotency_key=key)
     except ConflictError as e:
         return changed(request, who, session, e, placement_url(p), "the placement")
     except ServiceError as e:
@@ -1097,7 +1095,7 @@ def decline(
         errors = field_errors(e, {"reason": "The reason"})
         return _decline_form(request, who, session, p, reason=reason, errors=errors)
     try:
-        api_placements.decide(ctx, session, who, placement_id, body)
+        placements.decide(ctx, session, who, placement_id, body)
     except ConflictError as e:
         return changed(request, who, session, e, placement_url(p), "the placement")
     except ServiceError as e:
@@ -1131,7 +1129,7 @@ def runs_home(request: Request, session: SessionDep, who: PageWho) -> Response:
 @router.get("/officer/areas/{area_id}/runs", response_class=HTMLResponse)
 def area_runs(request: Request, session: SessionDep, who: PageWho, area_id: AreaId) -> Response:
     officer(who)
-    return runs_page(request, session, who, api.get_area(session, who, area_id))
+    return runs_page(request, session, who, areas.get_area(session, who, area_id))
 
 
 def runs_page(
@@ -1144,7 +1142,7 @@ def runs_page(
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
     current = page_number(request) if request.method == "GET" else 1
-    runs = api.list_runs(session, who, area.id, PageParams(current, RUN_PAGE_SIZE))
+    runs = run_service.list_runs(session, who, area.id, PageParams(current, RUN_PAGE_SIZE))
     base = f"/officer/areas/{area.id}/runs"
     return show(
         request, who, "runs.html", title=f"Runs: {area.name}", nav_path=RUNS_NAV,
@@ -1167,7 +1165,7 @@ def start_run(
     """Start a run of the area (the children moving this round; a study from scratch is a
     planner's, and the API refuses it)."""
     officer(who)
-    area = api.get_area(session, who, area_id)
+    area = areas.get_area(session, who, area_id)
     if not mechanism:
         return runs_page(
             request, session, who, area, mechanism="",
@@ -1180,7 +1178,7 @@ def start_run(
         errors = {"mechanism": next(iter(errors.values()), "Check the form")}
         return runs_page(request, session, who, area, mechanism=mechanism, errors=errors)
     try:
-        run = api.start_run(ctx, session, who, area_id, body)
+        run = run_service.start_run(ctx, session, who, area_id, body)
     except ServiceError as e:
         msg = job_refusal(session, e)
         return runs_page(
@@ -1202,8 +1200,8 @@ def run_page(
     """A run: while it runs, a page that checks again (JavaScript polls; without it, a link);
     once finished, its placed and unplaced counts and its placements, linking each child."""
     officer(who)
-    area = api.get_area(session, who, area_id)
-    run = api.get_run(session, who, run_id)
+    area = areas.get_area(session, who, area_id)
+    run = run_service.get_run(session, who, run_id)
     if run.area_id != area_id:
         raise NotFoundError(f"run {run_id} not found")
     current = page_number(request)
@@ -1211,7 +1209,7 @@ def run_page(
     pager = None
     total = 0
     if run.status == "succeeded":
-        got = api.run_placements(session, who, run_id, PageParams(current, PAGE_SIZE))
+        got = run_service.run_placements(session, who, run_id, PageParams(current, PAGE_SIZE))
         total = got.total
         names = names_of(session, area_id)
         for x in got.items:

@@ -26,13 +26,15 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from markupsafe import Markup
 from sqlmodel import Session, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
 from placement.generate import UnknownAreaError, resolve_la
-from placement.service import accounts
-from placement.service.deps import CtxDep, SessionDep, principal_from_token
+from placement.service.accounts import service as accounts
+from placement.service.accounts.models import User
+from placement.service.accounts.service import principal_from_token
+from placement.service.deps import CtxDep, SessionDep
 from placement.service.errors import ServiceError
-from placement.service.models import User
+from placement.service.guards import client_address
 from placement.service.security import Principal, issue_token
 
 __all__ = [
@@ -277,8 +279,6 @@ def sign_in(
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
-    from placement.service.routes.auth import authenticate
-
     errors: dict[str, str] = {}
     if not username.strip():
         errors["username"] = "Enter your username"
@@ -290,7 +290,9 @@ def sign_in(
             status_code=400,
         )  # fmt: skip
     try:
-        tok, seconds = authenticate(request, ctx, session, username.strip(), password)
+        tok, seconds = accounts.authenticate(
+            ctx, session, username.strip(), password, client=client_address(request)
+        )
     except ServiceError as e:
         msg = (
             "Enter a correct username and password"
@@ -443,6 +445,23 @@ def _multipart_csrf() -> None:
             super().__init__(content_type, on_field, file_first, *a, **kw)
 
     asgi_csrf.FormParser = CompatFormParser
+
+
+def csrf_protection(secret: str) -> Callable[[ASGIApp], ASGIApp]:
+    """The pages' forms carry a signed double-submit token (asgi-csrf); the API (bearer
+    tokens, no cookies) is not a page path and is left alone."""
+    from asgi_csrf import asgi_csrf
+
+    def wrap(inner: ASGIApp) -> ASGIApp:
+        protected: ASGIApp = asgi_csrf(
+            inner,
+            signing_secret=secret or None,
+            skip_if_scope=lambda scope: not is_page_path(str(scope.get("path", ""))),
+            always_protect={"/sign-in"},
+        )
+        return protected
+
+    return wrap
 
 
 def install_pages(app: FastAPI) -> None:

@@ -2,18 +2,18 @@
 dashboards, and capacity scenarios (pasted or uploaded, followed while they run, and read in
 the page with their downloads).
 
-The pages are an adapter over the API's route functions, so access control (a planner's own
+The pages are an adapter over the service's functions (those the API's routes call), so
+access control (a planner's own
 LA; another LA's run or scenario is "not found") and disclosure control (counts of 1 to 9
 children as "<10", others rounded to 5: :mod:`placement.disclosure`) stay where they are. The
 dashboard and the report are drawn from the same disclosure-controlled figures the API gives,
-by the same code that writes the CLI's files (:func:`~placement.scenarios.report.
+by the same code that writes the CLI's files (:func:`~placement.scenario_service.report.
 report_fragment`, :func:`~placement.scenarios.dashboard.dashboard_fragment`), in the page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from typing import Annotated, Any, Literal
 
@@ -24,16 +24,22 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from placement import disclosure
-from placement.scenarios.dashboard import dashboard_fragment
+from placement.scenarios.dashboard import dashboard_fragment, dashboard_html
 from placement.scenarios.plain import MECHANISM_NAMES
 from placement.scenarios.report import report_fragment
-from placement.service.deps import CtxDep, PageParams, SessionDep, require, scenario_for
+from placement.service.access import require
+from placement.service.areas import service as areas_service
+from placement.service.areas.schemas import AreaPublic
+from placement.service.deps import CtxDep, SessionDep
+from placement.service.downloads import REPORT_CSP, attachment
 from placement.service.errors import NotFoundError, ServiceError
-from placement.service.routes import areas as api
-from placement.service.routes import scenarios as api_scenarios
-from placement.service.routes.areas import AreaId, RunId
-from placement.service.routes.scenarios import CsvTable, ScenarioId
-from placement.service.schemas import AreaPublic, RunCreate, ScenarioCreate
+from placement.service.paths import AreaId, RunId, ScenarioId
+from placement.service.runs import service as run_service
+from placement.service.runs.schemas import RunCreate
+from placement.service.scenarios import service as scenario_service
+from placement.service.scenarios.schemas import ScenarioCreate
+from placement.service.scenarios.service import CsvTable
+from placement.service.schemas import PageParams
 from placement.service.security import Principal
 from placement.web.pages import BUSY, JOB_TAGS, PageWho, cap, job_refusal, la_name, page, redirect
 
@@ -134,7 +140,7 @@ def planner(who: Principal) -> None:
 
 
 def _area(session: Session, who: Principal, area_id: int) -> AreaPublic:
-    return api.get_area(session, who, area_id)
+    return areas_service.get_area(session, who, area_id)
 
 
 # -- home: areas, runs and scenarios --------------------------------------------------------
@@ -145,12 +151,18 @@ def planner_home(request: Request, session: SessionDep, who: PageWho) -> Respons
     """The LA's areas, each with its latest runs and scenarios (status tags) and the way to
     start a run or try a scenario."""
     planner(who)
-    areas = api.list_areas(session, who, PageParams(1, 100)).items
+    areas = areas_service.list_areas(session, who, PageParams(1, 100)).items
     shown = []
     for a in areas:
-        runs = api.list_runs(session, who, a.id, PageParams(1, LIST_SIZE))
-        scenarios = api_scenarios.list_scenarios(session, who, a.id, PageParams(1, LIST_SIZE))
-        shown.append({"area": a, "runs": runs, "scenarios": scenarios})
+        shown.append(
+            {
+                "area": a,
+                "runs": run_service.list_runs(session, who, a.id, PageParams(1, LIST_SIZE)),
+                "scenarios": scenario_service.list_scenarios(
+                    session, who, a.id, PageParams(1, LIST_SIZE)
+                ),
+            }
+        )
     return show(request, who, "home.html", title="Runs and scenarios", areas=shown)
 
 
@@ -209,7 +221,7 @@ def start_run(
         )  # fmt: skip
     body = RunCreate.model_validate({"mechanism": mechanism, "scope": scope})
     try:
-        run = api.start_run(ctx, session, who, area_id, body)
+        run = run_service.start_run(ctx, session, who, area_id, body)
     except ServiceError as e:
         msg = job_refusal(session, e)
         return _run_form(
@@ -224,13 +236,13 @@ def run_page(request: Request, session: SessionDep, who: PageWho, run_id: RunId)
     """A run: while it waits or runs, a page that checks again (JavaScript polls; without
     it, a link); once finished, its dashboard in the page."""
     planner(who)
-    run = api.get_run(session, who, run_id)  # another LA's run: "not found"
+    run = run_service.get_run(session, who, run_id)  # another LA's run: "not found"
     area = _area(session, who, run.area_id)
     dashboard = None
     missing = False
     if run.status == "succeeded":
         try:
-            data = api_scenarios.run_dashboard(session, who, run_id)
+            data = run_service.dashboard(session, who, run_id)
         except NotFoundError:
             missing = True  # made before dashboards were
         else:
@@ -245,18 +257,25 @@ def run_page(request: Request, session: SessionDep, who: PageWho, run_id: RunId)
 
 def _inline(resp: Response) -> Response:
     """A self-contained HTML file (the API sends it as an attachment) shown in the browser
-    instead: a link with ``download`` still saves it. Its own CSP (inline CSS, no scripts)
-    stays."""
+    instead: a link with ``download`` still saves it. Its own CSP (inline CSS, no scripts)."""
     disp = resp.headers.get("content-disposition", "")
     resp.headers["content-disposition"] = disp.replace("attachment", "inline", 1)
+    resp.headers["Content-Security-Policy"] = REPORT_CSP
     return resp
+
+
+def _file(rep: scenario_service.Report) -> Response:
+    return attachment(rep.filename, rep.body, rep.media)
 
 
 @router.get("/planner/runs/{run_id}/dashboard.html")
 def run_dashboard_file(session: SessionDep, who: PageWho, run_id: RunId) -> Response:
     """The dashboard as a file of its own, to keep or send (inline SVG, no scripts)."""
     planner(who)
-    return _inline(api_scenarios.run_dashboard_html(session, who, run_id))
+    data = run_service.dashboard(session, who, run_id)
+    return _inline(
+        attachment(f"run-{run_id}-dashboard.html", dashboard_html(data), "text/html; charset=utf-8")
+    )
 
 
 # -- scenarios -------------------------------------------------------------------------------
@@ -357,7 +376,7 @@ def start_scenario(
             422,
         )
     try:
-        row = api_scenarios.start_scenario(ctx, session, who, area_id, body)
+        row = scenario_service.start_scenario(ctx, session, who, area_id, body)
     except ServiceError as e:
         session.rollback()
         if e.status in (403, 404):
@@ -377,15 +396,14 @@ def scenario_page(
     """A scenario run: while it waits or runs, a page that checks again; once finished, its
     report in the page, with its files to download."""
     planner(who)
-    finished = scenario_for(session, who, scenario_id).status == "succeeded"
-    row = scenario_for(session, who, scenario_id, reports=finished)  # another LA's: not found
-    job = api_scenarios.scenario_public(row)
-    area = _area(session, who, row.area_id)
+    detail = scenario_service.scenario_detail(session, who, scenario_id)  # another LA's: not found
+    job = detail.run
+    area = _area(session, who, job.area_id)
     report = None
-    if finished:
-        data: dict[str, Any] = json.loads(row.report_json or "{}")
+    if detail.report is not None:
+        data: dict[str, Any] = detail.report
         if data.get("metrics"):
-            data.setdefault("source", row.scenario)
+            data.setdefault("source", detail.source)
             report = Markup(
                 report_fragment(data, chart_id="report")
             )  # the fragment escapes every text it shows
@@ -399,7 +417,7 @@ def scenario_page(
     ]
     return show(
         request, who, "scenario.html", title=f"Scenario: {job.name}", job=job, area=area,
-        report=report, downloads=downloads, source=row.scenario,
+        report=report, downloads=downloads, source=detail.source,
         waiting=job.status in ("queued", "running"),
     )  # fmt: skip
 
@@ -407,13 +425,13 @@ def scenario_page(
 @router.get("/planner/scenarios/{scenario_id}/report.html")
 def scenario_report_file(session: SessionDep, who: PageWho, scenario_id: ScenarioId) -> Response:
     planner(who)
-    return _inline(api_scenarios.report_html(session, who, scenario_id))
+    return _inline(_file(scenario_service.report(session, who, scenario_id, "html")))
 
 
 @router.get("/planner/scenarios/{scenario_id}/report.json")
 def scenario_report_json(session: SessionDep, who: PageWho, scenario_id: ScenarioId) -> Response:
     planner(who)
-    return api_scenarios.report_json(session, who, scenario_id)
+    return _file(scenario_service.report(session, who, scenario_id, "json"))
 
 
 @router.get("/planner/scenarios/{scenario_id}/report/{table}.csv")
@@ -421,4 +439,4 @@ def scenario_report_csv(
     session: SessionDep, who: PageWho, scenario_id: ScenarioId, table: CsvTable
 ) -> Response:
     planner(who)
-    return api_scenarios.report_csv(session, who, scenario_id, table)
+    return _file(scenario_service.report(session, who, scenario_id, table))

@@ -1,0 +1,1 @@
+"""The accounts feature: models, schemas, service functions and API routes."""

@@ -1,0 +1,1 @@
+"""The areas feature: models, schemas, service functions and API routes."""

@@ -1,0 +1,1 @@
+"""The audit feature: models, schemas, service functions and API routes."""

@@ -1,0 +1,1 @@
+"""The children feature: models, schemas, service functions and API routes."""

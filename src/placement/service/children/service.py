@@ -1,0 +1,340 @@
+"""Children: the officer's worklist, a child's record, the tailored list with its reasons,
+why a setting is or is not on it, and what would happen if the child were placed there.
+
+Every read of a child's record is audited (:func:`placement.service.access.audit_read`); a
+family sees only its own child, in family wording."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from placement.domain import Need
+from placement.rules import why_unsuitable
+from placement.service.access import area_for, audit_read, child_for, require
+from placement.service.areas.models import AreaRow
+from placement.service.children.models import ChildRow
+from placement.service.children.schemas import ChildPublic, ChildSummary
+from placement.service.clock import today
+from placement.service.context import Ctx
+from placement.service.engine import Computed, WorklistBase
+from placement.service.errors import InvalidError, NotFoundError
+from placement.service.placements.models import PlacementRow
+from placement.service.requests.service import requests_view
+from placement.service.schemas import Page, PageParams
+from placement.service.security import Principal
+from placement.whatif import what_if as core_what_if
+from placement.wording import Audience, render
+
+__all__ = [
+    "WORKLIST_PARAMS",
+    "WorklistFilters",
+    "explain",
+    "get_child",
+    "tailored_list_body",
+    "tailored_list_doc",
+    "what_if",
+    "worklist",
+]
+
+# the worklist's query parameters: any other is refused, never silently ignored
+WORKLIST_PARAMS = frozenset(
+    {
+        "page",
+        "size",
+        "run_outcome",
+        "status",
+        "consultation_overdue",
+        "deadline_within_days",
+        "need",
+        "year",
+        "q",
+    }
+)
+RunOutcome = Literal["placed", "unplaced", "staying"]
+PlacementStatus = Literal["none", "proposed", "consulted", "confirmed", "declined", "withdrawn"]
+
+
+@dataclass(frozen=True, slots=True)
+class WorklistFilters:
+    """The worklist's filters (None: any)."""
+
+    run_outcome: RunOutcome | None = None
+    status: PlacementStatus | None = None
+    consultation_overdue: bool | None = None
+    deadline_within_days: int | None = None
+    need: Need | None = None
+    year: int | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Latest:
+    """A child's latest placement, as the worklist shows it."""
+
+    status: str | None = None
+    overdue: bool = False
+    deadline: dt.date | None = None
+
+
+def _computed(ctx: Ctx, session: Session, area_id: int) -> Computed:
+    area = session.get(AreaRow, area_id)
+    assert area is not None
+    return ctx.cache.get(session, area)
+
+
+def _latest_placements(session: Session, area_id: int) -> dict[str, _Latest]:
+    """Per child with a placement: its latest placement's status (withdrawals aside), an
+    overdue consultation and the placement's phase-transfer deadline."""
+    out: dict[str, dict[str, Any]] = {}
+    now = today()
+    for child_id, status, deadline, response, due in session.execute(
+        sa_select(
+            col(PlacementRow.child_id),
+            col(PlacementRow.status),
+            col(PlacementRow.phase_transfer_deadline),
+            col(PlacementRow.setting_response),
+            col(PlacementRow.consultation_due),
+        )
+        .where(col(PlacementRow.area_id) == area_id)
+        .order_by(col(PlacementRow.id))
+    ).all():
+        f = out.setdefault(child_id, {})
+        if status != "withdrawn" or "status" not in f:
+            f["status"] = status  # the latest, withdrawals aside
+        if deadline is not None:
+            f["deadline"] = deadline
+        if status == "consulted" and response is None and due is not None and now > due:
+            f["overdue"] = True
+    return {k: _Latest(**v) for k, v in out.items()}
+
+
+def _matches(b: WorklistBase, f: WorklistFilters, latest: _Latest, now: dt.date) -> bool:
+    """Whether the child passes every filter set."""
+    if f.need is not None and b.primary_need != f.need.value:
+        return False
+    if f.year is not None and b.nc_year != f.year:
+        return False
+    if f.q is not None and f.q.lower() not in b.child_id.lower():
+        return False
+    if f.run_outcome is not None and b.run_outcome != f.run_outcome:
+        return False
+    if f.status is not None and (latest.status or "none") != f.status:
+        return False
+    if f.consultation_overdue is not None and latest.overdue != f.consultation_overdue:
+        return False
+    deadline = latest.deadline or b.deadline
+    return f.deadline_within_days is None or not (
+        deadline is None
+        or latest.status == "confirmed"
+        or (deadline - now).days > f.deadline_within_days
+    )
+
+
+def _summaries(
+    base: list[WorklistBase], latest: dict[str, _Latest], f: WorklistFilters
+) -> Iterator[tuple[WorklistBase, _Latest]]:
+    now = today()
+    for b in base:  # filtered on plain facts; a summary made only for the page shown
+        lt = latest.get(b.child_id, _Latest())
+        if _matches(b, f, lt, now):
+            yield b, lt
+
+
+def worklist(
+    ctx: Ctx,
+    session: Session,
+    who: Principal,
+    area_id: int,
+    pg: PageParams,
+    filters: WorklistFilters,
+    *,
+    unknown: list[str] | tuple[str, ...] = (),
+) -> Page[ChildSummary]:
+    """The officer's worklist: the area's children with their run outcome and workflow
+    status, filtered; ``unknown`` filters (the caller's parameters that are none of
+    :data:`WORKLIST_PARAMS`) are refused, naming the first."""
+    require(who, "officer")
+    if unknown:
+        raise InvalidError(
+            f"unknown filter {unknown[0]!r}: use {', '.join(sorted(WORKLIST_PARAMS))}",
+            slug="unknown-parameter",
+        )
+    area = area_for(session, who, area_id)
+    base = ctx.cache.get(session, area).worklist()
+    items: list[ChildSummary] = []
+    total = 0
+    for b, lt in _summaries(base, _latest_placements(session, area_id), filters):
+        total += 1
+        if pg.offset < total <= pg.offset + pg.size:
+            items.append(
+                ChildSummary(
+                    child_id=b.child_id,
+                    nc_year=b.nc_year,
+                    primary_need=b.primary_need,
+                    placement_status=lt.status,
+                    run_outcome=b.run_outcome,
+                    planned_setting_id=b.planned_setting_id,
+                    consultation_overdue=lt.overdue,
+                    phase_transfer_deadline=lt.deadline or b.deadline,
+                    movement=b.movement,
+                )
+            )
+    return Page(items=items, page=pg.page, size=pg.size, total=total)
+
+
+def get_child(
+    ctx: Ctx, session: Session, who: Principal, area_id: int, child_id: str
+) -> ChildPublic:
+    """The child's record (an officer's LA's child, or a family's own)."""
+    row = child_for(session, who, area_id, child_id)
+    audit_read(ctx, session, who, row, "child.read")
+    return ChildPublic(area_id=area_id, child=json.loads(row.data))
+
+
+def _audience(who: Principal, asked: Audience | None) -> Audience:
+    """Families always get family wording (no codes, costs or scores)."""
+    return "family" if who.role == "family" else (asked or "officer")
+
+
+def _family_requests(
+    session: Session, who: Principal, row: ChildRow, doc: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The family's requests as it sees them: "being considered" until an officer decides."""
+    view: list[dict[str, Any]] = requests_view(session, who, child=row, listed=doc)["requests"]
+    return view
+
+
+def _list_doc(
+    ctx: Ctx, session: Session, who: Principal, row: ChildRow, aud: Audience
+) -> dict[str, Any]:
+    doc = _computed(ctx, session, row.area_id).list_doc(row.child_id, aud)
+    if who.role == "family":
+        doc["requests"] = _family_requests(session, who, row, doc)
+    return doc
+
+
+def tailored_list_body(
+    ctx: Ctx,
+    session: Session,
+    who: Principal,
+    area_id: int,
+    child_id: str,
+    audience: Audience | None = None,
+) -> bytes:
+    """The child's tailored list as the API serves it (JSON, serialised once per list and
+    wording and kept): options with reasons, requests with the statutory tests, settings
+    left off and why."""
+    row = child_for(session, who, area_id, child_id)
+    aud = _audience(who, audience)
+    audit_read(ctx, session, who, row, "child.list.read", audience=aud)
+    body = _computed(ctx, session, area_id).list_json(child_id, aud)
+    if who.role == "family":  # requests: "being considered" until an officer decides
+        d = json.loads(body)
+        d["requests"] = _family_requests(session, who, row, d)
+        body = json.dumps(d, separators=(",", ":"), ensure_ascii=False).encode()
+    return body
+
+
+def tailored_list_doc(
+    ctx: Ctx,
+    session: Session,
+    who: Principal,
+    area_id: int,
+    child_id: str,
+    audience: Audience | None = None,
+) -> dict[str, Any]:
+    """The child's tailored list as a document for the pages (the same content as
+    :func:`tailored_list_body`, built from the core's list)."""
+    row = child_for(session, who, area_id, child_id)
+    aud = _audience(who, audience)
+    audit_read(ctx, session, who, row, "child.list.read", audience=aud)
+    return _list_doc(ctx, session, who, row, aud)
+
+
+def explain(
+    ctx: Ctx,
+    session: Session,
+    who: Principal,
+    area_id: int,
+    child_id: str,
+    setting_id: str,
+    audience: Audience | None = None,
+) -> dict[str, Any]:
+    """Why a setting is on the child's list, or why not, and the statutory tests if the
+    family asked for it."""
+    row = child_for(session, who, area_id, child_id)
+    aud = _audience(who, audience)
+    audit_read(ctx, session, who, row, "child.explanation.read", setting_id=setting_id)
+    comp = _computed(ctx, session, area_id)
+    p = comp.problem
+    if setting_id not in p.setting_index:
+        raise NotFoundError(f"setting {setting_id} not found")
+    d = _list_doc(ctx, session, who, row, aud)
+    option = next((o for o in d["options"] if o["setting_id"] == setting_id), None)
+    left = next((lo for lo in d["left_off"] if lo["setting_id"] == setting_id), None)
+    requests = [r for r in d["requests"] if r["setting_id"] == setting_id]
+    why_not: list[dict[str, Any]] = []
+    if option is None:
+        if left is not None:
+            why_not = left["reasons"]
+        else:
+            names = {s.setting_id: s.name for s in p.settings}
+            i, s = p.child_index[child_id], p.setting_index[setting_id]
+            why_not = [
+                {"setting_id": setting_id, "text": render(r, aud, names)}
+                | (r.as_dict() if aud == "officer" else {})
+                for r in why_unsuitable(p, i, s)
+            ]
+    return {
+        "child_id": child_id,
+        "setting_id": setting_id,
+        "name": p.settings[p.setting_index[setting_id]].name,
+        "on_list": option is not None,
+        "option": option,
+        "why_not": why_not,
+        "requests": requests,
+        "advisory": d["advisory"],
+        "run_id": d.get("run_id"),
+    }
+
+
+def what_if(
+    ctx: Ctx, session: Session, who: Principal, area_id: int, child_id: str, setting_id: str
+) -> dict[str, Any]:
+    """What if the child were placed at this setting (officers): the area re-solved exactly
+    with the optimised mechanism, the change in each tier, and every other child who would
+    move, with setting names."""
+    require(who, "officer")
+    row = child_for(session, who, area_id, child_id)
+    audit_read(ctx, session, who, row, "child.what_if.read", setting_id=setting_id)
+    comp = _computed(ctx, session, area_id)
+    p = comp.problem
+    if setting_id not in p.setting_index:
+        raise NotFoundError(f"setting {setting_id} not found")
+    w = core_what_if(comp.flow_state(), child_id, setting_id)
+    names = {s.setting_id: s.name for s in p.settings}
+
+    def where(sid: str | None) -> dict[str, str] | None:
+        return None if sid is None else {"setting_id": sid, "name": names[sid]}
+
+    return {
+        "child_id": child_id,
+        "setting": where(setting_id),
+        "possible": w.possible,
+        "reasons": [{"text": render(r, "officer", names), **r.as_dict()} for r in w.reasons],
+        "change": w.change,
+        "moves": [
+            {"child_id": m.child_id, "from": where(m.from_setting), "to": where(m.to_setting)}
+            for m in w.moves
+        ],
+        "mechanism": "optimised",
+        "note": "re-solved exactly with the child's place fixed; advisory until an officer "
+        "confirms",
+    }

@@ -1,0 +1,1 @@
+"""The placements feature: models, schemas, service functions and API routes."""

@@ -1,0 +1,1 @@
+"""The policies feature: models, schemas, service functions and API routes."""

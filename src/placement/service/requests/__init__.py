@@ -1,0 +1,1 @@
+"""The requests feature: models, schemas, service functions and API routes."""

@@ -1,0 +1,1 @@
+"""The runs feature: models, schemas, service functions and API routes."""

@@ -1,0 +1,1 @@
+"""The scenarios feature: models, schemas, service functions and API routes."""
