@@ -468,11 +468,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# -- planners: scenarios, dashboard, national sweep (placement.scenarios) ----------------
-
-
 def add_commands(sub: Any) -> None:
     """generate, allocate, validate, demo, list, explain."""
+    _add_demo_and_generate(sub)
+    _add_allocate_and_validate(sub)
+    _add_list_and_explain(sub)
+
+
+def _add_demo_and_generate(sub: Any) -> None:
     d = sub.add_parser("demo", help="generate a realistic synthetic area and allocate it both ways")
     d.add_argument(
         "--like",
@@ -510,6 +513,8 @@ def add_commands(sub: Any) -> None:
     g.add_argument("--force", action="store_true", help="replace an existing area folder")
     g.set_defaults(func=cmd_generate)
 
+
+def _add_allocate_and_validate(sub: Any) -> None:
     a = sub.add_parser("allocate", help="allocate every child in an area")
     a.add_argument("area", type=Path, help="area folder (children.csv, settings.csv, ...)")
     a.add_argument(
@@ -550,6 +555,8 @@ def add_commands(sub: Any) -> None:
     )
     v.set_defaults(func=cmd_validate)
 
+
+def _add_list_and_explain(sub: Any) -> None:
     for name, helptext, func in (
         ("list", "the tailored list for one child", cmd_list),
         ("explain", "why, why not and what if, for one child and one setting", cmd_explain),

@@ -231,8 +231,14 @@ def cmd_import_sen2(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
+    """``import gias`` and ``import sen2``."""
     im = sub.add_parser("import", help="build an area folder from GIAS and SEN2 files")
     isub = im.add_subparsers(dest="import_command", metavar="SOURCE", required=True)
+    _add_gias(isub)
+    _add_sen2(isub)
+
+
+def _add_gias(isub: Any) -> None:
     g = isub.add_parser(
         "gias",
         help="settings.csv (and gias-report.txt) from a GIAS establishment download",
@@ -270,6 +276,8 @@ def add_commands(sub: Any) -> None:
     g.add_argument("--force", action="store_true", help="replace the files the import writes")
     g.set_defaults(func=cmd_import_gias)
 
+
+def _add_sen2(isub: Any) -> None:
     s = isub.add_parser(
         "sen2",
         help="children.csv (and sen2-report.txt) from an LA's SEN2 person-level return",

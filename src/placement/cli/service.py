@@ -514,6 +514,12 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``serve``, ``worker``, ``users``, ``audit`` and ``db`` to the CLI's subcommands."""
+    _add_serve(sub)
+    _add_users(sub)
+    _add_audit_and_db(sub)
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sv = sub.add_parser("serve", help="run the placement service (API docs at /docs)")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on")
     sv.add_argument("--port", type=int, default=8000, help="port to listen on")
@@ -557,6 +563,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     )
     wk.set_defaults(func=_guarded(cmd_worker))
 
+
+def _add_users(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     us = sub.add_parser("users", help="manage service users")
     usub = us.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     la_help = "the LA (officers, planners): a code such as 886 or E10000016, or a name"
@@ -617,6 +625,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     ut.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
     ut.set_defaults(func=cmd_users_set_role)
 
+
+def _add_audit_and_db(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     au = sub.add_parser("audit", help="the audit trail")
     asub = au.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     av = asub.add_parser(

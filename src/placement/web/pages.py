@@ -466,11 +466,11 @@ def csrf_protection(secret: str) -> Callable[[ASGIApp], ASGIApp]:
 
 def install_pages(app: FastAPI) -> None:
     """Mount the static assets and every page router on ``app`` (after the API's handlers)."""
-    from placement.web import family, officer, planner
+    from placement.web import family, officer, officer_placements, planner
 
     _multipart_csrf()
     app.mount("/static", _Static(directory=HERE / "static"), name="static")
-    for r in (router, family.router, officer.router, planner.router):
+    for r in (router, family.router, officer.router, officer_placements.router, planner.router):
         app.include_router(r)
     _html_errors(app)
 
