@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -154,20 +154,29 @@ def placement_url(p: PlacementPublic) -> str:
 PLACEMENT = "/officer/areas/{area_id}/children/{child_id}/placements/{placement_id}"
 
 
+def officer_placement(
+    session: SessionDep, who: PageWho, area_id: AreaId, child_id: ChildId, placement_id: PlacementId
+) -> PlacementPublic:
+    """The placement of the page's address, for an officer (another child's or another LA's
+    placement is "not found")."""
+    officer(who)
+    return placement_of(session, who, area_id, child_id, placement_id)
+
+
+OfficerPlacement = Annotated[PlacementPublic, Depends(officer_placement)]
+
+
 @router.get(PLACEMENT, response_class=HTMLResponse)
 def placement_page(
     request: Request,
     session: SessionDep,
     who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
-    placement_id: PlacementId,
+    p: OfficerPlacement,
 ) -> Response:
-    officer(who)
-    p = placement_of(session, who, area_id, child_id, placement_id)
     return show(
-        request, who, "placement.html", title=f"Placement {p.id} for {child_id}", p=p,
-        names=names_of(session, area_id), base=child_base(area_id, child_id), url=placement_url(p),
+        request, who, "placement.html", title=f"Placement {p.id} for {p.child_id}", p=p,
+        names=names_of(session, p.area_id), base=child_base(p.area_id, p.child_id),
+        url=placement_url(p),
     )  # fmt: skip
 
 
@@ -176,14 +185,10 @@ def consult(
     request: Request,
     session: SessionDep,
     who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
-    placement_id: PlacementId,
+    p: OfficerPlacement,
 ) -> Response:
-    officer(who)
-    p = placement_of(session, who, area_id, child_id, placement_id)
     try:
-        done = placements.consult(session, who, placement_id)
+        done = placements.consult(session, who, p.id)
     except ConflictError as e:
         return changed(request, who, session, e, placement_url(p), "the placement")
     return redirect(
@@ -216,12 +221,8 @@ def reply_form(
     request: Request,
     session: SessionDep,
     who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
-    placement_id: PlacementId,
+    p: OfficerPlacement,
 ) -> Response:
-    officer(who)
-    p = placement_of(session, who, area_id, child_id, placement_id)
     return _reply_form(
         request, who, session, p, response=p.setting_response or "",
         note=p.setting_response_note or "",
@@ -233,14 +234,10 @@ def reply(
     request: Request,
     session: SessionDep,
     who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
-    placement_id: PlacementId,
+    p: OfficerPlacement,
     response: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    officer(who)
-    p = placement_of(session, who, area_id, child_id, placement_id)
     errors: dict[str, str] = {}
     try:
         body = SettingResponseCreate.model_validate({"response": response, "note": note})
@@ -250,7 +247,7 @@ def reply(
             errors["response"] = "Choose whether the setting agrees or objects"
         return _reply_form(request, who, session, p, response=response, note=note, errors=errors)
     try:
-        placements.record_reply(session, who, placement_id, body)
+        placements.record_reply(session, who, p.id, body)
     except ConflictError as e:
         return changed(request, who, session, e, placement_url(p), "the placement")
     return redirect(placement_url(p), done="The setting's reply is recorded", request=request)
@@ -289,12 +286,8 @@ def confirm_form(
     ctx: CtxDep,
     session: SessionDep,
     who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
-    placement_id: PlacementId,
+    p: OfficerPlacement,
 ) -> Response:
-    officer(who)
-    p = placement_of(session, who, area_id, child_id, placement_id)
     return _confirm_form(
         request, ctx, session, who, p, reason="", key=secrets.token_hex(16), overrides=[]
     )
@@ -385,17 +378,14 @@ def confirmed_page(
     request: Request,
     session: SessionDep,
     who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
-    placement_id: PlacementId,
+    p: OfficerPlacement,
 ) -> Response:
-    officer(who)
-    p = placement_of(session, who, area_id, child_id, placement_id)
     if p.status != "confirmed":
         return redirect(placement_url(p))
     return show(
         request, who, "confirmed.html", title="Placement confirmed", p=p,
-        names=names_of(session, area_id), url=placement_url(p), base=child_base(area_id, child_id),
+        names=names_of(session, p.area_id), url=placement_url(p),
+        base=child_base(p.area_id, p.child_id),
     )  # fmt: skip
 
 
@@ -420,12 +410,8 @@ def decline_form(
     request: Request,
     session: SessionDep,
     who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
-    placement_id: PlacementId,
+    p: OfficerPlacement,
 ) -> Response:
-    officer(who)
-    p = placement_of(session, who, area_id, child_id, placement_id)
     return _decline_form(request, who, session, p, reason="")
 
 
@@ -435,20 +421,16 @@ def decline(
     ctx: CtxDep,
     session: SessionDep,
     who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
-    placement_id: PlacementId,
+    p: OfficerPlacement,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    officer(who)
-    p = placement_of(session, who, area_id, child_id, placement_id)
     try:
         body = DecisionCreate.model_validate({"outcome": "declined", "reason": reason})
     except ValidationError as e:
         errors = field_errors(e, {"reason": "The reason"})
         return _decline_form(request, who, session, p, reason=reason, errors=errors)
     try:
-        placements.decide(ctx, session, who, placement_id, body)
+        placements.decide(ctx, session, who, p.id, body)
     except ConflictError as e:
         return changed(request, who, session, e, placement_url(p), "the placement")
     except ServiceError as e:
@@ -458,5 +440,5 @@ def decline(
         msg = "Enter the reason for declining" if e.slug == "reason-required" else cap(e.detail)
         return _decline_form(request, who, session, p, reason=reason, errors={"reason": msg})
     return redirect(
-        child_base(area_id, child_id), done="The placement is declined", request=request
+        child_base(p.area_id, p.child_id), done="The placement is declined", request=request
     )
