@@ -24,9 +24,8 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from placement import disclosure
-from placement.scenarios.dashboard import dashboard_fragment
+from placement.reports import dashboard_fragment, report_fragment
 from placement.scenarios.plain import MECHANISM_NAMES
-from placement.scenarios.report import report_fragment
 from placement.service.deps import CtxDep, PageParams, SessionDep, require, scenario_for
 from placement.service.errors import NotFoundError, ServiceError
 from placement.service.routes import areas as api

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Response, status
 from sqlmodel import col, func, select
 
-from placement.scenarios.dashboard import dashboard_html
+from placement.reports import dashboard_html
 from placement.service import services
 from placement.service.deps import (
     REPORTS_DEFERRED,
