@@ -237,6 +237,11 @@ class Chart:
         """The chart as inline SVG (the template that the report and dashboard draw it with)."""
         return render("chart_svg.html", chart=self)
 
+    @property
+    def figure(self) -> str:
+        """The chart and, straight after it, its data in a "Show the data" details."""
+        return render("chart_figure.html", chart=self)
+
 
 # -- the layout ------------------------------------------------------------------------------
 
@@ -279,7 +284,9 @@ def _plain(cat: str, vals: Sequence[Value], names: Sequence[str], unit: Unit) ->
     )
 
 
-def _key(series: Sequence[Series], goods: Sequence[Better], compare: bool) -> list[tuple[str, ...]]:
+def _key(
+    series: Sequence[Series], goods: Sequence[Better], compare: bool
+) -> list[tuple[str, str, str]]:
     """What each colour means: (fill, stroke, words)."""
     if compare and all(g == "neither" for g in goods):
         return [
@@ -400,7 +407,7 @@ class _Canvas:
             y += TITLE_FS * 1.3
         return y
 
-    def key(self, key: Sequence[tuple[str, ...]], y: float) -> float:
+    def key(self, key: Sequence[tuple[str, str, str]], y: float) -> float:
         """Each colour's swatch and words, in rows that fit; returns the y under them."""
         if not key:
             return y
@@ -444,9 +451,14 @@ class _Canvas:
 
 
 def _groups(
-    c: _Canvas, categories: Sequence[str], series: Sequence[Series], rows: Sequence[_Row],
-    unit: Unit, sx: Callable[[float], float], y: float,
-) -> float:  # fmt: skip
+    c: _Canvas,
+    categories: Sequence[str],
+    series: Sequence[Series],
+    rows: Sequence[_Row],
+    unit: Unit,
+    sx: Callable[[float], float],
+    y: float,
+) -> float:
     """Each category's name and bars, one group under another; returns the y under them."""
     n_ser = len(series)
     bars_h = n_ser * BAR + (n_ser - 1) * BAR_GAP

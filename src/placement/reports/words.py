@@ -9,7 +9,6 @@ markup.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from placement.disclosure import SMALL
@@ -25,10 +24,12 @@ __all__ = [
     "better_way",
     "change",
     "change_shown",
+    "change_verdict",
     "fmt",
     "metric_name",
     "millions",
     "minutes_words",
+    "per_child_words",
     "shown",
     "signed_money",
     "tick_label",
@@ -264,8 +265,3 @@ def band_words(label: str) -> str:
 
 def per_child_words(v: int | str) -> str:
     return "withheld" if isinstance(v, str) else f"£{v:,}"
-
-
-def labelled(names: Mapping[str, str], key: str) -> str:
-    """``key``'s name in ``names``, else the key with spaces for underscores."""
-    return names.get(key, key.replace("_", " "))

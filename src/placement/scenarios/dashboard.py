@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from placement import disclosure
@@ -86,33 +87,79 @@ def _pct(counts: dict[str, int]) -> dict[str, float]:
     return {k: round(100.0 * v / tot, 2) if tot else 0.0 for k, v in counts.items()}
 
 
+MIX_NOTE = (
+    "this allocation: all the children in the area (placed in this run, staying where their "
+    "plans name, or not placed); real mixes: DfE EHC plans January 2025 (all ages) of the "
+    "children who hold or seek a place: young people in other arrangements (employment, "
+    "apprenticeships, education otherwise than at school, elsewhere) are left out, as a "
+    "synthetic area leaves them out, and the real 'other' column (children awaiting "
+    "provision) sits beside 'not placed in this run'. 'mainstream school' here is the DfE's "
+    "column alone: the headline's mainstream also counts resourced provision, SEN units and "
+    "FE colleges (s.33)"
+)
+
+
+def _mix_counts(m: dict[str, Any]) -> dict[str, int]:
+    """The allocation's children by placement column, and those it could not place."""
+    counts = {c: int(m[f"mix_{c}"]) for c in CATEGORIES}
+    counts["unplaced"] = int(m["unplaced"])
+    return counts
+
+
+def _placement_mix(counts: dict[str, int], la: LaProfile | None) -> dict[str, Any]:
+    """The allocation's mix (rounded counts, shares of them) beside the LA's and England's."""
+    total = sum(counts.values())
+    real = la_mix(la, seeking=True) if la else None
+    return {
+        "categories": [*CATEGORIES, "unplaced"],
+        "labels": dict(MIX_LABELS),
+        "of": "all the children in the area: placed in this run, staying where their "
+        "plans name, or not placed",
+        "allocation_children": {k: disclosure.count(v) for k, v in counts.items()},
+        "allocation_pct": {k: disclosure.pct(v, total) for k, v in counts.items()},
+        "la_real_pct": _pct(real) if real else None,
+        "england_pct": _pct(national_mix(seeking=True)),
+        "note": MIX_NOTE,
+    }
+
+
+def _headline_pct(em: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
+    """The headline shares, each of what its label says: the children placed in this run,
+    except ``mainstream_all_pct`` (every child in the placement mix, so the two can be read
+    together: from the mix's rounded counts when all are shown, so that it is their sum)."""
+    rows = [disclosure.count(counts[c]) for c in MAINSTREAM_COLUMNS]
+    in_mainstream = (
+        sum(r for r in rows if isinstance(r, int))
+        if not any(isinstance(r, str) for r in rows)
+        else sum(counts[c] for c in MAINSTREAM_COLUMNS)
+    )
+    every = disclosure.pct(in_mainstream, sum(counts.values()))
+    return {k: every if k == "mainstream_all_pct" else em[k] for k in HEADLINE_LABELS}
+
+
+def _journey_bands(hist: Sequence[int]) -> list[dict[str, Any]]:
+    """Children placed by journey time, in bands of 15 minutes (rounded counts)."""
+    bands = []
+    for lo, hi in itertools.pairwise(JOURNEY_BANDS):
+        label = f"{lo}-{hi - 1} min" if hi < 256 else f"{lo}+ min"
+        bands.append({"band": label, "children": disclosure.count(sum(hist[lo:hi]))})
+    return bands
+
+
+def _unmet_need(m: dict[str, Any]) -> dict[str, dict[str, int | str]]:
+    """Children not placed by primary need (codes in capitals) and by phase."""
+    unmet = {k[6:]: disclosure.count(int(v)) for k, v in m.items() if k.startswith("unmet_")}
+    return {
+        "by_need": {k: v for k, v in unmet.items() if k.isupper()},
+        "by_phase": {k: v for k, v in unmet.items() if not k.isupper()},
+    }
+
+
 def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[str, Any]:
     """The dashboard's figures for one allocation (disclosure-controlled)."""
     m = side.metrics
     em = export_metrics(m)
-    alloc_counts = {c: int(m[f"mix_{c}"]) for c in CATEGORIES}
-    alloc_counts["unplaced"] = int(m["unplaced"])
-    total = sum(alloc_counts.values())
-    alloc_pct = {k: disclosure.pct(v, total) for k, v in alloc_counts.items()}
-    # the headline's mainstream over the mix's children too, so the two can be read together
-    # (from the rows' rounded counts when all are shown, so that it is their sum)
-    rows = [disclosure.count(alloc_counts[c]) for c in MAINSTREAM_COLUMNS]
-    in_mainstream = (
-        sum(r for r in rows if isinstance(r, int))
-        if not any(isinstance(r, str) for r in rows)
-        else sum(alloc_counts[c] for c in MAINSTREAM_COLUMNS)
-    )
-    headline: dict[str, Any] = {k: em[k] for k in HEADLINE_LABELS if k != "mainstream_all_pct"}
-    headline["mainstream_all_pct"] = disclosure.pct(in_mainstream, total)
-    headline = {k: headline[k] for k in HEADLINE_LABELS}
-    real = la_mix(la, seeking=True) if la else None
-    nat = national_mix(seeking=True)
-    hist = side.journeys
-    bands = []
-    for lo, hi in itertools.pairwise(JOURNEY_BANDS):
-        n = sum(hist[lo:hi])
-        label = f"{lo}-{hi - 1} min" if hi < 256 else f"{lo}+ min"
-        bands.append({"band": label, "children": disclosure.count(n)})
+    counts = _mix_counts(m)
     return {
         "area": area_name,
         "la": la.la_name if la else None,
@@ -124,33 +171,13 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
         "staying": disclosure.count(int(m.get("staying", 0))),
         "placed": em["placed"],
         "placed_pct": em["placed_pct"],
-        "placement_mix": {
-            "categories": [*CATEGORIES, "unplaced"],
-            "labels": dict(MIX_LABELS),
-            "of": "all the children in the area: placed in this run, staying where their "
-            "plans name, or not placed",
-            "allocation_children": {k: disclosure.count(v) for k, v in alloc_counts.items()},
-            "allocation_pct": alloc_pct,
-            "la_real_pct": _pct(real) if real else None,
-            "england_pct": _pct(nat),
-            "note": "this allocation: all the children in the area (placed in this run, "
-            "staying where their plans name, or not placed); real mixes: DfE EHC plans "
-            "January 2025 (all ages) of the children who hold or seek a place: young people "
-            "in other arrangements (employment, apprenticeships, education otherwise than at "
-            "school, elsewhere) are left out, as a synthetic area leaves them out, and the "
-            "real 'other' column (children awaiting provision) sits beside 'not placed in "
-            "this run'. "
-            "'mainstream school' here is the DfE's column alone: the headline's mainstream "
-            "also counts resourced provision, SEN units and FE colleges (s.33)",
-        },
-        # each share says what it is of: the children placed in this run, except
-        # mainstream_all_pct (every child in the placement mix)
-        "headline_pct": headline,
+        "placement_mix": _placement_mix(counts, la),
+        "headline_pct": _headline_pct(em, counts),
         "headline_labels": dict(HEADLINE_LABELS),
         "journeys": {
             "mean_min": em["mean_journey_min"],
             "p95_min": em["p95_journey_min"],
-            "bands": bands,
+            "bands": _journey_bands(side.journeys),
         },
         "cost": {
             "total_gbp": em["total_cost_gbp"],
@@ -159,18 +186,7 @@ def dashboard_data(side: Side, *, area_name: str, la: LaProfile | None) -> dict[
             "transport_gbp": em["transport_gbp"],
             "per_placed_child_gbp": _per_child(em["total_cost_gbp"], em["placed"]),
         },
-        "unmet_need": {
-            "by_need": {
-                k[6:]: disclosure.count(int(v))
-                for k, v in m.items()
-                if k.startswith("unmet_") and k[6:].isupper()
-            },
-            "by_phase": {
-                k[6:]: disclosure.count(int(v))
-                for k, v in m.items()
-                if k.startswith("unmet_") and not k[6:].isupper()
-            },
-        },
+        "unmet_need": _unmet_need(m),
         "suppression": DISCLOSURE_NOTE,
     }
 
