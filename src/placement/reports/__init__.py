@@ -10,6 +10,10 @@ disclosure-controlled figures (:mod:`placement.scenarios.report`,
 - :mod:`.report` and :mod:`.dashboard`: each page's contents prepared in Python (no markup),
   shown by ``report.html`` and ``dashboard.html``: a fragment for the service's pages, and in
   ``document.html`` a file of its own (inline CSS and SVG, no scripts, nothing fetched).
+
+Unlike the core, this package reads files: its own templates, shipped inside it. It imports no
+web framework (Jinja2 is the pages' template engine, already a dependency), so the CLI writes
+the same report offline that the service serves.
 """
 
 from placement.reports.dashboard import dashboard_fragment, dashboard_html
