@@ -422,9 +422,8 @@ class _Canvas:
             x += SWATCH + 6 + tw + 18
         return y + LEGEND_FS * 1.6
 
-    def labels(self, cat: str, y: float, gh: float) -> None:
-        """A category's name, wrapped in its column, right-aligned, centred on its bars."""
-        lines = wrap(cat, self.frame.label_w, LABEL_FS)
+    def labels(self, lines: Sequence[str], y: float, gh: float) -> None:
+        """A category's name (wrapped in its column), right-aligned, centred on its bars."""
         ly = y + (gh - len(lines) * LABEL_FS * 1.3) / 2
         for line in lines:
             tw = text_width(line, LABEL_FS)
@@ -463,8 +462,9 @@ def _groups(
     n_ser = len(series)
     bars_h = n_ser * BAR + (n_ser - 1) * BAR_GAP
     for ci, cat in enumerate(categories):
-        gh = max(len(wrap(cat, c.frame.label_w, LABEL_FS)) * LABEL_FS * 1.3, bars_h)
-        c.labels(cat, y, gh)
+        lines = wrap(cat, c.frame.label_w, LABEL_FS)
+        gh = max(len(lines) * LABEL_FS * 1.3, bars_h)
+        c.labels(lines, y, gh)
         by = y + (gh - bars_h) / 2
         for si, ser in enumerate(series):
             vx = c.bar(ser.values[ci], rows[ci].fills[si], sx, by, unit)
