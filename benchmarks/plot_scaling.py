@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from placement.scenarios.charts import text_width
+from placement.reports.charts import text_width
 
 # Okabe and Ito's colour-blind-safe colours; each line also has its own mark and dash
 SERIES = (

@@ -18,18 +18,13 @@ from typing import Any
 import pytest
 
 from placement.generate import resolve_la
+from placement.reports import dashboard_fragment, dashboard_html, report_fragment, report_html
+from placement.reports.changes import change_words
+from placement.reports.charts import COLOURS, PALETTE, Chart, Series, bar_chart, text_width
 from placement.scenarios import parse_scenario
-from placement.scenarios.charts import COLOURS, PALETTE, Chart, Series, bar_chart, text_width
-from placement.scenarios.dashboard import dashboard_data, dashboard_fragment, dashboard_html
+from placement.scenarios.dashboard import dashboard_data
 from placement.scenarios.plain import KIND_NAMES, MIX_NAMES, NEED_NAMES
-from placement.scenarios.report import (
-    change_words,
-    headline,
-    report_fragment,
-    report_html,
-    report_json,
-    safe_note,
-)
+from placement.scenarios.report import headline, report_json, safe_note
 from placement.scenarios.run import CATEGORIES, ScenarioResult, run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,9 +18,10 @@ from placement.files.area_files import write_area
 from placement.files.errors import InputError
 from placement.files.policy_files import load_policy
 from placement.problem import build_problem
+from placement.reports import report_html
 from placement.scenarios import load_scenario, parse_scenario
 from placement.scenarios.apply import apply_changes
-from placement.scenarios.report import report_csvs, report_html, report_json
+from placement.scenarios.report import report_csvs, report_json
 from placement.scenarios.run import derive_problem, run_scenario
 from placement.solve import allocate
 

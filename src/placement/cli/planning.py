@@ -40,7 +40,8 @@ def _scenario_from(path: Path, scale: float | None) -> Any:
 
 def cmd_scenario_run(args: argparse.Namespace) -> int:
     from placement.files.outputs import check_folder, write_files
-    from placement.scenarios.report import report_csvs, report_html, report_json
+    from placement.reports import report_html
+    from placement.scenarios.report import report_csvs, report_json
     from placement.scenarios.run import run_scenario
 
     sc = _scenario_from(args.file, args.scale)
@@ -149,7 +150,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from placement.generate import UnknownAreaError as _Unknown
     from placement.generate import resolve_la
     from placement.problem import build_problem
-    from placement.scenarios.dashboard import dashboard_data, dashboard_html, dashboard_json
+    from placement.reports import dashboard_html
+    from placement.scenarios.dashboard import dashboard_data, dashboard_json
     from placement.scenarios.run import load_base, policies, run_side
 
     path: Path = args.source

@@ -250,7 +250,8 @@ class JobRunner:
         """The scenario on the stored area as an allocation run would see it (children with a
         confirmed placement keep it and their places count as taken), with the LA's policy."""
         from placement.files.errors import InputError
-        from placement.scenarios.report import report_csvs, report_html, report_json
+        from placement.reports import report_html
+        from placement.scenarios.report import report_csvs, report_json
         from placement.scenarios.run import run_scenario
 
         read = self._read(job)

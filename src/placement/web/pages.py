@@ -22,13 +22,14 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2 import pass_context
 from markupsafe import Markup
 from sqlmodel import Session, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Scope
 
 from placement.generate import UnknownAreaError, resolve_la
+from placement.html import environment
 from placement.service.accounts import service as accounts
 from placement.service.accounts.models import User
 from placement.service.accounts.service import principal_from_token
@@ -63,12 +64,7 @@ PAGE_CSP = (
 # the paths that are pages (HTML, cookie sessions, CSRF-protected); everything else is the API
 PAGE_PREFIXES = ("/sign-in", "/sign-out", "/family", "/officer", "/planner", "/accessibility")
 
-env = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(("html",)),
-    trim_blocks=False,
-    lstrip_blocks=False,
-)
+env = environment(HERE / "templates")  # and the shared GOV.UK macros (placement.html)
 
 
 @pass_context

@@ -24,9 +24,8 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from placement import disclosure
-from placement.scenarios.dashboard import dashboard_fragment, dashboard_html
+from placement.reports import dashboard_fragment, dashboard_html, report_fragment
 from placement.scenarios.plain import MECHANISM_NAMES
-from placement.scenarios.report import report_fragment
 from placement.service.access import require
 from placement.service.areas import service as areas_service
 from placement.service.areas.schemas import AreaPublic

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from placement.scenarios.dashboard import dashboard_html
+from placement.reports import dashboard_html
 from placement.service.deps import CtxDep, PageDep, PrincipalDep, SessionDep
 from placement.service.downloads import REPORT_CSP, attachment
 from placement.service.paths import AreaId, RunId
