@@ -15,19 +15,15 @@ from placement.area import Area
 from placement.domain import Need, SettingKind, Sex
 from placement.files.policy_files import load_policy
 from placement.generate import (
-    AGES,
-    PLACEMENTS,
     SPECIALIST,
     TRANSFER_YEARS,
     GenerationReport,
-    UnknownAreaError,
     generate_area,
     generate_with_report,
-    list_las,
-    resolve_la,
 )
 from placement.generate.settings import TIGHTNESS
 from placement.problem import build_problem
+from placement.register import AGES, PLACEMENTS, UnknownAreaError, list_las, resolve_la
 from placement.scenarios.dashboard import la_mix
 from placement.scenarios.run import CATEGORIES, run_side
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from placement.generate import resolve_la
+from placement.register import resolve_la
 from placement.scenarios import parse_scenario
 from placement.scenarios.charts import COLOURS, PALETTE, Chart, Series, bar_chart, text_width
 from placement.scenarios.dashboard import dashboard_data, dashboard_fragment, dashboard_html

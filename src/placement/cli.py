@@ -23,8 +23,8 @@ from rich.table import Table
 from placement.area import Area
 from placement.domain import DomainError
 from placement.files.errors import InputError, OutputError
-from placement.generate import UnknownAreaError
 from placement.policy import Policy, PolicyError
+from placement.register import UnknownAreaError
 from placement.result import Allocation
 from placement.scenarios.spec import MAX_SCALE  # one limit for scenario files and --scale
 from placement.solve.optimised import SolverError
@@ -198,7 +198,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     from placement.files.area_files import check_area_folder, write_area
     from placement.files.outputs import check_folder
-    from placement.generate import generate_area, resolve_la
+    from placement.generate import generate_area
+    from placement.register import resolve_la
 
     resolve_la(args.like)  # an unknown LA, and the output folder, are refused before any work
     try:
@@ -661,9 +662,9 @@ def _scenario_tables(r: Any) -> list[Table]:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from placement.files.outputs import check_folder, write_files
-    from placement.generate import UnknownAreaError as _Unknown
-    from placement.generate import resolve_la
     from placement.problem import build_problem
+    from placement.register import UnknownAreaError as _Unknown
+    from placement.register import resolve_la
     from placement.scenarios.dashboard import dashboard_data, dashboard_html, dashboard_json
     from placement.scenarios.run import load_base, policies, run_side
 
@@ -746,7 +747,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.ray_address is not None and args.engine == "process":
         raise UsageError("--ray-address is for --engine ray, not the process pool")
     engine: Engine = args.engine or ("ray" if args.ray_address is not None else "process")
-    from placement.generate import list_las
+    from placement.register import list_las
 
     folder: Path = args.out or Path("sweep-output") / args.file.stem
     check_folder(folder)
@@ -942,7 +943,7 @@ def cmd_import_gias(args: argparse.Namespace) -> int:
     names = [SETTING_FILE, GIAS_REPORT] + ([CHILD_FILE] if args.children else [])
     _import_target(folder, names, args.force)
     if args.children:
-        from placement.generate import resolve_la
+        from placement.register import resolve_la
 
         resolve_la(args.la)  # an LA the generator does not know is refused before any work
     rules = replace(args.empty_capacity, fe_places=args.fe_places)

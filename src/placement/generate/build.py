@@ -12,14 +12,12 @@ import numpy as np
 from placement.area import Area
 from placement.domain import Entry, Need, SettingKind
 from placement.generate.calibration import (
-    AGES,
     AP,
     FE,
     I64,
     MAIN,
     NEED_CODES,
     OTHER,
-    PLACEMENTS,
     RP,
     SAC,
     SIND,
@@ -29,9 +27,7 @@ from placement.generate.calibration import (
     SPECIALIST_IDX,
     SPI,
     TRANSFER_AGES,
-    LaProfile,
     _joint,
-    resolve_la,
 )
 from placement.generate.children import _children, _Picks, _sample_children, split_elsewhere
 from placement.generate.geography import _geography
@@ -48,6 +44,7 @@ from placement.generate.settings import (
     _build_settings,
     _pool_need,
 )
+from placement.register import AGES, PLACEMENTS, LaProfile, resolve_la
 
 Schools = Literal["auto", "real", "synthetic"]
 

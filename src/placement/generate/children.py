@@ -14,7 +14,6 @@ from placement.generate.calibration import (
     _N,
     _NN,
     _NP,
-    AGES,
     AP,
     F64,
     FE,
@@ -30,10 +29,10 @@ from placement.generate.calibration import (
     SPI,
     TRANSFER_AGES,
     B,
-    LaProfile,
 )
 from placement.generate.geography import _Geo
 from placement.generate.settings import _COMPANIONS
+from placement.register import AGES, LaProfile
 
 if TYPE_CHECKING:
     from placement.generate.nearest import _Ctx

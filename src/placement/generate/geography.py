@@ -13,19 +13,18 @@ ellipse (see :func:`_geography`).
 
 from __future__ import annotations
 
-import csv
-import gzip
 import math
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 
 import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from placement.generate.calibration import F64, I64, B, LaProfile, list_las
+from placement.data import vendored_rows
+from placement.generate.calibration import F64, I64, B
 from placement.generate.names import _TOWN_A, _TOWN_B
+from placement.register import LaProfile, list_las
 
 URBAN_DENSITY = 3_500.0  # people per km² in a built-up area (ONS built-up areas 2022)
 CITY_DENSITY = 2_500.0  # an LA denser than this is one city with district centres
@@ -166,8 +165,7 @@ def _rural_share(density: float) -> float:
 @cache
 def _lsoa_table() -> tuple[F64, F64, npt.NDArray[np.str_]]:
     """Every LSOA's centroid (BNG metres), population and LA number (old code)."""
-    raw = (resources.files("placement.data") / "lsoa.csv.gz").read_bytes()
-    rows = list(csv.DictReader(gzip.decompress(raw).decode("utf-8").splitlines()))
+    rows = vendored_rows("lsoa.csv.gz")
     xy = np.array([[float(r["x"]), float(r["y"])] for r in rows], np.float64)
     pop = np.array([float(r["population"]) for r in rows], np.float64)
     return xy, pop, np.array([r["la"] for r in rows])

@@ -27,11 +27,11 @@ from placement.generate.calibration import (
     SLA,
     SNM,
     SPI,
-    LaProfile,
 )
 from placement.generate.geography import _clip, _Geo, _neighbour
 from placement.generate.names import _Namer
 from placement.generate.schools import School
+from placement.register import LaProfile
 
 # -- modelling assumptions (no published source gives these by LA; each is stated) -------------
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from placement import disclosure
 from placement.cohort import SCOPE_LABEL
-from placement.generate import PLACEMENTS, LaProfile, list_las
+from placement.register import PLACEMENTS, LaProfile, list_las
 from placement.scenarios.charts import Chart, Series, bar_chart, fmt
 from placement.scenarios.plain import (
     MECHANISM_NAMES,

@@ -27,9 +27,9 @@ from sqlmodel import Session, col, select
 from placement.area import Area, TravelTime
 from placement.cohort import Scope
 from placement.files.policy_files import load_policy
-from placement.generate import LaProfile, UnknownAreaError, resolve_la
 from placement.policy import Policy, deep_merge
 from placement.problem import Problem, build_problem
+from placement.register import LaProfile, UnknownAreaError, resolve_la
 from placement.result import Allocation, finalise
 from placement.scenarios.dashboard import dashboard_data
 from placement.scenarios.run import side_of

@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
-from placement.generate import UnknownAreaError, resolve_la
+from placement.register import UnknownAreaError, resolve_la
 from placement.service import accounts
 from placement.service.deps import CtxDep, SessionDep, principal_from_token
 from placement.service.errors import ServiceError
