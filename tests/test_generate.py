@@ -21,7 +21,7 @@ from placement.generate import (
     generate_area,
     generate_with_report,
 )
-from placement.generate.settings import TIGHTNESS
+from placement.generate.places import TIGHTNESS
 from placement.problem import build_problem
 from placement.register import AGES, PLACEMENTS, UnknownAreaError, list_las, resolve_la
 from placement.scenarios.dashboard import la_mix

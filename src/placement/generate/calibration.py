@@ -39,8 +39,8 @@ TRANSFER_AGES: Final = tuple(y + 4 for y in TRANSFER_YEARS)
 
 MAIN, RP, SLA, SAC, SIND, SNM, AP, FE, SPI, OTHER = range(len(PLACEMENTS))
 SPECIALIST_IDX: Final = tuple(k for k, p in enumerate(PLACEMENTS) if p in SPECIALIST)
-_NP, _NN, _NA = len(PLACEMENTS), len(NEEDS), len(AGES)
-_N = {n: k for k, n in enumerate(NEED_CODES)}
+NUM_PLACEMENTS, NUM_NEEDS, NUM_AGES = len(PLACEMENTS), len(NEEDS), len(AGES)
+NEED_IDX = {n: k for k, n in enumerate(NEED_CODES)}
 
 
 # -- the joint model ---------------------------------------------------------------------------
@@ -61,7 +61,7 @@ _AGE_GROUP = np.array([0 if a <= 4 else 1 if a <= 10 else 2 if a <= 15 else 3 fo
 
 
 @cache
-def _joint(la_code: str) -> F64:
+def joint_table(la_code: str) -> F64:
     """Expected plans by (age, placement, need), shape (24, 10, 12), summing to ``plans``.
 
     Iterative proportional fitting of a uniform start to the LA's three two-way tables, then
@@ -78,14 +78,14 @@ def _joint(la_code: str) -> F64:
     gn = gn * _div(gp.sum(1), gn.sum(1))[:, None]
     pn = np.where(pn.sum(1, keepdims=True) > 0, pn, mix[None, :])
     pn = pn * _div(gp.sum(0), pn.sum(1))[:, None]
-    t = np.ones((4, _NP, _NN), np.float64)
+    t = np.ones((4, NUM_PLACEMENTS, NUM_NEEDS), np.float64)
     for _ in range(60):
         t *= _div(gn, t.sum(1))[:, None, :]
         t *= _div(pn, t.sum(0))[None, :, :]
         t *= _div(gp, t.sum(2))[:, :, None]  # last: the placement table holds exactly
     nat = _national_age_placement()
     ages = np.array(la.ages, np.float64)
-    out = np.zeros((_NA, _NP, _NN), np.float64)
+    out = np.zeros((NUM_AGES, NUM_PLACEMENTS, NUM_NEEDS), np.float64)
     for g in range(4):
         rows = np.flatnonzero(np.equal(_AGE_GROUP, g))
         q = nat[rows] + 1e-6
