@@ -378,7 +378,8 @@ def test_synthetic_schools_mode() -> None:
 
 
 def test_estimated_round_trips_and_is_said(tmp_path: Path) -> None:
-    from placement.files.area_files import load_area, write_area
+    from placement.files.area_reader import load_area
+    from placement.files.area_writer import write_area
     from placement.reasons import Reason, ReasonCode
     from placement.wording import render
 

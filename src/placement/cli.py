@@ -87,7 +87,7 @@ def _wrote(paths: Sequence[Path]) -> str:
 
 
 def _load(area_dir: Path) -> tuple[Area, Policy]:
-    from placement.files.area_files import load_area
+    from placement.files.area_reader import load_area
     from placement.files.policy_files import load_policy
 
     if not area_dir.is_dir():
@@ -196,7 +196,7 @@ def _unmet(a: Allocation) -> str:
 def cmd_generate(args: argparse.Namespace) -> int:
     import errno
 
-    from placement.files.area_files import check_area_folder, write_area
+    from placement.files.area_writer import check_area_folder, write_area
     from placement.files.outputs import check_folder
     from placement.generate import generate_area
     from placement.register import resolve_la
@@ -390,7 +390,7 @@ def _csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from placement.files.area_files import write_area
+    from placement.files.area_writer import write_area
     from placement.files.outputs import check_folder, write_allocation, write_atomic
     from placement.generate import generate_area
 
@@ -929,12 +929,8 @@ def _year(text: str) -> int:
 def cmd_import_gias(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from placement.files.area_files import (
-        CHILD_FILE,
-        SETTING_FILE,
-        children_csv_text,
-        settings_csv_text,
-    )
+    from placement.files.area_format import CHILD_FILE, SETTING_FILE
+    from placement.files.area_writer import children_csv_text, settings_csv_text
     from placement.files.gias import import_gias
     from placement.files.imports import GIAS_REPORT, capacity_summary, gias_report_text
     from placement.files.outputs import write_files
@@ -1011,7 +1007,8 @@ def cmd_import_gias(args: argparse.Namespace) -> int:
 def cmd_import_sen2(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from placement.files.area_files import CHILD_FILE, SETTING_FILE, children_csv_text
+    from placement.files.area_format import CHILD_FILE, SETTING_FILE
+    from placement.files.area_writer import children_csv_text
     from placement.files.imports import (
         SEN2_REPORT,
         academic_year_of,

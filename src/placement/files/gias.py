@@ -28,7 +28,7 @@ from placement.domain import (
     Setting,
     SettingKind,
 )
-from placement.files.area_files import CsvRow, parse_float, parse_int, read_csv
+from placement.files.csv_reader import CsvRow, first_seen, parse_float, parse_int, read_csv
 
 __all__ = [
     "DESIGNATION_BAND",
@@ -525,12 +525,7 @@ def import_gias(
     settings: list[Setting] = []
     seen: dict[str, int] = {}
     for row in table.rows:
-        urn = row["URN"]
-        if not urn:
-            raise row.fail("URN", "is empty")
-        if urn in seen:
-            raise row.fail("URN", f"{urn!r} appears twice (first on line {seen[urn]})")
-        seen[urn] = row.line
+        first_seen(row, "URN", row.key("URN"), seen)
         settings.extend(_row_settings(row, la_code, notes, rules))
 
     general: list[str] = []

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from placement.cells import spreadsheet_safe
+from placement.files.csv_reader import first_seen, read_csv
 from placement.files.errors import InputError, OutputError
 from placement.result import Allocation
 
@@ -299,17 +300,11 @@ def read_allocation(path: Path) -> tuple[dict[str, str | None], dict[str, Any] |
     """
     if path.suffix.lower() == ".json":
         return _read_json(path.name, _read_text(path))
-    from placement.files.area_files import read_csv
-
     table = read_csv(path, known=None, required=("child_id", "setting_id"))
     mapping: dict[str, str | None] = {}
     line_of: dict[str, int] = {}
     for row in table.rows:
-        cid = row["child_id"]
-        if not cid:
-            raise row.fail("child_id", "is empty")
-        if cid in line_of:
-            raise row.fail("child_id", f"{cid!r} appears twice (first on line {line_of[cid]})")
-        line_of[cid] = row.line
+        cid = row.key("child_id")
+        first_seen(row, "child_id", cid, line_of)
         mapping[cid] = row["setting_id"] or None
     return mapping, None

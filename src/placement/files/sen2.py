@@ -59,7 +59,7 @@ from placement.domain import (
     Sex,
     nc_year_from_birth,
 )
-from placement.files.area_files import read_csv
+from placement.files.csv_reader import read_csv
 from placement.files.errors import InputError
 
 __all__ = [

@@ -118,7 +118,7 @@ def load_base(scenario: Scenario) -> tuple[Area, dict[str, Any], str | None]:
     """The base area, its own policy overrides and the LA it is like (if generated)."""
     b = scenario.base
     if b.area is not None:
-        from placement.files.area_files import load_area
+        from placement.files.area_reader import load_area
 
         if not b.area.is_dir():
             raise InputError(scenario.file, None, None, f"base.area: {b.area} is not a folder")
