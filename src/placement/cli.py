@@ -1017,14 +1017,9 @@ def cmd_import_sen2(args: argparse.Namespace) -> int:
     )
     from placement.files.outputs import write_files
     from placement.files.policy_files import load_policy
-    from placement.files.sen2 import (
-        Sen2Options,
-        import_sen2,
-        mapping_csv_text,
-        read_lsoa_centroids,
-        read_modules,
-        read_postcodes,
-    )
+    from placement.files.postcodes import read_lsoa_centroids, read_postcodes
+    from placement.files.sen2 import Sen2Options, import_sen2, mapping_csv_text
+    from placement.files.sen2_return import read_modules
 
     folder: Path = args.out
     _import_target(folder, [CHILD_FILE, SEN2_REPORT], args.force)

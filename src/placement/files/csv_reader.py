@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,6 +25,7 @@ __all__ = [
     "CsvRow",
     "CsvTable",
     "first_seen",
+    "header_key",
     "parse_bool",
     "parse_enum",
     "parse_float",
@@ -37,6 +39,12 @@ _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 
 E = TypeVar("E", bound=StrEnum)
+
+
+def header_key(name: str) -> str:
+    """A column (or sheet) name as matched loosely: lower case, without spaces, underscores or
+    hyphens (``PersonTableID``, ``person_table_id`` and ``persontableid`` are one)."""
+    return re.sub(r"[\s_\-]+", "", name.strip().lower())
 
 
 @dataclass(frozen=True, slots=True)
