@@ -55,9 +55,8 @@ from pathlib import Path
 
 import numpy as np
 
-NEEDS = ["asd", "hi", "mld", "msi", "oth", "pd", "pmld", "semh", "slcn", "sld", "spld", "vi"]
-GROUPS = ["ey", "pri", "sec", "p16"]
-AGES = list(range(2, 26))
+from placement.register import AGES, GROUPS, NEEDS, PLACEMENTS
+
 YEAR = "202425"
 FALLBACK_YEAR = "202324"
 SUPPRESSED = {"x", "z", "c", "low", "u"}
@@ -86,7 +85,7 @@ CASELOAD_COLUMNS = {
     "fe": ["general_fe_tertiary_colleges"],
     "post16_specialist": ["specialist_post_16_institutions"],
 }
-PLACEMENTS = [*CASELOAD_COLUMNS, "other"]
+assert list(PLACEMENTS) == [*CASELOAD_COLUMNS, "other"]  # the register's vocabulary
 # within "other": since 2023 the DfE counts children awaiting provision (with those whose plan
 # names a type of setting but no setting, and those out of provision) as "other types of
 # placement" (data guidance, footnote 3; ``await_prov_2022`` is the older column)
