@@ -27,8 +27,9 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from placement.files.policy_files import load_policy
-from placement.generate import generate_area, resolve_la
+from placement.generate import generate_area
 from placement.problem import build_problem
+from placement.register import resolve_la
 from placement.solve.optimised import run_optimised, solve_optimised
 from placement.solve.preference_first import solve_preference_first
 from placement.validate import validate_allocation

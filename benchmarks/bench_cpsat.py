@@ -20,8 +20,9 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from placement.files.policy_files import load_policy
-from placement.generate import generate_area, resolve_la
+from placement.generate import generate_area
 from placement.problem import build_problem
+from placement.register import resolve_la
 from placement.solve.optimised import run_optimised
 
 RESULTS = Path(__file__).parent / "results"

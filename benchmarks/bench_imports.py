@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from placement.cli import main as cli
-from placement.files.area_files import write_area
+from placement.files.area_writer import write_area
 from placement.files.sen2_synth import (
     synthetic_return,
     write_blade_csv,

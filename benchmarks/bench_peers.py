@@ -24,8 +24,9 @@ from typing import Any
 
 from placement.area import Area
 from placement.files.policy_files import load_policy
-from placement.generate import generate_area, resolve_la
+from placement.generate import generate_area
 from placement.problem import build_problem
+from placement.register import resolve_la
 from placement.solve.preference_first import (
     deferred_acceptance,
     proposal_order,

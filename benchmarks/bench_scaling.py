@@ -53,8 +53,9 @@ def one(n: int, scope: Any, repeat: int) -> None:
     the last line it gets, so a stopped run still reports what it measured)."""
     from benchmarks.bench_allocation import floor_solve
     from placement.files.policy_files import load_policy
-    from placement.generate import generate_area, resolve_la
+    from placement.generate import generate_area
     from placement.problem import build_problem
+    from placement.register import resolve_la
     from placement.solve.optimised import finish_optimised, run_optimised, solve_optimised
     from placement.solve.preference_first import solve_preference_first
     from placement.validate import validate_allocation

@@ -50,13 +50,13 @@ import contextlib
 import csv
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-NEEDS = ["asd", "hi", "mld", "msi", "oth", "pd", "pmld", "semh", "slcn", "sld", "spld", "vi"]
-GROUPS = ["ey", "pri", "sec", "p16"]
-AGES = list(range(2, 26))
+from placement.register import AGES, GROUPS, NEEDS, PLACEMENTS
+
 YEAR = "202425"
 FALLBACK_YEAR = "202324"
 SUPPRESSED = {"x", "z", "c", "low", "u"}
@@ -85,7 +85,7 @@ CASELOAD_COLUMNS = {
     "fe": ["general_fe_tertiary_colleges"],
     "post16_specialist": ["specialist_post_16_institutions"],
 }
-PLACEMENTS = [*CASELOAD_COLUMNS, "other"]
+assert list(PLACEMENTS) == [*CASELOAD_COLUMNS, "other"]  # the register's vocabulary
 # within "other": since 2023 the DfE counts children awaiting provision (with those whose plan
 # names a type of setting but no setting, and those out of provision) as "other types of
 # placement" (data guidance, footnote 3; ``await_prov_2022`` is the older column)
@@ -180,88 +180,121 @@ def read(path: Path, level: str = "Local authority") -> Iterable[dict[str, str]]
                 yield r
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    here = Path(__file__).resolve().parents[1]
-    ap.add_argument("--shared", type=Path, default=here.parent / "shared")
-    ap.add_argument("--out", type=Path, default=here / "src/placement/data")
-    args = ap.parse_args()
-    d = args.shared / "data"
-    caseload = d / "dfe-ehcp-2025/caseload.csv"
-    needs_file = d / "dfe-ehcp-2025/sen_needs_all_plans.csv"
-    register = d / "uk-local-authorities/uk_local_authorities_current.csv"
+@dataclass
+class Caseload:
+    """``caseload.csv`` read: each LA's identity and counts, its ages and placements by age
+    group (and 2023/24's, for the LAs without 2025 placements), and England's placement by
+    single year of age."""
 
-    la: dict[str, dict[str, object]] = {}
-    gp: dict[str, np.ndarray] = defaultdict(lambda: np.zeros((4, len(PLACEMENTS)), np.int64))
-    gp_old: dict[str, np.ndarray] = defaultdict(lambda: np.zeros((4, len(PLACEMENTS)), np.int64))
-    ages: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(AGES), np.int64))
-    no_placement: set[str] = set()
-    old_rp: dict[str, tuple[int, int]] = {}
-    old_awaiting: dict[str, float] = {}
-    nat_ap = np.zeros((len(AGES), len(PLACEMENTS)), np.int64)
+    la: dict[str, dict[str, object]] = field(default_factory=dict)
+    gp: dict[str, np.ndarray] = field(
+        default_factory=lambda: defaultdict(lambda: np.zeros((4, len(PLACEMENTS)), np.int64))
+    )
+    gp_old: dict[str, np.ndarray] = field(
+        default_factory=lambda: defaultdict(lambda: np.zeros((4, len(PLACEMENTS)), np.int64))
+    )
+    ages: dict[str, np.ndarray] = field(
+        default_factory=lambda: defaultdict(lambda: np.zeros(len(AGES), np.int64))
+    )
+    no_placement: set[str] = field(default_factory=set)
+    old_rp: dict[str, tuple[int, int]] = field(default_factory=dict)
+    old_awaiting: dict[str, float] = field(default_factory=dict)
+    nat_ap: np.ndarray = field(
+        default_factory=lambda: np.zeros((len(AGES), len(PLACEMENTS)), np.int64)
+    )
 
-    def placements_of(r: dict[str, str]) -> np.ndarray:
-        v = np.array([sum(num(r[c]) for c in cols) for cols in CASELOAD_COLUMNS.values()])
-        return np.append(v, num(r["ehcplans"]) - int(v.sum()))
 
-    def units_of(r: dict[str, str]) -> tuple[int, int]:
-        return sum(num(r[c]) for c in RP_COLUMNS), sum(num(r[c]) for c in SU_COLUMNS)
+@dataclass
+class NeedTables:
+    """``sen_needs_all_plans.csv`` read: each LA's need mix, need by age group and by
+    placement, England's, and the LAs whose need detail is suppressed."""
 
+    need_all: dict[str, np.ndarray] = field(default_factory=dict)
+    gn: dict[str, np.ndarray] = field(
+        default_factory=lambda: defaultdict(lambda: np.zeros((4, len(NEEDS)), np.int64))
+    )
+    pn: dict[str, np.ndarray] = field(
+        default_factory=lambda: defaultdict(
+            lambda: np.zeros((len(PLACEMENTS), len(NEEDS)), np.int64)
+        )
+    )
+    nat_pn: np.ndarray = field(
+        default_factory=lambda: np.zeros((len(PLACEMENTS), len(NEEDS)), np.int64)
+    )
+    nat_gn: np.ndarray = field(default_factory=lambda: np.zeros((4, len(NEEDS)), np.int64))
+    no_need_detail: set[str] = field(default_factory=set)
+
+
+def placements_of(r: dict[str, str]) -> np.ndarray:
+    v = np.array([sum(num(r[c]) for c in cols) for cols in CASELOAD_COLUMNS.values()])
+    return np.append(v, num(r["ehcplans"]) - int(v.sum()))
+
+
+def units_of(r: dict[str, str]) -> tuple[int, int]:
+    return sum(num(r[c]) for c in RP_COLUMNS), sum(num(r[c]) for c in SU_COLUMNS)
+
+
+def read_caseload(caseload: Path) -> Caseload:
+    c = Caseload()
     for r in read(caseload, "National"):
         if r["time_period"] == YEAR and r["breakdown_topic"] == "Child or young persons age":
             a = age_of(r["breakdown"])
             if a is not None:
-                nat_ap[a - 2] += placements_of(r)
+                c.nat_ap[a - 2] += placements_of(r)
     for r in read(caseload):
-        code, topic = r["new_la_code"], r["breakdown_topic"]
         if r["time_period"] == FALLBACK_YEAR:
             with contextlib.suppress(SuppressedError):
-                if topic == "All EHC plans":
-                    old_awaiting[code] = num(r[AWAITING_COLUMN]) / max(1, num(r["ehcplans"]))
-                    old_rp[code] = units_of(r)
-                elif topic == "Child or young persons age":
-                    a = age_of(r["breakdown"])
-                    if a is not None:
-                        gp_old[code][group_of(a)] += placements_of(r)
-            continue
-        if r["time_period"] != YEAR:
-            continue
-        row = la.setdefault(
-            code,
-            {
-                "la_code": code,
-                "old_la_code": r["old_la_code"],
-                "la_name": r["la_name"],
-                "region": r["region_name"],
-            },
-        )
-        if topic == "All EHC plans":
-            row["plans"] = num(r["ehcplans"])
-            with contextlib.suppress(SuppressedError):
-                row["awaiting"] = num(r[AWAITING_COLUMN])
-            with contextlib.suppress(SuppressedError):
-                row["rp"], row["su"] = units_of(r)
-        elif topic == "Sex" and r["breakdown"] in ("Male", "Female"):
-            row[r["breakdown"].lower()] = num(r["ehcplans"])
-        elif topic == "Child or young persons age":
-            a = age_of(r["breakdown"])
-            if a is None:
-                continue
-            ages[code][a - 2] += num(r["ehcplans"])
-            try:
-                gp[code][group_of(a)] += placements_of(r)
-            except SuppressedError:
-                no_placement.add(code)
+                _fallback_row(c, r)
+        elif r["time_period"] == YEAR:
+            _caseload_row(c, r)
+    return c
 
-    # primary need: all plans, by age group, by placement
-    need_all: dict[str, np.ndarray] = {}
-    gn: dict[str, np.ndarray] = defaultdict(lambda: np.zeros((4, len(NEEDS)), np.int64))
-    pn: dict[str, np.ndarray] = defaultdict(
-        lambda: np.zeros((len(PLACEMENTS), len(NEEDS)), np.int64)
+
+def _fallback_row(c: Caseload, r: dict[str, str]) -> None:
+    """A 2023/24 row: the placements, units and awaiting share of the LAs without 2025's."""
+    code, topic = r["new_la_code"], r["breakdown_topic"]
+    if topic == "All EHC plans":
+        c.old_awaiting[code] = num(r[AWAITING_COLUMN]) / max(1, num(r["ehcplans"]))
+        c.old_rp[code] = units_of(r)
+    elif topic == "Child or young persons age":
+        a = age_of(r["breakdown"])
+        if a is not None:
+            c.gp_old[code][group_of(a)] += placements_of(r)
+
+
+def _caseload_row(c: Caseload, r: dict[str, str]) -> None:
+    code, topic = r["new_la_code"], r["breakdown_topic"]
+    row = c.la.setdefault(
+        code,
+        {
+            "la_code": code,
+            "old_la_code": r["old_la_code"],
+            "la_name": r["la_name"],
+            "region": r["region_name"],
+        },
     )
-    nat_pn = np.zeros((len(PLACEMENTS), len(NEEDS)), np.int64)
-    nat_gn = np.zeros((4, len(NEEDS)), np.int64)
-    no_need_detail: set[str] = set()
+    if topic == "All EHC plans":
+        row["plans"] = num(r["ehcplans"])
+        with contextlib.suppress(SuppressedError):
+            row["awaiting"] = num(r[AWAITING_COLUMN])
+        with contextlib.suppress(SuppressedError):
+            row["rp"], row["su"] = units_of(r)
+    elif topic == "Sex" and r["breakdown"] in ("Male", "Female"):
+        row[r["breakdown"].lower()] = num(r["ehcplans"])
+    elif topic == "Child or young persons age":
+        a = age_of(r["breakdown"])
+        if a is None:
+            return
+        c.ages[code][a - 2] += num(r["ehcplans"])
+        try:
+            c.gp[code][group_of(a)] += placements_of(r)
+        except SuppressedError:
+            c.no_placement.add(code)
+
+
+def read_needs(needs_file: Path) -> NeedTables:
+    """Primary need: all plans, by age group, by placement (England's and each LA's)."""
+    nt = NeedTables()
     row_of = {name: k for k, rows in enumerate(NEED_ROWS.values()) for name in rows}
     for level in ("National", "Local authority"):
         for r in read(needs_file, level):
@@ -271,24 +304,28 @@ def main() -> None:
             try:
                 v = np.array([num(r[f"number_{n}"]) for n in NEEDS])
             except SuppressedError:
-                no_need_detail.add(code)
+                nt.no_need_detail.add(code)
                 continue
             if topic == "All EHC plans":
                 if level == "Local authority":
-                    need_all[code] = np.append(v, num(r["number_need_unknown"]))
+                    nt.need_all[code] = np.append(v, num(r["number_need_unknown"]))
                 continue
             if topic == "Child or young persons age":
                 a = age_of(b)
                 if a is not None:
-                    (nat_gn if level == "National" else gn[code])[group_of(a)] += v
+                    (nt.nat_gn if level == "National" else nt.gn[code])[group_of(a)] += v
             elif topic == "Type of placement" and b in row_of:
-                target = nat_pn if level == "National" else pn[code]
+                target = nt.nat_pn if level == "National" else nt.pn[code]
                 target[row_of[b]] += v
                 if b in RP_SU_ROWS:  # mainstream = total less the RP/SU rows
                     target[0] -= v
+    return nt
 
-    # the register keys a reorganised council by its current code (Buckinghamshire: E06000060
-    # since 2020, still E10000002 in the DfE files): fall back to the name of a current council
+
+def read_register(register: Path) -> dict[str, dict[str, str]]:
+    """The register's English councils by code, former code and name: it keys a reorganised
+    council by its current code (Buckinghamshire: E06000060 since 2020, still E10000002 in
+    the DfE files), so a lookup falls back to the name of a current council."""
     geo: dict[str, dict[str, str]] = {}
     with register.open(encoding="utf-8-sig") as fh:
         for r in csv.DictReader(fh):
@@ -298,74 +335,94 @@ def main() -> None:
                 if c.strip():
                     geo.setdefault(c.strip(), r)
             geo.setdefault(r["nice-name"].lower(), r)
+    return geo
 
-    out_rows = []
-    for code in sorted(la):
-        row = la[code]
-        plans = int(row["plans"])  # type: ignore[call-overload]
-        if int(ages[code].sum()) != plans:
-            raise SystemExit(f"{row['la_name']}: ages sum to {ages[code].sum()}, not {plans}")
-        basis_p, basis_n = YEAR, []
-        g_totals = np.array([ages[code][[group_of(a) == g for a in AGES]].sum() for g in range(4)])
-        if code in no_placement:
-            old = gp_old[code].astype(float)
-            if old.sum() == 0:
-                raise SystemExit(f"{row['la_name']}: no placements in {YEAR} or {FALLBACK_YEAR}")
-            shares = old / np.maximum(old.sum(1, keepdims=True), 1)
-            gp[code] = np.vstack([integerise(shares[g], int(g_totals[g])) for g in range(4)])
-            basis_p = FALLBACK_YEAR
-            rp_old, su_old = old_rp.get(code, (1, 1))
-            rp_su = int(gp[code][:, 1].sum())
-            row["rp"] = round(rp_su * rp_old / max(1, rp_old + su_old))
-            row["su"] = rp_su - int(row["rp"])  # type: ignore[call-overload]
-        need = need_all[code]
-        if code in no_need_detail or gn[code].sum() == 0:
-            # need by age: England's need mix per age group fitted to the LA's need mix
-            gn[code] = integerise(ipf(nat_gn, g_totals, need[:-1]), int(need[:-1].sum()))
-            basis_n.append("national-shape")
-        if code in no_need_detail or code in no_placement or pn[code].sum() == 0:
-            p_tot = gp[code].sum(0)
-            pn[code] = integerise(ipf(nat_pn, p_tot, need[:-1]), int(need[:-1].sum()))
-            basis_n.append("national-by-placement")
-        g = geo.get(code) or geo.get(str(row["la_name"]).lower())
-        if g is None:
-            raise SystemExit(f"{row['la_name']} ({code}) is not in the LA register")
-        out: dict[str, object] = dict(row)
-        out.update(
-            male=row.get("male", 0),
-            female=row.get("female", 0),
-            rp=row.get("rp", 0),
-            su=row.get("su", 0),
-            area_km2=round(float(g["area"])),
-            population=int(float(g["pop-2020"])),
-            x=round(float(g["x"])),
-            y=round(float(g["y"])),
-            placement_basis=basis_p,
-            # awaiting provision (and the rest of "other types of placement"), within "other"
-            awaiting=min(
-                int(gp[code][:, -1].sum()),
-                int(row["awaiting"])  # type: ignore[call-overload]
-                if "awaiting" in row
-                else round(old_awaiting.get(code, 0.0) * int(row["plans"])),  # type: ignore[call-overload]
-            ),
-            need_basis="+".join(basis_n) or YEAR,
-        )
+
+def la_row(
+    code: str, cl: Caseload, nt: NeedTables, geo: dict[str, dict[str, str]]
+) -> dict[str, object]:
+    """One LA's row of calibration.csv, with the fallbacks for suppressed cells."""
+    row = cl.la[code]
+    plans = int(row["plans"])  # type: ignore[call-overload]
+    if int(cl.ages[code].sum()) != plans:
+        raise SystemExit(f"{row['la_name']}: ages sum to {cl.ages[code].sum()}, not {plans}")
+    basis_p, basis_n = YEAR, []
+    g_totals = np.array([cl.ages[code][[group_of(a) == g for a in AGES]].sum() for g in range(4)])
+    if code in cl.no_placement:
+        _placements_from_fallback(code, row, cl, g_totals)
+        basis_p = FALLBACK_YEAR
+    need = nt.need_all[code]
+    if code in nt.no_need_detail or nt.gn[code].sum() == 0:
+        # need by age: England's need mix per age group fitted to the LA's need mix
+        nt.gn[code] = integerise(ipf(nt.nat_gn, g_totals, need[:-1]), int(need[:-1].sum()))
+        basis_n.append("national-shape")
+    if code in nt.no_need_detail or code in cl.no_placement or nt.pn[code].sum() == 0:
+        p_tot = cl.gp[code].sum(0)
+        nt.pn[code] = integerise(ipf(nt.nat_pn, p_tot, need[:-1]), int(need[:-1].sum()))
+        basis_n.append("national-by-placement")
+    g = geo.get(code) or geo.get(str(row["la_name"]).lower())
+    if g is None:
+        raise SystemExit(f"{row['la_name']} ({code}) is not in the LA register")
+    out: dict[str, object] = dict(row)
+    out.update(
+        male=row.get("male", 0),
+        female=row.get("female", 0),
+        rp=row.get("rp", 0),
+        su=row.get("su", 0),
+        area_km2=round(float(g["area"])),
+        population=int(float(g["pop-2020"])),
+        x=round(float(g["x"])),
+        y=round(float(g["y"])),
+        placement_basis=basis_p,
+        # awaiting provision (and the rest of "other types of placement"), within "other"
+        awaiting=min(
+            int(cl.gp[code][:, -1].sum()),
+            int(row["awaiting"])  # type: ignore[call-overload]
+            if "awaiting" in row
+            else round(cl.old_awaiting.get(code, 0.0) * plans),
+        ),
+        need_basis="+".join(basis_n) or YEAR,
+    )
+    out.update(_counts(code, cl, nt))
+    return out
+
+
+def _placements_from_fallback(
+    code: str, row: dict[str, object], cl: Caseload, g_totals: np.ndarray
+) -> None:
+    """An LA without 2025 placements: its 2023/24 mix by age group scaled to 2025's totals,
+    its units split as in 2023/24."""
+    old = cl.gp_old[code].astype(float)
+    if old.sum() == 0:
+        raise SystemExit(f"{row['la_name']}: no placements in {YEAR} or {FALLBACK_YEAR}")
+    shares = old / np.maximum(old.sum(1, keepdims=True), 1)
+    cl.gp[code] = np.vstack([integerise(shares[g], int(g_totals[g])) for g in range(4)])
+    rp_old, su_old = cl.old_rp.get(code, (1, 1))
+    rp_su = int(cl.gp[code][:, 1].sum())
+    row["rp"] = round(rp_su * rp_old / max(1, rp_old + su_old))
+    row["su"] = rp_su - int(row["rp"])  # type: ignore[call-overload]
+
+
+def _counts(code: str, cl: Caseload, nt: NeedTables) -> dict[str, int]:
+    """The LA's need mix, ages, need and placement by age group, and need by placement."""
+    need = nt.need_all[code]
+    out: dict[str, int] = {f"need_{n}": int(need[k]) for k, n in enumerate(NEEDS)}
+    out["need_ds"] = 0  # DS is inside OTH in the 2025 files (guidance footnote 1)
+    out["need_unknown"] = int(need[-1])
+    for k, a in enumerate(AGES):
+        out[f"age_{a}"] = int(cl.ages[code][k])
+    for gi, gname in enumerate(GROUPS):
         for k, n in enumerate(NEEDS):
-            out[f"need_{n}"] = int(need[k])
-        out["need_ds"] = 0  # DS is inside OTH in the 2025 files (guidance footnote 1)
-        out["need_unknown"] = int(need[-1])
-        for k, a in enumerate(AGES):
-            out[f"age_{a}"] = int(ages[code][k])
-        for gi, gname in enumerate(GROUPS):
-            for k, n in enumerate(NEEDS):
-                out[f"n_{gname}_{n}"] = int(gn[code][gi, k])
-            for k, p in enumerate(PLACEMENTS):
-                out[f"p_{gname}_{p}"] = int(gp[code][gi, k])
-        for pi, p in enumerate(PLACEMENTS):
-            for k, n in enumerate(NEEDS):
-                out[f"np_{p}_{n}"] = int(max(0, pn[code][pi, k]))
-        out_rows.append(out)
+            out[f"n_{gname}_{n}"] = int(nt.gn[code][gi, k])
+        for k, p in enumerate(PLACEMENTS):
+            out[f"p_{gname}_{p}"] = int(cl.gp[code][gi, k])
+    for pi, p in enumerate(PLACEMENTS):
+        for k, n in enumerate(NEEDS):
+            out[f"np_{p}_{n}"] = int(max(0, nt.pn[code][pi, k]))
+    return out
 
+
+def write(out_dir: Path, out_rows: list[dict[str, object]], nat_ap: np.ndarray) -> None:
     cols = [
         "la_code", "old_la_code", "la_name", "region", "plans", "male", "female", "rp", "su",
         "area_km2", "population", "x", "y", "placement_basis", "need_basis", "awaiting",
@@ -375,16 +432,30 @@ def main() -> None:
     cols += [f"n_{g}_{n}" for g in GROUPS for n in NEEDS]
     cols += [f"p_{g}_{p}" for g in GROUPS for p in PLACEMENTS]
     cols += [f"np_{p}_{n}" for p in PLACEMENTS for n in NEEDS]
-    args.out.mkdir(parents=True, exist_ok=True)
-    with (args.out / "calibration.csv").open("w", newline="", encoding="utf-8") as fh:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "calibration.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, lineterminator="\n")
         w.writeheader()
         w.writerows(out_rows)
-    with (args.out / "national_age_placement.csv").open("w", newline="", encoding="utf-8") as fh:
+    with (out_dir / "national_age_placement.csv").open("w", newline="", encoding="utf-8") as fh:
         w2 = csv.writer(fh, lineterminator="\n")
         w2.writerow(["age", *PLACEMENTS])
         for k, a in enumerate(AGES):
             w2.writerow([a, *(int(v) for v in nat_ap[k])])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    here = Path(__file__).resolve().parents[1]
+    ap.add_argument("--shared", type=Path, default=here.parent / "shared")
+    ap.add_argument("--out", type=Path, default=here / "src/placement/data")
+    args = ap.parse_args()
+    d = args.shared / "data"
+    cl = read_caseload(d / "dfe-ehcp-2025/caseload.csv")
+    nt = read_needs(d / "dfe-ehcp-2025/sen_needs_all_plans.csv")
+    geo = read_register(d / "uk-local-authorities/uk_local_authorities_current.csv")
+    out_rows = [la_row(code, cl, nt, geo) for code in sorted(cl.la)]
+    write(args.out, out_rows, cl.nat_ap)
     print(f"wrote {len(out_rows)} local authorities to {args.out / 'calibration.csv'}")
     for r in out_rows:
         if r["placement_basis"] != YEAR or r["need_basis"] != YEAR:

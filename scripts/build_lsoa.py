@@ -54,65 +54,57 @@ def _bng(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(x), np.asarray(y)
 
 
-def main() -> None:
-    here = Path(__file__).resolve().parents[1]
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--shared", type=Path, default=here.parent / "shared")
-    ap.add_argument("--out", type=Path, default=here / "src/placement/data/lsoa.csv.gz")
-    args = ap.parse_args()
-    data = args.shared / "data"
+class EducationLa:
+    """The LA number (as the calibration's ``old_la_code``) of the council that holds
+    education for a district of the register (see the module docstring)."""
 
-    calib = list(csv.DictReader((here / "src/placement/data/calibration.csv").open()))
-    old_of_gss = {r["la_code"]: r["old_la_code"] for r in calib}
-    old_of_name = {r["la_name"]: r["old_la_code"] for r in calib}
-    reg = list(
-        csv.DictReader((data / "uk-local-authorities/uk_local_authorities_current.csv").open())
-    )
-    eng = [r for r in reg if r["nation"] == "England"]
-    by_code = {r["local-authority-code"]: r for r in eng}
-    by_name: dict[str, dict[str, str]] = {}
-    for r in eng:
-        for key in (r["nice-name"], r["official-name"]):
-            by_name.setdefault(key, r)
-    for r in eng:  # the DfE's codes that the register keeps as former codes (Buckinghamshire)
-        for g in r["former-gss-codes"].split(","):
-            if g.strip() in old_of_gss and r["gss-code"] not in old_of_gss:
-                old_of_gss[r["gss-code"]] = old_of_gss[g.strip()]
+    def __init__(self, calibration: Path, register: Path) -> None:
+        calib = list(csv.DictReader(calibration.open()))
+        self.old_of_gss = {r["la_code"]: r["old_la_code"] for r in calib}
+        self.old_of_name = {r["la_name"]: r["old_la_code"] for r in calib}
+        eng = [r for r in csv.DictReader(register.open()) if r["nation"] == "England"]
+        self.by_code = {r["local-authority-code"]: r for r in eng}
+        self.by_name: dict[str, dict[str, str]] = {}
+        for r in eng:
+            for key in (r["nice-name"], r["official-name"]):
+                self.by_name.setdefault(key, r)
+        for r in eng:  # the DfE's codes that the register keeps as former codes (Buckinghamshire)
+            for g in r["former-gss-codes"].split(","):
+                if g.strip() in self.old_of_gss and r["gss-code"] not in self.old_of_gss:
+                    self.old_of_gss[r["gss-code"]] = self.old_of_gss[g.strip()]
 
-    def education_la(r: dict[str, str]) -> str | None:
+    def of_district(self, district: str) -> str | None:
+        r = self.by_name.get(ALIASES.get(district, district))
+        return self._of(r) if r else None
+
+    def _of(self, r: dict[str, str]) -> str | None:
         seen = set()
         while (
             r["replaced-by"]
-            and r["replaced-by"] in by_code
+            and r["replaced-by"] in self.by_code
             and r["local-authority-code"] not in seen
         ):
             seen.add(r["local-authority-code"])
-            r = by_code[r["replaced-by"]]
-        if r["gss-code"] in old_of_gss:
-            return old_of_gss[r["gss-code"]]
-        if r["nice-name"] in old_of_name:  # a new unitary the DfE still codes as the county
-            return old_of_name[r["nice-name"]]
-        county = by_code.get(r["county-la"])
-        return old_of_gss.get(county["gss-code"]) if county else None
+            r = self.by_code[r["replaced-by"]]
+        if r["gss-code"] in self.old_of_gss:
+            return self.old_of_gss[r["gss-code"]]
+        if r["nice-name"] in self.old_of_name:  # a new unitary the DfE still codes as the county
+            return self.old_of_name[r["nice-name"]]
+        county = self.by_code.get(r["county-la"])
+        return self.old_of_gss.get(county["gss-code"]) if county else None
 
-    pop = {
-        r["Area Codes"]: int(r["All Ages"])
-        for r in csv.DictReader((data / "lsoa-2011/lsoa_pop_and_imd.csv").open())
-    }
-    rows = list(csv.DictReader((data / "lsoa-2011/england_lsoa_2011_centroids.csv").open()))
-    xy = np.array([[float(r["x"]), float(r["y"])] for r in rows])
 
-    # the check: the LA number most common among the nearest schools with a point
+def school_votes(schools: Path, xy: np.ndarray) -> list[str]:
+    """For each point, the LA number most common among the seven nearest schools with a
+    point (census ``LA``): the check on the district rule, and its fallback."""
     census = {
         r["URN"]: r["LA"]
-        for r in csv.DictReader(
-            (data / "england-schools-2024-25/england_census.csv").open(encoding="utf-8-sig")
-        )
+        for r in csv.DictReader((schools / "england_census.csv").open(encoding="utf-8-sig"))
         if r["URN"] != "NAT"
     }
     pts = [
         r
-        for r in csv.DictReader((data / "england-schools-2024-25/england_school_coords.csv").open())
+        for r in csv.DictReader((schools / "england_school_coords.csv").open())
         if r["URN"] in census and r["LAT"]
     ]
     sx, sy = _bng(
@@ -120,14 +112,41 @@ def main() -> None:
     )
     s_la = [census[r["URN"]] for r in pts]
     _, near = cKDTree(np.column_stack([sx, sy])).query(xy, k=7)
+    return [collections.Counter(s_la[int(j)] for j in nb).most_common(1)[0][0] for nb in near]
 
+
+def write(rows: list[tuple[str, int, int, int, str]], path: Path) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["lsoa_code", "x", "y", "population", "la"])
+    w.writerows(rows)
+    with gzip.GzipFile(path, "wb", mtime=0) as f:  # mtime 0: the same bytes every build
+        f.write(buf.getvalue().encode())
+
+
+def main() -> None:
+    here = Path(__file__).resolve().parents[1]
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shared", type=Path, default=here.parent / "shared")
+    ap.add_argument("--out", type=Path, default=here / "src/placement/data/lsoa.csv.gz")
+    args = ap.parse_args()
+    data = args.shared / "data"
+    education_la = EducationLa(
+        here / "src/placement/data/calibration.csv",
+        data / "uk-local-authorities/uk_local_authorities_current.csv",
+    )
+    pop = {
+        r["Area Codes"]: int(r["All Ages"])
+        for r in csv.DictReader((data / "lsoa-2011/lsoa_pop_and_imd.csv").open())
+    }
+    rows = list(csv.DictReader((data / "lsoa-2011/england_lsoa_2011_centroids.csv").open()))
+    xy = np.array([[float(r["x"]), float(r["y"])] for r in rows])
+    votes = school_votes(data / "england-schools-2024-25", xy)
     out, how, agree, checked = [], collections.Counter(), 0, 0
     unresolved: collections.Counter[str] = collections.Counter()
-    for r, nb in zip(rows, near, strict=True):
-        vote = collections.Counter(s_la[int(j)] for j in nb).most_common(1)[0][0]
+    for r, vote in zip(rows, votes, strict=True):
         district = r["name"].rsplit(" ", 1)[0]
-        reg_row = by_name.get(ALIASES.get(district, district))
-        la = education_la(reg_row) if reg_row else None
+        la = education_la.of_district(district)
         if la is None:
             la, rule = vote, "nearest schools"
             unresolved[district] += 1
@@ -140,13 +159,8 @@ def main() -> None:
             raise SystemExit(f"no population for {r['code']}")
         out.append((r["code"], round(float(r["x"])), round(float(r["y"])), pop[r["code"]], la))
     out.sort()
-    missing = set(old_of_gss.values()) - {o[4] for o in out}
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["lsoa_code", "x", "y", "population", "la"])
-    w.writerows(out)
-    with gzip.GzipFile(args.out, "wb", mtime=0) as f:  # mtime 0: the same bytes every build
-        f.write(buf.getvalue().encode())
+    missing = set(education_la.old_of_gss.values()) - {o[4] for o in out}
+    write(out, args.out)
     print(f"{len(out):,} LSOAs, {sum(o[3] for o in out):,} people -> {args.out}")
     print("assigned by:", dict(how))
     print(

@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from placement.files.policy_files import load_policy
-from placement.generate import generate_with_report, list_las, resolve_la
+from placement.generate import generate_with_report
 from placement.problem import build_problem
+from placement.register import list_las, resolve_la
 from placement.scenarios.dashboard import la_mix
 from placement.scenarios.run import CATEGORIES, run_side
 

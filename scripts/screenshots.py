@@ -46,7 +46,7 @@ def _wait(get: Any, done: Any, what: str, seconds: float = 300) -> Any:
 
 def serve(tmp: Path) -> tuple[str, dict[str, str], Any]:
     from placement.app import create_app
-    from placement.service.commands import _demo, _first_run
+    from placement.cli.service import demo_area_and_users, queue_demo_run
     from placement.service.settings import Settings
 
     settings = Settings(
@@ -54,9 +54,9 @@ def serve(tmp: Path) -> tuple[str, dict[str, str], Any]:
         jwt_secret="screenshots-only:" + "7f3a9c1e5b2d4f6a8c0e2b4d6f8a1c3e",
         import_root=tmp,
     )
-    made = _demo(settings)
+    made = demo_area_and_users(settings)
     app = create_app(settings)
-    _first_run(app, settings)
+    queue_demo_run(app.state.ctx.engine, settings, app.state.ctx.jobs)
     port = _port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()

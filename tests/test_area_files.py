@@ -22,15 +22,12 @@ from placement.domain import (
     SettingKind,
     Sex,
 )
-from placement.files import area_files
-from placement.files.area_files import (
-    CHILD_COLUMNS,
-    SETTING_COLUMNS,
-    LoadedArea,
-    load_area,
-    write_area,
-)
+from placement.files import area_writer
+from placement.files.area_format import CHILD_COLUMNS, SETTING_COLUMNS
+from placement.files.area_reader import LoadedArea, load_area
+from placement.files.area_writer import write_area
 from placement.files.errors import InputError, OutputError
+from placement.files.toml_writer import dumps_toml
 
 SETTINGS_CSV = """\
 setting_id,name,kind,easting,northing,low_age,high_age,capacity
@@ -245,7 +242,7 @@ def test_a_failure_part_way_leaves_nothing_half_written(
     target = tmp_path / "area"
     write_area(full_area(), target)
     before = {p.name: p.read_bytes() for p in target.iterdir()}
-    real = area_files._write_csv
+    real = area_writer._write_csv
     calls = []
 
     def failing(path: Path, columns: object, rows: object) -> None:
@@ -254,7 +251,7 @@ def test_a_failure_part_way_leaves_nothing_half_written(
             raise OSError("disk full")
         real(path, columns, rows)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(area_files, "_write_csv", failing)
+    monkeypatch.setattr(area_writer, "_write_csv", failing)
     with pytest.raises(OutputError, match="area: cannot write: disk full"):
         write_area(Area("x", (), full_area().settings), target, overwrite=True)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
@@ -271,7 +268,7 @@ def test_toml_writer_quotes_keys_and_strings_that_need_it() -> None:
     data = {"a": {"odd key": 'say "hi"\n', "when": dt.date(2026, 2, 15), "xs": [1.5, True]}}
     import tomllib
 
-    assert tomllib.loads(area_files.dumps_toml(data)) == data
+    assert tomllib.loads(dumps_toml(data)) == data
 
 
 # --------------------------------------------------------------------------------------------

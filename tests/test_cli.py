@@ -13,7 +13,7 @@ import pytest
 from placement.area import Area
 from placement.cli import main
 from placement.domain import Need
-from placement.files.area_files import write_area
+from placement.files.area_writer import write_area
 
 from .factories import at, child, setting, special
 

@@ -15,19 +15,15 @@ from placement.area import Area
 from placement.domain import Need, SettingKind, Sex
 from placement.files.policy_files import load_policy
 from placement.generate import (
-    AGES,
-    PLACEMENTS,
     SPECIALIST,
     TRANSFER_YEARS,
     GenerationReport,
-    UnknownAreaError,
     generate_area,
     generate_with_report,
-    list_las,
-    resolve_la,
 )
-from placement.generate.settings import TIGHTNESS
+from placement.generate.places import TIGHTNESS
 from placement.problem import build_problem
+from placement.register import AGES, PLACEMENTS, UnknownAreaError, list_las, resolve_la
 from placement.scenarios.dashboard import la_mix
 from placement.scenarios.run import CATEGORIES, run_side
 
@@ -382,7 +378,8 @@ def test_synthetic_schools_mode() -> None:
 
 
 def test_estimated_round_trips_and_is_said(tmp_path: Path) -> None:
-    from placement.files.area_files import load_area, write_area
+    from placement.files.area_reader import load_area
+    from placement.files.area_writer import write_area
     from placement.reasons import Reason, ReasonCode
     from placement.wording import render
 

@@ -10,7 +10,8 @@ import pytest
 
 from placement.area import Area
 from placement.domain import Entry, Need, Setting, SettingKind
-from placement.files.area_files import load_area, write_area
+from placement.files.area_reader import load_area
+from placement.files.area_writer import write_area
 from placement.files.errors import InputError
 from placement.files.gias import GIAS_KIND, GiasImport, import_gias
 

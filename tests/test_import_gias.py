@@ -11,7 +11,7 @@ import pytest
 
 from placement.cli import build_parser, main
 from placement.domain import SettingKind
-from placement.files.area_files import load_area
+from placement.files.area_reader import load_area
 from placement.files.gias import CapacityRules, import_gias
 
 from .test_gias import ALL_ROWS, write_gias

@@ -15,7 +15,8 @@ import pytest
 from placement.area import Area
 from placement.cli import main
 from placement.domain import Child
-from placement.files.area_files import load_area, write_area
+from placement.files.area_reader import load_area
+from placement.files.area_writer import write_area
 from placement.files.sen2_synth import (
     SyntheticReturn,
     synthetic_return,

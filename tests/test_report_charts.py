@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from placement.generate import resolve_la
+from placement.register import resolve_la
 from placement.reports import dashboard_fragment, dashboard_html, report_fragment, report_html
 from placement.reports.changes import change_words
 from placement.reports.charts import COLOURS, PALETTE, Chart, Series, bar_chart, text_width

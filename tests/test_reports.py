@@ -15,8 +15,8 @@ import pytest
 from markupsafe import Markup
 
 from placement.disclosure import SMALL, THRESHOLD, is_small
-from placement.generate import resolve_la
 from placement.html import environment
+from placement.register import resolve_la
 from placement.reports import dashboard_fragment, dashboard_html, report_fragment, report_html
 from placement.reports.charts import Chart, Rect, Series, bar_chart
 from placement.reports.words import metric_name

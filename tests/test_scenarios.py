@@ -14,7 +14,7 @@ from placement.area import Area
 from placement.cli import main
 from placement.disclosure import SMALL, WITHHELD
 from placement.domain import DomainError, Need, SettingKind
-from placement.files.area_files import write_area
+from placement.files.area_writer import write_area
 from placement.files.errors import InputError
 from placement.files.policy_files import load_policy
 from placement.problem import build_problem
@@ -146,7 +146,7 @@ def test_demand_growth_is_compound(tmp_path: Path, rate: float, years: int, expe
 def test_demand_growth_beyond_what_a_scenario_can_hold_is_an_input_error(tmp_path: Path) -> None:
     # each table may grow 1024-fold and they compound: the second asked for 8 million
     # children and the process was killed for want of memory
-    from placement.files.area_files import load_area
+    from placement.files.area_reader import load_area
 
     tiny_area(tmp_path)
     grow = "[[demand_growth]]\nrate = 1.0\nyears = 10\n"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from placement.cli import main
-from placement.generate import list_las
+from placement.register import list_las
 from placement.scenarios import parse_scenario
 from placement.scenarios.dashboard import la_mix, national_mix
 from placement.scenarios.sweep import aggregate, run_sweep, sweep_csv, sweep_json

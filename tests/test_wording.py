@@ -149,7 +149,7 @@ def test_explain_for_a_family_names_no_other_child_and_no_totals(
 ) -> None:
     from placement.area import Area
     from placement.cli import main
-    from placement.files.area_files import write_area
+    from placement.files.area_writer import write_area
 
     # A asks for S1 (one place); B is placed there by the run: the what-if would move B
     kids = (child("A", Need.ASD, 4, prefs=("S2",)), child("B", Need.ASD, 4, prefs=("S1",)))

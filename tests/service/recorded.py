@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from placement.files.area_files import write_area
+from placement.files.area_writer import write_area
 from tests.service.conftest import PASSWORD, World, build_world, small_area
 
 RECORDED = Path(__file__).parent / "data" / "recorded_answers.json"

@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from placement.files.area_files import write_area
+from placement.files.area_writer import write_area
 from tests.service.conftest import World, build_world, confirmed, finished_run, small_area
 
 

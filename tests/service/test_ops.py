@@ -26,7 +26,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from placement.files.area_files import write_area
+from placement.files.area_writer import write_area
 from placement.service.errors import problem
 from tests.service.conftest import World, build_world, consulted, small_area
 

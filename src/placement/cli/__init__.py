@@ -18,8 +18,8 @@ from placement.cli import service as service_commands
 from placement.cli.common import EXIT_FAILED, EXIT_INPUT, Parser, UsageError, err
 from placement.domain import DomainError
 from placement.files.errors import InputError, OutputError
-from placement.generate import UnknownAreaError
 from placement.policy import PolicyError
+from placement.register import UnknownAreaError
 from placement.solve.optimised import SolverError
 
 __all__ = ["build_parser", "main"]

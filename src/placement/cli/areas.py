@@ -125,9 +125,10 @@ def _unmet(a: Allocation) -> str:
 def cmd_generate(args: argparse.Namespace) -> int:
     import errno
 
-    from placement.files.area_files import check_area_folder, write_area
+    from placement.files.area_writer import check_area_folder, write_area
     from placement.files.outputs import check_folder
-    from placement.generate import generate_area, resolve_la
+    from placement.generate import generate_area
+    from placement.register import resolve_la
 
     resolve_la(args.like)  # an unknown LA, and the output folder, are refused before any work
     try:
@@ -318,7 +319,7 @@ def _csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from placement.files.area_files import write_area
+    from placement.files.area_writer import write_area
     from placement.files.outputs import check_folder, write_allocation, write_atomic
     from placement.generate import generate_area
 

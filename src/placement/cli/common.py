@@ -92,7 +92,7 @@ def wrote(paths: Sequence[Path]) -> str:
 
 
 def load_area_and_policy(area_dir: Path) -> tuple[Area, Policy]:
-    from placement.files.area_files import load_area
+    from placement.files.area_reader import load_area
     from placement.files.policy_files import load_policy
 
     if not area_dir.is_dir():

@@ -69,12 +69,8 @@ def _year(text: str) -> int:
 def cmd_import_gias(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from placement.files.area_files import (
-        CHILD_FILE,
-        SETTING_FILE,
-        children_csv_text,
-        settings_csv_text,
-    )
+    from placement.files.area_format import CHILD_FILE, SETTING_FILE
+    from placement.files.area_writer import children_csv_text, settings_csv_text
     from placement.files.gias import import_gias
     from placement.files.imports import GIAS_REPORT, capacity_summary, gias_report_text
     from placement.files.outputs import write_files
@@ -83,7 +79,7 @@ def cmd_import_gias(args: argparse.Namespace) -> int:
     names = [SETTING_FILE, GIAS_REPORT] + ([CHILD_FILE] if args.children else [])
     _import_target(folder, names, args.force)
     if args.children:
-        from placement.generate import resolve_la
+        from placement.register import resolve_la
 
         resolve_la(args.la)  # an LA the generator does not know is refused before any work
     rules = replace(args.empty_capacity, fe_places=args.fe_places)
@@ -151,7 +147,8 @@ def cmd_import_gias(args: argparse.Namespace) -> int:
 def cmd_import_sen2(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from placement.files.area_files import CHILD_FILE, SETTING_FILE, children_csv_text
+    from placement.files.area_format import CHILD_FILE, SETTING_FILE
+    from placement.files.area_writer import children_csv_text
     from placement.files.imports import (
         SEN2_REPORT,
         academic_year_of,
@@ -160,14 +157,9 @@ def cmd_import_sen2(args: argparse.Namespace) -> int:
     )
     from placement.files.outputs import write_files
     from placement.files.policy_files import load_policy
-    from placement.files.sen2 import (
-        Sen2Options,
-        import_sen2,
-        mapping_csv_text,
-        read_lsoa_centroids,
-        read_modules,
-        read_postcodes,
-    )
+    from placement.files.postcodes import read_lsoa_centroids, read_postcodes
+    from placement.files.sen2 import Sen2Options, import_sen2, mapping_csv_text
+    from placement.files.sen2_return import read_modules
 
     folder: Path = args.out
     _import_target(folder, [CHILD_FILE, SEN2_REPORT], args.force)

@@ -124,9 +124,9 @@ def _plain_label(key: str) -> str:
 
 def _scenario_tables(r: Any) -> list[Table]:
     """One table per mechanism (baseline, scenario, change), in plain labels."""
-    from placement.scenarios.report import LABELS, _nested_metrics
+    from placement.scenarios.report import LABELS, nested_metrics
 
-    nested = _nested_metrics(r)
+    nested = nested_metrics(r)
     tables = []
     for mech in r.baseline:
         t = Table(title=escape(f"Scenario: {r.scenario.name} ({mech})"))
@@ -147,9 +147,9 @@ def _scenario_tables(r: Any) -> list[Table]:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from placement.files.outputs import check_folder, write_files
-    from placement.generate import UnknownAreaError as _Unknown
-    from placement.generate import resolve_la
     from placement.problem import build_problem
+    from placement.register import UnknownAreaError as _Unknown
+    from placement.register import resolve_la
     from placement.reports import dashboard_html
     from placement.scenarios.dashboard import dashboard_data, dashboard_json
     from placement.scenarios.run import load_base, policies, run_side
@@ -233,7 +233,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.ray_address is not None and args.engine == "process":
         raise UsageError("--ray-address is for --engine ray, not the process pool")
     engine: Engine = args.engine or ("ray" if args.ray_address is not None else "process")
-    from placement.generate import list_las
+    from placement.register import list_las
 
     folder: Path = args.out or Path("sweep-output") / args.file.stem
     check_folder(folder)

@@ -259,7 +259,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return EXIT_FAILED
 
 
-def _demo(settings: Settings) -> list[tuple[str, str, str]]:
+def demo_area_and_users(settings: Settings) -> list[tuple[str, str, str]]:
     """An area and users on an empty database; returns (role, username, password) created."""
     from placement.service.accounts.service import create_user
     from placement.service.areas.service import store_area
@@ -326,7 +326,7 @@ def _demo_child(area: Area) -> str | None:
     return None
 
 
-def _first_run(engine: Engine, settings: Settings, jobs: Jobs) -> None:
+def queue_demo_run(engine: Engine, settings: Settings, jobs: Jobs) -> None:
     """Queue the demo area's first allocation run, so the officer's worklist and the family's
     list show a run's outcome from the start."""
     from placement.service.areas.models import AreaRow
@@ -394,7 +394,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     made: list[tuple[str, str, str]] = []
     if not args.no_demo:
-        made = _demo(settings)
+        made = demo_area_and_users(settings)
         if made:
             sys.stdout.write("Demo area 1 (like Kent, 5%) and users (passwords shown once):\n")
             for role, name, pw in made:
@@ -408,7 +408,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers == 1:
         app = create_app(settings)
         if made:
-            _first_run(app.state.ctx.engine, settings, app.state.ctx.jobs)
+            queue_demo_run(app.state.ctx.engine, settings, app.state.ctx.jobs)
         sys.stdout.write(f"Pages at {base}/ (sign in as a user above); API docs at {base}/docs\n")
         sys.stdout.flush()
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
@@ -429,7 +429,7 @@ def _serve_processes(args: argparse.Namespace, settings: Settings, *, made: bool
     engine = _engine(settings)  # the processes then find nothing to migrate
     try:
         if made:
-            _first_run(engine, settings, QueueJobs())
+            queue_demo_run(engine, settings, QueueJobs())
     finally:
         engine.dispose()
     # the processes read their settings from the environment: pass on what came as flags

@@ -28,7 +28,7 @@ from placement.domain import (
     Setting,
     SettingKind,
 )
-from placement.files.area_files import CsvRow, parse_float, parse_int, read_csv
+from placement.files.csv_reader import CsvRow, first_seen, parse_float, parse_int, read_csv
 
 __all__ = [
     "DESIGNATION_BAND",
@@ -327,112 +327,70 @@ def _build(row: CsvRow, urn: str, notes: _Notes, make: Callable[[], Setting]) ->
         return None
 
 
-def _row_settings(
-    row: CsvRow, la_code: str | None, notes: _Notes, rules: CapacityRules
-) -> list[Setting]:
-    urn = row["URN"]
-    name = row["EstablishmentName"]
-    label = f"URN {urn}" + (f" ({name})" if name else "")
-    status = row["EstablishmentStatus (name)"]
-    if status not in OPEN_STATUSES:
-        notes.skipped.append(f"{label}: EstablishmentStatus is {status!r}: skipped")
-        return []
-    code = parse_int(row, "TypeOfEstablishment (code)")
-    kind = GIAS_KIND.get(code) if code is not None else None
-    if kind is None:
-        type_name = row["TypeOfEstablishment (name)"] or "no type"
-        notes.skipped.append(
-            f"{label}: TypeOfEstablishment {type_name!r} ({code}) is not a setting a plan "
-            "names: skipped"
-        )
-        return []
-    e_txt, n_txt = row["Easting"], row["Northing"]
-    east = parse_float(row, "Easting")
-    north = parse_float(row, "Northing")
-    if not east or not north:  # empty, or 0 as some exports write a missing grid reference
-        notes.skipped.append(f"{label}: no Easting/Northing ({e_txt!r}, {n_txt!r}): skipped")
-        return []
-    try:
-        location = Location(east, north)
-    except DomainError as e:
-        notes.skipped.append(f"{label}: {e.message}: skipped")
-        return []
-    ages = _ages(row, urn, kind, notes)
-    if ages is None:
-        return []
-    low, high = ages
-    gender = row["Gender (name)"]
-    entry = _ENTRY.get(gender)
-    if entry is None:
-        entry = Entry.MIXED
-        notes.assumptions.append(f"URN {urn} Gender: {gender!r}, taken as mixed")
-    if not name:
-        name = f"URN {urn}"
-        notes.assumptions.append(f"URN {urn} EstablishmentName: empty, named {name!r}")
-    needs = _parse_needs(row, urn, notes)
-    s41 = kind.needs_s41 and row["Section41Approved (name)"] == "Approved"
-    code_la = row["LA (code)"]
-    in_area = True if la_code is None else code_la == la_code
+@dataclass(frozen=True, slots=True)
+class _Site:
+    """What every setting made from one GIAS row shares: the school, and its units."""
+
+    row: CsvRow
+    urn: str
+    name: str
+    kind: SettingKind
+    location: Location
+    low: int
+    high: int
+    entry: Entry
+    needs: list[Need]
+    s41: bool
+    la_code: str
+    in_area: bool
 
     def setting(
-        sid: str, sname: str, skind: SettingKind, cap: int, on_roll: int, des: dict[Need, int]
+        self,
+        notes: _Notes,
+        sid: str,
+        name: str,
+        kind: SettingKind,
+        capacity: int,
+        roll: int,
+        designations: dict[Need, int],
     ) -> Setting | None:
+        """The school (``kind`` its own) or one of its units; ``None`` (and a note) if the
+        domain refuses it."""
         return _build(
-            row,
-            urn,
+            self.row,
+            self.urn,
             notes,
             lambda: Setting(
                 setting_id=sid,
-                name=sname,
-                kind=skind,
-                location=location,
-                low_age=low,
-                high_age=high,
-                capacity=cap,
-                roll=on_roll,
-                entry=entry,
-                designations=des,
-                s41_approved=s41 and skind is kind,
-                la_code=code_la,
-                in_area=in_area,
+                name=name,
+                kind=kind,
+                location=self.location,
+                low_age=self.low,
+                high_age=self.high,
+                capacity=capacity,
+                roll=roll,
+                entry=self.entry,
+                designations=designations,
+                s41_approved=self.s41 and kind is self.kind,
+                la_code=self.la_code,
+                in_area=self.in_area,
             ),
         )
 
-    unit_type = row["TypeOfResourcedProvision (name)"]
-    unit_codes = _UNITS.get(unit_type, ())
-    if unit_type and unit_type != "Not applicable" and not unit_codes:
-        notes.assumptions.append(
-            f"URN {urn} TypeOfResourcedProvision: {unit_type!r} not understood: ignored"
-        )
-    if unit_codes and kind is not SettingKind.MAINSTREAM:
-        notes.assumptions.append(
-            f"URN {urn} TypeOfResourcedProvision: {unit_type!r} on a {kind.value} setting: "
-            "ignored (only mainstream schools are split into units)"
-        )
-        unit_codes = ()
 
-    out: list[Setting] = []
-    unit_capacity = 0
-    unit_roll = 0
-    for suffix in unit_codes:
-        ukind, what, cap_col, roll_col = _UNIT_SPEC[suffix]
-        cap = parse_int(row, cap_col)
-        on_roll = parse_int(row, roll_col)
-        if cap is None and on_roll is None:
-            notes.skipped.append(
-                f"URN {urn}: {what} with neither {cap_col} nor {roll_col}: unit skipped"
-            )
-            continue
-        cap, on_roll = _capacity_roll(row, urn, cap_col, roll_col, notes, rules)
-        if (cap, on_roll) == _SKIP:
-            continue
-        unit_capacity += cap
-        unit_roll += on_roll
-        unit_des = _designate(urn, ukind, needs, notes, unit=f"{urn}-{suffix}")
-        s = setting(f"{urn}-{suffix}", f"{name} ({what})", ukind, cap, on_roll, unit_des)
-        if s is not None:
-            out.append(s)
-
+def _row_settings(
+    row: CsvRow, la_code: str | None, notes: _Notes, rules: CapacityRules
+) -> list[Setting]:
+    """The settings of one GIAS row: none (and why, in the notes), the school, or the school
+    and its resourced provision or SEN unit (``<URN>-RP``, ``<URN>-SU``), the units' places
+    taken off the school's."""
+    site = _site(row, la_code, notes)
+    if site is None:
+        return []
+    urn, kind = site.urn, site.kind
+    out, unit_capacity, unit_roll = _unit_settings(
+        site, _unit_codes(row, urn, kind, notes), notes, rules
+    )
     capacity, roll = _capacity_roll(
         row,
         urn,
@@ -450,17 +408,125 @@ def _row_settings(
         roll = max(0, roll - unit_roll)
         designations: dict[Need, int] = {}
     elif kind in _GENERAL_KINDS:
-        if needs:
+        if site.needs:
             notes.assumptions.append(
-                f"URN {urn} SEN1-SEN13: {', '.join(n.value for n in needs)} listed on a "
+                f"URN {urn} SEN1-SEN13: {', '.join(n.value for n in site.needs)} listed on a "
                 f"{kind.value} setting without a unit: ignored (it meets needs to its general "
                 "band)"
             )
         designations = {}
     else:
-        designations = _designate(urn, kind, needs, notes, unit=urn)
-    main = setting(urn, name, kind, capacity, roll, designations)
+        designations = _designate(urn, kind, site.needs, notes, unit=urn)
+    main = site.setting(notes, urn, site.name, kind, capacity, roll, designations)
     return ([main] if main is not None else []) + out
+
+
+def _site(row: CsvRow, la_code: str | None, notes: _Notes) -> _Site | None:
+    """The school of a row, or ``None`` (with the reason in the notes) if it is closed, not a
+    setting a plan names, has no point or no ages."""
+    urn = row["URN"]
+    name = row["EstablishmentName"]
+    label = f"URN {urn}" + (f" ({name})" if name else "")
+    status = row["EstablishmentStatus (name)"]
+    if status not in OPEN_STATUSES:
+        notes.skipped.append(f"{label}: EstablishmentStatus is {status!r}: skipped")
+        return None
+    code = parse_int(row, "TypeOfEstablishment (code)")
+    kind = GIAS_KIND.get(code) if code is not None else None
+    if kind is None:
+        type_name = row["TypeOfEstablishment (name)"] or "no type"
+        notes.skipped.append(
+            f"{label}: TypeOfEstablishment {type_name!r} ({code}) is not a setting a plan "
+            "names: skipped"
+        )
+        return None
+    location = _location(row, label, notes)
+    ages = None if location is None else _ages(row, urn, kind, notes)
+    if location is None or ages is None:
+        return None
+    gender = row["Gender (name)"]
+    entry = _ENTRY.get(gender)
+    if entry is None:
+        entry = Entry.MIXED
+        notes.assumptions.append(f"URN {urn} Gender: {gender!r}, taken as mixed")
+    if not name:
+        name = f"URN {urn}"
+        notes.assumptions.append(f"URN {urn} EstablishmentName: empty, named {name!r}")
+    needs = _parse_needs(row, urn, notes)
+    code_la = row["LA (code)"]
+    return _Site(
+        row=row,
+        urn=urn,
+        name=name,
+        kind=kind,
+        location=location,
+        low=ages[0],
+        high=ages[1],
+        entry=entry,
+        needs=needs,
+        s41=kind.needs_s41 and row["Section41Approved (name)"] == "Approved",
+        la_code=code_la,
+        in_area=True if la_code is None else code_la == la_code,
+    )
+
+
+def _location(row: CsvRow, label: str, notes: _Notes) -> Location | None:
+    e_txt, n_txt = row["Easting"], row["Northing"]
+    east = parse_float(row, "Easting")
+    north = parse_float(row, "Northing")
+    if not east or not north:  # empty, or 0 as some exports write a missing grid reference
+        notes.skipped.append(f"{label}: no Easting/Northing ({e_txt!r}, {n_txt!r}): skipped")
+        return None
+    try:
+        return Location(east, north)
+    except DomainError as e:
+        notes.skipped.append(f"{label}: {e.message}: skipped")
+        return None
+
+
+def _unit_codes(row: CsvRow, urn: str, kind: SettingKind, notes: _Notes) -> tuple[str, ...]:
+    """``RP`` and ``SU``: the units GIAS records at a mainstream school (others: noted)."""
+    unit_type = row["TypeOfResourcedProvision (name)"]
+    unit_codes = _UNITS.get(unit_type, ())
+    if unit_type and unit_type != "Not applicable" and not unit_codes:
+        notes.assumptions.append(
+            f"URN {urn} TypeOfResourcedProvision: {unit_type!r} not understood: ignored"
+        )
+    if unit_codes and kind is not SettingKind.MAINSTREAM:
+        notes.assumptions.append(
+            f"URN {urn} TypeOfResourcedProvision: {unit_type!r} on a {kind.value} setting: "
+            "ignored (only mainstream schools are split into units)"
+        )
+        unit_codes = ()
+    return unit_codes
+
+
+def _unit_settings(
+    site: _Site, unit_codes: Sequence[str], notes: _Notes, rules: CapacityRules
+) -> tuple[list[Setting], int, int]:
+    """The school's units as settings, and their places and pupils on roll in all."""
+    out: list[Setting] = []
+    unit_capacity = 0
+    unit_roll = 0
+    urn, row = site.urn, site.row
+    for suffix in unit_codes:
+        ukind, what, cap_col, roll_col = _UNIT_SPEC[suffix]
+        if (parse_int(row, cap_col), parse_int(row, roll_col)) == (None, None):
+            notes.skipped.append(
+                f"URN {urn}: {what} with neither {cap_col} nor {roll_col}: unit skipped"
+            )
+            continue
+        cap, on_roll = _capacity_roll(row, urn, cap_col, roll_col, notes, rules)
+        if (cap, on_roll) == _SKIP:
+            continue
+        unit_capacity += cap
+        unit_roll += on_roll
+        unit_des = _designate(urn, ukind, site.needs, notes, unit=f"{urn}-{suffix}")
+        sid = f"{urn}-{suffix}"
+        s = site.setting(notes, sid, f"{site.name} ({what})", ukind, cap, on_roll, unit_des)
+        if s is not None:
+            out.append(s)
+    return out, unit_capacity, unit_roll
 
 
 def _designate(
@@ -525,16 +591,19 @@ def import_gias(
     settings: list[Setting] = []
     seen: dict[str, int] = {}
     for row in table.rows:
-        urn = row["URN"]
-        if not urn:
-            raise row.fail("URN", "is empty")
-        if urn in seen:
-            raise row.fail("URN", f"{urn!r} appears twice (first on line {seen[urn]})")
-        seen[urn] = row.line
+        first_seen(row, "URN", row.key("URN"), seen)
         settings.extend(_row_settings(row, la_code, notes, rules))
+    return GiasImport(
+        settings=tuple(sorted(settings, key=lambda s: s.setting_id)),
+        assumptions=tuple(_general_notes(bool(settings), la_code, notes) + notes.assumptions),
+        skipped=tuple(notes.skipped),
+    )
 
+
+def _general_notes(any_settings: bool, la_code: str | None, notes: _Notes) -> list[str]:
+    """The assumptions that apply to every setting, or to a whole kind (listing the URNs)."""
     general: list[str] = []
-    if settings:
+    if any_settings:
         general.append(
             "all settings: GIAS records no provision features (wheelchair access, therapy "
             "on site ...): none assumed; add them in settings.csv"
@@ -543,7 +612,7 @@ def import_gias(
             "all settings: roll is NumberOfPupils (or the unit's OnRoll): every pupil on roll "
             "holds a place for this run"
         )
-    if la_code is None and settings:
+    if la_code is None and any_settings:
         general.append("all settings: no la_code given: every setting treated as in area")
     for kind in SettingKind:
         urns = notes.band_urns.get(kind)
@@ -558,8 +627,4 @@ def import_gias(
             "SchoolCapacity and NumberOfPupils include the unit, so the unit's capacity and "
             "roll are taken off the school's"
         )
-    return GiasImport(
-        settings=tuple(sorted(settings, key=lambda s: s.setting_id)),
-        assumptions=tuple(general + notes.assumptions),
-        skipped=tuple(notes.skipped),
-    )
+    return general

@@ -8,10 +8,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from placement.area import suggest
 from placement.domain import Setting, SettingKind
-from placement.files.area_files import POLICY_FILE, _read_policy, read_csv
+from placement.files.area_format import POLICY_FILE
+from placement.files.csv_reader import read_csv
 from placement.files.errors import InputError
 from placement.files.gias import CapacityRules, GiasImport
+from placement.files.policy_files import read_policy_overrides
 from placement.files.sen2 import Sen2Import, Sen2Options
 
 __all__ = [
@@ -36,7 +39,7 @@ def academic_year_of(folder: Path, default: int) -> int:
     InputError
         ``policy.toml`` is not valid TOML, or its year is not a whole number.
     """
-    overrides = _read_policy(Path(folder) / POLICY_FILE)
+    overrides = read_policy_overrides(Path(folder) / POLICY_FILE)
     year = overrides.get("academic_year_start", default)
     if isinstance(year, bool) or not isinstance(year, int):
         raise InputError(POLICY_FILE, None, "academic_year_start", f"{year!r} is not a year")
@@ -58,8 +61,6 @@ def read_setting_kinds(path: Path) -> dict[str, SettingKind]:
         try:
             out[row["setting_id"]] = SettingKind(row["kind"].lower())
         except ValueError:
-            from placement.area import suggest
-
             raise row.fail(
                 "kind", f"{row['kind']!r} is not a kind{suggest(row['kind'], kinds)}"
             ) from None

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from placement.cells import spreadsheet_safe
+from placement.files.csv_reader import first_seen, read_csv
 from placement.files.errors import InputError, OutputError
 from placement.result import Allocation
 
@@ -132,13 +133,54 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
     return buf.getvalue()
 
 
+_ROW_COLUMNS = [
+    "child_id",
+    "scope",
+    "status",
+    "setting_id",
+    "pool_need",
+    "travel_min",
+    "cost_high_needs_gbp",
+    "cost_school_gbp",
+    "cost_transport_gbp",
+    "preference_rank",
+    "reason",
+]
+_REFUSAL_COLUMNS = [
+    "child_id",
+    "setting_id",
+    "rank",
+    "route",
+    "codes",
+    "grounds",
+    "named_instead",
+    "s33",
+]
+
+
 def write_allocation(alloc: Allocation, directory: Path, *, stem: str | None = None) -> list[Path]:
     """Write ``<stem>.json`` (everything), ``<stem>.csv`` (one row per child) and
     ``<stem>-refusals.csv``, all or none (:func:`write_files`); ``stem`` defaults to the
     mechanism name. Returns the paths."""
     stem = stem or alloc.mechanism
     data = alloc.as_dict()
-    placed = {p["child_id"]: p for p in data["placements"]}
+    out = [
+        directory / f"{stem}.json",
+        directory / f"{stem}.csv",
+        directory / f"{stem}-refusals.csv",
+    ]
+    write_files(
+        [
+            (out[0], json.dumps(data, indent=1, sort_keys=True) + "\n"),
+            (out[1], _csv(_child_rows(data, alloc.scope), _ROW_COLUMNS)),
+            (out[2], _csv(_refusal_rows(data), _REFUSAL_COLUMNS)),
+        ]
+    )
+    return out
+
+
+def _child_rows(data: dict[str, Any], scope: str) -> list[dict[str, Any]]:
+    """One row per child, placed, unplaced or staying, by child id."""
     rows: list[dict[str, Any]] = []
     for p in data["placements"]:
         rows.append({**p, "status": "placed"})
@@ -147,22 +189,15 @@ def write_allocation(alloc: Allocation, directory: Path, *, stem: str | None = N
     for st in data["staying"]:
         rows.append({**st, "status": "staying", "reason": "staying"})
     for r in rows:
-        r["scope"] = alloc.scope
+        r["scope"] = scope
     rows.sort(key=lambda r: str(r["child_id"]))
-    cols = [
-        "child_id",
-        "scope",
-        "status",
-        "setting_id",
-        "pool_need",
-        "travel_min",
-        "cost_high_needs_gbp",
-        "cost_school_gbp",
-        "cost_transport_gbp",
-        "preference_rank",
-        "reason",
-    ]
-    refusal_rows = [
+    return rows
+
+
+def _refusal_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per refused preference, with where the child was placed instead."""
+    placed = {p["child_id"]: p for p in data["placements"]}
+    return [
         {
             "child_id": r["child_id"],
             "setting_id": r["setting_id"],
@@ -175,29 +210,6 @@ def write_allocation(alloc: Allocation, directory: Path, *, stem: str | None = N
         }
         for r in data["refusals"]
     ]
-    out = [
-        directory / f"{stem}.json",
-        directory / f"{stem}.csv",
-        directory / f"{stem}-refusals.csv",
-    ]
-    refusal_cols = [
-        "child_id",
-        "setting_id",
-        "rank",
-        "route",
-        "codes",
-        "grounds",
-        "named_instead",
-        "s33",
-    ]
-    write_files(
-        [
-            (out[0], json.dumps(data, indent=1, sort_keys=True) + "\n"),
-            (out[1], _csv(rows, cols)),
-            (out[2], _csv(refusal_rows, refusal_cols)),
-        ]
-    )
-    return out
 
 
 def _read_text(path: Path) -> str:
@@ -243,20 +255,9 @@ def _read_json(name: str, text: str) -> tuple[dict[str, str | None], dict[str, A
     mapping: dict[str, str | None] = {}
     first: dict[str, str] = {}
     for key, rows in (("placements", data["placements"]), ("unplaced", unplaced)):
+        needs = ("child_id", "setting_id") if key == "placements" else ("child_id",)
         for k, p in enumerate(rows):
-            where = f"{key}[{k}]"
-            needs = ("child_id", "setting_id") if key == "placements" else ("child_id",)
-            if not isinstance(p, dict) or not set(needs) <= p.keys():
-                raise InputError(name, None, where, f"needs {' and '.join(needs)}")
-            cid = _id(name, f"{where}.child_id", p["child_id"])
-            if cid in first:
-                raise InputError(
-                    name, None, where, f"child {cid!r} appears twice (first at {first[cid]})"
-                )
-            first[cid] = where
-            mapping[cid] = (
-                _id(name, f"{where}.setting_id", p["setting_id"]) if key == "placements" else None
-            )
+            _json_child(name, f"{key}[{k}]", p, needs, mapping, first)
     scope = data.get("scope", "moving")
     if scope not in ("moving", "from_scratch"):
         raise InputError(name, None, "scope", f"{scope!r} must be 'moving' or 'from_scratch'")
@@ -264,26 +265,41 @@ def _read_json(name: str, text: str) -> tuple[dict[str, str | None], dict[str, A
     if not isinstance(staying, list):
         raise InputError(name, None, "staying", "expected a list of staying children")
     for k, p in enumerate(staying):
-        where = f"staying[{k}]"
-        if not isinstance(p, dict) or not {"child_id", "setting_id"} <= p.keys():
-            raise InputError(name, None, where, "needs child_id and setting_id")
-        cid = _id(name, f"{where}.child_id", p["child_id"])
-        if cid in first:
-            raise InputError(
-                name, None, where, f"child {cid!r} appears twice (first at {first[cid]})"
-            )
-        first[cid] = where
-        mapping[cid] = _id(name, f"{where}.setting_id", p["setting_id"])
-    metrics = data.get("metrics")
+        _json_child(name, f"staying[{k}]", p, ("child_id", "setting_id"), mapping, first)
+    return mapping, _json_metrics(name, data.get("metrics"), scope)
+
+
+def _json_child(
+    name: str,
+    where: str,
+    p: object,
+    needs: tuple[str, ...],
+    mapping: dict[str, str | None],
+    first: dict[str, str],
+) -> None:
+    """Record a child of the JSON (``where``: ``placements[3]``) and its setting, if
+    ``needs`` names one; an error if it lacks what it needs or appeared before."""
+    if not isinstance(p, dict) or not set(needs) <= p.keys():
+        raise InputError(name, None, where, f"needs {' and '.join(needs)}")
+    cid = _id(name, f"{where}.child_id", p["child_id"])
+    if cid in first:
+        raise InputError(name, None, where, f"child {cid!r} appears twice (first at {first[cid]})")
+    first[cid] = where
+    has_setting = "setting_id" in needs
+    mapping[cid] = _id(name, f"{where}.setting_id", p["setting_id"]) if has_setting else None
+
+
+def _json_metrics(name: str, metrics: object, scope: str) -> dict[str, Any]:
+    """The allocation's metrics (if any) and its scope; an error for a number too large."""
     if not isinstance(metrics, dict):
-        return mapping, {"scope": scope}
+        return {"scope": scope}
     for k, v in metrics.items():
         if isinstance(v, int) and not isinstance(v, bool):
             try:
                 float(v)
             except OverflowError:
                 raise InputError(name, None, f"metrics.{k}", "number too large") from None
-    return mapping, {**metrics, "scope": scope}
+    return {**metrics, "scope": scope}
 
 
 def read_allocation(path: Path) -> tuple[dict[str, str | None], dict[str, Any] | None]:
@@ -299,17 +315,11 @@ def read_allocation(path: Path) -> tuple[dict[str, str | None], dict[str, Any] |
     """
     if path.suffix.lower() == ".json":
         return _read_json(path.name, _read_text(path))
-    from placement.files.area_files import read_csv
-
     table = read_csv(path, known=None, required=("child_id", "setting_id"))
     mapping: dict[str, str | None] = {}
     line_of: dict[str, int] = {}
     for row in table.rows:
-        cid = row["child_id"]
-        if not cid:
-            raise row.fail("child_id", "is empty")
-        if cid in line_of:
-            raise row.fail("child_id", f"{cid!r} appears twice (first on line {line_of[cid]})")
-        line_of[cid] = row.line
+        cid = row.key("child_id")
+        first_seen(row, "child_id", cid, line_of)
         mapping[cid] = row["setting_id"] or None
     return mapping, None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -87,26 +87,41 @@ def rehome_children(
     KeyError
         A child names a setting that is not in ``synthetic``.
     """
-    syn = {s.setting_id: s for s in synthetic}
+    finder = _Finder({s.setting_id: s for s in synthetic}, _by_kind(real))
+    dropped: Counter[tuple[str, str]] = Counter()  # (reference, synthetic kind)
+    out = [_rehome(c, finder, dropped) for c in children]
+    return Rehomed(children=tuple(out), notes=tuple(_notes(finder.moved, dropped)))
+
+
+def _by_kind(real: Iterable[Setting]) -> dict[SettingKind, _Kind]:
+    """The real settings of each kind (by id) and their points."""
     by_kind: dict[SettingKind, _Kind] = {}
     for s in sorted(real, key=lambda s: s.setting_id):
         k = by_kind.setdefault(s.kind, _Kind([], np.zeros((0, 2))))
         k.settings.append(s)
     for k in by_kind.values():
         k.xy = np.array([[s.location.easting, s.location.northing] for s in k.settings])
+    return by_kind
 
-    moved: Counter[tuple[str, str]] = Counter()  # (synthetic kind, real kind)
-    dropped: Counter[tuple[str, str]] = Counter()  # (reference, synthetic kind)
-    cache: dict[tuple[str, str, int | None, str], str | None] = {}
 
-    def find(sid: str, c: Child) -> str | None:
-        s = syn[sid]
+@dataclass(slots=True)
+class _Finder:
+    """The real setting a synthetic one's reference moves to, for a child (cached by what
+    decides it: the setting, and the child's primary need, year and sex)."""
+
+    syn: dict[str, Setting]
+    by_kind: dict[SettingKind, _Kind]
+    moved: Counter[tuple[str, str]] = field(default_factory=Counter)  # (synthetic, real kind)
+    cache: dict[tuple[str, str, int | None, str], str | None] = field(default_factory=dict)
+
+    def find(self, sid: str, c: Child) -> str | None:
+        s = self.syn[sid]
         key = (sid, c.primary_need.value, c.nc_year, c.sex.value)
-        if key in cache:
-            return cache[key]
+        if key in self.cache:
+            return self.cache[key]
         found: str | None = None
         for kind in (s.kind, *KIND_FALLBACK[s.kind]):
-            k = by_kind.get(kind)
+            k = self.by_kind.get(kind)
             if k is None:
                 continue
             d = np.hypot(k.xy[:, 0] - s.location.easting, k.xy[:, 1] - s.location.northing)
@@ -115,39 +130,42 @@ def rehome_children(
                 hit = next((k.settings[i] for i in order if _fits(k.settings[i], c, strict)), None)
                 if hit is not None:
                     found = hit.setting_id
-                    moved[(s.kind.value, kind.value)] += 1
+                    self.moved[(s.kind.value, kind.value)] += 1
                     break
             if found is not None:
                 break
-        cache[key] = found
+        self.cache[key] = found
         return found
 
-    out: list[Child] = []
-    for c in children:
-        current = None
-        if c.current_setting_id is not None:
-            current = find(c.current_setting_id, c)
-            if current is None:
-                dropped[("current setting", syn[c.current_setting_id].kind.value)] += 1
-        prefs: list[str] = []
-        for p in sorted(c.preferences, key=lambda p: p.rank):
-            r = find(p.setting_id, c)
-            if r is None:
-                dropped[("preference", syn[p.setting_id].kind.value)] += 1
-            elif r not in prefs:
-                prefs.append(r)
-        siblings = {r for sid in c.sibling_setting_ids if (r := find(sid, c)) is not None}
-        excluded = {r for sid in c.excluded_setting_ids if (r := find(sid, c)) is not None}
-        excluded -= set(prefs) | ({current} if current else set())
-        out.append(
-            replace(
-                c,
-                current_setting_id=current,
-                preferences=tuple(Preference(sid, i) for i, sid in enumerate(prefs, start=1)),
-                sibling_setting_ids=frozenset(siblings),
-                excluded_setting_ids=frozenset(excluded),
-            )
-        )
+
+def _rehome(c: Child, finder: _Finder, dropped: Counter[tuple[str, str]]) -> Child:
+    """The child with its references on real settings (those that find none dropped and
+    counted)."""
+    current = None
+    if c.current_setting_id is not None:
+        current = finder.find(c.current_setting_id, c)
+        if current is None:
+            dropped[("current setting", finder.syn[c.current_setting_id].kind.value)] += 1
+    prefs: list[str] = []
+    for p in sorted(c.preferences, key=lambda p: p.rank):
+        r = finder.find(p.setting_id, c)
+        if r is None:
+            dropped[("preference", finder.syn[p.setting_id].kind.value)] += 1
+        elif r not in prefs:
+            prefs.append(r)
+    siblings = {r for sid in c.sibling_setting_ids if (r := finder.find(sid, c)) is not None}
+    excluded = {r for sid in c.excluded_setting_ids if (r := finder.find(sid, c)) is not None}
+    excluded -= set(prefs) | ({current} if current else set())
+    return replace(
+        c,
+        current_setting_id=current,
+        preferences=tuple(Preference(sid, i) for i, sid in enumerate(prefs, start=1)),
+        sibling_setting_ids=frozenset(siblings),
+        excluded_setting_ids=frozenset(excluded),
+    )
+
+
+def _notes(moved: Counter[tuple[str, str]], dropped: Counter[tuple[str, str]]) -> list[str]:
     notes = [
         "synthetic children keep their homes, needs, bands, years and sex; each reference to "
         "a synthetic setting (current, preferences, siblings, exclusions) is moved to the "
@@ -164,4 +182,4 @@ def rehome_children(
         notes.append(
             f"{n} {what} reference(s) to a synthetic {sk} setting dropped: no real one fits"
         )
-    return Rehomed(children=tuple(out), notes=tuple(notes))
+    return notes

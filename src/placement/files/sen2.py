@@ -12,7 +12,8 @@ Reads the return as an LA produces it, in either of two forms:
   ``Placement detail``, ``SEN need``).
 
 Headers are matched without regard to case, spaces or underscores (``PersonTableID`` is
-``persontableid``). The modules link by their table ids: Person (``persontableid``) ->
+``persontableid``; reading the return: :mod:`placement.files.sen2_return`). The modules link
+by their table ids: Person (``persontableid``) ->
 Requests (``requeststableid``) -> Active plans (``activeplanstableid``) -> Placement detail
 and SEN need; Requests -> Assessments -> Named plan -> Plan detail.
 
@@ -42,10 +43,8 @@ import io
 import re
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from placement.area import suggest
 from placement.domain import (
@@ -59,68 +58,19 @@ from placement.domain import (
     Sex,
     nc_year_from_birth,
 )
-from placement.files.area_files import read_csv
-from placement.files.errors import InputError
+from placement.files.csv_reader import CsvRow
+from placement.files.postcodes import PostcodeBook, postcode_key
+from placement.files.sen2_return import MODULES, SEX_COLUMNS, Table
 
 __all__ = [
-    "MODULES",
-    "ModuleSpec",
-    "PostcodeBook",
+    "BAND_BY_KIND",
+    "BAND_NO_SETTING",
     "Sen2Import",
     "Sen2Options",
     "import_sen2",
-    "read_lsoa_centroids",
-    "read_postcodes",
+    "mapping_csv_text",
 ]
 
-
-@dataclass(frozen=True, slots=True)
-class ModuleSpec:
-    """One module of the return: its display name, the names its file or sheet may end with
-    (normalised: lower case, no spaces or underscores), and the columns it must have."""
-
-    name: str
-    keys: tuple[str, ...]
-    required: tuple[str, ...]
-
-
-MODULES: dict[str, ModuleSpec] = {
-    "person": ModuleSpec(
-        "Person", ("person", "persondetails"), ("persontableid", "personbirthdate", "postcode")
-    ),
-    "requests": ModuleSpec("Requests", ("requests",), ("requeststableid", "persontableid")),
-    "assessments": ModuleSpec(
-        "Assessments",
-        ("assessment", "assessments", "ehcneedsassessments"),
-        ("assessmenttableid", "requeststableid"),
-    ),
-    "named_plan": ModuleSpec(
-        "Named plan", ("namedplan", "namedplans"), ("namedplantableid", "assessmenttableid")
-    ),
-    "plan_detail": ModuleSpec(
-        "Plan detail", ("plandetail", "plandetails", "plandetailrecords"), ("namedplantableid",)
-    ),
-    "active_plans": ModuleSpec(
-        "Active plans", ("activeplans", "activeplan"), ("activeplanstableid", "requeststableid")
-    ),
-    "placement_detail": ModuleSpec(
-        "Placement detail",
-        ("placementdetail", "placementdetails"),
-        (
-            "activeplanstableid",
-            "urn",
-            "ukprn",
-            "placementrank",
-            "entrydate",
-            "leavingdate",
-        ),
-    ),
-    "sen_need": ModuleSpec(
-        "SEN need", ("senneed", "senneeds"), ("activeplanstableid", "sentype", "sentyperank")
-    ),
-}
-# Person's sex: ``sex`` from SEN2 v1.2 on, ``gendercurrent`` before.
-_SEX_COLUMNS = ("sex", "gendercurrent")
 _SEX = {"M": Sex.MALE, "F": Sex.FEMALE, "MALE": Sex.MALE, "FEMALE": Sex.FEMALE}
 _TRUE = frozenset({"true", "1", "y", "yes"})
 _FALSE = frozenset({"false", "0", "n", "no", ""})
@@ -152,182 +102,10 @@ BAND_BY_KIND: Mapping[SettingKind, int] = {
 BAND_NO_SETTING = 3
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[\s_\-]+", "", name.strip().lower())
-
-
-# -- reading the modules ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One data row of a module, and where it is (file or sheet, and row number)."""
-
-    where: str
-    line: int
-    values: Mapping[str, str]
-
-    def __getitem__(self, column: str) -> str:
-        return self.values.get(column, "")
-
-    def fail(self, column: str | None, message: str) -> InputError:
-        return InputError(self.where, self.line, column, message)
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    """A module as read: where it came from, its (normalised) columns and rows."""
-
-    module: str
-    where: str
-    columns: tuple[str, ...]
-    rows: tuple[Row, ...]
-
-
-def _check_columns(where: str, line: int | None, spec: ModuleSpec, columns: Sequence[str]) -> None:
-    have = set(columns)
-    for col in spec.required:
-        if col not in have:
-            raise InputError(
-                where,
-                line,
-                col,
-                f"missing column {col!r} of SEN2 module {spec.name}"
-                f"{suggest(col, [c for c in columns if c])}",
-            )
-    if spec.name == "Person" and not have & set(_SEX_COLUMNS):
-        raise InputError(where, line, "sex", "missing column 'sex' (or 'gendercurrent')")
-
-
-def _read_csv_module(path: Path, spec: ModuleSpec) -> Table:
-    t = read_csv(path, known=None, lower_header=True)
-    columns = tuple(_norm(c) for c in t.columns)
-    _check_columns(t.file, t.header_line, spec, columns)
-    name = {c: _norm(c) for c in t.columns}  # once per column, not per cell
-    rows = tuple(Row(t.file, r.line, {name[k]: v for k, v in r.values.items()}) for r in t.rows)
-    return Table(spec.name, t.file, columns, rows)
-
-
-def _find_csv(folder: Path, spec: ModuleSpec, files: Sequence[Path]) -> Path:
-    def names(stem: str) -> set[str]:
-        # the last one, two or three words: Blade-Export_16-01-2026_named_plan -> namedplan
-        words = [w for w in re.split(r"[\s_\-.]+", stem.lower()) if w]
-        return {"".join(words[-n:]) for n in (1, 2, 3)}
-
-    hits = [p for p in files if names(p.stem) & set(spec.keys)]
-    if not hits:
-        raise InputError(
-            folder.name,
-            None,
-            None,
-            f"SEN2 module {spec.name} is missing: no CSV file in the folder whose name ends "
-            f"with {spec.keys[0]!r} (e.g. Blade-Export_16-01-2025_{spec.keys[0]}.csv)",
-        )
-    if len(hits) > 1:
-        raise InputError(
-            folder.name,
-            None,
-            None,
-            f"SEN2 module {spec.name}: more than one file ({', '.join(p.name for p in hits)})",
-        )
-    return hits[0]
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
-
-
-def _read_workbook(path: Path) -> dict[str, Table]:
-    import zipfile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    name = path.name
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        why = type(e).__name__ if not str(e) else str(e).splitlines()[0][:120]
-        raise InputError(
-            name, None, None, f"not an Excel workbook (.xlsx) that can be read: {why}"
-        ) from None
-    try:
-        sheets = {_norm(ws.title): ws for ws in wb.worksheets}
-        out: dict[str, Table] = {}
-        for key, spec in MODULES.items():
-            ws = next((sheets[k] for k in spec.keys if k in sheets), None)
-            if ws is None:
-                raise InputError(
-                    name,
-                    None,
-                    None,
-                    f"SEN2 module {spec.name} is missing: no sheet named {spec.name!r} "
-                    f"(sheets: {', '.join(w.title for w in wb.worksheets)})",
-                )
-            where = f"{name} sheet '{ws.title}'"
-            header: tuple[str, ...] | None = None
-            header_line = 0
-            rows: list[Row] = []
-            for i, raw in enumerate(ws.iter_rows(values_only=True), start=1):
-                cells = [_cell(v) for v in raw]
-                if not any(cells):
-                    continue
-                if header is None:
-                    header, header_line = tuple(_norm(c) for c in cells), i
-                    _check_columns(where, header_line, spec, header)
-                    continue
-                values = {c: cells[j] for j, c in enumerate(header) if c and j < len(cells)}
-                rows.append(Row(where, i, values))
-            if header is None:
-                raise InputError(where, None, None, "the sheet is empty: expected a header row")
-            out[key] = Table(spec.name, where, header, tuple(rows))
-        return out
-    finally:
-        wb.close()
-
-
-def read_modules(path: Path) -> dict[str, Table]:
-    """Every module of a return: a folder of Blade CSVs, or an ``.xlsx`` workbook.
-
-    Raises
-    ------
-    InputError
-        Not found, not a folder or a workbook, a module or column missing, not CSV/UTF-8.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path.name, None, None, f"not found in {path.parent}")
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
-        return {
-            key: _read_csv_module(_find_csv(path, spec, files), spec)
-            for key, spec in MODULES.items()
-        }
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_workbook(path)
-    raise InputError(
-        path.name,
-        None,
-        None,
-        "expected a folder of COLLECT Blade CSV files (one per module) or an Excel "
-        "workbook (.xlsx) with one sheet per module",
-    )
-
-
 # -- values ----------------------------------------------------------------------------------
 
 
-def _date(row: Row, column: str) -> dt.date | None:
+def _date(row: CsvRow, column: str) -> dt.date | None:
     text = row[column]
     if not text:
         return None
@@ -346,7 +124,7 @@ def _date(row: Row, column: str) -> dt.date | None:
     )
 
 
-def _int(row: Row, column: str) -> int | None:
+def _int(row: CsvRow, column: str) -> int | None:
     text = row[column]
     if not text:
         return None
@@ -359,7 +137,7 @@ def _int(row: Row, column: str) -> int | None:
     return int(f)
 
 
-def _bool(row: Row, column: str) -> bool:
+def _bool(row: CsvRow, column: str) -> bool:
     text = row[column].lower()
     if text in _TRUE:
         return True
@@ -368,7 +146,7 @@ def _bool(row: Row, column: str) -> bool:
     raise row.fail(column, f"{row[column]!r} is not true/false (or 1/0, Y/N)")
 
 
-def _need(row: Row, column: str) -> Need:
+def _need(row: CsvRow, column: str) -> Need:
     text = row[column]
     code = text.upper().replace(" ", "")
     try:
@@ -380,137 +158,11 @@ def _need(row: Row, column: str) -> Need:
         ) from None
 
 
-def _establishment(row: Row, column: str) -> str:
+def _establishment(row: CsvRow, column: str) -> str:
     text = row[column]
     if text and not _ESTABLISHMENT.match(text):
         raise row.fail(column, f"{text!r} is not a URN or UKPRN (5 to 8 digits)")
     return text
-
-
-def _key(row: Row, column: str) -> str:
-    text = row[column]
-    if not text:
-        raise row.fail(column, "is empty")
-    return text
-
-
-# -- postcodes -------------------------------------------------------------------------------
-
-
-def _pc(text: str) -> str:
-    return re.sub(r"\s+", "", text).upper()
-
-
-@dataclass(frozen=True, slots=True)
-class PostcodeBook:
-    """Grid references by postcode (spaces removed, upper case), and LSOA centroids."""
-
-    points: Mapping[str, tuple[float, float] | None]
-    lsoa_of: Mapping[str, str]
-    lsoa_points: Mapping[str, tuple[float, float]]
-    file: str
-
-
-def _stream(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a (possibly large) CSV file as dicts with normalised column names."""
-    try:
-        fh = path.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise InputError(path.name, None, None, f"file not found in {path.parent}") from None
-    except OSError as e:
-        raise InputError(path.name, None, None, f"cannot read: {e.strerror}") from None
-    with fh:
-        reader = csv.reader(fh)
-        try:
-            header = [_norm(h) for h in next(reader, [])]
-            yield 1, {"__header__": ",".join(header)}
-            for cells in reader:
-                if not any(c.strip() for c in cells):
-                    continue
-                yield reader.line_num, dict(zip(header, (c.strip() for c in cells), strict=False))
-        except csv.Error as e:
-            raise InputError(path.name, reader.line_num, None, f"not valid CSV: {e}") from None
-        except UnicodeDecodeError:
-            raise InputError(path.name, None, None, "not UTF-8 text") from None
-
-
-def _coord(file: str, line: int, column: str, text: str) -> float | None:
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise InputError(file, line, column, f"{text!r} is not a number") from None
-
-
-def read_postcodes(
-    path: Path, wanted: set[str], lsoa_centroids: Mapping[str, tuple[float, float]] | None = None
-) -> PostcodeBook:
-    """The grid references of the ``wanted`` postcodes from an ONS Postcode Directory extract
-    (columns ``pcds`` or ``pcd``, ``oseast1m``, ``osnrth1m``, and optionally ``lsoa11`` or
-    ``lsoa21``). Read a row at a time, so the whole directory (2.7 million rows) will do.
-
-    Raises
-    ------
-    InputError
-        File not found or not CSV, a missing column, a grid reference that is not a number.
-    """
-    points: dict[str, tuple[float, float] | None] = {}
-    lsoa_of: dict[str, str] = {}
-    rows = _stream(Path(path))
-    _, head = next(rows)
-    header = head["__header__"].split(",")
-    pc_col = "pcds" if "pcds" in header else "pcd" if "pcd" in header else None
-    if pc_col is None:
-        raise InputError(
-            path.name, 1, "pcds", f"missing column 'pcds' (or 'pcd'){suggest('pcds', header)}"
-        )
-    for col in ("oseast1m", "osnrth1m"):
-        if col not in header:
-            raise InputError(path.name, 1, col, f"missing column {col!r}{suggest(col, header)}")
-    lsoa_col = next((c for c in ("lsoa11", "lsoa21", "lsoa11cd", "lsoa21cd") if c in header), None)
-    for line, r in rows:
-        pc = _pc(r.get(pc_col, ""))
-        if pc not in wanted:
-            continue
-        e = _coord(path.name, line, "oseast1m", r.get("oseast1m", ""))
-        n = _coord(path.name, line, "osnrth1m", r.get("osnrth1m", ""))
-        points[pc] = (e, n) if e and n else None  # ONSPD leaves unknown grid refs empty or 0
-        if lsoa_col and r.get(lsoa_col):
-            lsoa_of[pc] = r[lsoa_col]
-    return PostcodeBook(points, lsoa_of, dict(lsoa_centroids or {}), path.name)
-
-
-def read_lsoa_centroids(path: Path) -> dict[str, tuple[float, float]]:
-    """LSOA population-weighted centroids: columns ``code`` (or ``lsoa11cd``), ``x`` and ``y``
-    (or ``easting``/``northing``), British National Grid metres, as the ONS publishes them.
-
-    Raises
-    ------
-    InputError
-        File not found or not CSV, a missing column, a coordinate that is not a number.
-    """
-    rows = _stream(Path(path))
-    _, head = next(rows)
-    header = head["__header__"].split(",")
-    code = next(
-        (c for c in ("code", "lsoa11cd", "lsoa21cd", "lsoa11", "lsoa21") if c in header), None
-    )
-    x = next((c for c in ("x", "easting") if c in header), None)
-    y = next((c for c in ("y", "northing") if c in header), None)
-    for col, want in ((code, "code"), (x, "x"), (y, "y")):
-        if col is None:
-            raise InputError(path.name, 1, want, f"missing column {want!r}{suggest(want, header)}")
-    assert code is not None
-    assert x is not None
-    assert y is not None
-    out: dict[str, tuple[float, float]] = {}
-    for line, r in rows:
-        e = _coord(path.name, line, x, r.get(x, ""))
-        n = _coord(path.name, line, y, r.get(y, ""))
-        if r.get(code) and e and n:
-            out[r[code]] = (e, n)
-    return out
 
 
 # -- building children -----------------------------------------------------------------------
@@ -553,30 +205,15 @@ class Sen2Import:
     counts: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class _Placement:
-    rank: int | None
-    entry: dt.date | None
-    leaving: dt.date | None
-    urn: str
-    ukprn: str
-    unit: bool
-    rp: bool
-    row: Row
-
-
-def _pseudonym(key: bytes, person: str) -> str:
-    return "P" + hmac.new(key, person.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
-
-
-def _at(row: Row) -> str:
-    return f"{row.where} row {row.line}"
-
-
 def import_sen2(
     modules: Mapping[str, Table], postcodes: PostcodeBook, options: Sen2Options
 ) -> Sen2Import:
-    """Children from the modules of a return (:func:`read_modules`). Pure: reads no file.
+    """Children from the modules of a return
+    (:func:`~placement.files.sen2_return.read_modules`). Pure: reads no file.
+
+    The steps: link the modules by their table ids, read every typed value (so bad input
+    fails wherever it is), then make each person with an active plan a child, listing every
+    record not used and every assumption.
 
     Raises
     ------
@@ -586,79 +223,194 @@ def import_sen2(
     """
     year = options.academic_year_start
     census = options.census_date or dt.date(year, 1, 16)
-    key = options.key or secrets.token_bytes(32)
-    unused: list[str] = []
-    notes: list[str] = []
-    counts: Counter[str] = Counter()
+    log = _Log()
+    links = _link(modules, log)
+    run = _Run(
+        links=links,
+        values=_read_values(modules, links),
+        postcodes=postcodes,
+        options=options,
+        year=year,
+        census=census,
+        key=options.key or secrets.token_bytes(32),
+        log=log,
+    )
+    children: list[Child] = []
+    mapping: list[tuple[str, str, str, str]] = []
+    for pid, prow in links.persons.items():
+        made = run.child(pid, prow)
+        if made is not None:
+            children.append(made[0])
+            mapping.append(made[1])
+    log.notes[:0] = _general_notes(year, census, log.bands)
+    if run.values.transfer_col:
+        log.notes.append(
+            f"phasetransferduedate in {year} (on or after the census date): move_requested "
+            "(the plan must name a setting for the new phase)"
+        )
+    if options.settings is None:
+        log.notes.append(
+            "no settings.csv: current settings written as the return gives them; each must be "
+            "a setting_id of the area's settings.csv"
+        )
+    log.unused.sort(key=_by_place)
+    log.counts["children"] = len(children)
+    log.counts["persons"] = len(links.persons)
+    return Sen2Import(
+        children=tuple(sorted(children, key=lambda c: c.child_id)),
+        mapping=tuple(sorted(mapping)),
+        assumptions=tuple(log.notes),
+        unused=tuple(log.unused),
+        counts=dict(log.counts),
+    )
 
-    def unique(table: Table, col: str) -> dict[str, Row]:
-        seen: dict[str, Row] = {}
-        for r in table.rows:
-            k = _key(r, col)
-            if k in seen:
-                raise r.fail(col, f"{k!r} appears twice (first on row {seen[k].line})")
-            seen[k] = r
-        return seen
 
-    def children_of(
-        table: Table, parent_col: str, parents: Mapping[str, Row]
-    ) -> dict[str, list[Row]]:
-        out: dict[str, list[Row]] = defaultdict(list)
-        for r in table.rows:
-            p = _key(r, parent_col)
-            if p not in parents:
-                unused.append(
-                    f"{table.module}: {_at(r)}: {parent_col} {p!r} is not in module "
-                    f"{'Person' if parent_col == 'persontableid' else 'its parent'}: not used"
-                )
-                continue
-            out[p].append(r)
-        return out
+@dataclass(slots=True)
+class _Log:
+    """What an import records as it goes: records not used, assumptions, counts, and the
+    children by how their need band was chosen."""
 
-    persons = unique(modules["person"], "persontableid")
-    requests = unique(modules["requests"], "requeststableid")
-    req_by_person = children_of(modules["requests"], "persontableid", persons)
-    active = unique(modules["active_plans"], "activeplanstableid")
-    plans_by_req = children_of(modules["active_plans"], "requeststableid", requests)
-    placements = children_of(modules["placement_detail"], "activeplanstableid", active)
-    needs = children_of(modules["sen_need"], "activeplanstableid", active)
+    unused: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    bands: Counter[str] = field(default_factory=Counter)
+
+    def drop(self, line: str) -> None:
+        """A person who cannot be a child."""
+        self.unused.append(line)
+        self.counts["unusable"] += 1
+
+
+def _at(row: CsvRow) -> str:
+    return f"{row.file} row {row.line}"
+
+
+def _by_place(line: str) -> tuple[int, str, int]:
+    """An unused record's place in the report: by module, file or sheet, and row."""
+    m = re.match(r"^([^:]+): (.*?) row (\d+):", line)
+    return (_MODULE_ORDER.get(m[1], 99), m[2], int(m[3])) if m else (99, line, 0)
+
+
+_MODULE_ORDER = {spec.name: i for i, spec in enumerate(MODULES.values())}
+
+
+# -- linking the modules ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Links:
+    """The rows children.csv uses, linked: persons by id, their requests, the requests'
+    active plans, and the rows of Placement detail and SEN need by active plan id."""
+
+    persons: dict[str, CsvRow]
+    req_by_person: dict[str, list[CsvRow]]
+    plans_by_req: dict[str, list[CsvRow]]
+    placements: dict[str, list[CsvRow]]
+    needs: dict[str, list[CsvRow]]
+
+
+def _unique(table: Table, col: str) -> dict[str, CsvRow]:
+    seen: dict[str, CsvRow] = {}
+    for r in table.rows:
+        k = r.key(col)
+        if k in seen:
+            raise r.fail(col, f"{k!r} appears twice (first on row {seen[k].line})")
+        seen[k] = r
+    return seen
+
+
+def _children_of(
+    table: Table, parent_col: str, parents: Mapping[str, CsvRow], log: _Log
+) -> dict[str, list[CsvRow]]:
+    out: dict[str, list[CsvRow]] = defaultdict(list)
+    for r in table.rows:
+        p = r.key(parent_col)
+        if p not in parents:
+            log.unused.append(
+                f"{table.module}: {_at(r)}: {parent_col} {p!r} is not in module "
+                f"{'Person' if parent_col == 'persontableid' else 'its parent'}: not used"
+            )
+            continue
+        out[p].append(r)
+    return out
+
+
+def _link(modules: Mapping[str, Table], log: _Log) -> _Links:
+    persons = _unique(modules["person"], "persontableid")
+    requests = _unique(modules["requests"], "requeststableid")
+    req_by_person = _children_of(modules["requests"], "persontableid", persons, log)
+    active = _unique(modules["active_plans"], "activeplanstableid")
+    plans_by_req = _children_of(modules["active_plans"], "requeststableid", requests, log)
+    placements = _children_of(modules["placement_detail"], "activeplanstableid", active, log)
+    needs = _children_of(modules["sen_need"], "activeplanstableid", active, log)
     # the modules children.csv does not use are still checked for their links
-    assessments = unique(modules["assessments"], "assessmenttableid")
-    children_of(modules["assessments"], "requeststableid", requests)
-    named = unique(modules["named_plan"], "namedplantableid")
-    children_of(modules["named_plan"], "assessmenttableid", assessments)
-    children_of(modules["plan_detail"], "namedplantableid", named)
+    assessments = _unique(modules["assessments"], "assessmenttableid")
+    _children_of(modules["assessments"], "requeststableid", requests, log)
+    named = _unique(modules["named_plan"], "namedplantableid")
+    _children_of(modules["named_plan"], "assessmenttableid", assessments, log)
+    _children_of(modules["plan_detail"], "namedplantableid", named, log)
     for k in ("assessments", "named_plan", "plan_detail"):
         t = modules[k]
-        notes.append(
+        log.notes.append(
             f"{t.module} ({t.where}): {len(t.rows)} rows read and linked; not used "
             "(children.csv takes needs and placements from Active plans)"
         )
+    return _Links(persons, req_by_person, plans_by_req, placements, needs)
+
+
+# -- typed values ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Placement:
+    rank: int | None
+    leaving: dt.date | None
+    urn: str
+    ukprn: str
+    unit: bool
+    rp: bool
+    row: CsvRow
+
+
+@dataclass(frozen=True, slots=True)
+class _Values:
+    """The typed values children.csv uses, by active plan id, and the person's sex column."""
+
+    need_of: dict[str, list[tuple[int, Need, CsvRow]]]
+    place_of: dict[str, list[_Placement]]
+    due: dict[str, dt.date | None]
+    sex_col: str
+    transfer_col: bool
+
+
+def _placement(r: CsvRow, has_unit: bool, has_rp: bool) -> _Placement:
+    rank = _int(r, "placementrank")
+    _date(r, "entrydate")  # read so that a bad date is refused; not used
+    leaving = _date(r, "leavingdate")
+    urn = _establishment(r, "urn")
+    ukprn = _establishment(r, "ukprn")
+    unit = _bool(r, "senunitindicator") if has_unit else False
+    rp = _bool(r, "resourcedprovisionindicator") if has_rp else False
+    return _Placement(rank, leaving, urn, ukprn, unit, rp, r)
+
+
+def _read_values(modules: Mapping[str, Table], links: _Links) -> _Values:
+    """Every typed value, read first, so bad input fails wherever it is."""
     transfer_col = "phasetransferduedate" in modules["active_plans"].columns
-    # every typed value is read first, so bad input fails wherever it is
-    need_of: dict[str, list[tuple[int, Need, Row]]] = defaultdict(list)
+    need_of: dict[str, list[tuple[int, Need, CsvRow]]] = defaultdict(list)
     for r in modules["sen_need"].rows:
         rank = _int(r, "sentyperank")
         need = _need(r, "sentype")
         if rank is None:
             raise r.fail("sentyperank", "is empty")
-        if r["activeplanstableid"] in needs:
+        if r["activeplanstableid"] in links.needs:
             need_of[r["activeplanstableid"]].append((rank, need, r))
     place_of: dict[str, list[_Placement]] = defaultdict(list)
     has_unit = "senunitindicator" in modules["placement_detail"].columns
     has_rp = "resourcedprovisionindicator" in modules["placement_detail"].columns
     for r in modules["placement_detail"].rows:
-        pl = _Placement(
-            _int(r, "placementrank"),
-            _date(r, "entrydate"),
-            _date(r, "leavingdate"),
-            _establishment(r, "urn"),
-            _establishment(r, "ukprn"),
-            _bool(r, "senunitindicator") if has_unit else False,
-            _bool(r, "resourcedprovisionindicator") if has_rp else False,
-            r,
-        )
-        if r["activeplanstableid"] in placements:
+        pl = _placement(r, has_unit, has_rp)
+        if r["activeplanstableid"] in links.placements:
             place_of[r["activeplanstableid"]].append(pl)
     due: dict[str, dt.date | None] = {
         r["activeplanstableid"]: _date(r, "phasetransferduedate") if transfer_col else None
@@ -666,180 +418,215 @@ def import_sen2(
     }
     for r in modules["person"].rows:
         _date(r, "personbirthdate")
-    sex_col = next(c for c in _SEX_COLUMNS if c in modules["person"].columns)
+    sex_col = next(c for c in SEX_COLUMNS if c in modules["person"].columns)
+    return _Values(need_of, place_of, due, sex_col, transfer_col)
 
-    children: list[Child] = []
-    mapping: list[tuple[str, str, str, str]] = []
-    ids: set[str] = set()
-    bands: Counter[str] = Counter()
-    settings = options.settings
-    for pid, prow in persons.items():
+
+# -- one person, one child -------------------------------------------------------------------
+
+
+def _pseudonym(key: bytes, person: str) -> str:
+    return "P" + hmac.new(key, person.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
+
+
+@dataclass(slots=True)
+class _Run:
+    """One import: the linked modules and values, the options, and what it records."""
+
+    links: _Links
+    values: _Values
+    postcodes: PostcodeBook
+    options: Sen2Options
+    year: int
+    census: dt.date
+    key: bytes
+    log: _Log
+    ids: set[str] = field(default_factory=set)
+
+    def child(self, pid: str, prow: CsvRow) -> tuple[Child, tuple[str, str, str, str]] | None:
+        """The person's child and its mapping row, or ``None`` (the reason in the log)."""
         # validate every value of the row first: bad input fails wherever it is
         dob = _date(prow, "personbirthdate")
-        sex_txt = prow[sex_col]
+        sex_txt = prow[self.values.sex_col]
         sex = _SEX.get(sex_txt.upper())
         if sex is None:
-            raise prow.fail(sex_col, f"{sex_txt!r} is not a sex code: write M or F")
-        plans = [
-            p
-            for req in req_by_person.get(pid, [])
-            for p in plans_by_req.get(req["requeststableid"], [])
-        ]
-        if not plans:
-            unused.append(
-                f"Person: {_at(prow)}: no active plan (Requests -> Active plans): not placed"
-            )
-            counts["no active plan"] += 1
-            continue
-        plans.sort(key=lambda r: r.line)
-        plan = plans[-1]
-        if len(plans) > 1:
-            notes.append(
-                f"Person {_at(prow)}: {len(plans)} active plans; the last listed ({_at(plan)}) used"
-            )
+            raise prow.fail(self.values.sex_col, f"{sex_txt!r} is not a sex code: write M or F")
+        plan = self._plan(pid, prow)
+        if plan is None:
+            return None
         aid = plan["activeplanstableid"]
-        transfer_due = due.get(aid)
-        ranked = list(need_of.get(aid, []))
-        place_rows = list(place_of.get(aid, []))
         if dob is None:
-            unused.append(f"Person: {_at(prow)}: personbirthdate empty: not used")
-            counts["unusable"] += 1
-            continue
-        nc_year = nc_year_from_birth(dob, year)
+            self.log.drop(f"Person: {_at(prow)}: personbirthdate empty: not used")
+            return None
+        nc_year = nc_year_from_birth(dob, self.year)
         if not MIN_NC_YEAR <= nc_year <= MAX_NC_YEAR:
-            unused.append(
-                f"Person: {_at(prow)}: aged outside 0-25 on 31 August {year} "
+            self.log.drop(
+                f"Person: {_at(prow)}: aged outside 0-25 on 31 August {self.year} "
                 f"(national curriculum year {nc_year}): not used"
             )
-            counts["unusable"] += 1
-            continue
-        ranked.sort(key=lambda t: (t[0], t[2].line))
-        firsts = [t for t in ranked if t[0] == 1]
-        if not firsts:
-            unused.append(
-                f"Person: {_at(prow)}: its active plan ({_at(plan)}) has no SEN need of rank 1: "
-                "not used"
-            )
-            counts["unusable"] += 1
-            continue
-        primary = firsts[0][1]
-        if len(firsts) > 1:
-            notes.append(
-                f"SEN need: {_at(firsts[1][2])}: a second need of rank 1 for one plan: "
-                f"the first ({_at(firsts[0][2])}) is the primary need"
-            )
-        secondary = frozenset(n for _, n, _ in ranked[1:] if n is not primary)
-        pc = _pc(prow["postcode"])
-        if not pc:
-            unused.append(f"Person: {_at(prow)}: postcode empty: no home point: not used")
-            counts["unusable"] += 1
-            continue
-        if pc not in postcodes.points:
-            unused.append(
-                f"Person: {_at(prow)}: postcode not in {postcodes.file}: no home point: not used"
-            )
-            counts["unusable"] += 1
-            continue
-        point = postcodes.points[pc]
-        if point is None:
-            lsoa = postcodes.lsoa_of.get(pc)
-            point = postcodes.lsoa_points.get(lsoa) if lsoa else None
-            if point is None:
-                unused.append(
-                    f"Person: {_at(prow)}: postcode has no grid reference in {postcodes.file}"
-                    " and no LSOA centroid: no home point: not used"
-                )
-                counts["unusable"] += 1
-                continue
-            counts["home at the LSOA centroid"] += 1
-        else:
-            counts["home at the postcode"] += 1
-
-        current: str | None = None
-        open_rows = [p for p in place_rows if p.leaving is None or p.leaving > census]
-        open_rows.sort(key=lambda p: (p.rank if p.rank is not None else 99, p.row.line))
-        if not open_rows:
-            counts["no open placement"] += 1
-        else:
-            top = open_rows[0]
-            rank, urn, ukprn, unit, rp, prow_p = (
-                top.rank,
-                top.urn,
-                top.ukprn,
-                top.unit,
-                top.rp,
-                top.row,
-            )
-            if rank != 1:
-                notes.append(
-                    f"Placement detail: {_at(prow_p)}: no open placement of rank 1; the open one "
-                    f"of rank {rank} is the current setting"
-                )
-            base = urn or ukprn
-            if not base:
-                counts["open placement without URN/UKPRN"] += 1
-                unused.append(
-                    f"Placement detail: {_at(prow_p)}: open placement without URN or UKPRN "
-                    f"(sensetting {prow_p['sensetting']!r}): no current setting, the child moves"
-                )
-            else:
-                wanted = [f"{urn}-SU"] if unit and urn else []
-                wanted += [f"{urn}-RP"] if rp and urn else []
-                if settings is None:
-                    current = wanted[0] if wanted else base
-                else:
-                    current = next((w for w in [*wanted, base] if w in settings), None)
-                    if current is None:
-                        counts["current setting not in settings.csv"] += 1
-                        unused.append(
-                            f"Placement detail: {_at(prow_p)}: setting {base} is not in "
-                            "settings.csv: no current setting, the child moves"
-                        )
-                    elif wanted and current == base:
-                        counts["unit not in settings.csv: the school itself"] += 1
-        if options.need_band is not None:
-            band = options.need_band
-            bands[f"band {band} (--need-band)"] += 1
-        else:
-            kind = settings.get(current) if settings is not None and current else None
-            if kind is not None:
-                band = BAND_BY_KIND[kind]
-                bands[f"band {band} from its setting's kind ({kind.value})"] += 1
-            elif current is not None and ("-SU" in current or "-RP" in current):
-                band = BAND_BY_KIND[SettingKind.RESOURCED_PROVISION]
-                bands[f"band {band} (SEN unit or resourced provision)"] += 1
-            else:
-                band = BAND_NO_SETTING
-                why = "no current setting" if current is None else "its setting's kind unknown"
-                bands[f"band {band} ({why})"] += 1
-        move = False
-        if transfer_due is not None and transfer_due.year == year and transfer_due >= census:
-            move = True
-            counts["phase transfer due this year: move_requested"] += 1
-        cid = _pseudonym(key, pid)
-        while cid in ids:  # pragma: no cover - 48-bit pseudonyms: a clash is ~1e-7 at 20,000
-            cid = _pseudonym(key, cid + pid)
-        ids.add(cid)
+            return None
+        needs = self._needs(prow, plan, aid)
+        point = self._home(prow) if needs is not None else None
+        if needs is None or point is None:
+            return None
+        current = self._current(self.values.place_of.get(aid, []))
+        band = self._band(current)
+        move = self._move(self.values.due.get(aid))
+        cid = _pseudonym(self.key, pid)
+        while cid in self.ids:  # pragma: no cover - 48-bit pseudonyms: a clash is ~1e-7 at 20,000
+            cid = _pseudonym(self.key, cid + pid)
+        self.ids.add(cid)
         try:
             child = Child(
                 child_id=cid,
                 location=Location(point[0], point[1]),
-                primary_need=primary,
+                primary_need=needs[0],
                 need_band=band,
                 nc_year=nc_year,
-                secondary_needs=secondary,
+                secondary_needs=needs[1],
                 sex=sex,
                 current_setting_id=current,
                 move_requested=move,
             )
         except DomainError as e:
-            unused.append(f"Person: {_at(prow)}: {e.field}: {e.message}: not used")
-            counts["unusable"] += 1
-            continue
-        children.append(child)
-        mapping.append((cid, pid, prow["upn"], prow["uniquelearnernumber"]))
+            self.log.drop(f"Person: {_at(prow)}: {e.field}: {e.message}: not used")
+            return None
+        return child, (cid, pid, prow["upn"], prow["uniquelearnernumber"])
 
-    notes[:0] = [
+    def _plan(self, pid: str, prow: CsvRow) -> CsvRow | None:
+        """The person's active plan: the last listed, if there are several."""
+        plans = [
+            p
+            for req in self.links.req_by_person.get(pid, [])
+            for p in self.links.plans_by_req.get(req["requeststableid"], [])
+        ]
+        if not plans:
+            self.log.unused.append(
+                f"Person: {_at(prow)}: no active plan (Requests -> Active plans): not placed"
+            )
+            self.log.counts["no active plan"] += 1
+            return None
+        plans.sort(key=lambda r: r.line)
+        plan = plans[-1]
+        if len(plans) > 1:
+            self.log.notes.append(
+                f"Person {_at(prow)}: {len(plans)} active plans; the last listed ({_at(plan)}) used"
+            )
+        return plan
+
+    def _needs(self, prow: CsvRow, plan: CsvRow, aid: str) -> tuple[Need, frozenset[Need]] | None:
+        """The primary need (SEN need of rank 1) and the secondary needs (the other ranks)."""
+        ranked = sorted(self.values.need_of.get(aid, []), key=lambda t: (t[0], t[2].line))
+        firsts = [t for t in ranked if t[0] == 1]
+        if not firsts:
+            self.log.drop(
+                f"Person: {_at(prow)}: its active plan ({_at(plan)}) has no SEN need of rank 1: "
+                "not used"
+            )
+            return None
+        primary = firsts[0][1]
+        if len(firsts) > 1:
+            self.log.notes.append(
+                f"SEN need: {_at(firsts[1][2])}: a second need of rank 1 for one plan: "
+                f"the first ({_at(firsts[0][2])}) is the primary need"
+            )
+        return primary, frozenset(n for _, n, _ in ranked[1:] if n is not primary)
+
+    def _home(self, prow: CsvRow) -> tuple[float, float] | None:
+        """The postcode's grid reference, else its LSOA's centroid."""
+        book = self.postcodes
+        pc = postcode_key(prow["postcode"])
+        if not pc:
+            self.log.drop(f"Person: {_at(prow)}: postcode empty: no home point: not used")
+            return None
+        if pc not in book.points:
+            self.log.drop(
+                f"Person: {_at(prow)}: postcode not in {book.file}: no home point: not used"
+            )
+            return None
+        point = book.points[pc]
+        if point is not None:
+            self.log.counts["home at the postcode"] += 1
+            return point
+        lsoa = book.lsoa_of.get(pc)
+        point = book.lsoa_points.get(lsoa) if lsoa else None
+        if point is None:
+            self.log.drop(
+                f"Person: {_at(prow)}: postcode has no grid reference in {book.file}"
+                " and no LSOA centroid: no home point: not used"
+            )
+            return None
+        self.log.counts["home at the LSOA centroid"] += 1
+        return point
+
+    def _current(self, place_rows: Sequence[_Placement]) -> str | None:
+        """The current setting: the open placement of rank 1 (or the first open one), its
+        unit where the return marks one, as far as settings.csv has it."""
+        log, settings = self.log, self.options.settings
+        open_rows = [p for p in place_rows if p.leaving is None or p.leaving > self.census]
+        open_rows.sort(key=lambda p: (p.rank if p.rank is not None else 99, p.row.line))
+        if not open_rows:
+            log.counts["no open placement"] += 1
+            return None
+        top = open_rows[0]
+        if top.rank != 1:
+            log.notes.append(
+                f"Placement detail: {_at(top.row)}: no open placement of rank 1; the open one "
+                f"of rank {top.rank} is the current setting"
+            )
+        base = top.urn or top.ukprn
+        if not base:
+            log.counts["open placement without URN/UKPRN"] += 1
+            log.unused.append(
+                f"Placement detail: {_at(top.row)}: open placement without URN or UKPRN "
+                f"(sensetting {top.row['sensetting']!r}): no current setting, the child moves"
+            )
+            return None
+        wanted = [f"{top.urn}-SU"] if top.unit and top.urn else []
+        wanted += [f"{top.urn}-RP"] if top.rp and top.urn else []
+        if settings is None:
+            return wanted[0] if wanted else base
+        current = next((w for w in [*wanted, base] if w in settings), None)
+        if current is None:
+            log.counts["current setting not in settings.csv"] += 1
+            log.unused.append(
+                f"Placement detail: {_at(top.row)}: setting {base} is not in "
+                "settings.csv: no current setting, the child moves"
+            )
+        elif wanted and current == base:
+            log.counts["unit not in settings.csv: the school itself"] += 1
+        return current
+
+    def _band(self, current: str | None) -> int:
+        """The need band: the option's, else by the current setting's kind."""
+        bands, settings = self.log.bands, self.options.settings
+        if self.options.need_band is not None:
+            band = self.options.need_band
+            bands[f"band {band} (--need-band)"] += 1
+            return band
+        kind = settings.get(current) if settings is not None and current else None
+        if kind is not None:
+            band = BAND_BY_KIND[kind]
+            bands[f"band {band} from its setting's kind ({kind.value})"] += 1
+        elif current is not None and ("-SU" in current or "-RP" in current):
+            band = BAND_BY_KIND[SettingKind.RESOURCED_PROVISION]
+            bands[f"band {band} (SEN unit or resourced provision)"] += 1
+        else:
+            band = BAND_NO_SETTING
+            why = "no current setting" if current is None else "its setting's kind unknown"
+            bands[f"band {band} ({why})"] += 1
+        return band
+
+    def _move(self, transfer_due: dt.date | None) -> bool:
+        """A phase transfer due this academic year (on or after the census date)."""
+        if transfer_due is None or transfer_due.year != self.year or transfer_due < self.census:
+            return False
+        self.log.counts["phase transfer due this year: move_requested"] += 1
+        return True
+
+
+def _general_notes(year: int, census: dt.date, bands: Counter[str]) -> list[str]:
+    return [
         "child ids: keyed-HMAC pseudonyms of persontableid (a new random key each import, "
         "so ids differ between imports); names, UPNs, ULNs, postcodes and dates of birth are "
         "not written",
@@ -854,32 +641,6 @@ def import_sen2(
         "required features, journey limits, transport eligibility, looked-after status, "
         "siblings and preferences: SEN2 records none; none assumed (add them in children.csv)",
     ]
-    if transfer_col:
-        notes.append(
-            f"phasetransferduedate in {year} (on or after the census date): move_requested "
-            "(the plan must name a setting for the new phase)"
-        )
-    if settings is None:
-        notes.append(
-            "no settings.csv: current settings written as the return gives them; each must be "
-            "a setting_id of the area's settings.csv"
-        )
-    order = {spec.name: i for i, spec in enumerate(MODULES.values())}
-
-    def by_place(line: str) -> tuple[int, str, int]:
-        m = re.match(r"^([^:]+): (.*?) row (\d+):", line)
-        return (order.get(m[1], 99), m[2], int(m[3])) if m else (99, line, 0)
-
-    unused.sort(key=by_place)
-    counts["children"] = len(children)
-    counts["persons"] = len(persons)
-    return Sen2Import(
-        children=tuple(sorted(children, key=lambda c: c.child_id)),
-        mapping=tuple(sorted(mapping)),
-        assumptions=tuple(notes),
-        unused=tuple(unused),
-        counts=dict(counts),
-    )
 
 
 def mapping_csv_text(mapping: Sequence[tuple[str, str, str, str]]) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from placement.area import Area
-from placement.domain import Child, SettingKind
+from placement.domain import Child, Setting, SettingKind
 
 __all__ = [
     "BLADE_FILES",
@@ -187,149 +187,200 @@ def synthetic_return(
     rng = np.random.default_rng(seed)
     census = census or dt.date(academic_year_start, 1, 16)
     kinds = {s.setting_id: s.kind for s in area.settings}
-    mods: dict[str, list[dict[str, Any]]] = {k: [] for k in COLUMNS}
-    ret = SyntheticReturn(mods, [])
+    ret = SyntheticReturn({k: [] for k in COLUMNS}, [])
     children: list[Child | None] = [*area.children]
     children += [None] * round(len(area.children) * without_plan)
     order = rng.permutation(len(children))
     for n, idx in enumerate(order):
         c = children[int(idx)]
-        pid = f"{100000 + n}"
-        surname, forename = _name(rng), _name(rng)
-        upn = f"Z{800000000000 + n:012d}"
-        uln = f"{9000000000 + n}"
-        pc = _postcode(n)
-        nc = c.nc_year if c is not None and c.nc_year is not None else int(rng.integers(0, 12))
-        dob = _birth(nc, academic_year_start, rng)
-        sex = c.sex.value if c is not None else str(rng.choice(["F", "M"]))
-        mods["person"].append(
-            {
-                "persontableid": pid,
-                "surname": surname,
-                "forename": forename,
-                "personbirthdate": dob,
-                "sex": sex,
-                "ethnicity": "WBRI",
-                "postcode": pc,
-                "upn": upn,
-                "uniquelearnernumber": uln if nc >= 10 else "",
-                "upnunknown": "",
-            }
-        )
-        ret.names += [surname, forename]
-        ret.upns.append(upn)
-        if nc >= 10:
-            ret.ulns.append(uln)
-        received = census - dt.timedelta(days=int(rng.integers(200, 1500)))
-        rid = f"R{pid}"
-        mods["requests"].append(
-            {
-                "requeststableid": rid,
-                "persontableid": pid,
-                "receiveddate": received,
-                "rya": "0",
-                "requestoutcomedate": received + dt.timedelta(days=30),
-                "requestoutcome": "A" if c is not None else "N",
-            }
-        )
+        received = _person(ret, n, c, academic_year_start, census, rng)
         if c is None:  # a request the LA declined: no plan, not a child to place
             continue
-        ret.person_of[c.child_id] = pid
-        loc = c.location
-        ret.postcodes.append(
-            {
-                "pcds": pc,
-                "pcd": pc.replace(" ", "").ljust(7),
-                "oseast1m": f"{round(loc.easting)}",
-                "osnrth1m": f"{round(loc.northing)}",
-                "lsoa11": f"E01{900000 + n // 50:06d}",
-            }
-        )
-        aid, nid = f"A{pid}", f"N{pid}"
-        mods["assessments"].append(
-            {
-                "assessmenttableid": aid,
-                "requeststableid": rid,
-                "assessmentoutcome": "Y",
-                "assessmentoutcomedate": received + dt.timedelta(days=100),
-            }
-        )
-        start = received + dt.timedelta(days=140)
-        mods["named_plan"].append(
-            {"namedplantableid": nid, "assessmenttableid": aid, "startdate": start}
-        )
-        apid = f"P{pid}"
-        mods["active_plans"].append(
-            {
-                "activeplanstableid": apid,
-                "requeststableid": rid,
-                "transferla": "",
-                "phasetransferduedate": "",
-                "reviewmeeting": census - dt.timedelta(days=int(rng.integers(10, 300))),
-                "reviewoutcome": "Y",
-            }
-        )
-        k = 0
-        if c.current_setting_id is not None:
-            where = _where(c.current_setting_id, kinds[c.current_setting_id])
-            mods["plan_detail"].append(
-                {
-                    "plandetailtableid": f"D{pid}",
-                    "namedplantableid": nid,
-                    **where,
-                    "placementrank": "1",
-                }
-            )
-            if rng.uniform() < 0.3:  # an earlier placement, closed before the census
-                other = area.settings[int(rng.integers(len(area.settings)))]
-                k += 1
-                mods["placement_detail"].append(
-                    {
-                        "placementdetailtableid": f"L{pid}-{k}",
-                        "activeplanstableid": apid,
-                        **_where(other.setting_id, other.kind),
-                        "placementrank": "1",
-                        "entrydate": census - dt.timedelta(days=int(rng.integers(400, 900))),
-                        "leavingdate": census - dt.timedelta(days=int(rng.integers(1, 300))),
-                    }
-                )
-            k += 1
-            mods["placement_detail"].append(
-                {
-                    "placementdetailtableid": f"L{pid}-{k}",
-                    "activeplanstableid": apid,
-                    **where,
-                    "placementrank": "1",
-                    "entrydate": census - dt.timedelta(days=int(rng.integers(1, 120))),
-                    "leavingdate": "",
-                }
-            )
-        else:
-            mods["placement_detail"].append(
-                {
-                    "placementdetailtableid": f"L{pid}-1",
-                    "activeplanstableid": apid,
-                    "urn": "",
-                    "ukprn": "",
-                    "sensetting": "NIE",  # awaiting a placement: not in education
-                    "placementrank": "1",
-                    "entrydate": start,
-                    "leavingdate": "",
-                    "senunitindicator": "0",
-                    "resourcedprovisionindicator": "0",
-                }
-            )
-        secondary = sorted(n.value for n in c.secondary_needs)
-        for rank, need in enumerate([c.primary_need.value, *secondary], start=1):
-            mods["sen_need"].append(
-                {
-                    "senneedtableid": f"S{pid}-{rank}",
-                    "activeplanstableid": apid,
-                    "sentype": need,
-                    "sentyperank": str(rank),
-                }
-            )
+        start = _plan(ret, n, c, received, census, rng)
+        _placements(ret, n, c, start, census, kinds, area.settings, rng)
+        _needs(ret, n, c)
     return ret
+
+
+def _person(
+    ret: SyntheticReturn,
+    n: int,
+    c: Child | None,
+    academic_year_start: int,
+    census: dt.date,
+    rng: np.random.Generator,
+) -> dt.date:
+    """The ``n``-th person (made-up name, UPN, ULN from Year 10, postcode) and their request
+    (agreed for a child, declined otherwise). Returns the date the request was received."""
+    mods = ret.modules
+    pid = f"{100000 + n}"
+    surname, forename = _name(rng), _name(rng)
+    upn = f"Z{800000000000 + n:012d}"
+    uln = f"{9000000000 + n}"
+    nc = c.nc_year if c is not None and c.nc_year is not None else int(rng.integers(0, 12))
+    dob = _birth(nc, academic_year_start, rng)
+    sex = c.sex.value if c is not None else str(rng.choice(["F", "M"]))
+    mods["person"].append(
+        {
+            "persontableid": pid,
+            "surname": surname,
+            "forename": forename,
+            "personbirthdate": dob,
+            "sex": sex,
+            "ethnicity": "WBRI",
+            "postcode": _postcode(n),
+            "upn": upn,
+            "uniquelearnernumber": uln if nc >= 10 else "",
+            "upnunknown": "",
+        }
+    )
+    ret.names += [surname, forename]
+    ret.upns.append(upn)
+    if nc >= 10:
+        ret.ulns.append(uln)
+    received = census - dt.timedelta(days=int(rng.integers(200, 1500)))
+    mods["requests"].append(
+        {
+            "requeststableid": f"R{pid}",
+            "persontableid": pid,
+            "receiveddate": received,
+            "rya": "0",
+            "requestoutcomedate": received + dt.timedelta(days=30),
+            "requestoutcome": "A" if c is not None else "N",
+        }
+    )
+    return received
+
+
+def _plan(
+    ret: SyntheticReturn,
+    n: int,
+    c: Child,
+    received: dt.date,
+    census: dt.date,
+    rng: np.random.Generator,
+) -> dt.date:
+    """The child's postcode at its home, assessment, named plan and active plan. Returns the
+    plan's start date."""
+    mods = ret.modules
+    pid = f"{100000 + n}"
+    ret.person_of[c.child_id] = pid
+    loc = c.location
+    pc = _postcode(n)
+    ret.postcodes.append(
+        {
+            "pcds": pc,
+            "pcd": pc.replace(" ", "").ljust(7),
+            "oseast1m": f"{round(loc.easting)}",
+            "osnrth1m": f"{round(loc.northing)}",
+            "lsoa11": f"E01{900000 + n // 50:06d}",
+        }
+    )
+    aid, nid = f"A{pid}", f"N{pid}"
+    mods["assessments"].append(
+        {
+            "assessmenttableid": aid,
+            "requeststableid": f"R{pid}",
+            "assessmentoutcome": "Y",
+            "assessmentoutcomedate": received + dt.timedelta(days=100),
+        }
+    )
+    start = received + dt.timedelta(days=140)
+    mods["named_plan"].append(
+        {"namedplantableid": nid, "assessmenttableid": aid, "startdate": start}
+    )
+    mods["active_plans"].append(
+        {
+            "activeplanstableid": f"P{pid}",
+            "requeststableid": f"R{pid}",
+            "transferla": "",
+            "phasetransferduedate": "",
+            "reviewmeeting": census - dt.timedelta(days=int(rng.integers(10, 300))),
+            "reviewoutcome": "Y",
+        }
+    )
+    return start
+
+
+def _placements(
+    ret: SyntheticReturn,
+    n: int,
+    c: Child,
+    start: dt.date,
+    census: dt.date,
+    kinds: Mapping[str, SettingKind],
+    settings: Sequence[Setting],
+    rng: np.random.Generator,
+) -> None:
+    """The child's plan detail and placements: its current setting, open (some children
+    also have an earlier, closed one), or an open placement awaiting a setting (NIE)."""
+    mods = ret.modules
+    pid = f"{100000 + n}"
+    apid = f"P{pid}"
+    if c.current_setting_id is None:
+        mods["placement_detail"].append(
+            {
+                "placementdetailtableid": f"L{pid}-1",
+                "activeplanstableid": apid,
+                "urn": "",
+                "ukprn": "",
+                "sensetting": "NIE",  # awaiting a placement: not in education
+                "placementrank": "1",
+                "entrydate": start,
+                "leavingdate": "",
+                "senunitindicator": "0",
+                "resourcedprovisionindicator": "0",
+            }
+        )
+        return
+    where = _where(c.current_setting_id, kinds[c.current_setting_id])
+    mods["plan_detail"].append(
+        {
+            "plandetailtableid": f"D{pid}",
+            "namedplantableid": f"N{pid}",
+            **where,
+            "placementrank": "1",
+        }
+    )
+    k = 0
+    if rng.uniform() < 0.3:  # an earlier placement, closed before the census
+        other = settings[int(rng.integers(len(settings)))]
+        k += 1
+        entry = census - dt.timedelta(days=int(rng.integers(400, 900)))
+        leaving = census - dt.timedelta(days=int(rng.integers(1, 300)))
+        where_then = _where(other.setting_id, other.kind)
+        mods["placement_detail"].append(_placement(pid, k, where_then, entry, leaving))
+    k += 1
+    entry = census - dt.timedelta(days=int(rng.integers(1, 120)))
+    mods["placement_detail"].append(_placement(pid, k, where, entry, ""))
+
+
+def _placement(
+    pid: str, k: int, where: Mapping[str, str], entry: dt.date, leaving: dt.date | str
+) -> dict[str, Any]:
+    return {
+        "placementdetailtableid": f"L{pid}-{k}",
+        "activeplanstableid": f"P{pid}",
+        **where,
+        "placementrank": "1",
+        "entrydate": entry,
+        "leavingdate": leaving,
+    }
+
+
+def _needs(ret: SyntheticReturn, n: int, c: Child) -> None:
+    """The child's SEN needs: rank 1 the primary need, then the secondary needs."""
+    pid = f"{100000 + n}"
+    secondary = sorted(x.value for x in c.secondary_needs)
+    for rank, need in enumerate([c.primary_need.value, *secondary], start=1):
+        ret.modules["sen_need"].append(
+            {
+                "senneedtableid": f"S{pid}-{rank}",
+                "activeplanstableid": f"P{pid}",
+                "sentype": need,
+                "sentyperank": str(rank),
+            }
+        )
 
 
 def _blade_date(d: dt.date) -> str:

@@ -5,7 +5,8 @@ EHC plan statistics and whose settings are sized so that specialist places run t
 do nationally. Every figure used, and its source:
 
 Calibration (``placement/data/calibration.csv``, built by ``scripts/build_calibration.py``;
-provenance in ``placement/data/README.md``):
+provenance in ``placement/data/README.md``; each LA's row is a
+:class:`~placement.register.LaProfile` of the register, :mod:`placement.register`):
     DfE, *Education, health and care plans*, reporting year 2025 (SEN2, January 2025):
     plans, sex, age (on 31 August, so ``nc_year = age - 4``: age 4 is Reception, 11 is Year 7,
     16 is Year 12 - the 2025 caseload puts 16,240 of its 16-year-olds and 110 of its
@@ -38,9 +39,7 @@ Geography (:mod:`placement.generate.geography`):
     least 6 km apart; an LSOA with fewer than 600 people per km² within 2 km is rural (15.7%
     of England's people; Defra: about 17%). A region of the LA's land area (an ellipse of
     aspect 1-1.6 around its representative point, moved inward where needed to keep a 45 km
-    margin inside the BNG bounds) bounds where settings over the border go. (Without LSOAs,
-    which no LA lacks, towns are Zipf-sized Gaussians on the ellipse at about 3,500 people per
-    km², plus a rural share falling with density.)
+    margin inside the BNG bounds) bounds where settings over the border go.
 
 Real schools (the default, ``schools="auto"`` or ``"real"``; :mod:`placement.generate.schools`):
     The LA's state primary, secondary and special schools, non-maintained special schools and
@@ -92,39 +91,25 @@ Everything random comes from ``numpy.random.default_rng(seed)`` (spawned into in
 streams for geography and settings, children, places, and preferences): the same arguments
 give an identical area, on any machine.
 
-The package, by concern: :mod:`~placement.generate.calibration` (vocabulary, LA profiles, the
-joint model), :mod:`~placement.generate.geography`, :mod:`~placement.generate.names`,
-:mod:`~placement.generate.settings`, :mod:`~placement.generate.children`,
-:mod:`~placement.generate.nearest` (candidate searches) and :mod:`~placement.generate.build`
-(the area from its parts). This module re-exports the public API.
+The package, by concern, each module importing only those before it:
+:mod:`~placement.generate.calibration` (the joint model; the LAs themselves are
+:mod:`placement.register`'s), :mod:`~placement.generate.names`,
+:mod:`~placement.generate.geography`, :mod:`~placement.generate.schools`,
+:mod:`~placement.generate.settings` (the settings, before their places),
+:mod:`~placement.generate.arrays` (the children and settings as arrays, shared by the steps
+after), :mod:`~placement.generate.nearest` (candidate searches),
+:mod:`~placement.generate.places`, :mod:`~placement.generate.children` (the children, their
+details and preferences) and :mod:`~placement.generate.build` (the area from its parts).
+This module re-exports the public API.
 """
 
 from placement.generate.build import GenerationReport, generate_area, generate_with_report
-from placement.generate.calibration import (
-    AGES,
-    GROUPS,
-    NEEDS,
-    PLACEMENTS,
-    SPECIALIST,
-    TRANSFER_YEARS,
-    LaProfile,
-    UnknownAreaError,
-    list_las,
-    resolve_la,
-)
+from placement.generate.calibration import SPECIALIST, TRANSFER_YEARS
 
 __all__ = [
-    "AGES",
-    "GROUPS",
-    "NEEDS",
-    "PLACEMENTS",
     "SPECIALIST",
     "TRANSFER_YEARS",
     "GenerationReport",
-    "LaProfile",
-    "UnknownAreaError",
     "generate_area",
     "generate_with_report",
-    "list_las",
-    "resolve_la",
 ]

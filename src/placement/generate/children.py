@@ -3,24 +3,24 @@ their families' preferences."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 import numpy as np
 
 from placement.domain import Child, Feature, Location, Need, Preference, Sex
+from placement.generate.arrays import ChildArrays, SettingGroups
 from placement.generate.calibration import (
-    _N,
-    _NN,
-    _NP,
-    AGES,
     AP,
     F64,
     FE,
     I64,
     MAIN,
     NEED_CODES,
+    NEED_IDX,
+    NUM_NEEDS,
+    NUM_PLACEMENTS,
     OTHER,
     RP,
     SAC,
@@ -30,13 +30,13 @@ from placement.generate.calibration import (
     SPI,
     TRANSFER_AGES,
     B,
-    LaProfile,
 )
-from placement.generate.geography import _Geo
-from placement.generate.settings import _COMPANIONS
+from placement.generate.geography import Geography
+from placement.generate.nearest import CandidateSearch
+from placement.generate.settings import COMPANIONS
+from placement.register import AGES, LaProfile
 
-if TYPE_CHECKING:
-    from placement.generate.nearest import _Ctx
+T = TypeVar("T")
 
 BAND_P: Mapping[int, tuple[float, float, float, float, float]] = {
     # need band 1..5 by intended placement (assumption: mainstream meets bands 1-2 with
@@ -90,44 +90,6 @@ _REQUIRED: Mapping[Need, tuple[tuple[Feature, float, float], ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Kids:
-    """The children as parallel arrays."""
-
-    age: I64  # age on 31 August (nc_year + 4)
-    group: I64  # sampled placement (PLACEMENTS index): the calibration's accounting
-    intended: I64  # the placement the child is looking for (never OTHER)
-    need: I64  # index into NEED_CODES
-    band: I64
-    xy: F64
-    female: B
-    transfer: B  # in a phase-transfer year (Reception, Year 7, Year 12)
-
-    @property
-    def n(self) -> int:
-        return int(self.age.shape[0])
-
-    def subset(self, keep: B) -> _Kids:
-        """The children where ``keep`` is true, in the same order."""
-        return _Kids(
-            age=self.age[keep],
-            group=self.group[keep],
-            intended=self.intended[keep],
-            need=self.need[keep],
-            band=self.band[keep],
-            xy=self.xy[keep],
-            female=self.female[keep],
-            transfer=self.transfer[keep],
-        )
-
-    @property
-    def specialist(self) -> B:
-        """Bound for a specialist setting or a unit (for bands, transport, features)."""
-        return np.asarray(self.intended != MAIN, np.bool_) & np.asarray(
-            self.intended != FE, np.bool_
-        )
-
-
 def _draw(cum: F64, u: F64) -> I64:
     """Row-wise inverse-CDF draws: ``cum`` (m, K) cumulative, ``u`` (m,) uniform."""
     out: I64 = np.minimum((u[:, None] > cum).sum(1), cum.shape[1] - 1).astype(np.int64)
@@ -143,8 +105,8 @@ def elsewhere_share(la: LaProfile) -> float:
 
 
 def split_elsewhere(
-    la: LaProfile, kids: _Kids, rng: np.random.Generator
-) -> tuple[_Kids, tuple[int, ...]]:
+    la: LaProfile, kids: ChildArrays, rng: np.random.Generator
+) -> tuple[ChildArrays, tuple[int, ...]]:
     """The children who hold or seek a place, and how many drawn into "other" are young people
     in other arrangements instead (:func:`elsewhere_share`): they neither hold a place nor
     seek one, so they are not in the area (its notes count them). The rest of "other" are
@@ -157,17 +119,69 @@ def split_elsewhere(
     return kids.subset(~away), tuple(int(x) for x in by_age)
 
 
-def _sample_children(
-    la: LaProfile, joint: F64, n: int, transfer: bool, geo: _Geo, rng: np.random.Generator
-) -> _Kids:
+def draw_children(
+    la: LaProfile,
+    joint: F64,
+    scale: float,
+    transfer: bool,
+    geo: Geography,
+    rng: np.random.Generator,
+) -> tuple[ChildArrays, tuple[int, ...]]:
+    """The area's children (:func:`sample_children`, ``scale`` times the LA's plans, or its
+    plans in the phase-transfer ages), less the young people in other arrangements, counted by
+    age instead (:func:`split_elsewhere`)."""
+    base = sum(la.ages[AGES.index(a)] for a in TRANSFER_AGES) if transfer else sum(la.ages)
+    n = max(1, round(base * scale))
+    return split_elsewhere(la, sample_children(la, joint, n, transfer, geo, rng), rng)
+
+
+def sample_children(
+    la: LaProfile, joint: F64, n: int, transfer: bool, geo: Geography, rng: np.random.Generator
+) -> ChildArrays:
+    """``n`` children drawn from the LA's joint (age, placement, need) table (only the
+    phase-transfer ages when ``transfer``): their placement, the placement they look for, need
+    band, home and sex."""
     w = joint.copy()
     if transfer:
         keep = np.isin(np.array(AGES), TRANSFER_AGES)
         w[~keep] = 0.0
-    p = w.ravel() / w.sum()
-    # stratified by placement: each placement's count is its share of n to the child (largest
-    # remainder, ties at random), so a small LA's placement mix is the LA's, not a draw's;
-    # ages and needs within a placement are drawn
+    cell = _stratified_cells(w, n, rng)
+    a_idx = cell // (NUM_PLACEMENTS * NUM_NEEDS)
+    group = (cell // NUM_NEEDS) % NUM_PLACEMENTS
+    need = cell % NUM_NEEDS
+    age = np.array(AGES, np.int64)[a_idx]
+    intended = _intended(joint, group, a_idx, need, rng)
+    # settings' statutory ages: special schools to 19, AP 5-16, colleges from 14/16
+    # a mainstream school's sixth form ends at 19: a young person the calibration puts in
+    # mainstream past 19 (England's age profile spread over the LA's 16-25 count) is 18
+    late = (age >= 19) & np.isin(intended, [MAIN, RP])
+    age = np.where(late, 18, age)
+    # (special schools and AP keep the young people the LA places there past 19 and 16:
+    # their estimated age ranges take them)
+    intended[(age < 14) & (intended == FE)] = MAIN
+    intended[(age < 16) & (intended == SPI)] = SLA
+    intended[(age <= 4) & (intended == AP)] = MAIN
+    intended[(age <= 3) & (intended == RP)] = MAIN
+    band = _bands(group, intended, need, rng)
+    xy, _ = geo.sample(n, rng, geo.rural)
+    female = rng.uniform(0, 1, n) >= la.male_share
+    return ChildArrays(
+        age=age,
+        group=group.astype(np.int64),
+        intended=intended.astype(np.int64),
+        need=need.astype(np.int64),
+        band=band.astype(np.int64),
+        xy=xy,
+        female=female,
+        transfer=np.isin(age, TRANSFER_AGES),
+    )
+
+
+def _stratified_cells(w: F64, n: int, rng: np.random.Generator) -> I64:
+    """``n`` cells of the (age, placement, need) table ``w`` (flat indices, in random order),
+    stratified by placement: each placement's count is its share of ``n`` to the child
+    (largest remainder, ties at random), so a small LA's placement mix is the LA's, not a
+    draw's; ages and needs within a placement are drawn."""
     by_pl = w.sum(axis=(0, 2))
     quota = n * by_pl / by_pl.sum()
     whole = np.floor(quota).astype(np.int64)
@@ -182,15 +196,15 @@ def _sample_children(
         grid[:, k, :] = rng.multinomial(int(whole[k]), (cells / cells.sum()).ravel()).reshape(
             cells.shape
         )
-    counts = grid.ravel()
-    cell = np.repeat(np.arange(p.size), counts)[rng.permutation(n)]
-    a_idx = cell // (_NP * _NN)
-    group = (cell // _NN) % _NP
-    need = cell % _NN
-    age = np.array(AGES, np.int64)[a_idx]
-    # children awaiting provision look for a special school or college place like their peers
-    # of that age and need in one (the places they lack; a child awaiting a mainstream place is
-    # rare), young people in other arrangements are left out later (split_elsewhere)
+    cell: I64 = np.repeat(np.arange(w.size), grid.ravel())[rng.permutation(n)]
+    return cell
+
+
+def _intended(joint: F64, group: I64, a_idx: I64, need: I64, rng: np.random.Generator) -> I64:
+    """The placement each child looks for: its own, but for the children awaiting provision,
+    who look for a special school or college place like their peers of that age and need in
+    one (the places they lack; a child awaiting a mainstream place is rare). Young people in
+    other arrangements are left out later (:func:`split_elsewhere`)."""
     intended = group.copy()
     oth = np.flatnonzero(group == OTHER)
     if oth.size:
@@ -202,110 +216,163 @@ def _sample_children(
         ww = np.where(ww.sum(1, keepdims=True) > 0, ww, np.eye(OTHER)[MAIN][None, :])
         cum = np.cumsum(ww / ww.sum(1, keepdims=True), 1)
         intended[oth] = _draw(cum, rng.uniform(0, 1, oth.size))
-    # settings' statutory ages: special schools to 19, AP 5-16, colleges from 14/16
-    # a mainstream school's sixth form ends at 19: a young person the calibration puts in
-    # mainstream past 19 (England's age profile spread over the LA's 16-25 count) is 18
-    late = (age >= 19) & np.isin(intended, [MAIN, RP])
-    age = np.where(late, 18, age)
-    # (special schools and AP keep the young people the LA places there past 19 and 16:
-    # their estimated age ranges take them)
-    intended[(age < 14) & (intended == FE)] = MAIN
-    intended[(age < 16) & (intended == SPI)] = SLA
-    intended[(age <= 4) & (intended == AP)] = MAIN
-    intended[(age <= 3) & (intended == RP)] = MAIN
-    # need band by intended placement; PMLD and SLD at the top of specialist bands
+    return intended
+
+
+def _bands(group: I64, intended: I64, need: I64, rng: np.random.Generator) -> I64:
+    """Need bands by intended placement (:data:`BAND_P`); PMLD and SLD at the top of
+    specialist bands; children awaiting provision above what mainstream schools and colleges
+    meet with support."""
     band_cum = np.cumsum(np.array([BAND_P[k] for k in range(OTHER)]), 1)
-    band = _draw(band_cum[intended], rng.uniform(0, 1, n)) + 1
+    band = _draw(band_cum[intended], rng.uniform(0, 1, intended.size)) + 1
     spec = (intended != MAIN) & (intended != FE)
-    band = np.where(spec & (need == _N[Need.PMLD]), np.maximum(band, 4), band)
-    band = np.where(spec & (need == _N[Need.SLD]), np.maximum(band, 3), band)
-    # awaiting provision: needs above what mainstream schools and colleges meet with support
-    band = np.where(group == OTHER, np.maximum(band, 4), band)
-    xy, _ = geo.sample(n, rng, geo.rural)
-    female = rng.uniform(0, 1, n) >= la.male_share
-    return _Kids(
-        age=age,
-        group=group.astype(np.int64),
-        intended=intended.astype(np.int64),
-        need=need.astype(np.int64),
-        band=band.astype(np.int64),
-        xy=xy,
-        female=female,
-        transfer=np.isin(age, TRANSFER_AGES),
-    )
+    band = np.where(spec & (need == NEED_IDX[Need.PMLD]), np.maximum(band, 4), band)
+    band = np.where(spec & (need == NEED_IDX[Need.SLD]), np.maximum(band, 3), band)
+    out: I64 = np.where(group == OTHER, np.maximum(band, 4), band)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
-class _Picks:
+class ChildPicks:
+    """The settings found for each child before its details are drawn (setting indices; -1
+    where there is none)."""
+
     cands: I64  # (n, 3) nearest settings of the kind the child is bound for
     fallback: I64  # (n,) nearest mainstream school or college for the child's age
     own: I64  # (n,) the specialist setting a placed child is counted at
-    of: dict[int, I64]  # settings by placement
-    secondary: I64  # mainstream secondary schools
-    placement_of: I64  # (m,) each setting's placement
+    groups: SettingGroups
 
 
-def _children(
-    kids: _Kids,
+@dataclass(frozen=True, slots=True)
+class _Requests:
+    """Where each child is now and what its family asks for (setting indices, -1: none)."""
+
+    indep: I64  # an independent special school asked for
+    indep_front: B  # ... as the first preference
+    to_special: I64  # a special school asked for (band 2 and over, in mainstream)
+    current: I64
+    new_plan: B
+    review_move: B  # an annual review asking for a change of setting
+    staying: B  # staying where the plan names, with no request
+    stay: B  # the current setting first among the preferences
+    swap: B  # the second-nearest candidate first
+    n_pref: I64  # settings named (1-3)
+    excluded: I64  # permanently excluded from this secondary
+    sibling: B  # a sibling at the first preference (a mainstream school)
+
+
+@dataclass(frozen=True, slots=True)
+class _Details:
+    """Each child's secondary needs and required features (bitmasks over NEED_CODES and
+    Feature), transport eligibility, own journey limit (0: none) and looked-after status."""
+
+    sec_mask: I64
+    f_mask: I64
+    transport: B
+    own_limit: I64
+    looked_after: B
+
+
+def make_children(
+    kids: ChildArrays,
     id_of: list[str],
-    ctx: _Ctx,
-    pick: _Picks,
+    search: CandidateSearch,
+    pick: ChildPicks,
     transfer_cohort: bool,
     rng: np.random.Generator,
 ) -> tuple[tuple[Child, ...], int]:
-    """The children, with their details and preferences (assumptions: module constants)."""
-    n = kids.n
-    everyone = np.arange(n, dtype=np.int64)
-    spec = kids.specialist
-    it, need, age = kids.intended, kids.need, kids.age
+    """The children, with their details and preferences (assumptions: module constants), and
+    how many have no preference."""
 
     def u() -> F64:
-        return rng.uniform(0.0, 1.0, n)
+        return rng.uniform(0.0, 1.0, kids.n)
 
+    req = _requests(kids, search, pick, transfer_cohort, u, rng)
+    details = _details(kids, u, rng)
+    rows, current, no_pref = _preference_rows(pick, req)
+    return _build(kids, id_of, pick.groups, req, details, rows, current), no_pref
+
+
+def _requests(
+    kids: ChildArrays,
+    search: CandidateSearch,
+    pick: ChildPicks,
+    transfer_cohort: bool,
+    u: Callable[[], F64],
+    rng: np.random.Generator,
+) -> _Requests:
+    """Where each child is now (not in a transfer year: those are changing setting) and what
+    its family asks for, beyond the nearest settings of its kind."""
+    n = kids.n
+    everyone = np.arange(n, dtype=np.int64)
+    it, of = kids.intended, pick.groups.of
     # families asking for an independent special school, or (band 2 in mainstream) a special one
     extra_indep = np.isin(it, [SLA, SAC, SNM, AP]) & (u() < INDEPENDENT_REQUEST_P)
     indep = np.full(n, -1, np.int64)
     rows = everyone[extra_indep]
-    indep[rows] = ctx.nearest(rows, pick.of[SIND], "fit", 1)[:, 0]
+    indep[rows] = search.nearest(rows, of[SIND], "fit", 1)[:, 0]
     indep_front = u() < 0.7
     to_special = np.full(n, -1, np.int64)
     rows = everyone[(it == MAIN) & (kids.band >= 2) & (u() < 0.04)]
-    to_special[rows] = ctx.nearest(rows, np.union1d(pick.of[SLA], pick.of[SAC]), "fit", 1)[:, 0]
-    # where they are now (not in a transfer year: those are changing setting)
+    to_special[rows] = search.nearest(rows, np.union1d(of[SLA], of[SAC]), "fit", 1)[:, 0]
     has_current = (~kids.transfer) & (kids.group != OTHER) & (u() < 0.9)
     if transfer_cohort:
         has_current[:] = False
-    current = np.where(spec & (pick.own >= 0), pick.own, pick.cands[:, 0])
+    current = np.where(kids.specialist & (pick.own >= 0), pick.own, pick.cands[:, 0])
     current = np.where(has_current, current, -1)
     draw = u()
     new_plan = has_current & (draw < NEW_PLAN_P)
     review_move = has_current & ~new_plan & (draw < NEW_PLAN_P + REVIEW_MOVE_P)
-    staying = has_current & ~new_plan & ~review_move
     stay = u() < 0.75
     swap = u() < 0.2
     n_pref = rng.choice(3, size=n, p=PREFERENCE_COUNT_P) + 1
     # permanent exclusions from a nearby secondary (SEMH far more often)
-    ex_p = np.where(need == _N[Need.SEMH], 0.04, 0.008)
-    rows = everyone[(age >= 11) & (age < 16) & (u() < ex_p)]
+    ex_p = np.where(kids.need == NEED_IDX[Need.SEMH], 0.04, 0.008)
+    rows = everyone[(kids.age >= 11) & (kids.age < 16) & (u() < ex_p)]
     excluded = np.full(n, -1, np.int64)
-    excluded[rows] = ctx.nearest(rows, pick.secondary, "age", 1)[:, 0]
-    sibling = (it == MAIN) & (age >= 4) & (age < 16) & (u() < 0.06)
-    # secondary needs
-    sec_mask = np.zeros(n, np.int64)
-    has_sec = u() < SECONDARY_NEED_SHARE
-    w_spec = np.zeros((_NN, _NN))
-    w_main = np.zeros((_NN, _NN))
+    excluded[rows] = search.nearest(rows, pick.groups.secondary, "age", 1)[:, 0]
+    sibling = (it == MAIN) & (kids.age >= 4) & (kids.age < 16) & (u() < 0.06)
+    return _Requests(
+        indep=indep,
+        indep_front=indep_front,
+        to_special=to_special,
+        current=current,
+        new_plan=new_plan,
+        review_move=review_move,
+        staying=has_current & ~new_plan & ~review_move,
+        stay=stay,
+        swap=swap,
+        n_pref=n_pref,
+        excluded=excluded,
+        sibling=sibling,
+    )
+
+
+def _secondary_weights() -> tuple[F64, F64]:
+    """The chance of each secondary need given the primary need (rows: NEED_CODES), for
+    children bound for a specialist setting or unit and for the others."""
+    w_spec = np.zeros((NUM_NEEDS, NUM_NEEDS))
+    w_main = np.zeros((NUM_NEEDS, NUM_NEEDS))
     for k, nd in enumerate(NEED_CODES):
         for x, w in _SECONDARY_SPECIALIST.items():
-            w_spec[k, _N[x]] += w
-        for x in _COMPANIONS[nd]:
-            if x in _N:
-                w_spec[k, _N[x]] += 0.15 / len(_COMPANIONS[nd])
+            w_spec[k, NEED_IDX[x]] += w
+        for x in COMPANIONS[nd]:
+            if x in NEED_IDX:
+                w_spec[k, NEED_IDX[x]] += 0.15 / len(COMPANIONS[nd])
         for x, w in _SECONDARY_MAINSTREAM.items():
-            w_main[k, _N[x]] += w
+            w_main[k, NEED_IDX[x]] += w
     for wm in (w_spec, w_main):
         np.fill_diagonal(wm, 0.0)
         wm /= wm.sum(1, keepdims=True)
+    return w_spec, w_main
+
+
+def _details(kids: ChildArrays, u: Callable[[], F64], rng: np.random.Generator) -> _Details:
+    """Secondary needs, required features, transport, own journey limits and looked-after
+    status (assumptions: module constants)."""
+    n, spec, need, age = kids.n, kids.specialist, kids.need, kids.age
+    has_sec = u() < SECONDARY_NEED_SHARE
+    w_spec, w_main = _secondary_weights()
     cum = np.where(spec[:, None], np.cumsum(w_spec, 1)[need], np.cumsum(w_main, 1)[need])
     s1 = _draw(cum, u())
     s2 = _draw(cum, u())
@@ -317,51 +384,31 @@ def _children(
     f_mask = np.zeros(n, np.int64)
     for nd, rules in _REQUIRED.items():
         for f, p_spec, p_other in rules:
-            hit = (need == _N[nd]) & (u() < np.where(spec, p_spec, p_other))
+            hit = (need == NEED_IDX[nd]) & (u() < np.where(spec, p_spec, p_other))
             f_mask |= np.where(hit, 1 << feats.index(f), 0)
     transport = u() < np.where(
         spec,
         TRANSPORT_P["specialist"],
-        np.where(it == FE, TRANSPORT_P["fe"], TRANSPORT_P["mainstream"]),
+        np.where(kids.intended == FE, TRANSPORT_P["fe"], TRANSPORT_P["mainstream"]),
     )
     own_limit = np.where(spec & (age < 11) & (u() < 0.02), rng.choice([30, 40], size=n), 0)
-    looked_after = u() < LOOKED_AFTER_SHARE
+    return _Details(sec_mask, f_mask, transport, own_limit, u() < LOOKED_AFTER_SHARE)
 
-    sec_sets: dict[int, frozenset[Need]] = {}
-    feat_sets: dict[int, frozenset[Feature]] = {}
 
-    def needs_of(mask: int) -> frozenset[Need]:
-        if mask not in sec_sets:
-            sec_sets[mask] = frozenset(nd for k, nd in enumerate(NEED_CODES) if mask >> k & 1)
-        return sec_sets[mask]
-
-    def feats_of(mask: int) -> frozenset[Feature]:
-        if mask not in feat_sets:
-            feat_sets[mask] = frozenset(f for k, f in enumerate(feats) if mask >> k & 1)
-        return feat_sets[mask]
-
-    prefs: dict[tuple[int, int], Preference] = {}  # immutable: one object per (setting, rank)
-
-    def pref(j: int, rank: int) -> Preference:
-        p = prefs.get((j, rank))
-        if p is None:
-            p = prefs[j, rank] = Preference(id_of[j], rank)
-        return p
-
-    width = max(6, len(str(n)))
-    placement_of = pick.placement_of.tolist()
-    cols = zip(
-        pick.cands.tolist(), current.tolist(), stay.tolist(), swap.tolist(), indep.tolist(),
-        indep_front.tolist(), to_special.tolist(), n_pref.tolist(), pick.fallback.tolist(),
-        excluded.tolist(), sibling.tolist(), kids.xy.tolist(), need.tolist(),
-        kids.band.tolist(), age.tolist(), sec_mask.tolist(), f_mask.tolist(), transport.tolist(),
-        own_limit.tolist(), kids.female.tolist(), looked_after.tolist(), new_plan.tolist(),
-        review_move.tolist(), staying.tolist(), strict=True,
-    )  # fmt: skip
-    out: list[Child] = []
+def _preference_rows(pick: ChildPicks, req: _Requests) -> tuple[list[list[int]], list[int], int]:
+    """Each child's preferences (setting indices, first choice first), its current setting
+    (-1 if none, or excluded from it) and how many children ask for nothing though they
+    need a place."""
+    rows: list[list[int]] = []
+    current: list[int] = []
     no_pref = 0
-    for i, (cand, cur, st, sw, ind, front, tsp, npf, fb, ex, sib, xy, k, band, a, sm, fm, tr,
-            lim, fem, lac, new, rmove, keep) in enumerate(cols):  # fmt: skip
+    cols = zip(
+        pick.cands.tolist(), req.current.tolist(), req.stay.tolist(), req.swap.tolist(),
+        req.indep.tolist(), req.indep_front.tolist(), req.to_special.tolist(),
+        req.n_pref.tolist(), pick.fallback.tolist(), req.excluded.tolist(),
+        req.review_move.tolist(), req.staying.tolist(), strict=True,
+    )  # fmt: skip
+    for cand, cur, st, sw, ind, front, tsp, npf, fb, ex, rmove, keep in cols:
         row = [j for j in cand if j >= 0]
         if rmove:  # a review asking for a move: somewhere other than where the child is
             row = [j for j in row if j != cur]
@@ -381,13 +428,51 @@ def _children(
         if keep and cur >= 0:
             row = []  # staying where the plan names: nothing to ask this round
         no_pref += not row and not (keep and cur >= 0)
+        rows.append(row)
+        current.append(cur)
+    return rows, current, no_pref
+
+
+def _build(
+    kids: ChildArrays,
+    id_of: list[str],
+    groups: SettingGroups,
+    req: _Requests,
+    details: _Details,
+    rows: list[list[int]],
+    current: list[int],
+) -> tuple[Child, ...]:
+    """The :class:`Child` objects (ids ``C000001`` ...), sharing the immutable need and
+    feature sets and preferences between children."""
+    needs_of = _mask_sets(NEED_CODES)
+    feats_of = _mask_sets(tuple(Feature))
+    prefs: dict[tuple[int, int], Preference] = {}  # immutable: one object per (setting, rank)
+
+    def pref(j: int, rank: int) -> Preference:
+        p = prefs.get((j, rank))
+        if p is None:
+            p = prefs[j, rank] = Preference(id_of[j], rank)
+        return p
+
+    width = max(6, len(str(kids.n)))
+    placement_of = groups.placement_of.tolist()
+    cols = zip(
+        rows, current, req.excluded.tolist(), req.sibling.tolist(), kids.xy.tolist(),
+        kids.need.tolist(), kids.band.tolist(), kids.age.tolist(), details.sec_mask.tolist(),
+        details.f_mask.tolist(), details.transport.tolist(), details.own_limit.tolist(),
+        kids.female.tolist(), details.looked_after.tolist(), req.new_plan.tolist(),
+        req.review_move.tolist(), strict=True,
+    )  # fmt: skip
+    out: list[Child] = []
+    for i, (row, cur, ex, sib, xy, k, band, a, sm, fm, tr, lim, fem, lac, new, rmove) in enumerate(
+        cols
+    ):
         sib_id = row[0] if sib and row and placement_of[row[0]] == MAIN else -1
-        nd = NEED_CODES[k]
         out.append(
             Child(
                 child_id=f"C{i + 1:0{width}d}",
                 location=Location(xy[0], xy[1]),
-                primary_need=nd,
+                primary_need=NEED_CODES[k],
                 need_band=band,
                 nc_year=a - 4,
                 secondary_needs=needs_of(sm),
@@ -404,4 +489,16 @@ def _children(
                 move_requested=bool(rmove and cur >= 0),
             )
         )
-    return tuple(out), no_pref
+    return tuple(out)
+
+
+def _mask_sets(members: tuple[T, ...]) -> Callable[[int], frozenset[T]]:
+    """The set of ``members`` a bitmask names, one shared frozenset per mask."""
+    sets: dict[int, frozenset[T]] = {}
+
+    def of(mask: int) -> frozenset[T]:
+        if mask not in sets:
+            sets[mask] = frozenset(m for k, m in enumerate(members) if mask >> k & 1)
+        return sets[mask]
+
+    return of

@@ -7,28 +7,25 @@ drawn by population within the LA, and a point :data:`JITTER_M` around its centr
 the densest places, at least :data:`TOWN_SEPARATION_M` apart; an LSOA with fewer than
 :data:`RURAL_DENSITY` people per km² within :data:`LOCAL_RADIUS_M` is rural. The region (an
 ellipse of the LA's land area around its representative point) only bounds where settings over
-the border go. An LA without LSOAs (none of the 153) falls back to synthetic towns on the
-ellipse (see :func:`_geography`).
+the border go. Every one of the 153 LAs has LSOAs (``tests/test_generate.py`` checks).
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from placement.generate.calibration import F64, I64, B, LaProfile, list_las
-from placement.generate.names import _TOWN_A, _TOWN_B
+from placement.data import vendored_rows
+from placement.generate.calibration import F64, I64, B
+from placement.generate.names import town_names
+from placement.register import LaProfile, list_las
 
 URBAN_DENSITY = 3_500.0  # people per km² in a built-up area (ONS built-up areas 2022)
-CITY_DENSITY = 2_500.0  # an LA denser than this is one city with district centres
 JITTER_M = 300.0
 """Spread (standard deviation on each axis, metres) of a home around its LSOA's
 population-weighted centroid: an LSOA holds about 1,600 people, within a few hundred metres of
@@ -39,11 +36,13 @@ RURAL_DENSITY = 600.0
 rural (assumption: with it 15.7% of England's people are rural, near Defra's 17%)."""
 TOWN_SEPARATION_M = 6_000.0  # town centres are at least this far apart (assumption)
 
-_EMPTY_XY: F64 = np.zeros((0, 2), np.float64)
-
 
 @dataclass(frozen=True, slots=True)
-class _Geo:
+class Geography:
+    """Where an area's people live: a region (an ellipse of the LA's land area: centre,
+    semi-axes and angle), its towns (centres, shares of the town population, spreads and
+    names), the share of people outside the towns, and the LSOAs homes are drawn from."""
+
     cx: float
     cy: float
     a: float  # semi-axes, metres
@@ -55,61 +54,29 @@ class _Geo:
     names: tuple[str, ...]
     rural: float  # share of people outside the towns
     # where people live (LSOAs): centroids, populations, rural flags and each one's town (-1:
-    # rural); empty for the synthetic-town fallback
-    home_xy: F64 = field(default_factory=lambda: _EMPTY_XY)
-    home_pop: F64 = field(default_factory=lambda: np.zeros(0, np.float64))
-    home_rural: B = field(default_factory=lambda: np.zeros(0, np.bool_))
-    home_town: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    # rural)
+    home_xy: F64
+    home_pop: F64
+    home_rural: B
+    home_town: I64
 
     def _axes(self) -> tuple[F64, F64]:
         c, s = math.cos(self.theta), math.sin(self.theta)
         return np.array([c, s]), np.array([-s, c])
 
-    def inside(self, pts: F64) -> B:
-        e1, e2 = self._axes()
-        d = pts - np.array([self.cx, self.cy])
-        u = d @ e1 / self.a
-        v = d @ e2 / self.b
-        return np.asarray(u * u + v * v <= 1.0, np.bool_)
-
-    def uniform(self, n: int, rng: np.random.Generator, frac: float = 1.0) -> F64:
-        e1, e2 = self._axes()
-        r = np.sqrt(rng.uniform(0, 1, n)) * frac
-        ph = rng.uniform(0, 2 * math.pi, n)
-        u = (r * np.cos(ph) * self.a)[:, None]
-        v = (r * np.sin(ph) * self.b)[:, None]
-        out: F64 = np.array([self.cx, self.cy]) + u * e1 + v * e2
-        return out
-
     def sample(self, n: int, rng: np.random.Generator, rural: float) -> tuple[F64, I64]:
         """``n`` points like the population, ``rural`` of them outside the towns. Returns the
         points and each point's town (-1 = rural).
 
-        With LSOAs: an LSOA drawn by population (rural and town LSOAs reweighted so that
-        ``rural`` of the draws are rural; ``rural = self.rural`` is the population itself),
-        then a point :data:`JITTER_M` around its centroid. Without: around synthetic towns by
-        size, the rural share anywhere in the region."""
-        if self.home_xy.shape[0]:
-            w = self.home_pop.copy()
-            if 0.0 < self.rural < 1.0 and rural != self.rural:
-                w *= np.where(self.home_rural, rural / self.rural, (1 - rural) / (1 - self.rural))
-            idx = rng.choice(w.size, size=n, p=w / w.sum())
-            pts = self.home_xy[idx] + rng.normal(0.0, JITTER_M, (n, 2))
-            return _clip(pts), self.home_town[idx]
-        w = np.append(self.weights * (1.0 - rural), rural)
-        town = rng.choice(len(w), size=n, p=w / w.sum())
-        town = np.where(town == len(self.weights), -1, town).astype(np.int64)
-        pts = self.uniform(n, rng)
-        urb = np.flatnonzero(town >= 0)
-        for _ in range(6):  # redraw points that fall outside the region
-            if urb.size == 0:
-                break
-            t = town[urb]
-            pts[urb] = self.towns[t] + rng.normal(0, 1, (urb.size, 2)) * self.sigma[t][:, None]
-            urb = urb[~self.inside(pts[urb])]
-        if urb.size:
-            pts[urb] = self.uniform(urb.size, rng)
-        return _clip(pts), town
+        An LSOA drawn by population (rural and town LSOAs reweighted so that ``rural`` of the
+        draws are rural; ``rural = self.rural`` is the population itself), then a point
+        :data:`JITTER_M` around its centroid."""
+        w = self.home_pop.copy()
+        if 0.0 < self.rural < 1.0 and rural != self.rural:
+            w *= np.where(self.home_rural, rural / self.rural, (1 - rural) / (1 - self.rural))
+        idx = rng.choice(w.size, size=n, p=w / w.sum())
+        pts = self.home_xy[idx] + rng.normal(0.0, JITTER_M, (n, 2))
+        return clip_to_grid(pts), self.home_town[idx]
 
     def spread(self, k: int, rng: np.random.Generator) -> tuple[F64, I64]:
         """``k`` sites spread over where people live, as an LA plans specialist provision:
@@ -134,7 +101,7 @@ class _Geo:
         grow = (r + rng.uniform(lo_m, hi_m, n)) / r
         centre = np.array([self.cx, self.cy])
         pts = centre + edge * grow[:, None]
-        if self.home_xy.shape[0] and n:  # at least lo_m from the LA's nearest home
+        if n:  # at least lo_m from the LA's nearest home
             tree = cKDTree(self.home_xy)
             for _ in range(60):
                 d, _j = tree.query(pts)
@@ -144,10 +111,10 @@ class _Geo:
                 v = pts[bad] - centre
                 rv = np.maximum(np.hypot(v[:, 0], v[:, 1]), 1.0)
                 pts[bad] = centre + v * ((rv + 5_000.0) / rv)[:, None]
-        return _clip(pts)
+        return clip_to_grid(pts)
 
 
-def _clip(pts: F64) -> F64:
+def clip_to_grid(pts: F64) -> F64:
     """Keep points inside the British National Grid (domain.Location bounds)."""
     out: F64 = np.column_stack(
         [np.clip(pts[:, 0], 1_000.0, 699_000.0), np.clip(pts[:, 1], 1_000.0, 1_299_000.0)]
@@ -155,19 +122,10 @@ def _clip(pts: F64) -> F64:
     return out
 
 
-def _rural_share(density: float) -> float:
-    """Share of people outside towns by people per km² (assumption; England ~17% rural)."""
-    for limit, share in ((150, 0.32), (300, 0.24), (600, 0.16), (1500, 0.08)):
-        if density < limit:
-            return share
-    return 0.03
-
-
 @cache
 def _lsoa_table() -> tuple[F64, F64, npt.NDArray[np.str_]]:
     """Every LSOA's centroid (BNG metres), population and LA number (old code)."""
-    raw = (resources.files("placement.data") / "lsoa.csv.gz").read_bytes()
-    rows = list(csv.DictReader(gzip.decompress(raw).decode("utf-8").splitlines()))
+    rows = vendored_rows("lsoa.csv.gz")
     xy = np.array([[float(r["x"]), float(r["y"])] for r in rows], np.float64)
     pop = np.array([float(r["population"]) for r in rows], np.float64)
     return xy, pop, np.array([r["la"] for r in rows])
@@ -186,7 +144,11 @@ def lsoas_of(old_la_code: str) -> tuple[F64, F64]:
     return xy[sel], pop[sel]
 
 
-def _geography(la: LaProfile, rng: np.random.Generator) -> _Geo:
+def draw_geography(la: LaProfile, rng: np.random.Generator) -> Geography:
+    """The area's geography from the LA's LSOAs (see the module docstring): up to
+    ``round(sqrt(population / 10,000))`` towns (1-24) at the densest places, each LSOA's town
+    the nearest centre, rural LSOAs by local density; the region an ellipse of the LA's land
+    area around its representative point, kept 45 km inside the grid's bounds."""
     area = max(la.area_km2, 1.0)
     pop = max(la.population, 1_000)
     aspect = float(rng.uniform(1.0, 1.6 if area > 200 else 1.3))
@@ -196,54 +158,32 @@ def _geography(la: LaProfile, rng: np.random.Generator) -> _Geo:
     margin = a + 45_000.0  # room for out-of-area settings inside Great Britain's grid
     cx = float(np.clip(la.x, margin, 700_000.0 - margin)) if 2 * margin < 700_000 else 350_000.0
     cy = float(np.clip(la.y, margin, 1_300_000.0 - margin))
-    density = pop / area
-    rural = _rural_share(density)
     t = int(np.clip(round(math.sqrt(pop / 10_000)), 1, 24))
-    home_xy, home_pop = lsoas_of(la.old_la_code)
-    if home_xy.shape[0]:
-        return _lsoa_geography(la, rng, (cx, cy, a, b, theta), t, home_xy, home_pop)
-    w = 1.0 / np.arange(1, t + 1)
-    w /= w.sum()
-    shape = _Geo(cx, cy, a, b, theta, np.zeros((0, 2)), w, w, (), rural)
-    towns = shape.uniform(t, rng, frac=0.8)
-    if density > CITY_DENSITY or t == 1:
-        towns[0] = (cx, cy)
-    town_pop = pop * (1.0 - rural) * w
+    xy, home_pop = lsoas_of(la.old_la_code)
+    if not xy.shape[0]:
+        raise ValueError(f"no LSOAs for {la.la_name} in the vendored lsoa.csv.gz")
+    rural_l, local = _rural_lsoas(xy)
+    centres = _town_centres(xy, local, rural_l, t)
+    towns = xy[centres]
+    _, nearest = cKDTree(towns).query(xy)
+    town_of = np.asarray(nearest, np.int64)
+    town_pop = np.bincount(town_of[~rural_l], weights=home_pop[~rural_l], minlength=len(centres))
+    w = town_pop / town_pop.sum()
     sigma = np.clip(np.sqrt(town_pop / URBAN_DENSITY / math.pi) * 1000.0, 400.0, 0.5 * b)
-    combos = [x + y for x in _TOWN_A for y in _TOWN_B]
-    pick = rng.choice(len(combos), size=t, replace=False)
-    names = tuple(combos[int(k)] for k in pick)
-    return _Geo(cx, cy, a, b, theta, _clip(towns), w, sigma, names, rural)
+    names = town_names(len(centres), rng)
+    rural = float(home_pop[rural_l].sum() / home_pop.sum())
+    return Geography(
+        cx, cy, a, b, theta, towns, w, sigma, names, rural,
+        home_xy=xy, home_pop=home_pop, home_rural=rural_l,
+        home_town=np.where(rural_l, -1, town_of).astype(np.int64),
+    )  # fmt: skip
 
 
-@cache
-def _la_points() -> F64:
-    return np.array([[la.x, la.y] for la in list_las()], np.float64)
-
-
-def _neighbour(la: LaProfile, pt: F64) -> LaProfile:
-    """The LA (other than ``la``) whose representative point is nearest ``pt``."""
-    xy, las = _la_points(), list_las()
-    d = np.hypot(xy[:, 0] - pt[0], xy[:, 1] - pt[1])
-    for k in np.argsort(d, kind="stable"):
-        other = las[int(k)]
-        if other.la_code != la.la_code:
-            return other
-    return la  # pragma: no cover - there are 153
-
-
-def _lsoa_geography(
-    la: LaProfile,
-    rng: np.random.Generator,
-    shape: tuple[float, float, float, float, float],
-    t: int,
-    xy: F64,
-    pop: F64,
-) -> _Geo:
-    """The geography from the LA's LSOAs (see the module docstring): up to ``t`` towns at the
-    densest places, each LSOA's town the nearest centre, rural LSOAs by local density."""
-    cx, cy, a, b, theta = shape
-    all_tree, all_pop = _all_homes()  # neighbours over the border count for density too
+def _rural_lsoas(xy: F64) -> tuple[B, F64]:
+    """Which LSOAs are rural (fewer than :data:`RURAL_DENSITY` people per km² within
+    :data:`LOCAL_RADIUS_M`, neighbours over the border counted too), and each one's local
+    population. A wholly rural LA still has a market town: its densest place."""
+    all_tree, all_pop = _all_homes()
     local = np.array(
         [
             all_pop[np.asarray(j, np.int64)].sum()
@@ -251,8 +191,14 @@ def _lsoa_geography(
         ]
     )
     rural_l = np.asarray(local / (math.pi * (LOCAL_RADIUS_M / 1000.0) ** 2) < RURAL_DENSITY)
-    if rural_l.all():  # a wholly rural LA still has a market town: its densest place
+    if rural_l.all():
         rural_l[int(np.argmax(local))] = False
+    return rural_l, local
+
+
+def _town_centres(xy: F64, local: F64, rural_l: B, t: int) -> list[int]:
+    """Up to ``t`` town centres: the densest town LSOAs, at least :data:`TOWN_SEPARATION_M`
+    apart."""
     centres: list[int] = []
     for j in np.argsort(-local, kind="stable").tolist():
         if rural_l[j]:
@@ -261,18 +207,20 @@ def _lsoa_geography(
             centres.append(j)
             if len(centres) == t:
                 break
-    towns = xy[centres]
-    _, nearest = cKDTree(towns).query(xy)
-    town_of = np.asarray(nearest, np.int64)
-    town_pop = np.bincount(town_of[~rural_l], weights=pop[~rural_l], minlength=len(centres))
-    w = town_pop / town_pop.sum()
-    sigma = np.clip(np.sqrt(town_pop / URBAN_DENSITY / math.pi) * 1000.0, 400.0, 0.5 * b)
-    combos = [x + y for x in _TOWN_A for y in _TOWN_B]
-    pick = rng.choice(len(combos), size=len(centres), replace=False)
-    names = tuple(combos[int(k)] for k in pick)
-    rural = float(pop[rural_l].sum() / pop.sum())
-    return _Geo(
-        cx, cy, a, b, theta, towns, w, sigma, names, rural,
-        home_xy=xy, home_pop=pop, home_rural=rural_l,
-        home_town=np.where(rural_l, -1, town_of).astype(np.int64),
-    )  # fmt: skip
+    return centres
+
+
+@cache
+def _la_points() -> F64:
+    return np.array([[la.x, la.y] for la in list_las()], np.float64)
+
+
+def nearest_other_la(la: LaProfile, pt: F64) -> LaProfile:
+    """The LA (other than ``la``) whose representative point is nearest ``pt``."""
+    xy, las = _la_points(), list_las()
+    d = np.hypot(xy[:, 0] - pt[0], xy[:, 1] - pt[1])
+    for k in np.argsort(d, kind="stable"):
+        other = las[int(k)]
+        if other.la_code != la.la_code:
+            return other
+    return la  # pragma: no cover - there are 153

@@ -42,7 +42,14 @@ _SUFFIX: Mapping[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-class _Namer:
+def town_names(k: int, rng: np.random.Generator) -> tuple[str, ...]:
+    """``k`` different made-up town names (``Ashbury``, ``Westford``)."""
+    combos = [x + y for x in _TOWN_A for y in _TOWN_B]
+    pick = rng.choice(len(combos), size=k, replace=False)
+    return tuple(combos[int(i)] for i in pick)
+
+
+class Namer:
     """Plausible, unique, deterministic names."""
 
     def __init__(self, rng: np.random.Generator) -> None:

@@ -1,24 +1,44 @@
-"""Vectorised nearest-candidate searches over the settings, for the children."""
+"""Vectorised nearest-candidate searches over the settings, for the children: the search
+(:class:`CandidateSearch`) and the candidates each child starts from (the nearest settings of
+the kind it is bound for, and a mainstream school or college for its age to fall back on)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from scipy.spatial import cKDTree
 
-from placement.domain import Need
-from placement.generate.calibration import _N, F64, I64, B
-from placement.generate.children import _Kids
+from placement.domain import Entry, Need
+from placement.generate.arrays import ChildArrays, SettingGroups
+from placement.generate.calibration import (
+    F64,
+    FE,
+    I64,
+    MAIN,
+    NEED_IDX,
+    OTHER,
+    RP,
+    SAC,
+    SLA,
+    SNM,
+    SPI,
+    B,
+)
+from placement.generate.settings import FAMILY_FIT, SettingDraft
 
 Mode = Literal["none", "age", "fit", "direct"]
+_ENTRIES = (Entry.MIXED, Entry.GIRLS, Entry.BOYS)  # CandidateSearch.entry's codes
 
 
 @dataclass(frozen=True, slots=True)
-class _Ctx:
-    """Settings and children as arrays, for vectorised nearest-candidate searches."""
+class CandidateSearch:
+    """Settings and children as arrays, for vectorised nearest-candidate searches.
+
+    ``low``, ``high``, ``direct`` and ``fit`` follow the settings' drafts as their estimated
+    ages and designations are fitted to the children placed there (:meth:`refresh`)."""
 
     sxy: F64
     low: I64
@@ -26,9 +46,31 @@ class _Ctx:
     entry: I64  # 0 mixed, 1 girls, 2 boys
     direct: I64  # bitmask over NEED_CODES of designations
     fit: I64  # bitmask of needs a family reads the designations as meeting
-    kids: _Kids
+    kids: ChildArrays
+
+    @classmethod
+    def of_drafts(cls, recs: Sequence[SettingDraft], kids: ChildArrays) -> CandidateSearch:
+        """The search over these settings for these children."""
+        bits = [designation_bits(r.designations) for r in recs]
+        return cls(
+            sxy=np.array([[r.x, r.y] for r in recs], np.float64).reshape(len(recs), 2),
+            low=np.array([r.low for r in recs], np.int64),
+            high=np.array([r.high for r in recs], np.int64),
+            entry=np.array([_ENTRIES.index(r.entry) for r in recs]),
+            direct=np.array([d for d, _ in bits], np.int64),
+            fit=np.array([f for _, f in bits], np.int64),
+            kids=kids,
+        )
+
+    def refresh(self, j: int, rec: SettingDraft) -> None:
+        """Setting ``j``'s ages and designations as its draft ``rec`` now has them."""
+        self.low[j], self.high[j] = rec.low, rec.high
+        self.direct[j], self.fit[j] = designation_bits(rec.designations)
 
     def valid(self, rows: I64, s: I64, mode: Mode) -> B:
+        """Which settings ``s`` suit the children ``rows`` (broadcast): every mode but
+        ``none`` checks the age and the entry (mixed, girls, boys); ``direct`` also needs a
+        designation for the child's need, ``fit`` one a family reads as meeting it."""
         if mode == "none":
             return np.ones(np.broadcast_shapes(rows.shape, s.shape), np.bool_)
         age = self.kids.age[rows]
@@ -75,11 +117,19 @@ class _Ctx:
         out[at] = res
 
 
-def _bits(needs: Sequence[Need] | frozenset[Need]) -> int:
-    return sum(1 << _N[n] for n in needs if n in _N)
+def need_bits(needs: Iterable[Need]) -> int:
+    """A bitmask over NEED_CODES of these needs (DS, which no child has, is left out)."""
+    return sum(1 << NEED_IDX[n] for n in needs if n in NEED_IDX)
 
 
-def _merge(first: I64, second: I64) -> I64:
+def designation_bits(designations: Iterable[Need]) -> tuple[int, int]:
+    """Bitmasks of the needs a setting is designated for, and of the needs a family reads
+    those designations as meeting (:data:`~placement.generate.settings.FAMILY_FIT`)."""
+    ds = list(designations)
+    return need_bits(ds), need_bits([x for d in ds for x in FAMILY_FIT[d]])
+
+
+def merge_rows(first: I64, second: I64) -> I64:
     """Row-wise: ``first``'s entries, then ``second``'s not already there, up to the width."""
     out = np.full_like(first, -1)
     for i in range(first.shape[0]):
@@ -90,3 +140,49 @@ def _merge(first: I64, second: I64) -> I64:
         row = row[: first.shape[1]]
         out[i, : len(row)] = row
     return out
+
+
+def bound_candidates(search: CandidateSearch, groups: SettingGroups) -> I64:
+    """For each child, the three nearest settings of the kind it is bound for (-1 where there
+    are fewer): mainstream schools of its phase; units first, then its phase's mainstream
+    schools; state special schools of either kind (non-maintained ones with them);
+    specialist post-16 institutions and colleges."""
+    kids, of = search.kids, groups.of
+    n = kids.n
+    young = kids.age < 11
+    everyone = np.arange(n, dtype=np.int64)
+    cands = np.full((n, 3), -1, np.int64)
+    for p in range(OTHER):
+        sel = everyone[kids.intended == p]
+        if p in (MAIN, RP):
+            for ph, pool in ((True, groups.primary), (False, groups.secondary)):
+                rows = sel[young[sel] == ph]
+                if p == RP:  # units first, then the host phase's mainstream schools
+                    got = search.nearest(rows, of[RP], "fit")
+                    cands[rows] = merge_rows(got, search.nearest(rows, pool, "age"))
+                else:
+                    cands[rows] = search.nearest(rows, pool, "age")
+            continue
+        cand = {
+            SLA: np.union1d(of[SLA], of[SAC]),
+            SAC: np.union1d(of[SLA], of[SAC]),
+            SNM: np.union1d(of[SNM], np.union1d(of[SLA], of[SAC])),
+            SPI: np.union1d(of[SPI], of[FE]),
+        }.get(p, of[p])
+        cands[sel] = search.nearest(sel, cand, "age" if p == FE else "fit")
+    return cands
+
+
+def fallback_candidates(search: CandidateSearch, groups: SettingGroups) -> I64:
+    """For each child, the nearest mainstream school (or, from 16, college or sixth form) for
+    its age: where it asks if nothing of its own kind is near."""
+    kids = search.kids
+    everyone = np.arange(kids.n, dtype=np.int64)
+    fallback = np.full(kids.n, -1, np.int64)
+    for rows, pool in (
+        (everyone[kids.age < 11], groups.primary),
+        (everyone[(kids.age >= 11) & (kids.age < 16)], groups.secondary),
+        (everyone[kids.age >= 16], np.union1d(groups.of[FE], groups.secondary)),
+    ):
+        fallback[rows] = search.nearest(rows, pool, "age", 1)[:, 0]
+    return fallback

@@ -15,15 +15,13 @@ synthesised (``estimated = synthetic``).
 
 from __future__ import annotations
 
-import csv
-import gzip
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 import numpy as np
 from scipy.spatial import cKDTree
 
+from placement.data import vendored_rows
 from placement.generate.calibration import F64
 
 MAINSTREAM_REACH_M = 3_000.0
@@ -58,7 +56,6 @@ class School:
 @cache
 def school_table() -> tuple[School, ...]:
     """Every school in the vendored table, by URN."""
-    raw = (resources.files("placement.data") / "schools.csv.gz").read_bytes()
     return tuple(
         School(
             urn=r["urn"],
@@ -75,7 +72,7 @@ def school_table() -> tuple[School, ...]:
             boys=int(r["boys"]),
             ehc=int(r["ehc"]),
         )
-        for r in csv.DictReader(gzip.decompress(raw).decode("utf-8").splitlines())
+        for r in vendored_rows("schools.csv.gz")
     )
 
 

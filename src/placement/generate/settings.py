@@ -12,47 +12,29 @@ import numpy as np
 
 from placement.domain import Entry, Feature, Location, Need, Pool, Setting, SettingKind
 from placement.generate.calibration import (
-    _N,
-    _NA,
-    _NN,
     AP,
     F64,
     FE,
     I64,
     MAIN,
     NEED_CODES,
+    NEED_IDX,
+    NUM_AGES,
+    NUM_NEEDS,
     RP,
     SAC,
     SIND,
     SLA,
     SNM,
     SPI,
-    LaProfile,
 )
-from placement.generate.geography import _clip, _Geo, _neighbour
-from placement.generate.names import _Namer
+from placement.generate.geography import Geography, clip_to_grid, nearest_other_la
+from placement.generate.names import Namer
 from placement.generate.schools import School
+from placement.register import LaProfile
 
 # -- modelling assumptions (no published source gives these by LA; each is stated) -------------
 
-TIGHTNESS = (1.0, 1.01)
-"""Specialist and unit free places per child the placement mix sends there (uniform draw per
-area and placement): a place for each (at the setting the child is counted at, in the pool it
-takes) and 0-1% spare, none for the children awaiting provision. Tight, as about two-thirds of
-state special schools are at or over capacity (DfE school capacity 2023-24) and LAs place
-children out of area and in independent schools for want of places (DOMAIN.md section 4);
-no tighter, since the DfE counts only the awaiting-provision children as without a place, and
-a baseline run should leave about as many unplaced (calibrated by scripts/placement_mix.py:
-at 0.90-0.98 a baseline left 2-6 points more unplaced than the LA's real share)."""
-MAINSTREAM_SLACK = (1.3, 2.0)
-"""Free mainstream and college places per nearby child with a plan who is bound there (uniform
-per school): plentiful, since only about 1 in 40 pupils has a plan (DfE SEN in England 2025)."""
-COLLEGE_SLACK = (1.05, 1.2)
-"""Free college places per nearby young person with a plan bound there (uniform per college):
-a few spare, since an LA commissions its colleges' high-needs places (ESFA place funding,
-element 2) for the young people it expects. At the mainstream schools' slack, colleges took
-the young people the LA places in special schools and specialist colleges (a baseline run
-sent 1-4 points more of an LA's plans to college than the LA does)."""
 PRIMARY_PER_HEAD = 16_700 / 56_500_000  # DfE Schools, pupils and their characteristics 2024/25
 SECONDARY_PER_HEAD = 3_450 / 56_500_000  # same; population: ONS Census 2021 (England)
 PEOPLE_PER_COLLEGE = 250_000  # ~220 FE and sixth-form colleges (AoC College key facts 2024/25)
@@ -82,7 +64,7 @@ FEE_GBP: Mapping[int, tuple[int, int, int, tuple[int, int]]] = {
 # What a family reads as "a school for my child's need": the designation meets these needs.
 # Mirrors models/suitability.toml (suitability-2025.1, designation_meets); kept here so that a
 # generated area does not change when a policy file does.
-_FAMILY_FIT: Mapping[Need, frozenset[Need]] = {
+FAMILY_FIT: Mapping[Need, frozenset[Need]] = {
     Need.ASD: frozenset({Need.ASD, Need.SLCN}),
     Need.SLCN: frozenset({Need.SLCN, Need.ASD}),
     Need.SEMH: frozenset({Need.SEMH}),
@@ -99,7 +81,7 @@ _FAMILY_FIT: Mapping[Need, frozenset[Need]] = {
 }
 # Needs a specialist setting is often designated for alongside its main one (assumption,
 # following the Code of Practice's four broad areas of need).
-_COMPANIONS: Mapping[Need, tuple[Need, ...]] = {
+COMPANIONS: Mapping[Need, tuple[Need, ...]] = {
     Need.ASD: (Need.SLCN, Need.SEMH, Need.MLD),
     Need.SLCN: (Need.ASD, Need.MLD),
     Need.SEMH: (Need.ASD, Need.SLCN),
@@ -116,9 +98,6 @@ _COMPANIONS: Mapping[Need, tuple[Need, ...]] = {
 }
 SYNTHETIC: frozenset[str] = frozenset({"synthetic"})
 """``estimated`` of a synthesised setting: the setting itself, and so every field, is made up."""
-REAL_SIZE_WEIGHT = 0.5
-"""Weight of a real special school's own pupils with plans (per designation) beside the
-children nearest it when its places are apportioned (assumption: half and half)."""
 _EST_MAINSTREAM = frozenset({"low_age", "high_age", "capacity", "features"})
 _EST_SPECIAL = frozenset(
     {"low_age", "high_age", "capacity", "roll", "designations", "pools", "features"}
@@ -127,7 +106,7 @@ _RP_NEEDS = (Need.ASD, Need.SLCN, Need.SEMH, Need.HI, Need.VI, Need.MLD, Need.SP
 
 
 @dataclass(slots=True)
-class _S:
+class SettingDraft:
     """A setting being built (mutable until :meth:`freeze`)."""
 
     kind: SettingKind
@@ -153,7 +132,12 @@ class _S:
     real: bool = False  # a real school (its URN, name, point, roll and type are the DfE's)
     estimated: frozenset[str] = SYNTHETIC  # fields that are estimates (settings.csv columns)
 
+    def is_estimated(self, column: str) -> bool:
+        """Whether the value of this settings.csv column is an estimate (or made up)."""
+        return column in self.estimated or "synthetic" in self.estimated
+
     def freeze(self) -> Setting:
+        """The setting, its places the free places and roll of its pools (or of itself)."""
         pools: dict[Need, Pool] = {}
         capacity, roll = self.free + self.roll, self.roll
         if self.designations:
@@ -181,7 +165,7 @@ class _S:
         )
 
 
-def _apportion(total: int, weights: F64) -> I64:
+def apportion(total: int, weights: F64) -> I64:
     """Whole numbers summing to ``total`` in proportion to ``weights`` (largest remainder)."""
     if total <= 0 or weights.size == 0:
         return np.zeros(weights.size, np.int64)
@@ -203,14 +187,14 @@ def _profiles(
     special schools serve a wider range of needs); every common need is covered."""
     if k == 0:
         return []
-    mains = np.repeat(np.arange(_NN), _apportion(k, weights + 1e-9))[rng.permutation(k)]
+    mains = np.repeat(np.arange(NUM_NEEDS), apportion(k, weights + 1e-9))[rng.permutation(k)]
     out: list[list[Need]] = []
     for m in mains.tolist():
         need = NEED_CODES[m]
         extra = int(rng.choice(3, p=(0.1, 0.35, 0.55) if broad else (0.3, 0.45, 0.25)))
-        comp = [c for c in _COMPANIONS[need] if c in _N and weights[_N[c]] > 0]
+        comp = [c for c in COMPANIONS[need] if c in NEED_IDX and weights[NEED_IDX[c]] > 0]
         if comp and extra:
-            cw = np.array([weights[_N[c]] for c in comp]) + 1e-9
+            cw = np.array([weights[NEED_IDX[c]] for c in comp]) + 1e-9
             take = rng.choice(len(comp), size=min(extra, len(comp)), replace=False, p=cw / cw.sum())
             out.append([need, *(comp[j] for j in sorted(take.tolist()))])
         else:
@@ -221,7 +205,7 @@ def _profiles(
         if weights[j] < max(1.0, 0.02 * total) or any(need in p for p in out):
             continue
         # add it where a companion already is, else where there are fewest designations
-        near = [i for i, p in enumerate(out) if set(p) & set(_COMPANIONS[need])]
+        near = [i for i, p in enumerate(out) if set(p) & set(COMPANIONS[need])]
         i = min(near or range(len(out)), key=lambda i: (len(out[i]), i))
         out[i].append(need)
     return out
@@ -284,101 +268,30 @@ def _age_range(placement: int, k: int, i: int, rng: np.random.Generator) -> tupl
     return [(low, 19), (low, 11), (11, 19)][int(rng.choice(3, p=[0.6, 0.2, 0.2]))]
 
 
-def _build_settings(
+def build_settings(
     la: LaProfile,
-    geo: _Geo,
+    geo: Geography,
     expected: F64,
     scale: float,
     rng: np.random.Generator,
     real: Sequence[School] = (),
-) -> list[_S]:
+) -> list[SettingDraft]:
     """Every setting, without places yet (those follow the children). ``real``: the real
     schools to build the area on (the LA's and its neighbours' within reach); empty for a
     wholly synthetic area."""
-    name = _Namer(rng)
+    name = Namer(rng)
     name.used.update(s.name for s in real)
     pop = la.population * scale
     code = la.old_la_code  # GIAS "LA (code)", as placement.files.gias reads it
-    out: list[_S] = []
+    out: list[SettingDraft] = []
     if real:
         out += _real_mainstream(real, code, rng)
-    # mainstream primaries and secondaries, placed like the population
-    # more, smaller schools where people are sparse (assumption, checked against Kent,
-    # Birmingham and North Yorkshire: about 460, 300 and 300 primaries in GIAS)
-    for phase, per_head, rural in (
-        ("primary", PRIMARY_PER_HEAD * (0.8 + 1.5 * geo.rural), geo.rural),
-        ("secondary", SECONDARY_PER_HEAD * (0.9 + 0.5 * geo.rural), geo.rural * 0.4),
-    ):
-        k = 0 if real else max(1, round(pop * per_head))
-        pts, town = geo.sample(k, rng, rural)
-        for i in range(k):
-            t = int(town[i])
-            tname = geo.names[t] if t >= 0 else geo.names[int(rng.integers(len(geo.names)))]
-            f: set[Feature] = {Feature.WHEELCHAIR_ACCESS} if rng.uniform() < 0.7 else set()
-            if rng.uniform() < 0.04:
-                f.add(Feature.HEARING_SUPPORT)
-            if rng.uniform() < 0.04:
-                f.add(Feature.VISION_SUPPORT)
-            entry = Entry.MIXED
-            if phase == "primary":
-                low, high = int(rng.choice([2, 3, 4], p=[0.15, 0.35, 0.5])), 11
-                size = int(rng.choice([210, 315, 420, 630], p=[0.25, 0.3, 0.3, 0.15]))
-                if t < 0:  # village schools
-                    size = int(rng.choice([70, 105, 140, 210]))
-            else:
-                low, high = 11, int(rng.choice([16, 19], p=[0.35, 0.65]))
-                size = int(rng.choice([600, 900, 1200, 1500], p=[0.2, 0.35, 0.3, 0.15]))
-                if rng.uniform() < 0.08:  # single-sex secondaries
-                    entry = Entry.GIRLS if rng.uniform() < 0.55 else Entry.BOYS
-            out.append(
-                _S(SettingKind.MAINSTREAM, MAIN, name(phase, tname), float(pts[i, 0]),
-                   float(pts[i, 1]), low, high, entry, features=f, la_code=code, size=size)
-            )  # fmt: skip
+    out += _synthetic_mainstream(0.0 if real else pop, geo, name, code, rng)
     mains = [s for s in out if s.in_area]
-    # FE colleges, in the largest towns first
-    k_fe = max(
-        1, round(pop / PEOPLE_PER_COLLEGE), round(la.area_km2 * min(1.0, scale) / KM2_PER_COLLEGE)
-    )
-    for i in range(k_fe):
-        t = i if i < len(geo.names) else int(rng.choice(len(geo.weights), p=geo.weights))
-        xy = _clip((geo.towns[t] + rng.normal(0, 0.3, 2) * geo.sigma[t])[None, :])[0]
-        low = 14 if rng.uniform() < 0.25 else 16  # some colleges take 14-16-year-olds
-        out.append(
-            _S(SettingKind.FE_COLLEGE, FE, name("fe", geo.names[t]), float(xy[0]), float(xy[1]),
-               low, 26, features={Feature.WHEELCHAIR_ACCESS}, la_code=code,
-               size=int(rng.integers(1500, 5001)))
-        )  # fmt: skip
-    # resourced provision and SEN units in mainstream schools
-    rp_need_w = np.array(la.need_by_placement["rp_su"], np.float64)
-    rp_w = np.array([rp_need_w[_N[n]] for n in _RP_NEEDS]) + 1e-9
-    unit_share = la.su / (la.rp + la.su) if la.rp + la.su else 0.37  # England: 37% units
-    for ages_idx, hosts in (
-        (range(0, 9), [s for s in mains if s.high == 11]),  # ages 2-10
-        (range(9, _NA), [s for s in mains if s.low == 11]),  # ages 11-25
-    ):
-        e = float(expected[list(ages_idx), RP, :].sum()) * scale
-        k = min(len(hosts), 0 if e < 1.5 else max(1, round(e / _SIZE[RP])))
-        if k == 0:
-            continue
-        cap = np.array([h.size for h in hosts], np.float64)
-        chosen = rng.choice(len(hosts), size=k, replace=False, p=cap / cap.sum())
-        unit_needs = np.repeat(np.arange(len(_RP_NEEDS)), _apportion(k, rp_w))
-        unit_needs = unit_needs[rng.permutation(k)]
-        for h_i, n_i in zip(chosen.tolist(), unit_needs.tolist(), strict=True):
-            h = hosts[h_i]
-            nd = _RP_NEEDS[n_i]
-            unit = bool(rng.uniform() < unit_share)
-            feats = {Feature.SMALL_CLASS} | (h.features & {Feature.WHEELCHAIR_ACCESS})
-            feats |= {Need.HI: {Feature.HEARING_SUPPORT}, Need.VI: {Feature.VISION_SUPPORT},
-                      Need.PD: {Feature.WHEELCHAIR_ACCESS}}.get(nd, set())  # fmt: skip
-            out.append(
-                _S(SettingKind.SEN_UNIT if unit else SettingKind.RESOURCED_PROVISION, RP,
-                   f"{h.name} ({nd.value} {'unit' if unit else 'base'})", h.x, h.y,
-                   max(h.low, 4), h.high, h.entry, {nd: 3 if rng.uniform() < 0.55 else 4},
-                   feats, la_code=code)
-            )  # fmt: skip
-    # specialist settings; state special schools are smaller where people are sparse
-    # (assumption: sqrt(density / 400 per km²), at least 0.6 of the usual size)
+    out += _colleges(la, pop, scale, geo, name, rng)
+    out += _units(la, mains, expected, scale, rng)
+    # state special schools are smaller where people are sparse (assumption:
+    # sqrt(density / 400 per km²), at least 0.6 of the usual size)
     rural_size = float(np.clip(math.sqrt(la.population / max(la.area_km2, 1.0) / 400.0), 0.6, 1.0))
     n_real = dict.fromkeys((SLA, SAC, SNM, SIND, AP, SPI), 0)
     if real:
@@ -395,55 +308,205 @@ def _build_settings(
         # special schools; non-maintained or state special schools where none is within reach)
         k = max(0, k - n_real[p]) if p == SIND else (0 if n_real[p] else k)
         profiles = _profiles(k, e_need, rng, broad=rural_size < 0.9 and p in (SLA, SAC))
-        share_out = _OUT_OF_AREA[p] if e >= 40 or p == AP else max(_OUT_OF_AREA[p], 0.7)
-        # over the border: 15-40 km out, or just over it where the LA relies on a neighbour
-        far = geo.beyond(k, rng, *((15_000.0, 40_000.0) if e >= 40 else (2_000.0, 12_000.0)))
-        near, town = geo.spread(k, rng)
-        for i, needs in enumerate(profiles):
-            lo, hi = _age_range(p, k, i, rng)
-            out_of_area = bool(rng.uniform() < share_out) and not (i == 0 and e >= 40)
-            if out_of_area:
-                xy, nb = far[i], _neighbour(la, far[i])
-                tname, la_code = nb.la_name.split(",")[0], nb.old_la_code
-            else:
-                t = int(town[i])
-                xy, tname, la_code = near[i], geo.names[max(t, 0)], code
-            top = 4 if p == AP else 5
-            bands = {
-                nd: 4 if nd in (Need.MLD, Need.SPLD) and p in (SLA, SAC) and rng.uniform() < 0.5
-                else top
-                for nd in needs
-            }  # fmt: skip
+        out += _specialist(la, p, e, profiles, geo, name, rng)
+    _assign_ids([rec for rec in out if not rec.real], bool(real), rng)
+    return out
+
+
+def _mainstream_features(rng: np.random.Generator) -> set[Feature]:
+    """A mainstream school's provision features (assumption)."""
+    f: set[Feature] = {Feature.WHEELCHAIR_ACCESS} if rng.uniform() < 0.7 else set()
+    if rng.uniform() < 0.04:
+        f.add(Feature.HEARING_SUPPORT)
+    if rng.uniform() < 0.04:
+        f.add(Feature.VISION_SUPPORT)
+    return f
+
+
+def _mainstream_ages(phase: str, rng: np.random.Generator) -> tuple[int, int]:
+    """A primary school's (from nursery ages) or secondary school's (some to 16, most with a
+    sixth form) statutory ages."""
+    if phase == "primary":
+        return int(rng.choice([2, 3, 4], p=[0.15, 0.35, 0.5])), 11
+    return 11, int(rng.choice([16, 19], p=[0.35, 0.65]))
+
+
+def _synthetic_mainstream(
+    pop: float, geo: Geography, name: Namer, code: str, rng: np.random.Generator
+) -> list[SettingDraft]:
+    """Mainstream primaries and secondaries for ``pop`` people (0: none, beside real
+    schools), placed like the population; more, smaller schools where people are sparse (assumption,
+    checked against Kent, Birmingham and North Yorkshire: about 460, 300 and 300 primaries in
+    GIAS)."""
+    out: list[SettingDraft] = []
+    for phase, per_head, rural in (
+        ("primary", PRIMARY_PER_HEAD * (0.8 + 1.5 * geo.rural), geo.rural),
+        ("secondary", SECONDARY_PER_HEAD * (0.9 + 0.5 * geo.rural), geo.rural * 0.4),
+    ):
+        k = max(1, round(pop * per_head)) if pop else 0
+        pts, town = geo.sample(k, rng, rural)
+        for i in range(k):
+            t = int(town[i])
+            tname = geo.names[t] if t >= 0 else geo.names[int(rng.integers(len(geo.names)))]
+            f = _mainstream_features(rng)
             entry = Entry.MIXED
-            if p == SIND and needs[0] is Need.SEMH and rng.uniform() < 0.25:
-                entry = Entry.BOYS
-            fee, s41 = None, False
-            if p in FEE_GBP:
-                m_in, m_out, sd, (f_lo, f_hi) = FEE_GBP[p]
-                mean = m_out if out_of_area else m_in
-                fee = round(float(np.clip(rng.normal(mean, sd), f_lo, f_hi)) / 100.0) * 100
-                s41 = bool(rng.uniform() < S41_SHARE[p])
-            if p == SNM and needs[0] in (Need.HI, Need.VI):
-                who = "Deaf" if needs[0] is Need.HI else "Blind"
-                sname = name.exact(f"{tname} School for {who} Children", tname)
+            low, high = _mainstream_ages(phase, rng)
+            if phase == "primary":
+                size = int(rng.choice([210, 315, 420, 630], p=[0.25, 0.3, 0.3, 0.15]))
+                if t < 0:  # village schools
+                    size = int(rng.choice([70, 105, 140, 210]))
             else:
-                sname = name(_NAME_FAMILY[p], tname)
+                size = int(rng.choice([600, 900, 1200, 1500], p=[0.2, 0.35, 0.3, 0.15]))
+                if rng.uniform() < 0.08:  # single-sex secondaries
+                    entry = Entry.GIRLS if rng.uniform() < 0.55 else Entry.BOYS
             out.append(
-                _S(_KIND_OF[p], p, sname, float(xy[0]), float(xy[1]), lo, hi, entry, bands,
-                   _features_for(needs, rng, p), in_area=not out_of_area, la_code=la_code,
-                   fee=fee, s41=s41)
+                SettingDraft(SettingKind.MAINSTREAM, MAIN, name(phase, tname), float(pts[i, 0]),
+                             float(pts[i, 1]), low, high, entry, features=f, la_code=code,
+                             size=size)
             )  # fmt: skip
-    # URN-like ids: six digits from 100000, unique, drawn with the geography so that the
-    # caseload and transfer cohorts of one seed share their settings' ids; beside real
-    # schools (their URNs, all below 160000), synthesised settings take 900000-999999
-    synth = [rec for rec in out if not rec.real]
-    if real:
+    return out
+
+
+def _colleges(
+    la: LaProfile, pop: float, scale: float, geo: Geography, name: Namer, rng: np.random.Generator
+) -> list[SettingDraft]:
+    """FE colleges (:data:`PEOPLE_PER_COLLEGE`, :data:`KM2_PER_COLLEGE`), in the largest
+    towns first."""
+    k_fe = max(
+        1, round(pop / PEOPLE_PER_COLLEGE), round(la.area_km2 * min(1.0, scale) / KM2_PER_COLLEGE)
+    )
+    out: list[SettingDraft] = []
+    for i in range(k_fe):
+        t = i if i < len(geo.names) else int(rng.choice(len(geo.weights), p=geo.weights))
+        xy = clip_to_grid((geo.towns[t] + rng.normal(0, 0.3, 2) * geo.sigma[t])[None, :])[0]
+        low = 14 if rng.uniform() < 0.25 else 16  # some colleges take 14-16-year-olds
+        out.append(
+            SettingDraft(SettingKind.FE_COLLEGE, FE, name("fe", geo.names[t]), float(xy[0]),
+                         float(xy[1]), low, 26, features={Feature.WHEELCHAIR_ACCESS},
+                         la_code=la.old_la_code, size=int(rng.integers(1500, 5001)))
+        )  # fmt: skip
+    return out
+
+
+def _units(
+    la: LaProfile,
+    mains: Sequence[SettingDraft],
+    expected: F64,
+    scale: float,
+    rng: np.random.Generator,
+) -> list[SettingDraft]:
+    """Resourced provision and SEN units (in the LA's own proportion; England: 37% units),
+    hosted by mainstream schools drawn by size, in the numbers the placement mix implies at
+    :data:`_SIZE`."""
+    rp_need_w = np.array(la.need_by_placement["rp_su"], np.float64)
+    rp_w = np.array([rp_need_w[NEED_IDX[n]] for n in _RP_NEEDS]) + 1e-9
+    unit_share = la.su / (la.rp + la.su) if la.rp + la.su else 0.37
+    out: list[SettingDraft] = []
+    for ages_idx, hosts in (
+        (range(0, 9), [s for s in mains if s.high == 11]),  # ages 2-10
+        (range(9, NUM_AGES), [s for s in mains if s.low == 11]),  # ages 11-25
+    ):
+        e = float(expected[list(ages_idx), RP, :].sum()) * scale
+        k = min(len(hosts), 0 if e < 1.5 else max(1, round(e / _SIZE[RP])))
+        if k == 0:
+            continue
+        cap = np.array([h.size for h in hosts], np.float64)
+        chosen = rng.choice(len(hosts), size=k, replace=False, p=cap / cap.sum())
+        unit_needs = np.repeat(np.arange(len(_RP_NEEDS)), apportion(k, rp_w))
+        unit_needs = unit_needs[rng.permutation(k)]
+        for h_i, n_i in zip(chosen.tolist(), unit_needs.tolist(), strict=True):
+            h = hosts[h_i]
+            nd = _RP_NEEDS[n_i]
+            unit = bool(rng.uniform() < unit_share)
+            feats = {Feature.SMALL_CLASS} | (h.features & {Feature.WHEELCHAIR_ACCESS})
+            feats |= {Need.HI: {Feature.HEARING_SUPPORT}, Need.VI: {Feature.VISION_SUPPORT},
+                      Need.PD: {Feature.WHEELCHAIR_ACCESS}}.get(nd, set())  # fmt: skip
+            out.append(
+                SettingDraft(SettingKind.SEN_UNIT if unit else SettingKind.RESOURCED_PROVISION,
+                             RP, f"{h.name} ({nd.value} {'unit' if unit else 'base'})", h.x, h.y,
+                             max(h.low, 4), h.high, h.entry,
+                             {nd: 3 if rng.uniform() < 0.55 else 4}, feats, la_code=la.old_la_code)
+            )  # fmt: skip
+    return out
+
+
+def _specialist_bands(
+    needs: Sequence[Need], placement: int, top: int, rng: np.random.Generator
+) -> dict[Need, int]:
+    """The need level each designation is met to: ``top``, but MLD and SpLD in state special
+    schools half the time 4."""
+    return {
+        nd: 4 if nd in (Need.MLD, Need.SPLD) and placement in (SLA, SAC) and rng.uniform() < 0.5
+        else top
+        for nd in needs
+    }  # fmt: skip
+
+
+def _fee(placement: int, in_area: bool, rng: np.random.Generator) -> tuple[int | None, bool]:
+    """Annual fee and s.41 approval of an independent special school or specialist post-16
+    institution (:data:`FEE_GBP`, :data:`S41_SHARE`); none for other placements."""
+    if placement not in FEE_GBP:
+        return None, False
+    m_in, m_out, sd, (f_lo, f_hi) = FEE_GBP[placement]
+    mean = m_in if in_area else m_out
+    fee = round(float(np.clip(rng.normal(mean, sd), f_lo, f_hi)) / 100.0) * 100
+    return fee, bool(rng.uniform() < S41_SHARE[placement])
+
+
+def _specialist(
+    la: LaProfile,
+    p: int,
+    e: float,
+    profiles: Sequence[list[Need]],
+    geo: Geography,
+    name: Namer,
+    rng: np.random.Generator,
+) -> list[SettingDraft]:
+    """Synthetic specialist settings of placement ``p`` with these designations, for ``e``
+    children expected there: spread over the population as an LA plans them, some over the
+    border (:data:`_OUT_OF_AREA`): 15-40 km out, or just over it (2-12 km) where an LA expects
+    so few children (under 40) that it relies on a neighbour's setting."""
+    k = len(profiles)
+    share_out = _OUT_OF_AREA[p] if e >= 40 or p == AP else max(_OUT_OF_AREA[p], 0.7)
+    far = geo.beyond(k, rng, *((15_000.0, 40_000.0) if e >= 40 else (2_000.0, 12_000.0)))
+    near, town = geo.spread(k, rng)
+    out: list[SettingDraft] = []
+    for i, needs in enumerate(profiles):
+        lo, hi = _age_range(p, k, i, rng)
+        out_of_area = bool(rng.uniform() < share_out) and not (i == 0 and e >= 40)
+        if out_of_area:
+            xy, nb = far[i], nearest_other_la(la, far[i])
+            tname, la_code = nb.la_name.split(",")[0], nb.old_la_code
+        else:
+            xy, tname, la_code = near[i], geo.names[max(int(town[i]), 0)], la.old_la_code
+        bands = _specialist_bands(needs, p, 4 if p == AP else 5, rng)
+        entry = Entry.MIXED
+        if p == SIND and needs[0] is Need.SEMH and rng.uniform() < 0.25:
+            entry = Entry.BOYS
+        fee, s41 = _fee(p, not out_of_area, rng)
+        if p == SNM and needs[0] in (Need.HI, Need.VI):
+            who = "Deaf" if needs[0] is Need.HI else "Blind"
+            sname = name.exact(f"{tname} School for {who} Children", tname)
+        else:
+            sname = name(_NAME_FAMILY[p], tname)
+        out.append(
+            SettingDraft(_KIND_OF[p], p, sname, float(xy[0]), float(xy[1]), lo, hi, entry, bands,
+                         _features_for(needs, rng, p), in_area=not out_of_area, la_code=la_code,
+                         fee=fee, s41=s41)
+        )  # fmt: skip
+    return out
+
+
+def _assign_ids(synth: Sequence[SettingDraft], beside_real: bool, rng: np.random.Generator) -> None:
+    """URN-like ids for the synthesised settings: six digits from 100000, unique, drawn with
+    the geography so that the caseload and transfer cohorts of one seed share their settings'
+    ids; beside real schools (their URNs, all below 160000), 900000-999999."""
+    if beside_real:
         ids = rng.choice(100_000, size=len(synth), replace=False) + 900_000
     else:
         ids = rng.choice(max(90_000, 10 * len(synth)), size=len(synth), replace=False) + 100_000
     for rec, sid in zip(synth, ids.tolist(), strict=True):
         rec.setting_id = str(sid)
-    return out
 
 
 def _unique_names(real: Sequence[School]) -> dict[str, str]:
@@ -455,30 +518,24 @@ def _unique_names(real: Sequence[School]) -> dict[str, str]:
     return {u: n if again[n] == 1 else f"{n} ({u})" for u, n in out.items()}
 
 
-def _real_mainstream(real: Sequence[School], code: str, rng: np.random.Generator) -> list[_S]:
+def _real_mainstream(
+    real: Sequence[School], code: str, rng: np.random.Generator
+) -> list[SettingDraft]:
     """The real state primary and secondary schools: URN, name, point, roll and entry (girls
     or boys only where the census counts only girls or only boys) are the DfE's; statutory
     ages, places and provision features are estimated."""
     names = _unique_names(real)
-    out: list[_S] = []
+    out: list[SettingDraft] = []
     for s in real:
         if s.type not in ("primary", "secondary"):
             continue
-        f: set[Feature] = {Feature.WHEELCHAIR_ACCESS} if rng.uniform() < 0.7 else set()
-        if rng.uniform() < 0.04:
-            f.add(Feature.HEARING_SUPPORT)
-        if rng.uniform() < 0.04:
-            f.add(Feature.VISION_SUPPORT)
-        if s.type == "secondary" and s.primary:  # all-through
-            low, high = 4, 19
-        elif s.type == "primary":
-            low, high = int(rng.choice([2, 3, 4], p=[0.15, 0.35, 0.5])), 11
-        else:
-            low, high = 11, int(rng.choice([16, 19], p=[0.35, 0.65]))
+        f = _mainstream_features(rng)
+        all_through = s.type == "secondary" and s.primary
+        low, high = (4, 19) if all_through else _mainstream_ages(s.type, rng)
         out.append(
-            _S(SettingKind.MAINSTREAM, MAIN, names[s.urn], s.x, s.y, low, high, _entry(s),
-               features=f, la_code=s.la, in_area=s.la == code, size=s.nor, setting_id=s.urn,
-               ehc=s.ehc, real=True, estimated=_EST_MAINSTREAM)
+            SettingDraft(SettingKind.MAINSTREAM, MAIN, names[s.urn], s.x, s.y, low, high,
+                         _entry(s), features=f, la_code=s.la, in_area=s.la == code, size=s.nor,
+                         setting_id=s.urn, ehc=s.ehc, real=True, estimated=_EST_MAINSTREAM)
         )  # fmt: skip
     return out
 
@@ -506,7 +563,7 @@ def _entry(s: School) -> Entry:
 
 def _real_specialist(
     real: Sequence[School], code: str, expected: F64, rng: np.random.Generator, broad: bool
-) -> list[_S]:
+) -> list[SettingDraft]:
     """The real special schools: state special schools (LA maintained or academy drawn from the
     LA's placement mix: the file does not say which), non-maintained special schools and
     independent special schools (independent schools at least half of whose pupils have a
@@ -514,7 +571,7 @@ def _real_specialist(
     the children the LA places in that kind of school), need levels, ages, places, features,
     fees and s.41 approval are estimated."""
     names = _unique_names(real)
-    out: list[_S] = []
+    out: list[SettingDraft] = []
     e_la, e_ac = float(expected[:, SLA, :].sum()), float(expected[:, SAC, :].sum())
     p_la = e_la / (e_la + e_ac) if e_la + e_ac > 0 else 0.5
     for group, kinds in (("special", (SLA, SAC)), ("nm", (SNM,)), ("independent_special", (SIND,))):
@@ -527,17 +584,13 @@ def _real_specialist(
         for s, needs, p in zip(these, profiles, kind_of, strict=True):
             named = _need_in_name(s.name)
             if named is not None and named not in needs:  # "School for Deaf Children": HI
-                needs = [named, *(n for n in _COMPANIONS[named] if n in needs)]
+                needs = [named, *(n for n in COMPANIONS[named] if n in needs)]
             elif named is not None:
                 needs = [named, *(n for n in needs if n is not named)]
             est = set(_EST_SPECIAL)
             if group != "nm":
                 est.add("kind")
-            bands = {
-                nd: 4 if nd in (Need.MLD, Need.SPLD) and p in (SLA, SAC) and rng.uniform() < 0.5
-                else 5
-                for nd in needs
-            }  # fmt: skip
+            bands = _specialist_bands(needs, p, 5, rng)
             low = int(rng.choice([2, 3, 4], p=[0.3, 0.4, 0.3]))
             if p == SIND:
                 low = max(low, 5)
@@ -546,17 +599,14 @@ def _real_specialist(
                 else (low, 11) if s.primary and not s.secondary
                 else (low, 19)
             )  # fmt: skip
-            fee, s41 = None, False
+            fee, s41 = _fee(p, s.la == code, rng)
             if p in FEE_GBP:
-                m_in, m_out, sd, (f_lo, f_hi) = FEE_GBP[p]
-                mean = m_in if s.la == code else m_out
-                fee = round(float(np.clip(rng.normal(mean, sd), f_lo, f_hi)) / 100.0) * 100
-                s41 = bool(rng.uniform() < S41_SHARE[p])
                 est |= {"annual_fee_gbp", "s41_approved"}
             out.append(
-                _S(_KIND_OF[p], p, names[s.urn], s.x, s.y, lo, hi, _entry(s), bands,
-                   _features_for(needs, rng, p), in_area=s.la == code, la_code=s.la, fee=fee,
-                   s41=s41, setting_id=s.urn, ehc=s.ehc, real=True, estimated=frozenset(est))
+                SettingDraft(_KIND_OF[p], p, names[s.urn], s.x, s.y, lo, hi, _entry(s), bands,
+                             _features_for(needs, rng, p), in_area=s.la == code, la_code=s.la,
+                             fee=fee, s41=s41, setting_id=s.urn, ehc=s.ehc, real=True,
+                             estimated=frozenset(est))
             )  # fmt: skip
     return out
 
@@ -581,13 +631,3 @@ def _split_kinds(
         out[i] = kinds[k]
         got[k] += size[i]
     return out
-
-
-def _pool_need(rec: _S, need: Need) -> Need:
-    """The designation (pool) of ``rec`` a child with ``need`` takes a place in."""
-    if need in rec.designations:
-        return need
-    for d in rec.designations:
-        if need in _FAMILY_FIT[d]:
-            return d
-    return next(iter(rec.designations))

@@ -23,7 +23,7 @@ from typing import Any
 
 from placement import disclosure
 from placement.cohort import SCOPE_LABEL
-from placement.generate import PLACEMENTS, LaProfile, list_las
+from placement.register import PLACEMENTS, LaProfile, list_las
 from placement.scenarios.plain import MIX_NAMES
 from placement.scenarios.report import DISCLOSURE_NOTE, export_metrics
 from placement.scenarios.run import CATEGORIES, Side

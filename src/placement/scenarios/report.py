@@ -207,7 +207,7 @@ def _marginal_rows(r: ScenarioResult) -> list[dict[str, Any]]:
 def report_json(r: ScenarioResult) -> str:
     """Everything, with counts suppressed."""
     sc = r.scenario
-    metrics = _nested_metrics(r)
+    metrics = nested_metrics(r)
     rows = _setting_rows(r)
     data = {
         "scenario": {
@@ -270,7 +270,7 @@ def _moved(row: Mapping[str, Any]) -> bool:
     return any(k.endswith("_change") and v != 0 for k, v in row.items())
 
 
-def _nested_metrics(r: ScenarioResult) -> dict[str, dict[str, Any]]:
+def nested_metrics(r: ScenarioResult) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for row in _metric_rows(r):
         out.setdefault(row["mechanism"], {})[row["metric"]] = {

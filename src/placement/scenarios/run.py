@@ -26,9 +26,9 @@ from placement.area import Area
 from placement.cohort import SCOPE_LABEL, Scope
 from placement.domain import Need, Phase, SettingKind
 from placement.files.errors import InputError
-from placement.generate import PLACEMENTS
 from placement.policy import Policy, PolicyError, deep_merge
 from placement.problem import KIND_LIST, Problem, build_problem
+from placement.register import PLACEMENTS
 from placement.result import Allocation, pair_taken
 from placement.rules.common import I64
 from placement.scenarios.apply import Applied, apply_changes
@@ -118,21 +118,22 @@ def load_base(scenario: Scenario) -> tuple[Area, dict[str, Any], str | None]:
     """The base area, its own policy overrides and the LA it is like (if generated)."""
     b = scenario.base
     if b.area is not None:
-        from placement.files.area_files import load_area
+        from placement.files.area_reader import load_area
 
         if not b.area.is_dir():
             raise InputError(scenario.file, None, None, f"base.area: {b.area} is not a folder")
         loaded = load_area(b.area)
         la = None
         if loaded.area.la_code:
-            from placement.generate import UnknownAreaError, resolve_la
+            from placement.register import UnknownAreaError, resolve_la
 
             try:
                 la = resolve_la(loaded.area.la_code).la_name
             except UnknownAreaError:
                 la = None
         return loaded.area, dict(loaded.policy_overrides or {}), la
-    from placement.generate import generate_area, resolve_la
+    from placement.generate import generate_area
+    from placement.register import resolve_la
 
     assert b.like is not None
     area = generate_area(b.like, seed=b.seed, cohort=b.cohort, scale=b.scale)

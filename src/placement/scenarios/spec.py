@@ -606,7 +606,7 @@ def _base(ctx: _Ctx, m: Mapping[str, Any], base_dir: Path, stored: bool) -> Base
             if t.has(k):
                 raise t.fail(k, "applies only to a generated area (like = ...)")
     else:
-        from placement.generate import UnknownAreaError, resolve_la
+        from placement.register import UnknownAreaError, resolve_la
 
         like = t.str_("like")
         try:

@@ -86,7 +86,7 @@ class SweepResult:
 def sweep_one(scenario: Scenario, la_code: str) -> dict[str, Any]:
     """Run the scenario on a synthetic area like ``la_code``; counts only."""
     from placement.files.errors import InputError
-    from placement.generate import resolve_la
+    from placement.register import resolve_la
     from placement.scenarios.run import run_scenario
 
     t0 = time.perf_counter()
@@ -200,7 +200,7 @@ def run_sweep(
     task per CPU of the cluster (``workers`` is then the cluster's CPUs); with neither, on a
     local instance of ``workers`` CPUs that is shut down afterwards. An address that cannot
     be reached raises :class:`RayClusterError`."""
-    from placement.generate import list_las, resolve_la
+    from placement.register import list_las, resolve_la
 
     if scenario.base.area is not None:
         raise ValueError("a sweep needs a generated base (base.like), not an area folder")

@@ -18,8 +18,8 @@ from sqlmodel import Session
 from placement.area import Area
 from placement.cohort import Scope
 from placement.files.policy_files import load_policy
-from placement.generate import LaProfile, UnknownAreaError, resolve_la
 from placement.problem import build_problem
+from placement.register import LaProfile, UnknownAreaError, resolve_la
 from placement.scenarios.dashboard import dashboard_data
 from placement.scenarios.run import side_of
 from placement.scenarios.spec import Scenario

@@ -28,8 +28,8 @@ from sqlmodel import Session, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Scope
 
-from placement.generate import UnknownAreaError, resolve_la
 from placement.html import environment
+from placement.register import UnknownAreaError, resolve_la
 from placement.service.accounts import service as accounts
 from placement.service.accounts.models import User
 from placement.service.accounts.service import principal_from_token

@@ -52,7 +52,7 @@ MIN_PASSWORD = 12
 def la_code_of(code: str, *, flag: str = "--la") -> str:
     """The LA's three-digit code (as the service stores it) for a name, a new code (E10000016)
     or an old code (886); :class:`InvalidError` naming ``flag`` if it is none of the 153."""
-    from placement.generate import UnknownAreaError, resolve_la
+    from placement.register import UnknownAreaError, resolve_la
 
     try:
         return resolve_la(code).old_la_code

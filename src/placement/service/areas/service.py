@@ -164,7 +164,7 @@ def _store_children(session: Session, area_id: int, area: Area) -> None:
 
 def read_area_folder(import_root: Path, path: str) -> tuple[Area, dict[str, Any]]:
     """Read an area directory under the service's import root (nothing outside it)."""
-    from placement.files.area_files import load_area
+    from placement.files.area_reader import load_area
 
     root = import_root.resolve()
     target = (root / path).resolve()
