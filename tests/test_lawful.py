@@ -594,14 +594,15 @@ def test_what_if_survives_a_graph_that_needs_fewer_guard_bits() -> None:
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 5_000_000), st.sampled_from([0.0, 0.1, 0.2, 0.35, 0.5, 1.0]))
 def test_one_threshold_is_the_vectorised_threshold(alt: int, ratio: float) -> None:
-    from placement.lawful import threshold, thresholds
-
-    p = problem([child("C1", Need.ASD, 2)], [setting("S1")])
-    policy = load_policy({"funding": {"efficiency": {"max_extra_cost_ratio": ratio}}})
-    p = build_problem(Area("t", p.children, p.settings), policy)
+    """The one cost threshold gives the same for one cost as for an array of them, and the
+    same as the validator's own copy of the formula (half to even)."""
+    f = load_policy({"funding": {"efficiency": {"max_extra_cost_ratio": ratio}}}).funding
     # around the rounding boundary as well as at the value drawn
     for a in (alt, alt * 2 + 1, 5 * (alt // 5) + 2):
-        assert threshold(p, a) == int(thresholds(p, np.array([a], np.int64))[0])
+        one = f.extra_cost_threshold_gbp(a)
+        assert isinstance(one, int)
+        assert one == int(f.extra_cost_threshold_gbp(np.array([a], np.int64))[0])
+        assert one == max(f.min_extra_cost_gbp, round(a * f.max_extra_cost_ratio))
 
 
 def test_the_vectorised_cost_ground_agrees_with_the_scalar_one() -> None:
@@ -609,7 +610,7 @@ def test_the_vectorised_cost_ground_agrees_with_the_scalar_one() -> None:
     them) must say exactly what ``cost_ground`` says, pair by pair, on a run's allocation
     with more and more of its children unplaced (places left, alternatives changed)."""
     from placement.generate import generate_area
-    from placement.lawful import Standing, thresholds
+    from placement.lawful import Standing
     from placement.result import preference_pairs
     from placement.solve.optimised import run_optimised
 
@@ -629,7 +630,10 @@ def test_the_vectorised_cost_ground_agrees_with_the_scalar_one() -> None:
         i = p.pref_child[sel].astype(np.int64)
         named = stand.assign[i]
         alt = np.where(named >= 0, stand.cur_cost[i], 0)
-        left = ~((named >= 0) & (p.pairs.cost_gbp[k] - alt > thresholds(p, alt)))
+        left = ~(
+            (named >= 0)
+            & (p.pairs.cost_gbp[k] - alt > p.policy.funding.extra_cost_threshold_gbp(alt))
+        )
         assert int(left.sum()) > stand._many  # the bound's path, not the scalar fallback
         got = stand.dear(i, k)
         want = [

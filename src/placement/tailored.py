@@ -257,8 +257,7 @@ def _chance(p: Problem, run: AreaRun, places_left: I64) -> np.ndarray:
             run.free_cost_setting[pr.setting],
         )
         counterfactual = np.where(room, extra, np.where(free_cost >= _INF, _INF, extra + free_cost))
-        f = p.policy.funding
-        thr = np.maximum(f.min_extra_cost_gbp, np.rint(own * f.max_extra_cost_ratio))
+        thr = p.policy.funding.extra_cost_threshold_gbp(own)
         # possible: a place can be freed and the option itself is not out of proportion in
         # cost; likely: naming it (freeing a place included) stays within the threshold
         out[(counterfactual < _INF) & (extra <= thr)] = CHANCES.index("possible")

@@ -225,6 +225,8 @@ class _Checker:
         return int(high + school), int(transport)
 
     def threshold(self, alt: int) -> int:
+        # its own copy of Funding.extra_cost_threshold_gbp, on purpose: the validator is the
+        # specification and shares no code with the solvers or the legal tests it checks
         f = self.policy.funding
         return max(f.min_extra_cost_gbp, round(alt * f.max_extra_cost_ratio))
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
-from placement.lawful import Exchange, Standing, per_child_min, thresholds
+from placement.lawful import Exchange, Standing, per_child_min
 from placement.problem import Problem
 from placement.result import Allocation, finalise, preference_pairs
 from placement.rules.common import I64, B
@@ -107,7 +107,10 @@ def initial_weighed(p: Problem) -> B:
     to the alternative the allocation names)."""
     pr = p.pairs
     alt = _cheapest(p)[pr.child]
-    return np.asarray((pr.pref_rank > 0) & ~(pr.cost_gbp - alt > thresholds(p, alt)), np.bool_)
+    return np.asarray(
+        (pr.pref_rank > 0) & ~(pr.cost_gbp - alt > p.policy.funding.extra_cost_threshold_gbp(alt)),
+        np.bool_,
+    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
