@@ -22,6 +22,7 @@ from placement.problem import Problem, build_problem
 from placement.reasons import REFUSAL_CODES, Ground, ReasonCode
 from placement.result import Allocation
 from placement.solve import MECHANISMS, allocate
+from placement.solve.params import DEFAULT_PARAMS, SolveParams
 from placement.tailored import area_run, tailored_list
 from placement.validate import validate_allocation
 from placement.wording import render, render_list_text
@@ -32,9 +33,11 @@ S39 = {Ground.S39_4_A, Ground.S39_4_B_OTHERS, Ground.S39_4_B_RESOURCES}
 S9 = {Ground.S9_INSTRUCTION, Ground.S9_NO_PLACE, Ground.S9_EA1996}
 
 
-def checked(p: Problem, mechanism: str, seed: int = 0) -> Allocation:
+def checked(
+    p: Problem, mechanism: str, seed: int = 0, params: SolveParams = DEFAULT_PARAMS
+) -> Allocation:
     """Allocate and pass the result through the independent validator."""
-    a = allocate(p, mechanism, seed=seed)  # type: ignore[arg-type]
+    a = allocate(p, mechanism, seed=seed, params=params)  # type: ignore[arg-type]
     area = Area("t", p.children, p.settings)
     report = validate_allocation(
         area,
@@ -692,19 +695,16 @@ def test_an_exchange_restricted_to_a_solvers_arcs_uses_only_those_or_none() -> N
     assert stand.exchange(0, k) is not None
 
 
-def test_repairs_the_model_cannot_make_are_made_on_the_allocation(monkeypatch: Any) -> None:
-    """With no model rebuilt for the pairs a repair needs (MISSING_ROUNDS = 0), the run still
+def test_repairs_the_model_cannot_make_are_made_on_the_allocation() -> None:
+    """With no model rebuilt for the pairs a repair needs (missing_rounds = 0), the run still
     ends lawful: what the pruned model cannot repair is repaired on the allocation itself,
     counted in the manifest, and the validator finds nothing."""
-    import placement.solve.optimised as opt
-
-    monkeypatch.setattr(opt, "MISSING_ROUNDS", 0)
     outside = 0
     for seed in range(120):
         kids, sets, policy = random_area(random.Random(seed))
         policy = load_policy({"objective": {"optimised": {"max_arcs_per_child": 1}}})
         p = build_problem(Area("t", tuple(kids), tuple(sets)), policy)
-        a = checked(p, "optimised")
+        a = checked(p, "optimised", params=SolveParams(missing_rounds=0))
         outside += int(a.manifest.parameters["repairs_outside_model"])
     assert outside > 0  # the path was taken
 

@@ -250,7 +250,7 @@ class Standing:
 
     def _moves_with_room(self, j: int, usable: B | None = None) -> tuple[int, int]:
         """Child ``j``'s cheapest move into a free place (its cost increase, clamped at 0),
-        and the pair (-1: none): the pair :func:`placement.solve.optimised._room_pairs`
+        and the pair (-1: none): the pair :func:`placement.solve.optimised.run_optimised`
         keeps first."""
         pr = self.p.pairs
         lo, hi = int(pr.start[j]), int(pr.start[j + 1])

@@ -445,7 +445,9 @@ def marginal_values(
                 caps[nc + k] += 1
                 need = tuple(Need)[int(p.pool_need[k])].value
             p2 = replace(p, pool_free=pool_free, s_free=s_free)
-            st = FlowState(p2, replace(fm, caps=caps), state.smcf, state.caps, a, 0, {})
+            st = FlowState(
+                p2, replace(fm, caps=caps), state.smcf, state.caps, a, 0, {}, params=state.params
+            )
             a2, _, _ = st.solve(state.caps)
             after = tiers(p2, a2)
             out.append(

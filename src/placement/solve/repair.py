@@ -16,14 +16,17 @@ from placement.lawful import Exchange, Standing
 from placement.problem import Problem
 from placement.result import preference_pairs
 from placement.rules.common import I64, B
+from placement.solve.params import DEFAULT_PARAMS, SolveParams
 
-__all__ = ["MAX_EXCHANGE_ROUNDS", "name_by_exchange"]
-
-MAX_EXCHANGE_ROUNDS = 200
+__all__ = ["name_by_exchange"]
 
 
 def name_by_exchange(
-    p: Problem, assign: I64, fixed: frozenset[int] = frozenset()
+    p: Problem,
+    assign: I64,
+    fixed: frozenset[int] = frozenset(),
+    *,
+    params: SolveParams = DEFAULT_PARAMS,
 ) -> tuple[I64, int]:
     """Apply the exchange (or free place) that names each preference left without a lawful
     ground (:meth:`placement.lawful.Standing.violations`), one after another: a violation
@@ -32,7 +35,8 @@ def name_by_exchange(
     mainstream while a suitable mainstream place is free (s.33). Each application gives a
     family a setting it ranked higher at the expense only of weaker claims, or a child the
     mainstream place the law presumes, so the rounds end. ``fixed``: children that stay where
-    they are (a what-if's): never moved, by an exchange or for s.33."""
+    they are (a what-if's): never moved, by an exchange or for s.33. ``params``: at most
+    ``params.max_exchange_rounds`` rounds."""
     pr = p.pairs
     a = assign.copy()
     pref_pairs = preference_pairs(p)
@@ -54,7 +58,7 @@ def name_by_exchange(
         other = st.exchange(i, k, keep)
         return other is not None, other
 
-    for _ in range(MAX_EXCHANGE_ROUNDS):
+    for _ in range(params.max_exchange_rounds):
         st = Standing(p, a.copy())
         viol = []
         for i, k, ex in st.violations(pref_pairs):
