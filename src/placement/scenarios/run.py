@@ -1,10 +1,11 @@
 """Run a scenario: the baseline and the scenario on the same area, seed and mechanisms, and
 what changed; and the marginal value of one more place where places are short.
 
-The scenario's problem is derived from the baseline's (:func:`derive_problem`): the suitable
-pairs are enumerated, by the same rule code, only for the children and settings the scenario
-changed or added, and carried over for the rest; it is built afresh only when the area has
-router rows or the policy's travel modes or funding changed. Either way it is exactly what
+The scenario's problem is the baseline's with the scenario's changes
+(:meth:`~placement.problem.Problem.with_changes`): the suitable pairs are enumerated, by the
+same rule code, only for the children and settings the scenario changed or added, and carried
+over for the rest; it is built afresh only when the area has router rows or the policy's
+travel modes or funding changed. Either way it is exactly what
 :func:`~placement.problem.build_problem` gives for the scenario's area (a test checks every
 array and the input hash), so the allocation is too.
 
@@ -39,7 +40,6 @@ __all__ = [
     "MarginalValue",
     "ScenarioResult",
     "Side",
-    "derive_problem",
     "load_base",
     "marginal_values",
     "run_scenario",
@@ -154,129 +154,6 @@ def policies(scenario: Scenario, overrides: Mapping[str, Any]) -> tuple[Policy, 
     except PolicyError as e:
         raise InputError(scenario.file, None, None, f"policy.{e.path}: {e.message}") from None
     return base, scen
-
-
-# the arrays a pair's suitability, journey and cost are computed from (with the policy's travel
-# modes and funding, compared whole); a child's exclusions and the router rows are compared apart
-_CHILD_PAIR_FIELDS = (
-    "c_east",
-    "c_north",
-    "c_year",
-    "c_phase",
-    "c_need",
-    "c_band",
-    "c_secondary",
-    "c_features",
-    "c_transport",
-    "c_limit_min",
-    "c_plan_limit_min",
-    "c_female",
-    "c_moving",
-    "c_home",
-)
-_SETTING_PAIR_FIELDS = (
-    "s_east",
-    "s_north",
-    "s_kind",
-    "s_low",
-    "s_high",
-    "s_entry",
-    "s_meets",
-    "s_secondary",
-    "s_features",
-    "s_base_cost_gbp",
-    "s_school_gbp",
-)
-
-
-def _same_rows(a: np.ndarray, b: np.ndarray, new_to_old: I64) -> np.ndarray:
-    """For each row of ``a``: it has a row in ``b`` (``new_to_old`` >= 0) and they are equal."""
-    ok = new_to_old >= 0
-    out = np.zeros(a.shape[0], np.bool_)
-    if ok.any():
-        eq = a[ok] == b[new_to_old[ok]]
-        out[ok] = eq.reshape(eq.shape[0], -1).all(axis=1)
-    return out
-
-
-def _old_index(ids: list[str], old: Mapping[str, int]) -> I64:
-    return np.array([old.get(x, -1) for x in ids], np.int64)
-
-
-def derive_problem(
-    base: Problem, area: Area, policy: Policy, *, digest: bool = True
-) -> Problem | None:
-    """The scenario's problem from the baseline's: exactly what :func:`build_problem` gives
-    for ``area`` and ``policy``, with the suitable pairs enumerated (by the same rule code)
-    only for the children and settings whose pair inputs changed, the rest carried over.
-
-    The pairs of a child and a setting depend only on their rows of the problem's arrays, the
-    child's exclusions, the router rows and the policy's travel modes and funding; a pair
-    whose child and setting are unchanged in all of these is copied (journey and cost
-    included). Pools, preference ranks and routes are recomputed for every pair. None (build
-    afresh) when either area has router rows or the travel modes or funding differ. The
-    input hash is computed as :func:`build_problem` computes it, so it is the same too
-    (``digest=False``: left empty, as there).
-    """
-    from placement.problem import input_digest, make_pairs, resolve, suitable_pairs, with_pairs
-    from placement.rules.cost import charges_fee
-
-    bp = base.policy
-    if policy is not bp and (
-        not policy.travel.same_journeys(bp.travel) or policy.funding != bp.funding
-    ):
-        return None
-    if area.travel or base.matrix_keys.shape[0]:
-        return None
-    q = resolve(area, policy, base.scope)
-    n, m = q.num_children, q.num_settings
-    old_c = _old_index([c.child_id for c in q.children], base.child_index)
-    old_s = _old_index([s.setting_id for s in q.settings], base.setting_index)
-    same_c = np.ones(n, np.bool_) & (old_c >= 0)
-    for f in _CHILD_PAIR_FIELDS:
-        same_c &= _same_rows(getattr(q, f), getattr(base, f), old_c)
-    for i in np.flatnonzero(same_c).tolist():
-        a, b = q.children[i], base.children[int(old_c[i])]
-        if a is not b and (
-            a.excluded_setting_ids != b.excluded_setting_ids
-            or {x.setting_id for x in a.preferences} != {x.setting_id for x in b.preferences}
-        ):
-            same_c[i] = False  # the journey rule reads which settings the family asked for
-    same_s = np.ones(m, np.bool_) & (old_s >= 0)
-    for f in _SETTING_PAIR_FIELDS:
-        same_s &= _same_rows(getattr(q, f), getattr(base, f), old_s)
-    same_s &= _same_rows(charges_fee(q), charges_fee(base), old_s)
-
-    # the baseline's pairs between unchanged children and unchanged settings, re-indexed
-    new_c = np.full(base.num_children, -1, np.int64)
-    new_c[old_c[same_c]] = np.flatnonzero(same_c)
-    new_s = np.full(base.num_settings, -1, np.int64)
-    new_s[old_s[same_s]] = np.flatnonzero(same_s)
-    pr = base.pairs
-    kc, ks = new_c[pr.child], new_s[pr.setting]
-    keep = np.flatnonzero((kc >= 0) & (ks >= 0))
-    # new rows (changed or added children x every setting), new columns (the other children
-    # x changed or added settings)
-    rows_c, rows_s, rows_t = suitable_pairs(q, np.flatnonzero(~same_c))
-    cols_c, cols_s, cols_t = suitable_pairs(q, np.flatnonzero(same_c), np.flatnonzero(~same_s))
-    fresh_c = np.concatenate([rows_c, cols_c]).astype(np.int64)
-    fresh_s = np.concatenate([rows_s, cols_s]).astype(np.int64)
-    child = np.concatenate([kc[keep], fresh_c])
-    sett = np.concatenate([ks[keep], fresh_s])
-    order = np.argsort(child * m + sett, kind="stable")
-
-    def cat(old: np.ndarray, fresh: np.ndarray) -> np.ndarray:
-        return np.concatenate([old[keep], fresh])[order]
-
-    # costs are recomputed for every pair (cheap, vectorised): a pair's transport cost also
-    # depends on the child's other pairs (who arranges a journey beyond the LA's limit)
-    pairs = make_pairs(
-        q,
-        child[order].astype(np.int32),
-        sett[order].astype(np.int32),
-        cat(pr.travel_min, np.concatenate([rows_t, cols_t])).astype(np.int32),
-    )
-    return with_pairs(q, pairs, input_digest(q) if digest else "")
 
 
 def side_metrics(p: Problem, alloc: Allocation) -> dict[str, Any]:
@@ -576,11 +453,12 @@ def run_scenario(
     ``workers=2`` builds and allocates the baseline in a forked process while this one builds
     and allocates the scenario (where ``fork`` exists; the same results, sooner on two cores;
     not from a multi-threaded server). With one worker the scenario's problem is derived from
-    the baseline's (:func:`derive_problem`). ``details=False``: allocations without
-    placements, unplaced children and refusals (:func:`placement.result.finalise`), which
-    the scenario reports do not show; ``digest=False``: problems without an input digest
-    (manifests without an input hash), for a sweep's counts. ``progress`` is told what is
-    being done as each step starts (a CLI shows it beside its spinner)."""
+    the baseline's (:meth:`~placement.problem.Problem.with_changes`). ``details=False``:
+    allocations without placements, unplaced children and refusals
+    (:func:`placement.result.finalise`), which the scenario reports do not show;
+    ``digest=False``: problems without an input digest (manifests without an input hash), for
+    a sweep's counts. ``progress`` is told what is being done as each step starts (a CLI shows
+    it beside its spinner)."""
 
     def doing(what: str) -> None:
         if progress is not None:
@@ -625,11 +503,10 @@ def run_scenario(
         doing("suitable pairs for the scenario")
         # derived from the baseline's problem when this process has it (one after the other);
         # beside a worker that builds the baseline, built directly (sooner than waiting)
-        p1 = None
+        derived = p0 is not None and p0.carries_pairs_to(applied.area, pol_scen)
         if p0 is not None:
-            p1 = derive_problem(p0, applied.area, pol_scen, digest=digest)
-        derived = p1 is not None
-        if p1 is None:
+            p1 = p0.with_changes(applied.area, pol_scen, digest=digest)
+        else:
             p1 = build_problem(applied.area, pol_scen, digest=digest, scope=scope)
         t["scenario_problem_s"] = time.perf_counter() - t0
         outcome: dict[str, Side] = {}
