@@ -261,15 +261,57 @@ def marginal_values(
     the change in children placed, annual cost, preferences met and minutes travelled is
     reported. Optimised mechanism only (the preference-first run has no reusable model).
     ``progress`` is told each candidate before its re-solve ("marginal value 3/20: ...")."""
-    from placement.solve.optimised import FlowState
     from placement.whatif import tiers
 
     p: Problem = state.problem
     fm = state.fm
-    pr = p.pairs
-    a: I64 = state.assign
-    if limit <= 0 or len(pr) == 0:
+    if limit <= 0 or len(p.pairs) == 0:
         return []
+    order, demand = _short_places(p, state.assign, limit)
+    if not order:
+        return []
+    before = tiers(p, state.assign)
+    nc = fm.num_child_arcs
+    all_arcs = np.arange(fm.tails.shape[0], dtype=np.int64)
+    out: list[MarginalValue] = []
+    try:
+        for n, u in enumerate(order, 1):
+            s = _setting_of_unit(p, u)
+            need = None if u < p.num_settings else tuple(Need)[int(p.pool_need[u - p.num_settings])]
+            if progress is not None:
+                what = "general places" if need is None else need.value + " places"
+                progress(
+                    f"marginal value {n}/{len(order)}: one more place at "
+                    f"{p.settings[s].name} ({what})"
+                )
+            after = tiers(*_with_one_more_place(state, u))
+            out.append(
+                MarginalValue(
+                    p.settings[s].setting_id,
+                    p.settings[s].name,
+                    None if need is None else need.value,
+                    int(demand[u]),
+                    after.placed - before.placed,
+                    after.cost_gbp - before.cost_gbp,
+                    after.preferences_met - before.preferences_met,
+                    after.travel_min - before.travel_min,
+                )
+            )
+    finally:
+        state.smcf.set_arc_capacities(all_arcs, np.concatenate([state.caps, fm.caps[nc:]]))
+    return out
+
+
+def _setting_of_unit(p: Problem, u: int) -> int:
+    """A unit of places: a setting's general places (``u`` < settings) or a pool."""
+    return u if u < p.num_settings else int(p.pool_setting[u - p.num_settings])
+
+
+def _short_places(p: Problem, a: I64, limit: int) -> tuple[list[int], I64]:
+    """The ``limit`` full units of places (a pool, or a setting's general places: setting
+    index, or settings + pool index) with the most unplaced children they could suit, most
+    first (ties by setting id); and every unit's demand."""
+    pr = p.pairs
     pool_taken, set_taken = pair_taken(p, a)
     pool_full = pool_taken >= p.pool_free
     set_full = set_taken >= p.s_free
@@ -284,64 +326,38 @@ def marginal_values(
     sel = unplaced & full
     demand = np.bincount(unit[sel], minlength=p.num_settings + p.num_pools)
     cand = np.flatnonzero(demand > 0)
-    if cand.shape[0] == 0:
-        return []
-
-    def sid_of(u: int) -> int:
-        return u if u < p.num_settings else int(p.pool_setting[u - p.num_settings])
-
     order = sorted(
-        cand.tolist(), key=lambda u: (-int(demand[u]), p.settings[sid_of(u)].setting_id, u)
+        cand.tolist(),
+        key=lambda u: (-int(demand[u]), p.settings[_setting_of_unit(p, u)].setting_id, u),
     )[:limit]
-    before = tiers(p, a)
+    return order, demand
+
+
+def _with_one_more_place(state: Any, u: int) -> tuple[Problem, I64]:
+    """The area with one more place in unit ``u``, re-solved exactly on the kept model (its
+    capacities set back by the caller): the problem and the new assignment."""
+    from placement.solve.optimised import FlowState
+
+    p: Problem = state.problem
+    fm = state.fm
     nc = fm.num_child_arcs
-    all_arcs = np.arange(fm.tails.shape[0], dtype=np.int64)
-    out: list[MarginalValue] = []
-    try:
-        for n, u in enumerate(order, 1):
-            s = sid_of(u)
-            if progress is not None:
-                what = (
-                    "general places"
-                    if u < p.num_settings
-                    else (tuple(Need)[int(p.pool_need[u - p.num_settings])].value + " places")
-                )
-                progress(
-                    f"marginal value {n}/{len(order)}: one more place at "
-                    f"{p.settings[s].name} ({what})"
-                )
-            pool_free = p.pool_free.copy()
-            s_free = p.s_free.copy()
-            caps = fm.caps.copy()
-            s_free[s] += 1
-            caps[nc + p.num_pools + s] += 1
-            need = None
-            if u >= p.num_settings:
-                k = u - p.num_settings
-                pool_free[k] += 1
-                caps[nc + k] += 1
-                need = tuple(Need)[int(p.pool_need[k])].value
-            p2 = replace(p, pool_free=pool_free, s_free=s_free)
-            st = FlowState(
-                p2, replace(fm, caps=caps), state.smcf, state.caps, a, 0, {}, params=state.params
-            )
-            a2, _, _ = st.solve(state.caps)
-            after = tiers(p2, a2)
-            out.append(
-                MarginalValue(
-                    p.settings[s].setting_id,
-                    p.settings[s].name,
-                    need,
-                    int(demand[u]),
-                    after.placed - before.placed,
-                    after.cost_gbp - before.cost_gbp,
-                    after.preferences_met - before.preferences_met,
-                    after.travel_min - before.travel_min,
-                )
-            )
-    finally:
-        state.smcf.set_arc_capacities(all_arcs, np.concatenate([state.caps, fm.caps[nc:]]))
-    return out
+    s = _setting_of_unit(p, u)
+    pool_free = p.pool_free.copy()
+    s_free = p.s_free.copy()
+    caps = fm.caps.copy()
+    s_free[s] += 1
+    caps[nc + p.num_pools + s] += 1
+    if u >= p.num_settings:
+        k = u - p.num_settings
+        pool_free[k] += 1
+        caps[nc + k] += 1
+    p2 = replace(p, pool_free=pool_free, s_free=s_free)
+    st = FlowState(
+        p2, replace(fm, caps=caps), state.smcf, state.caps, state.assign, 0, {},
+        params=state.params,
+    )  # fmt: skip
+    a2, _, _ = st.solve(state.caps)
+    return p2, a2
 
 
 def _baseline_sides(
@@ -436,6 +452,62 @@ def _fork_available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+@dataclass(slots=True)
+class _BaselineWorker:
+    """The baseline built and allocated in a forked process (:func:`_baseline_child`): the
+    worker has the area already, so nothing is pickled on the way out."""
+
+    proc: Any
+    conn: Any
+
+    @staticmethod
+    def start(
+        area: Area,
+        policy: Policy,
+        mechs: tuple[Mech, ...],
+        seed: int,
+        details: bool,
+        digest: bool,
+        scope: Scope,
+    ) -> _BaselineWorker:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        conn, child_end = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_baseline_child,
+            args=(child_end, area, policy, mechs, seed, details, digest, scope),
+            daemon=True,
+        )
+        proc.start()
+        child_end.close()
+        return _BaselineWorker(proc, conn)
+
+    def result(self) -> tuple[dict[str, Side], dict[str, float]]:
+        """The baseline's sides and timings (the worker's error raised here)."""
+        try:
+            ok, got = _loads(self.conn.recv_bytes())
+        except EOFError:
+            raise RuntimeError("the baseline's worker process ended without a result") from None
+        except Exception as e:  # what came back cannot be read
+            raise RuntimeError(f"the baseline's worker sent an unreadable result: {e}") from e
+        if not ok:
+            raise got
+        sides, t = got
+        return sides, t
+
+    def stop(self, finished: bool) -> None:
+        """Close the pipe and end the process (at once when this side failed: the baseline
+        is not wanted; killed if it is stuck)."""
+        self.conn.close()
+        if not finished:
+            self.proc.terminate()
+        self.proc.join(timeout=10)
+        if self.proc.exitcode is None:  # still there: stuck, not finishing
+            self.proc.kill()
+            self.proc.join()
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -472,20 +544,9 @@ def run_scenario(
     seed = scenario.base.seed
     scope: Scope = "from_scratch" if scenario.base.from_scratch else "moving"
     mechs = tuple(scenario.mechanisms)
-    proc = conn = None
+    worker = None
     if workers > 1 and _fork_available():
-        import multiprocessing
-
-        # forked: the worker has the area already (nothing is pickled on the way out)
-        ctx = multiprocessing.get_context("fork")
-        conn, child_end = ctx.Pipe(duplex=False)
-        proc = ctx.Process(
-            target=_baseline_child,
-            args=(child_end, area, pol_base, mechs, seed, details, digest, scope),
-            daemon=True,
-        )
-        proc.start()
-        child_end.close()
+        worker = _BaselineWorker.start(area, pol_base, mechs, seed, details, digest, scope)
     try:
         # the changes first, with one worker or two: a change that cannot apply is the error
         # reported, whichever way the run goes
@@ -494,7 +555,7 @@ def run_scenario(
         applied: Applied = apply_changes(area, scenario, pol_scen)
         t["apply_s"] = time.perf_counter() - t0
         p0 = None
-        if conn is None:
+        if worker is None:
             t0 = time.perf_counter()
             doing("suitable pairs for the baseline")
             p0 = build_problem(area, pol_base, digest=digest, scope=scope)
@@ -509,27 +570,11 @@ def run_scenario(
         else:
             p1 = build_problem(applied.area, pol_scen, digest=digest, scope=scope)
         t["scenario_problem_s"] = time.perf_counter() - t0
-        outcome: dict[str, Side] = {}
-        state = None
-        for mech in mechs:
-            t0 = time.perf_counter()
-            doing(f"allocating the scenario ({mech})")
-            outcome[mech], st = run_side(p1, mech, seed, details)
-            t[f"scenario_{mech}_s"] = time.perf_counter() - t0
-            if st is not None:
-                state = st
-        if conn is not None:
+        outcome, state = _scenario_sides(p1, mechs, seed, details, t, doing)
+        if worker is not None:
             t0 = time.perf_counter()
             doing("waiting for the baseline (allocated in a second process)")
-            try:
-                ok, got = _loads(conn.recv_bytes())
-            except EOFError:
-                raise RuntimeError("the baseline's worker process ended without a result") from None
-            except Exception as e:  # what came back cannot be read
-                raise RuntimeError(f"the baseline's worker sent an unreadable result: {e}") from e
-            if not ok:
-                raise got
-            baseline, tb = got
+            baseline, tb = worker.result()
             t["baseline_wait_s"] = time.perf_counter() - t0
         else:
             assert p0 is not None
@@ -537,32 +582,23 @@ def run_scenario(
             baseline, tb = _baseline_sides(p0, mechs, seed, details)
         t.update(tb)
     finally:
-        if conn is not None:
-            conn.close()
-        if proc is not None:
-            if "baseline_wait_s" not in t:  # this side failed: the baseline is not wanted
-                proc.terminate()
-            proc.join(timeout=10)
-            if proc.exitcode is None:  # still there: stuck, not finishing
-                proc.kill()
-                proc.join()
+        if worker is not None:
+            worker.stop(finished="baseline_wait_s" in t)
     t0 = time.perf_counter()
     n = scenario.marginal if marginal is None else marginal
     mv = tuple(marginal_values(state, n, progress)) if state is not None and n > 0 else ()
     t["marginal_s"] = time.perf_counter() - t0
     names = {s.setting_id: (s.name, s.kind.value) for s in area.settings}
     names.update({s.setting_id: (s.name, s.kind.value) for s in applied.area.settings})
+    notes: tuple[str, ...] = (
+        (f"AS IF FROM SCRATCH: {SCOPE_LABEL['from_scratch']}",) if scope == "from_scratch" else ()
+    )
+    notes += (scenario.base.ignored_note,) if scenario.base.ignored_note else ()
     return ScenarioResult(
         scenario=scenario,
         base_area=area.name,
         scenario_area=applied.area.name,
-        notes=(
-            (f"AS IF FROM SCRATCH: {SCOPE_LABEL['from_scratch']}",)
-            if scope == "from_scratch"
-            else ()
-        )
-        + ((scenario.base.ignored_note,) if scenario.base.ignored_note else ())
-        + applied.notes,
+        notes=notes + applied.notes,
         changed_setting_ids=applied.changed_setting_ids,
         baseline={m: baseline[m] for m in mechs},
         outcome=outcome,
@@ -572,3 +608,25 @@ def run_scenario(
         derived=derived,
         la_name=la,
     )
+
+
+def _scenario_sides(
+    p: Problem,
+    mechs: tuple[Mech, ...],
+    seed: int,
+    details: bool,
+    t: dict[str, float],
+    doing: Callable[[str], None],
+) -> tuple[dict[str, Side], Any]:
+    """The scenario allocated with each mechanism (timed into ``t``), and the optimised
+    run's solver state for the marginal values (None without one)."""
+    outcome: dict[str, Side] = {}
+    state = None
+    for mech in mechs:
+        t0 = time.perf_counter()
+        doing(f"allocating the scenario ({mech})")
+        outcome[mech], st = run_side(p, mech, seed, details)
+        t[f"scenario_{mech}_s"] = time.perf_counter() - t0
+        if st is not None:
+            state = st
+    return outcome, state
