@@ -156,16 +156,6 @@ class Problem:
             return k
         return -1
 
-    def preferences_of(self, child_idx: int) -> list[tuple[int, int, bool]]:
-        """(setting_idx, rank, is_s38_request) for a child's preferences, by rank."""
-        lo = int(np.searchsorted(self.pref_child, child_idx, "left"))
-        hi = int(np.searchsorted(self.pref_child, child_idx, "right"))
-        sel = range(lo, hi)  # preferences are stored by child, then rank
-        return [
-            (int(self.pref_setting[k]), int(self.pref_rank[k]), bool(self.pref_route_s38[k]))
-            for k in sel
-        ]
-
     def carries_pairs_to(self, area: Area, policy: Policy) -> bool:
         """Whether :meth:`with_changes` can carry this problem's pairs over to ``area`` and
         ``policy``: neither area has router rows, and the policy's travel modes and funding

@@ -14,7 +14,6 @@ from placement.domain import Need, SettingKind
 __all__ = [
     "CHILD_PHASES",
     "MAX_COUNT",
-    "NEAR_SPECIAL",
     "PHASES_OF_SETTING",
     "AddPlaces",
     "Base",
@@ -32,7 +31,6 @@ __all__ = [
 
 MechanismChoice = Literal["optimised", "preference-first", "both"]
 SetPhase = Literal["primary", "secondary", "all-through", "post16", "any"]
-NEAR_SPECIAL = ("centre", "largest gaps")
 PHASES_OF_SETTING: tuple[SetPhase, ...] = ("primary", "secondary", "all-through", "post16", "any")
 CHILD_PHASES = ("early_years", "primary", "secondary", "post16")
 MAX_COUNT = 500

@@ -228,17 +228,6 @@ class Table:
         return None, self.select("select")
 
 
-def _array(ctx: Ctx, m: Mapping[str, Any], key: str) -> list[Table]:
-    v = m.get(key, [])
-    if not isinstance(v, list) or not all(isinstance(x, Mapping) for x in v):
-        raise ctx.fail(None, None, key, f"write it as [[{key}]] tables")
-    return [Table(ctx, x, key, i) for i, x in enumerate(v)]
-
-
-def _line(t: Table) -> int | None:
-    return t.ctx.loc.header(t.table or "", t.index)
-
-
 MAX_DEPTH = 16  # tables and arrays within one another; the deepest real file uses 4
 
 
