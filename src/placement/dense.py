@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from placement.area import Area
 from placement.cohort import MOVEMENTS, Movement, Scope, movement
@@ -30,6 +29,7 @@ from placement.domain import (
 )
 from placement.law import PreferenceRoute, preference_route
 from placement.policy import Policy
+from placement.rules.common import I32, I64
 
 __all__ = [
     "KIND_INDEX",
@@ -42,8 +42,6 @@ __all__ = [
     "sparse_keys",
 ]
 
-I32 = npt.NDArray[np.int32]
-I64 = npt.NDArray[np.int64]
 
 KIND_LIST: tuple[SettingKind, ...] = tuple(SettingKind)
 KIND_INDEX = {k: i for i, k in enumerate(KIND_LIST)}

@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from placement.dense import NO_LIMIT
 from placement.domain import Phase
+from placement.rules.common import I32, I64, B
 
 if TYPE_CHECKING:
     from placement.problem import Problem
@@ -30,9 +30,6 @@ __all__ = [
     "with_pairs",
 ]
 
-I32 = npt.NDArray[np.int32]
-I64 = npt.NDArray[np.int64]
-B = npt.NDArray[np.bool_]
 
 BLOCK_CELLS = 1 << 21  # child x setting cells per block when enumerating pairs (bounds memory)
 
