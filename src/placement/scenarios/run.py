@@ -565,10 +565,11 @@ def run_scenario(
         # derived from the baseline's problem when this process has it (one after the other);
         # beside a worker that builds the baseline, built directly (sooner than waiting)
         derived = p0 is not None and p0.carries_pairs_to(applied.area, pol_scen)
-        if p0 is not None:
-            p1 = p0.with_changes(applied.area, pol_scen, digest=digest)
-        else:
-            p1 = build_problem(applied.area, pol_scen, digest=digest, scope=scope)
+        p1 = (
+            p0.with_changes(applied.area, pol_scen, digest=digest)
+            if p0 is not None
+            else build_problem(applied.area, pol_scen, digest=digest, scope=scope)
+        )
         t["scenario_problem_s"] = time.perf_counter() - t0
         outcome, state = _scenario_sides(p1, mechs, seed, details, t, doing)
         if worker is not None:
@@ -588,26 +589,35 @@ def run_scenario(
     n = scenario.marginal if marginal is None else marginal
     mv = tuple(marginal_values(state, n, progress)) if state is not None and n > 0 else ()
     t["marginal_s"] = time.perf_counter() - t0
-    names = {s.setting_id: (s.name, s.kind.value) for s in area.settings}
-    names.update({s.setting_id: (s.name, s.kind.value) for s in applied.area.settings})
-    notes: tuple[str, ...] = (
-        (f"AS IF FROM SCRATCH: {SCOPE_LABEL['from_scratch']}",) if scope == "from_scratch" else ()
-    )
-    notes += (scenario.base.ignored_note,) if scenario.base.ignored_note else ()
     return ScenarioResult(
         scenario=scenario,
         base_area=area.name,
         scenario_area=applied.area.name,
-        notes=notes + applied.notes,
+        notes=_notes(scenario, scope) + applied.notes,
         changed_setting_ids=applied.changed_setting_ids,
         baseline={m: baseline[m] for m in mechs},
         outcome=outcome,
         marginal=mv,
-        setting_names=names,
+        setting_names=_setting_names(area, applied.area),
         timings_s={k: round(v, 3) for k, v in t.items()},
         derived=derived,
         la_name=la,
     )
+
+
+def _notes(scenario: Scenario, scope: Scope) -> tuple[str, ...]:
+    """What the reports say first: a study from scratch, and keys of [base] ignored."""
+    notes: tuple[str, ...] = (
+        (f"AS IF FROM SCRATCH: {SCOPE_LABEL['from_scratch']}",) if scope == "from_scratch" else ()
+    )
+    return notes + ((scenario.base.ignored_note,) if scenario.base.ignored_note else ())
+
+
+def _setting_names(base: Area, changed: Area) -> dict[str, tuple[str, str]]:
+    """Every setting's name and kind, in either area (a closed one and a new one too)."""
+    names = {s.setting_id: (s.name, s.kind.value) for s in base.settings}
+    names.update({s.setting_id: (s.name, s.kind.value) for s in changed.settings})
+    return names
 
 
 def _scenario_sides(
