@@ -3,6 +3,11 @@ suitable child-setting pairs with their journey, cost, pool and preference.
 
 Children and settings are sorted by id, so the same area gives the same problem (and the same
 allocation) whatever order its rows came in. ``*_idx`` are dense indices into these arrays.
+
+:func:`build_problem` resolves the area (:func:`resolve`: the arrays of
+:mod:`placement.dense`) and enumerates the pairs (:mod:`placement.pairs`);
+:meth:`Problem.with_changes` gives a changed area's problem from an unchanged one's, as
+PyVRP's ``ProblemData.replace`` does.
 """
 
 from __future__ import annotations
