@@ -17,7 +17,7 @@ from placement.policy import Policy, PolicyError
 from placement.problem import Problem, build_problem
 from placement.rules.journey import journey_minutes, minutes_between, road_minutes
 from placement.tailored import tailored_list
-from placement.validate import _Checker
+from placement.validate import Checker
 from placement.wording import list_as_dict, render_list_text
 
 from .factories import at, child, problem, setting
@@ -70,7 +70,7 @@ def test_the_validator_agrees_with_the_rules_on_generated_areas(name: str, seed:
     policy = with_travel(peak_factor=1.15, modes={"transport": {"factor": 1.1, "extra_min": 4}})
     p = build_problem(area, policy)
     g = grid(p)
-    ck = _Checker(area, policy, from_scratch=False)
+    ck = Checker(area, policy, from_scratch=False)
     for i, c in enumerate(p.children):
         for s, st in enumerate(p.settings):
             assert ck.minutes(c, st) == int(g[i, s]), (c.child_id, st.setting_id)

@@ -22,6 +22,7 @@ from placement.problem import Problem, build_problem
 from placement.reasons import REFUSAL_CODES, Ground, ReasonCode
 from placement.result import Allocation
 from placement.solve import MECHANISMS, allocate
+from placement.solve.params import DEFAULT_PARAMS, SolveParams
 from placement.tailored import area_run, tailored_list
 from placement.validate import validate_allocation
 from placement.wording import render, render_list_text
@@ -32,9 +33,11 @@ S39 = {Ground.S39_4_A, Ground.S39_4_B_OTHERS, Ground.S39_4_B_RESOURCES}
 S9 = {Ground.S9_INSTRUCTION, Ground.S9_NO_PLACE, Ground.S9_EA1996}
 
 
-def checked(p: Problem, mechanism: str, seed: int = 0) -> Allocation:
+def checked(
+    p: Problem, mechanism: str, seed: int = 0, params: SolveParams = DEFAULT_PARAMS
+) -> Allocation:
     """Allocate and pass the result through the independent validator."""
-    a = allocate(p, mechanism, seed=seed)  # type: ignore[arg-type]
+    a = allocate(p, mechanism, seed=seed, params=params)  # type: ignore[arg-type]
     area = Area("t", p.children, p.settings)
     report = validate_allocation(
         area,
@@ -594,14 +597,15 @@ def test_what_if_survives_a_graph_that_needs_fewer_guard_bits() -> None:
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 5_000_000), st.sampled_from([0.0, 0.1, 0.2, 0.35, 0.5, 1.0]))
 def test_one_threshold_is_the_vectorised_threshold(alt: int, ratio: float) -> None:
-    from placement.lawful import threshold, thresholds
-
-    p = problem([child("C1", Need.ASD, 2)], [setting("S1")])
-    policy = load_policy({"funding": {"efficiency": {"max_extra_cost_ratio": ratio}}})
-    p = build_problem(Area("t", p.children, p.settings), policy)
+    """The one cost threshold gives the same for one cost as for an array of them, and the
+    same as the validator's own copy of the formula (half to even)."""
+    f = load_policy({"funding": {"efficiency": {"max_extra_cost_ratio": ratio}}}).funding
     # around the rounding boundary as well as at the value drawn
     for a in (alt, alt * 2 + 1, 5 * (alt // 5) + 2):
-        assert threshold(p, a) == int(thresholds(p, np.array([a], np.int64))[0])
+        one = f.extra_cost_threshold_gbp(a)
+        assert isinstance(one, int)
+        assert one == int(f.extra_cost_threshold_gbp(np.array([a], np.int64))[0])
+        assert one == max(f.min_extra_cost_gbp, round(a * f.max_extra_cost_ratio))
 
 
 def test_the_vectorised_cost_ground_agrees_with_the_scalar_one() -> None:
@@ -609,7 +613,7 @@ def test_the_vectorised_cost_ground_agrees_with_the_scalar_one() -> None:
     them) must say exactly what ``cost_ground`` says, pair by pair, on a run's allocation
     with more and more of its children unplaced (places left, alternatives changed)."""
     from placement.generate import generate_area
-    from placement.lawful import Standing, thresholds
+    from placement.lawful import Standing
     from placement.result import preference_pairs
     from placement.solve.optimised import run_optimised
 
@@ -629,7 +633,10 @@ def test_the_vectorised_cost_ground_agrees_with_the_scalar_one() -> None:
         i = p.pref_child[sel].astype(np.int64)
         named = stand.assign[i]
         alt = np.where(named >= 0, stand.cur_cost[i], 0)
-        left = ~((named >= 0) & (p.pairs.cost_gbp[k] - alt > thresholds(p, alt)))
+        left = ~(
+            (named >= 0)
+            & (p.pairs.cost_gbp[k] - alt > p.policy.funding.extra_cost_threshold_gbp(alt))
+        )
         assert int(left.sum()) > stand._many  # the bound's path, not the scalar fallback
         got = stand.dear(i, k)
         want = [
@@ -688,19 +695,16 @@ def test_an_exchange_restricted_to_a_solvers_arcs_uses_only_those_or_none() -> N
     assert stand.exchange(0, k) is not None
 
 
-def test_repairs_the_model_cannot_make_are_made_on_the_allocation(monkeypatch: Any) -> None:
-    """With no model rebuilt for the pairs a repair needs (MISSING_ROUNDS = 0), the run still
+def test_repairs_the_model_cannot_make_are_made_on_the_allocation() -> None:
+    """With no model rebuilt for the pairs a repair needs (missing_rounds = 0), the run still
     ends lawful: what the pruned model cannot repair is repaired on the allocation itself,
     counted in the manifest, and the validator finds nothing."""
-    import placement.solve.optimised as opt
-
-    monkeypatch.setattr(opt, "MISSING_ROUNDS", 0)
     outside = 0
     for seed in range(120):
         kids, sets, policy = random_area(random.Random(seed))
         policy = load_policy({"objective": {"optimised": {"max_arcs_per_child": 1}}})
         p = build_problem(Area("t", tuple(kids), tuple(sets)), policy)
-        a = checked(p, "optimised")
+        a = checked(p, "optimised", params=SolveParams(missing_rounds=0))
         outside += int(a.manifest.parameters["repairs_outside_model"])
     assert outside > 0  # the path was taken
 

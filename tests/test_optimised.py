@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from placement.area import Area
 from placement.domain import Child, Need, Setting, SettingKind
 from placement.files.policy_files import load_policy
@@ -207,6 +209,37 @@ def test_trimming_arcs_does_not_change_the_answer_on_small_areas() -> None:
         b = allocate(problem(kids, sets, trimmed), "optimised")
         assert b.metrics.placed <= a.metrics.placed
         assert a.manifest.parameters["kept_pairs"] >= b.manifest.parameters["kept_pairs"]
+
+
+def test_solve_params_apart_from_the_policy() -> None:
+    """The solve's own settings (SolveParams): today's values by default; the arcs kept per
+    child follow the policy unless a solve overrides them, with the same answer and manifest
+    either way; a setting out of range is refused with its name."""
+    from placement.solve import SolveParams
+
+    d = SolveParams()
+    assert (d.max_arcs_per_child, d.min_guard_bits) == (None, None)  # the policy's
+    assert (d.growth_rounds, d.max_repair_rounds, d.max_repair_passes) == (3, 50, 20)
+    assert (d.max_rebuilds, d.missing_rounds, d.room_arcs, d.max_exchange_rounds) == (
+        8,
+        3,
+        3,
+        200,
+    )
+    trimmed = load_policy({"objective": {"optimised": {"max_arcs_per_child": 3}}})
+    for seed in range(3):
+        kids, sets = random_area(seed)
+        by_policy = allocate(problem(kids, sets, trimmed), "optimised")
+        by_params = allocate(
+            problem(kids, sets), "optimised", params=SolveParams(max_arcs_per_child=3)
+        )
+        assert by_params.manifest.output_hash == by_policy.manifest.output_hash
+        assert by_params.manifest.parameters == by_policy.manifest.parameters
+        assert by_params.manifest.parameters["max_arcs_per_child"] == 3
+    with pytest.raises(ValueError, match=r"SolveParams\.missing_rounds = -1"):
+        SolveParams(missing_rounds=-1)
+    with pytest.raises(ValueError, match=r"SolveParams\.growth_rounds = 0 not understood"):
+        SolveParams(growth_rounds=0)
 
 
 def test_what_if_re_solves_exactly_and_reports_who_moves() -> None:

@@ -22,7 +22,7 @@ from placement.reports import report_html
 from placement.scenarios import load_scenario, parse_scenario
 from placement.scenarios.apply import apply_changes
 from placement.scenarios.report import report_csvs, report_json
-from placement.scenarios.run import derive_problem, run_scenario
+from placement.scenarios.run import run_scenario
 from placement.solve import allocate
 
 from .factories import at, child, setting, special
@@ -213,7 +213,7 @@ DERIVED_CASES = {
 
 
 @pytest.mark.parametrize("body", DERIVED_CASES.values(), ids=DERIVED_CASES.keys())
-def test_derived_problem_matches_a_fresh_build(body: str) -> None:
+def test_with_changes_matches_a_fresh_build(body: str) -> None:
     """The scenario's problem derived from the baseline's (pairs enumerated only for changed
     children and settings) is exactly the rebuilt problem, so it gives the same allocation."""
     from placement.generate import generate_area
@@ -224,9 +224,9 @@ def test_derived_problem_matches_a_fresh_build(body: str) -> None:
     pol0, pol = policies(sc, {})
     new = apply_changes(area, sc, pol).area
     p0 = build_problem(area, pol0)
-    fast = derive_problem(p0, new, pol)
+    assert p0.carries_pairs_to(new, pol)
+    fast = p0.with_changes(new, pol)
     full = build_problem(new, pol)
-    assert fast is not None
     assert fast.children == full.children and fast.settings == full.settings
     assert fast.policy is full.policy and fast.input_digest == full.input_digest
     for name in full.__slots__:
@@ -247,7 +247,7 @@ def test_derived_problem_matches_a_fresh_build(body: str) -> None:
         assert a.refusals == b.refusals
 
 
-def test_derived_problem_defers_to_a_rebuild_with_router_rows() -> None:
+def test_with_changes_defers_to_a_rebuild_with_router_rows() -> None:
     from placement.area import TravelTime
 
     kids = (child("C1", Need.ASD, 3), child("C2", Need.SLCN, 2, location=at(1)))
@@ -256,11 +256,15 @@ def test_derived_problem_defers_to_a_rebuild_with_router_rows() -> None:
     plain = Area("a", kids, sets)
     routed = Area("a", kids, sets, (TravelTime("C1", "M1", 30),))
     grown = Area("a", (*kids, child("C3", Need.ASD, 2)), sets)
-    assert derive_problem(build_problem(routed, pol), grown, pol) is None
-    assert derive_problem(build_problem(plain, pol), routed, pol) is None
-    fast = derive_problem(build_problem(plain, pol), grown, pol)
+    assert not build_problem(routed, pol).carries_pairs_to(grown, pol)
+    assert not build_problem(plain, pol).carries_pairs_to(routed, pol)
+    # built afresh where the pairs cannot be carried over: still the same problem
+    rebuilt = build_problem(plain, pol).with_changes(routed)
+    assert rebuilt.input_digest == build_problem(routed, pol).input_digest
+    assert np.array_equal(rebuilt.pairs.travel_min, build_problem(routed, pol).pairs.travel_min)
+    assert build_problem(plain, pol).carries_pairs_to(grown, pol)
+    fast = build_problem(plain, pol).with_changes(grown)
     full = build_problem(grown, pol)
-    assert fast is not None
     assert np.array_equal(fast.pairs.setting, full.pairs.setting)
     assert np.array_equal(fast.pairs.start, full.pairs.start)
     assert fast.pair_index(2, 0) >= 0

@@ -7,10 +7,11 @@ from __future__ import annotations
 import random
 
 import numpy as np
-import pytest
 
 from placement.problem import build_problem
-from placement.solve.optimised import FlowState, SolverError, _new_solver, build_flow, run_optimised
+from placement.solve.flow import new_solver
+from placement.solve.optimised import FlowState, SolverError, build_flow, run_optimised
+from placement.solve.params import SolveParams
 from placement.solve.repair import name_by_exchange
 from placement.whatif import resolve_with, tiers, what_if
 
@@ -41,7 +42,7 @@ def test_what_if_matches_a_full_re_solve_on_random_what_ifs() -> None:
                 continue
             fm = build_flow(p, w_guard(state), state.tiers)
             fresh = FlowState(
-                p, fm, _new_solver(fm), fm.caps[: fm.num_child_arcs].copy(),
+                p, fm, new_solver(fm), fm.caps[: fm.num_child_arcs].copy(),
                 np.zeros(0, np.int64), 0, {}, tiers=state.tiers,
             )  # fmt: skip
             try:
@@ -59,26 +60,23 @@ def w_guard(state: FlowState) -> int:
     return state.fm.guard_bits
 
 
-def test_a_what_if_names_every_preference_it_can_with_the_child_kept_where_it_puts_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_what_if_names_every_preference_it_can_with_the_child_kept_where_it_puts_it() -> None:
     """A what-if on a run that repaired preferences outside its model (forced here: one arc a
     child, no model rebuilt for missing pairs) must not come back with a refusal an exchange
     names: what its re-solve cannot repair is repaired on the allocation, the what-if's child
     kept at the setting it asks about, and nothing is left to repair."""
-    import placement.solve.optimised as opt
     from placement.area import Area
     from placement.files.policy_files import load_policy
 
     from .test_lawful import random_area
 
-    monkeypatch.setattr(opt, "MISSING_ROUNDS", 0)
+    params = SolveParams(missing_rounds=0)
     policy = load_policy({"objective": {"optimised": {"max_arcs_per_child": 1}}})
     outside = checked = 0
     for seed in range(150):
         kids, sets, _ = random_area(random.Random(seed))
         p = build_problem(Area("t", tuple(kids), tuple(sets)), policy)
-        state = run_optimised(p)
+        state = run_optimised(p, params)
         moving = np.flatnonzero(p.c_moving & (p.pairs.start[1:] > p.pairs.start[:-1]))
         for i in moving.tolist():
             for k in range(int(p.pairs.start[i]), int(p.pairs.start[i + 1])):

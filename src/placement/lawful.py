@@ -55,8 +55,6 @@ __all__ = [
     "Move",
     "Standing",
     "per_child_min",
-    "threshold",
-    "thresholds",
 ]
 
 INF_CLAIM = 1 << 20  # the claim of a child on a setting its family did not ask for
@@ -67,22 +65,6 @@ _NEEDS = tuple(Need)
 # search child by child reads a few children's pairs)
 _MANY_SEARCHES = 64
 _PAIRS_PER_SEARCH = 2500
-
-
-def thresholds(p: Problem, alt: I64) -> I64:
-    """The most a request may cost above ``alt`` before it is incompatible with the efficient
-    use of resources (policy: a ratio of the alternative, with a floor), vectorised."""
-    f = p.policy.funding
-    out: I64 = np.maximum(f.min_extra_cost_gbp, np.rint(alt * f.max_extra_cost_ratio)).astype(
-        np.int64
-    )
-    return out
-
-
-def threshold(p: Problem, alt: int) -> int:
-    """:func:`thresholds` for one alternative cost (the same rounding: half to even)."""
-    f = p.policy.funding
-    return max(int(f.min_extra_cost_gbp), round(alt * float(f.max_extra_cost_ratio)))
 
 
 def per_child_min(p: Problem, values: I64, empty: int = _INF) -> I64:
@@ -268,7 +250,7 @@ class Standing:
 
     def _moves_with_room(self, j: int, usable: B | None = None) -> tuple[int, int]:
         """Child ``j``'s cheapest move into a free place (its cost increase, clamped at 0),
-        and the pair (-1: none): the pair :func:`placement.solve.optimised._room_pairs`
+        and the pair (-1: none): the pair :func:`placement.solve.optimised.run_optimised`
         keeps first."""
         pr = self.p.pairs
         lo, hi = int(pr.start[j]), int(pr.start[j + 1])
@@ -343,7 +325,7 @@ class Standing:
         cost = int(p.pairs.cost_gbp[k])
         for alt_pair, how in self.alternatives(i, k):
             alt = int(p.pairs.cost_gbp[alt_pair])
-            thr = threshold(p, alt)
+            thr = p.policy.funding.extra_cost_threshold_gbp(alt)
             if cost - alt > thr:
                 return Reason(
                     ReasonCode.COST_DISPROPORTIONATE
@@ -378,12 +360,18 @@ class Standing:
         pr = p.pairs
         named = self.assign[i]
         alt = np.where(named >= 0, self.cur_cost[i], 0)
-        out = np.asarray((named >= 0) & (pr.cost_gbp[k] - alt > thresholds(p, alt)), np.bool_)
+        out = np.asarray(
+            (named >= 0) & (pr.cost_gbp[k] - alt > p.policy.funding.extra_cost_threshold_gbp(alt)),
+            np.bool_,
+        )
         rest = np.flatnonzero(~out)
         if rest.shape[0] > self._many:
             c1 = self.cheapest_room[i[rest]]
             c1v = np.where(c1 < _INF, c1, 0)
-            rest = rest[(c1 < _INF) & (pr.cost_gbp[k[rest]] - c1v > thresholds(p, c1v))]
+            rest = rest[
+                (c1 < _INF)
+                & (pr.cost_gbp[k[rest]] - c1v > p.policy.funding.extra_cost_threshold_gbp(c1v))
+            ]
         for x in rest.tolist():
             if self.cost_ground(int(i[x]), int(k[x]), True) is not None:
                 out[x] = True
@@ -420,7 +408,7 @@ class Standing:
         s, q = int(pr.setting[k]), int(pr.pool[k])
         own_extra = int(pr.cost_gbp[k]) - int(self.cur_cost[i]) if a >= 0 else 0
         alt = int(self.cur_cost[i]) if a >= 0 else int(pr.cost_gbp[k])
-        thr = threshold(p, alt)
+        thr = p.policy.funding.extra_cost_threshold_gbp(alt)
         budget = thr - own_extra
         if budget < 0:
             return None

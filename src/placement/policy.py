@@ -14,7 +14,10 @@ import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Any, Literal, overload
+
+import numpy as np
+import numpy.typing as npt
 
 from placement.domain import MAX_BAND, Need, Phase, SettingKind
 
@@ -218,6 +221,32 @@ class Funding:
                 e.get("min_extra_cost_gbp"), p + "efficiency.min_extra_cost_gbp"
             ),
         )
+
+    @overload
+    def extra_cost_threshold_gbp(self, alternative_gbp: int) -> int: ...
+    @overload
+    def extra_cost_threshold_gbp(
+        self, alternative_gbp: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.int64]: ...
+    def extra_cost_threshold_gbp(
+        self, alternative_gbp: int | npt.NDArray[np.int64]
+    ) -> int | npt.NDArray[np.int64]:
+        """The most a preference may cost above ``alternative_gbp`` (one cost, or one per
+        row) before it is out of proportion: incompatible with the efficient use of resources
+        (s.39(4)(b) CFA 2014; s.9 EA 1996: unreasonable public expenditure). Local policy,
+        ``models/funding.toml`` ``[efficiency]``: ``max_extra_cost_ratio`` of the alternative,
+        and at least ``min_extra_cost_gbp``; rounded half to even (whole pounds).
+
+        The one formula the solvers, the legal tests and the tailored lists share
+        (:mod:`placement.validate` keeps its own copy on purpose: it shares nothing with
+        them)."""
+        raw = np.maximum(
+            self.min_extra_cost_gbp,
+            np.rint(np.multiply(alternative_gbp, self.max_extra_cost_ratio)),
+        )
+        if isinstance(alternative_gbp, np.ndarray):
+            return np.asarray(raw, np.int64)
+        return int(raw)
 
     def fee_for(self, kind: SettingKind, in_area: bool) -> int:
         """Default annual fee for a fee-charging kind where the setting gives none."""

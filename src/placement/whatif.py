@@ -163,5 +163,5 @@ def resolve_with(state: FlowState, i: int, k: int) -> I64:
                 np.concatenate([solver.caps, solver.fm.caps[solver.fm.num_child_arcs :]]),
             )
     if not solver.clean:
-        assign, _ = name_by_exchange(p, assign, frozenset({i}))
+        assign, _ = name_by_exchange(p, assign, frozenset({i}), params=state.params)
     return assign

@@ -402,7 +402,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from placement.area import suggest
-    from placement.tailored import tailored_list
+    from placement.explain import explain_setting
     from placement.whatif import what_if
     from placement.wording import render
 
@@ -412,31 +412,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.setting not in p.setting_index:
         hint = suggest(args.setting, list(p.setting_index))
         raise UsageError(f"--setting {args.setting!r}: not in this area{hint}")
-    tl = tailored_list(p, args.child, run=run)
+    exp = explain_setting(p, args.child, args.setting, run=run)
     aud = args.audience
-    names = {s.setting_id: s.name for s in p.settings}
-    name = names[args.setting]
-    opt = [o for o in tl.options if o.setting_id == args.setting]
-    lo = [x for x in tl.left_off if x.setting_id == args.setting]
-    req = [r for r in tl.requests if r.setting_id == args.setting]
-    lines = [f"{name} [{args.setting}] for {args.child}"]
-    if opt:
-        o = opt[0]
-        lines.append(f"On the list (chance: {o.chance}). Why:")
-        lines += [f"  - {render(r, aud, names)}" for r in o.reasons]
-    else:
-        lines.append("Not on the list. Why not:")
-        if lo:
-            lines += [f"  - {render(r, aud, names)}" for r in lo[0].reasons]
-        else:
-            code = "a setting for another age group"
-            lines.append(f"  - {code}")
-    for r in req:
-        lines.append(f"The family asked for it (choice {r.rank}): {r.outcome.replace('_', ' ')}.")
-        for t in r.tests:
-            ev = "; ".join(render(x, aud, names) for x in t.reasons)
-            label = t.ground.value if aud == "officer" else t.name.replace("_", " ")
-            lines.append(f"  {label}: {t.outcome.replace('_', ' ')}{': ' + ev if ev else ''}")
+    names = exp.names
+    lines = exp.text_lines(aud)
     if state is not None and aud == "family":
         # a family sees only its own child: whether a place could be planned, never who else
         # would move or the area's totals
@@ -464,7 +443,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             for m in w.moves:
                 was, now = m.from_setting or "unplaced", m.to_setting or "unplaced"
                 lines.append(f"  {m.child_id}: {was} -> {now}")
-    lines.append(tl.advisory)
+    lines.append(exp.listed.advisory)
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK
 

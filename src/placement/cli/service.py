@@ -13,13 +13,14 @@ import getpass
 import secrets
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
 from placement.service.accounts.models import User
 from placement.service.children.models import ChildRow
 from placement.service.errors import ServiceError
+from placement.service.security import ROLES
 from placement.service.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -564,21 +565,31 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     wk.set_defaults(func=_guarded(cmd_worker))
 
 
+ROLE_HELP = "officer: their LA's children; family: one child; planner: runs and aggregates"
+LA_HELP = "the LA (officers, planners): a code such as 886 or E10000016, or a name"
+
+
+def _user_parser(usub: Any, name: str, helptext: str) -> argparse.ArgumentParser:
+    """A ``users`` action on one user (``--username``) in a database (``--database-url``)."""
+    parser: argparse.ArgumentParser = usub.add_parser(name, help=helptext)
+    parser.add_argument("--username", required=True, help="the user's sign-in name")
+    return _with_database(parser)
+
+
+def _user_scope(parser: argparse.ArgumentParser, la_help: str) -> None:
+    """A user's role and what it covers: an LA, or a family's area and child."""
+    parser.add_argument("--role", required=True, choices=list(ROLES), help=ROLE_HELP)
+    parser.add_argument("--la", help=la_help)
+    parser.add_argument("--area", type=int, help="area id (families)")
+    parser.add_argument("--child", help="child id (families)")
+
+
 def _add_users(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    us = sub.add_parser("users", help="manage service users")
-    usub = us.add_subparsers(dest="users_command", metavar="ACTION", required=True)
-    la_help = "the LA (officers, planners): a code such as 886 or E10000016, or a name"
-    uc = usub.add_parser("create", help="create a user (prints a generated password)")
-    uc.add_argument("--username", required=True, help="the user's sign-in name")
-    uc.add_argument(
-        "--role",
-        required=True,
-        choices=["officer", "family", "planner"],
-        help="officer: their LA's children; family: one child; planner: runs and aggregates",
+    usub = sub.add_parser("users", help="manage service users").add_subparsers(
+        dest="users_command", metavar="ACTION", required=True
     )
-    uc.add_argument("--la", help=la_help)
-    uc.add_argument("--area", type=int, help="area id (families)")
-    uc.add_argument("--child", help="child id (families)")
+    uc = _user_parser(usub, "create", "create a user (prints a generated password)")
+    _user_scope(uc, LA_HELP)
     pw = uc.add_mutually_exclusive_group()
     pw.add_argument(
         "--password-stdin",
@@ -587,54 +598,41 @@ def _add_users(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     pw.add_argument("--prompt", action="store_true", help="ask for the password (twice)")
     uc.add_argument("--password", nargs="?", action=_RefusePasswordArg, help=argparse.SUPPRESS)
-    uc.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
     uc.set_defaults(func=cmd_users_create)
-
     for name, helptext, func in (
         ("disable", "stop a user signing in and end their tokens", cmd_users_disable),
         ("enable", "let a disabled user sign in again (old tokens stay void)", cmd_users_enable),
     ):
-        ud = usub.add_parser(name, help=helptext)
-        ud.add_argument("--username", required=True, help="the user's sign-in name")
-        ud.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
-        ud.set_defaults(func=func)
-
-    ur = usub.add_parser(
+        _user_parser(usub, name, helptext).set_defaults(func=func)
+    ur = _user_parser(
+        usub,
         "reset-password",
-        help="set a new password (asked twice on a terminal) and end the user's tokens",
+        "set a new password (asked twice on a terminal) and end the user's tokens",
     )
-    ur.add_argument("--username", required=True, help="the user's sign-in name")
     pw = ur.add_mutually_exclusive_group()
     pw.add_argument("--password-stdin", action="store_true", help="read it from stdin's first line")
     pw.add_argument("--generate", action="store_true", help="generate one and print it once")
     ur.add_argument("--password", nargs="?", action=_RefusePasswordArg, help=argparse.SUPPRESS)
-    ur.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
     ur.set_defaults(func=cmd_users_reset_password)
-
-    ut = usub.add_parser("set-role", help="change a user's role and scope; ends their tokens")
-    ut.add_argument("--username", required=True, help="the user's sign-in name")
-    ut.add_argument(
-        "--role",
-        required=True,
-        choices=["officer", "family", "planner"],
-        help="officer: their LA's children; family: one child; planner: runs and aggregates",
-    )
-    ut.add_argument("--la", help=la_help + " (default: the user's LA)")
-    ut.add_argument("--area", type=int, help="area id (families)")
-    ut.add_argument("--child", help="child id (families)")
-    ut.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
+    ut = _user_parser(usub, "set-role", "change a user's role and scope; ends their tokens")
+    _user_scope(ut, LA_HELP + " (default: the user's LA)")
     ut.set_defaults(func=cmd_users_set_role)
 
 
+def _with_database(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
+    return parser
+
+
 def _add_audit_and_db(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    au = sub.add_parser("audit", help="the audit trail")
-    asub = au.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    av = asub.add_parser(
-        "verify",
-        help="recompute the hash chain and print its head hash; exit 1 if it is broken, 2 if "
-        "there is no such database",
+    asub = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", metavar="ACTION", required=True
     )
-    av.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
+    verify_help = (
+        "recompute the hash chain and print its head hash; exit 1 if it is broken, 2 if "
+        "there is no such database"
+    )
+    av = _with_database(asub.add_parser("verify", help=verify_help))
     av.add_argument(
         "--anchor",
         metavar="FILE|URL",
@@ -643,12 +641,13 @@ def _add_audit_and_db(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     av.set_defaults(func=_guarded(cmd_audit_verify))
 
-    db = sub.add_parser("db", help="the service's database")
-    dsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    du = dsub.add_parser(
-        "upgrade",
-        help="apply the schema migrations, e.g. as the owner role before starting the service "
-        "as a role without DDL rights",
+    dsub = sub.add_parser("db", help="the service's database").add_subparsers(
+        dest="db_command", metavar="ACTION", required=True
     )
-    du.add_argument("--database-url", help="default: PLACEMENT_DATABASE_URL")
-    du.set_defaults(func=_guarded(cmd_db_upgrade))
+    upgrade_help = (
+        "apply the schema migrations, e.g. as the owner role before starting the service as "
+        "a role without DDL rights"
+    )
+    _with_database(dsub.add_parser("upgrade", help=upgrade_help)).set_defaults(
+        func=_guarded(cmd_db_upgrade)
+    )

@@ -22,7 +22,7 @@ from placement.rules.journey import straight_km
 if TYPE_CHECKING:
     from placement.problem import Problem
 
-__all__ = ["charges_fee", "disproportionate", "pair_costs"]
+__all__ = ["charges_fee", "pair_costs"]
 
 
 def charges_fee(p: Problem) -> B:
@@ -50,15 +50,3 @@ def pair_costs(p: Problem, ci: I64, si: I64) -> tuple[I64, I64, I64]:
     )
     transport = np.where(p.c_transport[ci], tr, 0)
     return high.astype(np.int64), school.astype(np.int64), transport.astype(np.int64)
-
-
-def threshold_gbp(p: Problem, alternative_gbp: int) -> int:
-    """The most a request may cost above the suitable alternative before it is incompatible
-    with the efficient use of resources (policy: ratio of the alternative, with a floor)."""
-    f = p.policy.funding
-    return max(f.min_extra_cost_gbp, round(alternative_gbp * f.max_extra_cost_ratio))
-
-
-def disproportionate(p: Problem, request_gbp: int, alternative_gbp: int) -> bool:
-    """s.39(4)(b): the request costs more than the alternative by more than the threshold."""
-    return request_gbp - alternative_gbp > threshold_gbp(p, alternative_gbp)

@@ -8,6 +8,7 @@ gives the inclusion-dashboard view of one allocation and :mod:`.sweep` runs a sc
 every LA in England.
 """
 
-from placement.scenarios.spec import Scenario, load_scenario, parse_scenario
+from placement.scenarios.changes import Scenario
+from placement.scenarios.spec import load_scenario, parse_scenario
 
 __all__ = ["Scenario", "load_scenario", "parse_scenario"]

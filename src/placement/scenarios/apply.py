@@ -46,7 +46,7 @@ from placement.domain import (
 )
 from placement.files.errors import InputError
 from placement.policy import Policy
-from placement.scenarios.spec import (
+from placement.scenarios.changes import (
     AddPlaces,
     CapFees,
     Change,

@@ -1,10 +1,11 @@
 """Run a scenario: the baseline and the scenario on the same area, seed and mechanisms, and
 what changed; and the marginal value of one more place where places are short.
 
-The scenario's problem is derived from the baseline's (:func:`derive_problem`): the suitable
-pairs are enumerated, by the same rule code, only for the children and settings the scenario
-changed or added, and carried over for the rest; it is built afresh only when the area has
-router rows or the policy's travel modes or funding changed. Either way it is exactly what
+The scenario's problem is the baseline's with the scenario's changes
+(:meth:`~placement.problem.Problem.with_changes`): the suitable pairs are enumerated, by the
+same rule code, only for the children and settings the scenario changed or added, and carried
+over for the rest; it is built afresh only when the area has router rows or the policy's
+travel modes or funding changed. Either way it is exactly what
 :func:`~placement.problem.build_problem` gives for the scenario's area (a test checks every
 array and the input hash), so the allocation is too.
 
@@ -32,14 +33,13 @@ from placement.register import PLACEMENTS
 from placement.result import Allocation, pair_taken
 from placement.rules.common import I64
 from placement.scenarios.apply import Applied, apply_changes
-from placement.scenarios.spec import Scenario
+from placement.scenarios.changes import Scenario
 
 __all__ = [
     "CATEGORY_OF_KIND",
     "MarginalValue",
     "ScenarioResult",
     "Side",
-    "derive_problem",
     "load_base",
     "marginal_values",
     "run_scenario",
@@ -157,129 +157,6 @@ def policies(scenario: Scenario, overrides: Mapping[str, Any]) -> tuple[Policy, 
     return base, scen
 
 
-# the arrays a pair's suitability, journey and cost are computed from (with the policy's travel
-# modes and funding, compared whole); a child's exclusions and the router rows are compared apart
-_CHILD_PAIR_FIELDS = (
-    "c_east",
-    "c_north",
-    "c_year",
-    "c_phase",
-    "c_need",
-    "c_band",
-    "c_secondary",
-    "c_features",
-    "c_transport",
-    "c_limit_min",
-    "c_plan_limit_min",
-    "c_female",
-    "c_moving",
-    "c_home",
-)
-_SETTING_PAIR_FIELDS = (
-    "s_east",
-    "s_north",
-    "s_kind",
-    "s_low",
-    "s_high",
-    "s_entry",
-    "s_meets",
-    "s_secondary",
-    "s_features",
-    "s_base_cost_gbp",
-    "s_school_gbp",
-)
-
-
-def _same_rows(a: np.ndarray, b: np.ndarray, new_to_old: I64) -> np.ndarray:
-    """For each row of ``a``: it has a row in ``b`` (``new_to_old`` >= 0) and they are equal."""
-    ok = new_to_old >= 0
-    out = np.zeros(a.shape[0], np.bool_)
-    if ok.any():
-        eq = a[ok] == b[new_to_old[ok]]
-        out[ok] = eq.reshape(eq.shape[0], -1).all(axis=1)
-    return out
-
-
-def _old_index(ids: list[str], old: Mapping[str, int]) -> I64:
-    return np.array([old.get(x, -1) for x in ids], np.int64)
-
-
-def derive_problem(
-    base: Problem, area: Area, policy: Policy, *, digest: bool = True
-) -> Problem | None:
-    """The scenario's problem from the baseline's: exactly what :func:`build_problem` gives
-    for ``area`` and ``policy``, with the suitable pairs enumerated (by the same rule code)
-    only for the children and settings whose pair inputs changed, the rest carried over.
-
-    The pairs of a child and a setting depend only on their rows of the problem's arrays, the
-    child's exclusions, the router rows and the policy's travel modes and funding; a pair
-    whose child and setting are unchanged in all of these is copied (journey and cost
-    included). Pools, preference ranks and routes are recomputed for every pair. None (build
-    afresh) when either area has router rows or the travel modes or funding differ. The
-    input hash is computed as :func:`build_problem` computes it, so it is the same too
-    (``digest=False``: left empty, as there).
-    """
-    from placement.problem import input_digest, make_pairs, resolve, suitable_pairs, with_pairs
-    from placement.rules.cost import charges_fee
-
-    bp = base.policy
-    if policy is not bp and (
-        not policy.travel.same_journeys(bp.travel) or policy.funding != bp.funding
-    ):
-        return None
-    if area.travel or base.matrix_keys.shape[0]:
-        return None
-    q = resolve(area, policy, base.scope)
-    n, m = q.num_children, q.num_settings
-    old_c = _old_index([c.child_id for c in q.children], base.child_index)
-    old_s = _old_index([s.setting_id for s in q.settings], base.setting_index)
-    same_c = np.ones(n, np.bool_) & (old_c >= 0)
-    for f in _CHILD_PAIR_FIELDS:
-        same_c &= _same_rows(getattr(q, f), getattr(base, f), old_c)
-    for i in np.flatnonzero(same_c).tolist():
-        a, b = q.children[i], base.children[int(old_c[i])]
-        if a is not b and (
-            a.excluded_setting_ids != b.excluded_setting_ids
-            or {x.setting_id for x in a.preferences} != {x.setting_id for x in b.preferences}
-        ):
-            same_c[i] = False  # the journey rule reads which settings the family asked for
-    same_s = np.ones(m, np.bool_) & (old_s >= 0)
-    for f in _SETTING_PAIR_FIELDS:
-        same_s &= _same_rows(getattr(q, f), getattr(base, f), old_s)
-    same_s &= _same_rows(charges_fee(q), charges_fee(base), old_s)
-
-    # the baseline's pairs between unchanged children and unchanged settings, re-indexed
-    new_c = np.full(base.num_children, -1, np.int64)
-    new_c[old_c[same_c]] = np.flatnonzero(same_c)
-    new_s = np.full(base.num_settings, -1, np.int64)
-    new_s[old_s[same_s]] = np.flatnonzero(same_s)
-    pr = base.pairs
-    kc, ks = new_c[pr.child], new_s[pr.setting]
-    keep = np.flatnonzero((kc >= 0) & (ks >= 0))
-    # new rows (changed or added children x every setting), new columns (the other children
-    # x changed or added settings)
-    rows_c, rows_s, rows_t = suitable_pairs(q, np.flatnonzero(~same_c))
-    cols_c, cols_s, cols_t = suitable_pairs(q, np.flatnonzero(same_c), np.flatnonzero(~same_s))
-    fresh_c = np.concatenate([rows_c, cols_c]).astype(np.int64)
-    fresh_s = np.concatenate([rows_s, cols_s]).astype(np.int64)
-    child = np.concatenate([kc[keep], fresh_c])
-    sett = np.concatenate([ks[keep], fresh_s])
-    order = np.argsort(child * m + sett, kind="stable")
-
-    def cat(old: np.ndarray, fresh: np.ndarray) -> np.ndarray:
-        return np.concatenate([old[keep], fresh])[order]
-
-    # costs are recomputed for every pair (cheap, vectorised): a pair's transport cost also
-    # depends on the child's other pairs (who arranges a journey beyond the LA's limit)
-    pairs = make_pairs(
-        q,
-        child[order].astype(np.int32),
-        sett[order].astype(np.int32),
-        cat(pr.travel_min, np.concatenate([rows_t, cols_t])).astype(np.int32),
-    )
-    return with_pairs(q, pairs, input_digest(q) if digest else "")
-
-
 def side_metrics(p: Problem, alloc: Allocation) -> dict[str, Any]:
     """Every figure the issue asks for, flat (counts are raw here; exports suppress)."""
     m = alloc.metrics
@@ -385,15 +262,57 @@ def marginal_values(
     the change in children placed, annual cost, preferences met and minutes travelled is
     reported. Optimised mechanism only (the preference-first run has no reusable model).
     ``progress`` is told each candidate before its re-solve ("marginal value 3/20: ...")."""
-    from placement.solve.optimised import FlowState
     from placement.whatif import tiers
 
     p: Problem = state.problem
     fm = state.fm
-    pr = p.pairs
-    a: I64 = state.assign
-    if limit <= 0 or len(pr) == 0:
+    if limit <= 0 or len(p.pairs) == 0:
         return []
+    order, demand = _short_places(p, state.assign, limit)
+    if not order:
+        return []
+    before = tiers(p, state.assign)
+    nc = fm.num_child_arcs
+    all_arcs = np.arange(fm.tails.shape[0], dtype=np.int64)
+    out: list[MarginalValue] = []
+    try:
+        for n, u in enumerate(order, 1):
+            s = _setting_of_unit(p, u)
+            need = None if u < p.num_settings else tuple(Need)[int(p.pool_need[u - p.num_settings])]
+            if progress is not None:
+                what = "general places" if need is None else need.value + " places"
+                progress(
+                    f"marginal value {n}/{len(order)}: one more place at "
+                    f"{p.settings[s].name} ({what})"
+                )
+            after = tiers(*_with_one_more_place(state, u))
+            out.append(
+                MarginalValue(
+                    p.settings[s].setting_id,
+                    p.settings[s].name,
+                    None if need is None else need.value,
+                    int(demand[u]),
+                    after.placed - before.placed,
+                    after.cost_gbp - before.cost_gbp,
+                    after.preferences_met - before.preferences_met,
+                    after.travel_min - before.travel_min,
+                )
+            )
+    finally:
+        state.smcf.set_arc_capacities(all_arcs, np.concatenate([state.caps, fm.caps[nc:]]))
+    return out
+
+
+def _setting_of_unit(p: Problem, u: int) -> int:
+    """A unit of places: a setting's general places (``u`` < settings) or a pool."""
+    return u if u < p.num_settings else int(p.pool_setting[u - p.num_settings])
+
+
+def _short_places(p: Problem, a: I64, limit: int) -> tuple[list[int], I64]:
+    """The ``limit`` full units of places (a pool, or a setting's general places: setting
+    index, or settings + pool index) with the most unplaced children they could suit, most
+    first (ties by setting id); and every unit's demand."""
+    pr = p.pairs
     pool_taken, set_taken = pair_taken(p, a)
     pool_full = pool_taken >= p.pool_free
     set_full = set_taken >= p.s_free
@@ -408,62 +327,38 @@ def marginal_values(
     sel = unplaced & full
     demand = np.bincount(unit[sel], minlength=p.num_settings + p.num_pools)
     cand = np.flatnonzero(demand > 0)
-    if cand.shape[0] == 0:
-        return []
-
-    def sid_of(u: int) -> int:
-        return u if u < p.num_settings else int(p.pool_setting[u - p.num_settings])
-
     order = sorted(
-        cand.tolist(), key=lambda u: (-int(demand[u]), p.settings[sid_of(u)].setting_id, u)
+        cand.tolist(),
+        key=lambda u: (-int(demand[u]), p.settings[_setting_of_unit(p, u)].setting_id, u),
     )[:limit]
-    before = tiers(p, a)
+    return order, demand
+
+
+def _with_one_more_place(state: Any, u: int) -> tuple[Problem, I64]:
+    """The area with one more place in unit ``u``, re-solved exactly on the kept model (its
+    capacities set back by the caller): the problem and the new assignment."""
+    from placement.solve.optimised import FlowState
+
+    p: Problem = state.problem
+    fm = state.fm
     nc = fm.num_child_arcs
-    all_arcs = np.arange(fm.tails.shape[0], dtype=np.int64)
-    out: list[MarginalValue] = []
-    try:
-        for n, u in enumerate(order, 1):
-            s = sid_of(u)
-            if progress is not None:
-                what = (
-                    "general places"
-                    if u < p.num_settings
-                    else (tuple(Need)[int(p.pool_need[u - p.num_settings])].value + " places")
-                )
-                progress(
-                    f"marginal value {n}/{len(order)}: one more place at "
-                    f"{p.settings[s].name} ({what})"
-                )
-            pool_free = p.pool_free.copy()
-            s_free = p.s_free.copy()
-            caps = fm.caps.copy()
-            s_free[s] += 1
-            caps[nc + p.num_pools + s] += 1
-            need = None
-            if u >= p.num_settings:
-                k = u - p.num_settings
-                pool_free[k] += 1
-                caps[nc + k] += 1
-                need = tuple(Need)[int(p.pool_need[k])].value
-            p2 = replace(p, pool_free=pool_free, s_free=s_free)
-            st = FlowState(p2, replace(fm, caps=caps), state.smcf, state.caps, a, 0, {})
-            a2, _, _ = st.solve(state.caps)
-            after = tiers(p2, a2)
-            out.append(
-                MarginalValue(
-                    p.settings[s].setting_id,
-                    p.settings[s].name,
-                    need,
-                    int(demand[u]),
-                    after.placed - before.placed,
-                    after.cost_gbp - before.cost_gbp,
-                    after.preferences_met - before.preferences_met,
-                    after.travel_min - before.travel_min,
-                )
-            )
-    finally:
-        state.smcf.set_arc_capacities(all_arcs, np.concatenate([state.caps, fm.caps[nc:]]))
-    return out
+    s = _setting_of_unit(p, u)
+    pool_free = p.pool_free.copy()
+    s_free = p.s_free.copy()
+    caps = fm.caps.copy()
+    s_free[s] += 1
+    caps[nc + p.num_pools + s] += 1
+    if u >= p.num_settings:
+        k = u - p.num_settings
+        pool_free[k] += 1
+        caps[nc + k] += 1
+    p2 = replace(p, pool_free=pool_free, s_free=s_free)
+    st = FlowState(
+        p2, replace(fm, caps=caps), state.smcf, state.caps, state.assign, 0, {},
+        params=state.params,
+    )  # fmt: skip
+    a2, _, _ = st.solve(state.caps)
+    return p2, a2
 
 
 def _baseline_sides(
@@ -558,6 +453,62 @@ def _fork_available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+@dataclass(slots=True)
+class _BaselineWorker:
+    """The baseline built and allocated in a forked process (:func:`_baseline_child`): the
+    worker has the area already, so nothing is pickled on the way out."""
+
+    proc: Any
+    conn: Any
+
+    @staticmethod
+    def start(
+        area: Area,
+        policy: Policy,
+        mechs: tuple[Mech, ...],
+        seed: int,
+        details: bool,
+        digest: bool,
+        scope: Scope,
+    ) -> _BaselineWorker:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        conn, child_end = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_baseline_child,
+            args=(child_end, area, policy, mechs, seed, details, digest, scope),
+            daemon=True,
+        )
+        proc.start()
+        child_end.close()
+        return _BaselineWorker(proc, conn)
+
+    def result(self) -> tuple[dict[str, Side], dict[str, float]]:
+        """The baseline's sides and timings (the worker's error raised here)."""
+        try:
+            ok, got = _loads(self.conn.recv_bytes())
+        except EOFError:
+            raise RuntimeError("the baseline's worker process ended without a result") from None
+        except Exception as e:  # what came back cannot be read
+            raise RuntimeError(f"the baseline's worker sent an unreadable result: {e}") from e
+        if not ok:
+            raise got
+        sides, t = got
+        return sides, t
+
+    def stop(self, finished: bool) -> None:
+        """Close the pipe and end the process (at once when this side failed: the baseline
+        is not wanted; killed if it is stuck)."""
+        self.conn.close()
+        if not finished:
+            self.proc.terminate()
+        self.proc.join(timeout=10)
+        if self.proc.exitcode is None:  # still there: stuck, not finishing
+            self.proc.kill()
+            self.proc.join()
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -575,11 +526,12 @@ def run_scenario(
     ``workers=2`` builds and allocates the baseline in a forked process while this one builds
     and allocates the scenario (where ``fork`` exists; the same results, sooner on two cores;
     not from a multi-threaded server). With one worker the scenario's problem is derived from
-    the baseline's (:func:`derive_problem`). ``details=False``: allocations without
-    placements, unplaced children and refusals (:func:`placement.result.finalise`), which
-    the scenario reports do not show; ``digest=False``: problems without an input digest
-    (manifests without an input hash), for a sweep's counts. ``progress`` is told what is
-    being done as each step starts (a CLI shows it beside its spinner)."""
+    the baseline's (:meth:`~placement.problem.Problem.with_changes`). ``details=False``:
+    allocations without placements, unplaced children and refusals
+    (:func:`placement.result.finalise`), which the scenario reports do not show;
+    ``digest=False``: problems without an input digest (manifests without an input hash), for
+    a sweep's counts. ``progress`` is told what is being done as each step starts (a CLI shows
+    it beside its spinner)."""
 
     def doing(what: str) -> None:
         if progress is not None:
@@ -593,20 +545,9 @@ def run_scenario(
     seed = scenario.base.seed
     scope: Scope = "from_scratch" if scenario.base.from_scratch else "moving"
     mechs = tuple(scenario.mechanisms)
-    proc = conn = None
+    worker = None
     if workers > 1 and _fork_available():
-        import multiprocessing
-
-        # forked: the worker has the area already (nothing is pickled on the way out)
-        ctx = multiprocessing.get_context("fork")
-        conn, child_end = ctx.Pipe(duplex=False)
-        proc = ctx.Process(
-            target=_baseline_child,
-            args=(child_end, area, pol_base, mechs, seed, details, digest, scope),
-            daemon=True,
-        )
-        proc.start()
-        child_end.close()
+        worker = _BaselineWorker.start(area, pol_base, mechs, seed, details, digest, scope)
     try:
         # the changes first, with one worker or two: a change that cannot apply is the error
         # reported, whichever way the run goes
@@ -615,7 +556,7 @@ def run_scenario(
         applied: Applied = apply_changes(area, scenario, pol_scen)
         t["apply_s"] = time.perf_counter() - t0
         p0 = None
-        if conn is None:
+        if worker is None:
             t0 = time.perf_counter()
             doing("suitable pairs for the baseline")
             p0 = build_problem(area, pol_base, digest=digest, scope=scope)
@@ -624,34 +565,18 @@ def run_scenario(
         doing("suitable pairs for the scenario")
         # derived from the baseline's problem when this process has it (one after the other);
         # beside a worker that builds the baseline, built directly (sooner than waiting)
-        p1 = None
-        if p0 is not None:
-            p1 = derive_problem(p0, applied.area, pol_scen, digest=digest)
-        derived = p1 is not None
-        if p1 is None:
-            p1 = build_problem(applied.area, pol_scen, digest=digest, scope=scope)
+        derived = p0 is not None and p0.carries_pairs_to(applied.area, pol_scen)
+        p1 = (
+            p0.with_changes(applied.area, pol_scen, digest=digest)
+            if p0 is not None
+            else build_problem(applied.area, pol_scen, digest=digest, scope=scope)
+        )
         t["scenario_problem_s"] = time.perf_counter() - t0
-        outcome: dict[str, Side] = {}
-        state = None
-        for mech in mechs:
-            t0 = time.perf_counter()
-            doing(f"allocating the scenario ({mech})")
-            outcome[mech], st = run_side(p1, mech, seed, details)
-            t[f"scenario_{mech}_s"] = time.perf_counter() - t0
-            if st is not None:
-                state = st
-        if conn is not None:
+        outcome, state = _scenario_sides(p1, mechs, seed, details, t, doing)
+        if worker is not None:
             t0 = time.perf_counter()
             doing("waiting for the baseline (allocated in a second process)")
-            try:
-                ok, got = _loads(conn.recv_bytes())
-            except EOFError:
-                raise RuntimeError("the baseline's worker process ended without a result") from None
-            except Exception as e:  # what came back cannot be read
-                raise RuntimeError(f"the baseline's worker sent an unreadable result: {e}") from e
-            if not ok:
-                raise got
-            baseline, tb = got
+            baseline, tb = worker.result()
             t["baseline_wait_s"] = time.perf_counter() - t0
         else:
             assert p0 is not None
@@ -659,38 +584,60 @@ def run_scenario(
             baseline, tb = _baseline_sides(p0, mechs, seed, details)
         t.update(tb)
     finally:
-        if conn is not None:
-            conn.close()
-        if proc is not None:
-            if "baseline_wait_s" not in t:  # this side failed: the baseline is not wanted
-                proc.terminate()
-            proc.join(timeout=10)
-            if proc.exitcode is None:  # still there: stuck, not finishing
-                proc.kill()
-                proc.join()
+        if worker is not None:
+            worker.stop(finished="baseline_wait_s" in t)
     t0 = time.perf_counter()
     n = scenario.marginal if marginal is None else marginal
     mv = tuple(marginal_values(state, n, progress)) if state is not None and n > 0 else ()
     t["marginal_s"] = time.perf_counter() - t0
-    names = {s.setting_id: (s.name, s.kind.value) for s in area.settings}
-    names.update({s.setting_id: (s.name, s.kind.value) for s in applied.area.settings})
     return ScenarioResult(
         scenario=scenario,
         base_area=area.name,
         scenario_area=applied.area.name,
-        notes=(
-            (f"AS IF FROM SCRATCH: {SCOPE_LABEL['from_scratch']}",)
-            if scope == "from_scratch"
-            else ()
-        )
-        + ((scenario.base.ignored_note,) if scenario.base.ignored_note else ())
-        + applied.notes,
+        notes=_notes(scenario, scope) + applied.notes,
         changed_setting_ids=applied.changed_setting_ids,
         baseline={m: baseline[m] for m in mechs},
         outcome=outcome,
         marginal=mv,
-        setting_names=names,
+        setting_names=_setting_names(area, applied.area),
         timings_s={k: round(v, 3) for k, v in t.items()},
         derived=derived,
         la_name=la,
     )
+
+
+def _notes(scenario: Scenario, scope: Scope) -> tuple[str, ...]:
+    """What the reports say first: a study from scratch, and keys of [base] ignored."""
+    notes: tuple[str, ...] = (
+        (f"AS IF FROM SCRATCH: {SCOPE_LABEL['from_scratch']}",) if scope == "from_scratch" else ()
+    )
+    return notes + ((scenario.base.ignored_note,) if scenario.base.ignored_note else ())
+
+
+def _setting_names(base: Area, changed: Area) -> dict[str, tuple[str, str]]:
+    """Every setting's name and kind, in either area (a closed one and a new one too)."""
+    names = {s.setting_id: (s.name, s.kind.value) for s in base.settings}
+    names.update({s.setting_id: (s.name, s.kind.value) for s in changed.settings})
+    return names
+
+
+def _scenario_sides(
+    p: Problem,
+    mechs: tuple[Mech, ...],
+    seed: int,
+    details: bool,
+    t: dict[str, float],
+    doing: Callable[[str], None],
+) -> tuple[dict[str, Side], Any]:
+    """The scenario allocated with each mechanism (timed into ``t``), and the optimised
+    run's solver state for the marginal values (None without one)."""
+    outcome: dict[str, Side] = {}
+    state = None
+    for mech in mechs:
+        t0 = time.perf_counter()
+        doing(f"allocating the scenario ({mech})")
+        outcome[mech], st = run_side(p, mech, seed, details)
+        t[f"scenario_{mech}_s"] = time.perf_counter() - t0
+        if st is not None:
+            state = st
+    return outcome, state

@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from placement.scenarios.changes import Scenario
 from placement.scenarios.report import DISCLOSURE_NOTE, export_metrics
-from placement.scenarios.spec import Scenario
 
 __all__ = [
     "Engine",

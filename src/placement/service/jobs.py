@@ -20,9 +20,9 @@ from placement.cohort import Scope
 from placement.files.policy_files import load_policy
 from placement.problem import build_problem
 from placement.register import LaProfile, UnknownAreaError, resolve_la
+from placement.scenarios.changes import Scenario
 from placement.scenarios.dashboard import dashboard_data
 from placement.scenarios.run import side_of
-from placement.scenarios.spec import Scenario
 from placement.service.areas.models import AreaRow
 from placement.service.audit import chain
 from placement.service.clock import utcnow
@@ -50,6 +50,10 @@ JobKind = Literal["run", "scenario"]
 JOB_MODELS: dict[str, type[JobRow]] = {"run": RunRow, "scenario": ScenarioRunRow}
 # the job queue's one task (placement.service.queue): its arguments say which kind and row
 QUEUE_TASK = "placement.job"
+
+
+class JobRefusedError(Exception):
+    """A job that cannot run (its area is gone): it fails with this message."""
 
 
 class Jobs(Protocol):
@@ -180,7 +184,10 @@ class JobRunner:
                 s.add(row)
             self._timers[key] = timer
             timer.start()
-            out = work(row)
+            try:
+                out = work(row)
+            except JobRefusedError as e:
+                out = str(e)
             if isinstance(out, str):
                 self.finish(model, job_id, "failed", error=out[:2000])
             else:
@@ -192,13 +199,14 @@ class JobRunner:
             timer.cancel()
             self._timers.pop(key, None)
 
-    def _read(self, job: JobRow) -> tuple[AreaRow, Area, dict[str, Any]] | str:
+    def _read(self, job: JobRow) -> tuple[AreaRow, Area, dict[str, Any]]:
         """The job's area as an allocation run sees it (children with a confirmed placement
-        left out, their places taken) and the policy overrides; or why it cannot run."""
+        left out, their places taken) and the policy overrides (:class:`JobRefusedError`
+        saying why it cannot run)."""
         with Session(self.engine) as s:
             area = s.get(AreaRow, job.area_id)
             if area is None:
-                return f"area {job.area_id} is gone"
+                raise JobRefusedError(f"area {job.area_id} is gone")
             return (
                 area,
                 area_from_db(s, area, for_run=True),
@@ -206,10 +214,7 @@ class JobRunner:
             )
 
     def _allocate(self, run: RunRow) -> dict[str, Any] | str:
-        read = self._read(run)
-        if isinstance(read, str):
-            return read
-        area, a, overrides = read
+        area, a, overrides = self._read(run)
         revision = area.revision  # the revision actually read (it may have moved on)
         policy = load_policy(overrides)
         mech: Mechanism = "optimised" if run.mechanism == "optimised" else "preference-first"
@@ -254,10 +259,7 @@ class JobRunner:
         from placement.scenarios.report import report_csvs, report_json
         from placement.scenarios.run import run_scenario
 
-        read = self._read(job)
-        if isinstance(read, str):
-            return read
-        area, a, overrides = read
+        area, a, overrides = self._read(job)
         revision = area.revision  # the revision actually read (it may have moved on)
         profile = _la_of(area)
         la = profile.la_name if profile else None

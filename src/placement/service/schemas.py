@@ -26,6 +26,7 @@ __all__ = [
     "TomlText",
     "control_character_at",
     "printable",
+    "public",
 ]
 
 T = TypeVar("T")
@@ -160,6 +161,16 @@ class PageParams:
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.size
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def public(model: type[M], row: object, **values: Any) -> M:
+    """``model`` from ``row``'s attributes of the same names, ``values`` taking their place
+    (what a caller may not see, or a stored JSON text decoded)."""
+    data = {n: values[n] if n in values else getattr(row, n) for n in model.model_fields}
+    return model.model_validate(data)
 
 
 class Page(BaseModel, Generic[T]):

@@ -96,7 +96,8 @@ from placement.domain import Need
 from placement.problem import Problem
 from placement.result import Allocation, finalise
 from placement.rules.common import I64, in_sorted
-from placement.solve.optimised import flow_over_pairs, max_placeable
+from placement.solve.flow import flow_over_pairs, max_placeable
+from placement.solve.params import DEFAULT_PARAMS, SolveParams
 from placement.solve.priority import count_justified_envy, lottery, priority_keys
 from placement.solve.repair import name_by_exchange
 
@@ -375,16 +376,18 @@ def complete(p: Problem, assign: I64) -> tuple[I64, int]:
     return out, yielded
 
 
-def solve_preference_first(p: Problem, *, seed: int = 0, details: bool = True) -> Allocation:
+def solve_preference_first(
+    p: Problem, *, seed: int = 0, details: bool = True, params: SolveParams = DEFAULT_PARAMS
+) -> Allocation:
     """Allocate the area by child-proposing deferred acceptance (see the module docstring;
     ``details``: see :func:`placement.result.finalise`)."""
     keys = priority_keys(p, seed)
     da = deferred_acceptance(p, seed=seed, keys=keys)
     assign, yielded = complete(p, da.assign)
-    assign, exchanged = name_by_exchange(p, assign)
+    assign, exchanged = name_by_exchange(p, assign, params=params)
     envy = count_justified_envy(p, assign, keys)
     obj = p.policy.objective
-    params = {
+    record = {
         "priority": [*obj.priority, "lottery", "child_id"],
         "extend_with_nearest": obj.extend_with_nearest,
         "proposals": da.proposals,
@@ -398,7 +401,7 @@ def solve_preference_first(p: Problem, *, seed: int = 0, details: bool = True) -
         p,
         MECHANISM,
         assign,
-        parameters=params,
+        parameters=record,
         seed=seed,
         justified_envy=envy,
         cutoffs=publish_cutoffs(p, assign, da.prio, seed),

@@ -14,6 +14,7 @@ frame's error page (403, 404, ...). A stale edit (409) is a "This has changed" p
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -29,7 +30,7 @@ from placement.service.areas.schemas import AreaPublic
 from placement.service.children import service as children
 from placement.service.deps import CtxDep, SessionDep
 from placement.service.errors import NotFoundError, ServiceError
-from placement.service.paths import AreaId, ChildId, RunId
+from placement.service.paths import AreaId, RunId
 from placement.service.placements import service as placements
 from placement.service.requests import service as requests
 from placement.service.runs import service as run_service
@@ -41,6 +42,8 @@ from placement.web.officer_common import (
     ID_RE,
     PAGE_SIZE,
     RUN_PAGE_SIZE,
+    ChildAt,
+    OfficerChild,
     SettingChoice,
     area_settings,
     child_base,
@@ -74,15 +77,7 @@ router = APIRouter(include_in_schema=False)
 
 # -- the worklist ---------------------------------------------------------------------------------
 
-FILTERS = (
-    "run_outcome",
-    "status",
-    "consultation_overdue",
-    "deadline_within_days",
-    "need",
-    "year",
-    "q",
-)
+FILTERS = children.WORKLIST_FILTERS
 DEADLINE_CHOICES = (30, 60, 90, 180, 366)
 YEARS = range(-4, 22)
 
@@ -224,23 +219,21 @@ def child_page(
     ctx: CtxDep,
     session: SessionDep,
     who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
+    c: OfficerChild,
 ) -> Response:
-    officer(who)
-    area = areas.get_area(session, who, area_id)
-    child = children.get_child(ctx, session, who, area_id, child_id).child
-    lst = children.tailored_list_doc(ctx, session, who, area_id, child_id, "officer")
-    reqs = requests.get_requests(ctx, session, who, area_id, child_id)
-    placed = placements.list_for_child(session, who, area_id, child_id)
-    known = area_settings(session, area_id)
+    area = areas.get_area(session, who, c.area_id)
+    child = children.get_child(ctx, session, who, c.area_id, c.child_id).child
+    lst = children.tailored_list_doc(ctx, session, who, c.area_id, c.child_id, "officer")
+    reqs = requests.get_requests(ctx, session, who, c.area_id, c.child_id)
+    placed = placements.list_for_child(session, who, c.area_id, c.child_id)
+    known = area_settings(session, c.area_id)
     settings, names = known.settings, known.names
     assessed = {r["setting_id"]: r for r in reqs.get("run_assessment", [])}
     return show(
         request,
         who,
         "child.html",
-        title=f"Child {child_id}",
+        title=f"Child {c.child_id}",
         area=area,
         child=child,
         lst=lst,
@@ -252,7 +245,7 @@ def child_page(
         settings=settings,
         options=known.options,
         names=names,
-        base=child_base(area_id, child_id),
+        base=child_base(c.area_id, c.child_id),
         components=list(COMPONENT_WORDS),
     )
 
@@ -266,62 +259,60 @@ def _setting_param(request: Request, settings: list[SettingChoice]) -> tuple[str
     return chosen, {}
 
 
-@router.get("/officer/areas/{area_id}/children/{child_id}/why-not", response_class=HTMLResponse)
-def why_not(
+def _about_a_setting(
     request: Request,
-    ctx: CtxDep,
-    session: SessionDep,
-    who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
-) -> Response:
-    """Why a setting is on the child's list, or why not (any setting of the area)."""
-    officer(who)
-    children.get_child(ctx, session, who, area_id, child_id)  # 404 for a child not the LA's
-    settings = settings_of(session, area_id)
+    session: Session,
+    who: Principal,
+    c: ChildAt,
+    answer: Callable[[str], dict[str, Any]],
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """A page about the child and one setting picked from the area's (``?setting=``): the
+    service's answer for it (None with the form's errors for a setting not picked or not
+    the area's) and the context every such page shows."""
+    settings = settings_of(session, c.area_id)
     chosen, errors = _setting_param(request, settings)
-    exp = None
+    got = None
     if not errors:
         try:
-            exp = children.explain(ctx, session, who, area_id, child_id, chosen, "officer")
+            got = answer(chosen)
         except NotFoundError as e:
             session.rollback()
             errors = {"setting": cap(e.detail)}
-    title = f"Why or why not {exp['name']}" if exp else "Why or why not a setting"
-    return show(
-        request, who, "why_not.html", title=title, status_code=400 if errors else 200,
-        errors=errors, exp=exp, chosen=chosen, settings=settings, area_id=area_id,
-        child_id=child_id, base=child_base(area_id, child_id),
+    return got, {
+        "status_code": 400 if errors else 200,
+        "errors": errors,
+        "chosen": chosen,
+        "settings": settings,
+        "area_id": c.area_id,
+        "child_id": c.child_id,
+        "base": child_base(c.area_id, c.child_id),
+    }
+
+
+@router.get("/officer/areas/{area_id}/children/{child_id}/why-not", response_class=HTMLResponse)
+def why_not(
+    request: Request, ctx: CtxDep, session: SessionDep, who: PageWho, c: OfficerChild
+) -> Response:
+    """Why a setting is on the child's list, or why not (any setting of the area)."""
+    exp, page_context = _about_a_setting(
+        request, session, who, c,
+        lambda sid: children.explain(ctx, session, who, c.area_id, c.child_id, sid, "officer"),
     )  # fmt: skip
+    title = f"Why or why not {exp['name']}" if exp else "Why or why not a setting"
+    return show(request, who, "why_not.html", title=title, exp=exp, **page_context)
 
 
 @router.get("/officer/areas/{area_id}/children/{child_id}/what-if", response_class=HTMLResponse)
 def what_if(
-    request: Request,
-    ctx: CtxDep,
-    session: SessionDep,
-    who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
+    request: Request, ctx: CtxDep, session: SessionDep, who: PageWho, c: OfficerChild
 ) -> Response:
     """What if the child were placed at a setting: the area re-solved, everyone who moves."""
-    officer(who)
-    children.get_child(ctx, session, who, area_id, child_id)
-    settings = settings_of(session, area_id)
-    chosen, errors = _setting_param(request, settings)
-    w = None
-    if not errors:
-        try:
-            w = children.what_if(ctx, session, who, area_id, child_id, chosen)
-        except NotFoundError as e:
-            session.rollback()
-            errors = {"setting": cap(e.detail)}
-    title = f"What if {child_id} went to {w['setting']['name']}" if w else "What if"
-    return show(
-        request, who, "what_if.html", title=title, status_code=400 if errors else 200,
-        errors=errors, w=w, chosen=chosen, settings=settings, area_id=area_id,
-        child_id=child_id, base=child_base(area_id, child_id),
+    w, page_context = _about_a_setting(
+        request, session, who, c,
+        lambda sid: children.what_if(ctx, session, who, c.area_id, c.child_id, sid),
     )  # fmt: skip
+    title = f"What if {c.child_id} went to {w['setting']['name']}" if w else "What if"
+    return show(request, who, "what_if.html", title=title, w=w, **page_context)
 
 
 # -- runs -----------------------------------------------------------------------------------------

@@ -10,28 +10,29 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from placement.service.access import require
+from placement.service.access import child_for, require
 from placement.service.areas import service as areas
 from placement.service.areas.models import AreaRow, SettingRow
 from placement.service.areas.schemas import AreaPublic
+from placement.service.deps import SessionDep
 from placement.service.errors import NotFoundError, ServiceError
+from placement.service.paths import AreaId, ChildId
 from placement.service.schemas import PageParams
 from placement.service.security import Principal
 from placement.web.officer_words import (
     H,
 )
 from placement.web.pages import (
-    la_name,
-    navigation,
-    page,
+    PageWho,
+    staff_page,
 )
 
 PAGE_SIZE = 25  # worklist and run placements, a page
@@ -44,28 +45,9 @@ IDEM_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 # -- the frame ------------------------------------------------------------------------------------
 
 
-def show(
-    request: Request,
-    who: Principal,
-    template: str,
-    *,
-    title: str,
-    status_code: int = 200,
-    nav_path: str | None = None,
-    **context: Any,
-) -> HTMLResponse:
-    """An officer page: the LA's name in the header, the words helpers as ``h``."""
-    return page(
-        request,
-        f"officer/{template}",
-        title=title,
-        who=who,
-        status_code=status_code,
-        nav=navigation(who, nav_path) if nav_path else None,
-        la_name=la_name(who.la_code),
-        h=H,
-        **context,
-    )
+def show(request: Request, who: Principal, template: str, **kw: Any) -> HTMLResponse:
+    """An officer page (:func:`~placement.web.pages.staff_page`), the words helpers as ``h``."""
+    return staff_page(request, who, template, h=H, **kw)
 
 
 def changed(
@@ -205,3 +187,21 @@ def field_errors(e: ValidationError, fields: Mapping[str, str]) -> dict[str, str
 
 def child_base(area_id: int, child_id: str) -> str:
     return f"/officer/areas/{area_id}/children/{child_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChildAt:
+    """The child of a page's address, once the officer may see it."""
+
+    area_id: int
+    child_id: str
+
+
+def officer_child(session: SessionDep, who: PageWho, area_id: AreaId, child_id: ChildId) -> ChildAt:
+    """The child of the page's address, for an officer of its LA (else 403 or 404)."""
+    officer(who)
+    child_for(session, who, area_id, child_id)
+    return ChildAt(area_id, child_id)
+
+
+OfficerChild = Annotated[ChildAt, Depends(officer_child)]

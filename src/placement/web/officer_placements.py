@@ -26,6 +26,7 @@ from placement.service.placements.schemas import (
 from placement.service.security import Principal
 from placement.web.officer_common import (
     IDEM_RE,
+    OfficerChild,
     changed,
     child_base,
     field_errors,
@@ -78,13 +79,10 @@ def propose_form(
     ctx: CtxDep,
     session: SessionDep,
     who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
+    c: OfficerChild,
 ) -> Response:
-    officer(who)
-    children.get_child(ctx, session, who, area_id, child_id)
     chosen = request.query_params.get("setting", "")[:64]
-    return _propose_form(request, ctx, session, who, area_id, child_id, chosen=chosen, note="")
+    return _propose_form(request, ctx, session, who, c.area_id, c.child_id, chosen=chosen, note="")
 
 
 @router.post("/officer/areas/{area_id}/children/{child_id}/propose", response_class=HTMLResponse)
@@ -93,12 +91,10 @@ def propose(
     ctx: CtxDep,
     session: SessionDep,
     who: PageWho,
-    area_id: AreaId,
-    child_id: ChildId,
+    c: OfficerChild,
     setting: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    officer(who)
     setting = setting.strip()
     errors: dict[str, str] = {}
     body = None
@@ -112,7 +108,7 @@ def propose(
             errors = {("setting" if k == "setting_id" else k): v for k, v in errors.items()}
     if body is not None and not errors:
         try:
-            row = placements.propose(ctx, session, who, area_id, child_id, body)
+            row = placements.propose(ctx, session, who, c.area_id, c.child_id, body)
         except ServiceError as e:
             session.rollback()
             if e.status in (403, 404):
@@ -124,13 +120,13 @@ def propose(
             )
         else:
             return redirect(
-                f"{child_base(area_id, child_id)}/placements/{row.id}",
-                done=f"Proposed {names_of(session, area_id).get(setting, setting)}: "
+                f"{child_base(c.area_id, c.child_id)}/placements/{row.id}",
+                done=f"Proposed {names_of(session, c.area_id).get(setting, setting)}: "
                 "start the consultation next",
                 request=request,
             )
     return _propose_form(
-        request, ctx, session, who, area_id, child_id, chosen=setting, note=note, errors=errors
+        request, ctx, session, who, c.area_id, c.child_id, chosen=setting, note=note, errors=errors
     )
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "page",
     "redirect",
     "router",
+    "staff_page",
 ]
 
 HERE = Path(__file__).parent
@@ -117,6 +118,30 @@ def page(
     if renew is not None:
         _set_cookie(resp, request, renew[0], renew[1])
     return resp
+
+
+def staff_page(
+    request: Request,
+    who: Principal,
+    template: str,
+    *,
+    title: str,
+    status_code: int = 200,
+    nav_path: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A page for LA staff (``template`` under the role's folder): their LA's name in the
+    header; ``nav_path`` marks the navigation item of another address as current."""
+    return page(
+        request,
+        f"{who.role}/{template}",
+        title=title,
+        who=who,
+        status_code=status_code,
+        nav=navigation(who, nav_path) if nav_path else None,
+        la_name=la_name(who.la_code),
+        **context,
+    )
 
 
 # a run's or scenario's status, as a GOV.UK tag: words and colour

@@ -40,7 +40,15 @@ from placement.service.scenarios.schemas import ScenarioCreate
 from placement.service.scenarios.service import CsvTable
 from placement.service.schemas import PageParams
 from placement.service.security import Principal
-from placement.web.pages import BUSY, JOB_TAGS, PageWho, cap, job_refusal, la_name, page, redirect
+from placement.web.pages import (
+    BUSY,
+    JOB_TAGS,
+    PageWho,
+    cap,
+    job_refusal,
+    redirect,
+    staff_page,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -112,26 +120,9 @@ WORDS = {
 # -- the frame ---------------------------------------------------------------------------------
 
 
-def show(
-    request: Request,
-    who: Principal,
-    template: str,
-    *,
-    title: str,
-    status_code: int = 200,
-    **context: Any,
-) -> HTMLResponse:
-    """A planner's page: the LA's name in the header, the words helpers as ``w``."""
-    return page(
-        request,
-        f"planner/{template}",
-        title=title,
-        who=who,
-        status_code=status_code,
-        la_name=la_name(who.la_code),
-        w=WORDS,
-        **context,
-    )
+def show(request: Request, who: Principal, template: str, **kw: Any) -> HTMLResponse:
+    """A planner's page (:func:`~placement.web.pages.staff_page`), the words helpers as ``w``."""
+    return staff_page(request, who, template, w=WORDS, **kw)
 
 
 def planner(who: Principal) -> None:

@@ -29,7 +29,7 @@ from placement.service.db import begin_write
 from placement.service.disclosed import counts, planner_metrics, shown
 from placement.service.errors import InvalidError, NotFoundError
 from placement.service.placements.models import PlacementRow
-from placement.service.schemas import Page, PageParams, control_character_at
+from placement.service.schemas import Page, PageParams, control_character_at, public
 from placement.service.security import Principal
 from placement.wording import describe_kind
 
@@ -49,18 +49,7 @@ __all__ = [
 
 
 def area_public(a: AreaRow, who: Principal) -> AreaPublic:
-    assert a.id is not None
-    return AreaPublic(
-        id=a.id,
-        name=a.name,
-        la_code=a.la_code,
-        source=a.source,
-        revision=a.revision,
-        num_children=shown(a.num_children, who),
-        num_settings=a.num_settings,
-        created_by=a.created_by,
-        created_at=a.created_at,
-    )
+    return public(AreaPublic, a, num_children=shown(a.num_children, who))
 
 
 def list_areas(session: Session, who: Principal, pg: PageParams) -> Page[AreaPublic]:

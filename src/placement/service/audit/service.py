@@ -15,7 +15,7 @@ from placement.service.audit.schemas import AuditEventPublic, ChainPublic
 from placement.service.context import Ctx
 from placement.service.disclosed import planner_details
 from placement.service.errors import UnavailableError
-from placement.service.schemas import Page, PageParams
+from placement.service.schemas import Page, PageParams, public
 from placement.service.security import Principal
 
 __all__ = ["PLANNER_OBJECTS", "events", "verify"]
@@ -26,18 +26,9 @@ PLANNER_OBJECTS = ("area", "policy", "run", "scenario")
 
 def _public(e: AuditEvent, who: Principal) -> AuditEventPublic:
     details = json.loads(e.details)
-    return AuditEventPublic(
-        seq=e.seq,
-        at=e.at,
-        actor=e.actor,
-        role=e.role,
-        action=e.action,
-        object_type=e.object_type,
-        object_id=e.object_id,
-        details=planner_details(details) if who.role == "planner" else details,
-        prev_hash=e.prev_hash,
-        hash=e.hash,
-    )
+    if who.role == "planner":
+        details = planner_details(details)
+    return public(AuditEventPublic, e, details=details)
 
 
 def events(ctx: Ctx, session: Session, who: Principal, pg: PageParams) -> Page[AuditEventPublic]:
@@ -75,13 +66,4 @@ def verify(ctx: Ctx, session: Session, who: Principal) -> ChainPublic:
         except AnchorError as e:
             raise UnavailableError(f"the audit anchor cannot be read: {e}") from None
         anchor = (head.seq, head.hash) if head is not None else None
-    r = chain.verify(session, anchor=anchor)
-    return ChainPublic(
-        ok=r.ok,
-        events=r.events,
-        head_seq=r.head_seq,
-        head_hash=r.head_hash,
-        first_bad_seq=r.first_bad_seq,
-        problem=r.problem,
-        anchor_seq=r.anchor_seq,
-    )
+    return public(ChainPublic, chain.verify(session, anchor=anchor))

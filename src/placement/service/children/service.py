@@ -16,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from placement.domain import Need
-from placement.rules import why_unsuitable
+from placement.explain import explain_setting
 from placement.service.access import area_for, audit_read, child_for, require
 from placement.service.areas.models import AreaRow
 from placement.service.children.models import ChildRow
@@ -33,6 +33,7 @@ from placement.whatif import what_if as core_what_if
 from placement.wording import Audience, render
 
 __all__ = [
+    "WORKLIST_FILTERS",
     "WORKLIST_PARAMS",
     "WorklistFilters",
     "explain",
@@ -43,20 +44,17 @@ __all__ = [
     "worklist",
 ]
 
-# the worklist's query parameters: any other is refused, never silently ignored
-WORKLIST_PARAMS = frozenset(
-    {
-        "page",
-        "size",
-        "run_outcome",
-        "status",
-        "consultation_overdue",
-        "deadline_within_days",
-        "need",
-        "year",
-        "q",
-    }
+# the worklist's filters, and its query parameters: any other is refused, never ignored
+WORKLIST_FILTERS = (
+    "run_outcome",
+    "status",
+    "consultation_overdue",
+    "deadline_within_days",
+    "need",
+    "year",
+    "q",
 )
+WORKLIST_PARAMS = frozenset({"page", "size", *WORKLIST_FILTERS})
 RunOutcome = Literal["placed", "unplaced", "staying"]
 PlacementStatus = Literal["none", "proposed", "consulted", "confirmed", "declined", "withdrawn"]
 
@@ -220,6 +218,21 @@ def _list_doc(
     return doc
 
 
+def _list_read(
+    ctx: Ctx,
+    session: Session,
+    who: Principal,
+    area_id: int,
+    child_id: str,
+    audience: Audience | None,
+) -> tuple[ChildRow, Audience]:
+    """The child, if the caller may see it, and the wording: the read audited."""
+    row = child_for(session, who, area_id, child_id)
+    aud = _audience(who, audience)
+    audit_read(ctx, session, who, row, "child.list.read", audience=aud)
+    return row, aud
+
+
 def tailored_list_body(
     ctx: Ctx,
     session: Session,
@@ -231,9 +244,7 @@ def tailored_list_body(
     """The child's tailored list as the API serves it (JSON, serialised once per list and
     wording and kept): options with reasons, requests with the statutory tests, settings
     left off and why."""
-    row = child_for(session, who, area_id, child_id)
-    aud = _audience(who, audience)
-    audit_read(ctx, session, who, row, "child.list.read", audience=aud)
+    row, aud = _list_read(ctx, session, who, area_id, child_id, audience)
     body = _computed(ctx, session, area_id).list_json(child_id, aud)
     if who.role == "family":  # requests: "being considered" until an officer decides
         d = json.loads(body)
@@ -252,9 +263,7 @@ def tailored_list_doc(
 ) -> dict[str, Any]:
     """The child's tailored list as a document for the pages (the same content as
     :func:`tailored_list_body`, built from the core's list)."""
-    row = child_for(session, who, area_id, child_id)
-    aud = _audience(who, audience)
-    audit_read(ctx, session, who, row, "child.list.read", audience=aud)
+    row, aud = _list_read(ctx, session, who, area_id, child_id, audience)
     return _list_doc(ctx, session, who, row, aud)
 
 
@@ -268,41 +277,21 @@ def explain(
     audience: Audience | None = None,
 ) -> dict[str, Any]:
     """Why a setting is on the child's list, or why not, and the statutory tests if the
-    family asked for it."""
+    family asked for it (:func:`placement.explain.explain_setting`); a family sees its saved
+    requests with their status rather than the run's draft assessment."""
     row = child_for(session, who, area_id, child_id)
     aud = _audience(who, audience)
     audit_read(ctx, session, who, row, "child.explanation.read", setting_id=setting_id)
     comp = _computed(ctx, session, area_id)
-    p = comp.problem
-    if setting_id not in p.setting_index:
+    if setting_id not in comp.problem.setting_index:
         raise NotFoundError(f"setting {setting_id} not found")
-    d = _list_doc(ctx, session, who, row, aud)
-    option = next((o for o in d["options"] if o["setting_id"] == setting_id), None)
-    left = next((lo for lo in d["left_off"] if lo["setting_id"] == setting_id), None)
-    requests = [r for r in d["requests"] if r["setting_id"] == setting_id]
-    why_not: list[dict[str, Any]] = []
-    if option is None:
-        if left is not None:
-            why_not = left["reasons"]
-        else:
-            names = {s.setting_id: s.name for s in p.settings}
-            i, s = p.child_index[child_id], p.setting_index[setting_id]
-            why_not = [
-                {"setting_id": setting_id, "text": render(r, aud, names)}
-                | (r.as_dict() if aud == "officer" else {})
-                for r in why_unsuitable(p, i, s)
-            ]
-    return {
-        "child_id": child_id,
-        "setting_id": setting_id,
-        "name": p.settings[p.setting_index[setting_id]].name,
-        "on_list": option is not None,
-        "option": option,
-        "why_not": why_not,
-        "requests": requests,
-        "advisory": d["advisory"],
-        "run_id": d.get("run_id"),
-    }
+    exp = explain_setting(
+        comp.problem, child_id, setting_id, listed=comp.tailored(child_id), run_id=comp.run_id
+    )
+    requests = None
+    if who.role == "family":
+        requests = _family_requests(session, who, row, comp.list_doc(child_id, aud))
+    return exp.as_dict(aud, requests=requests)
 
 
 def what_if(

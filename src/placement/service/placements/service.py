@@ -32,6 +32,7 @@ from placement.service.placements.schemas import (
     PlacementPublic,
     SettingResponseCreate,
 )
+from placement.service.schemas import public
 from placement.service.security import Principal
 from placement.wording import render
 
@@ -51,38 +52,21 @@ __all__ = [
 def placement_public(r: PlacementRow, who: Principal | None = None) -> PlacementPublic:
     """A placement as the caller may see it: a family never sees internal notes, the
     setting's note or staff usernames."""
-    assert r.id is not None
-    staff = who is None or who.role != "family"
     overdue = (
         r.status == "consulted"
         and r.consultation_due is not None
         and r.setting_response is None
         and today() > r.consultation_due
     )
-    return PlacementPublic(
-        id=r.id,
-        area_id=r.area_id,
-        child_id=r.child_id,
-        setting_id=r.setting_id,
-        pool_need=r.pool_need,
-        status=r.status,
-        run_id=r.run_id,
-        note=r.note if staff else None,
-        proposed_by=r.proposed_by if staff else None,
-        proposed_at=r.proposed_at,
-        consultation_started_at=r.consultation_started_at,
-        consultation_due=r.consultation_due,
+    hidden: dict[str, Any] = {}
+    if who is not None and who.role == "family":
+        hidden = dict.fromkeys(("note", "proposed_by", "setting_response_note", "decided_by"))
+    return public(
+        PlacementPublic,
+        r,
         consultation_overdue=overdue,
-        setting_response=r.setting_response,
-        setting_response_note=r.setting_response_note if staff else None,
-        phase_transfer_deadline=r.phase_transfer_deadline,
-        list_rank=r.list_rank,
-        top_setting_id=r.top_setting_id,
-        recommended_setting_id=r.recommended_setting_id,
-        decided_by=r.decided_by if staff else None,
-        decided_at=r.decided_at,
-        decision_reason=r.decision_reason,
         override_rules=r.override_rules.split(",") if r.override_rules else [],
+        **hidden,
     )
 
 

@@ -16,24 +16,14 @@ from placement.service.db import begin_write
 from placement.service.errors import InvalidError, NotFoundError
 from placement.service.policies.models import PolicyRow
 from placement.service.policies.schemas import PolicyCreate, PolicyPublic
-from placement.service.schemas import Page, PageParams
+from placement.service.schemas import Page, PageParams, public
 from placement.service.security import Principal
 
 __all__ = ["create_policy", "get_policy", "list_policies", "policy_public"]
 
 
 def policy_public(r: PolicyRow) -> PolicyPublic:
-    assert r.id is not None
-    return PolicyPublic(
-        id=r.id,
-        la_code=r.la_code,
-        version=r.version,
-        digest=r.digest,
-        overrides=json.loads(r.overrides),
-        note=r.note,
-        created_by=r.created_by,
-        created_at=r.created_at,
-    )
+    return public(PolicyPublic, r, overrides=json.loads(r.overrides))
 
 
 def list_policies(session: Session, who: Principal, pg: PageParams) -> Page[PolicyPublic]:

@@ -11,10 +11,23 @@ from sqlmodel import Field, SQLModel
 
 from placement.service.clock import utcnow
 
-__all__ = ["RunRow"]
+__all__ = ["JobColumns", "RunRow"]
 
 
-class RunRow(SQLModel, table=True):
+class JobColumns(SQLModel):
+    """What every job's row holds besides its own inputs and outputs: its state, who started
+    it and when it ran (an allocation run's, a scenario run's)."""
+
+    time_limit_s: int
+    status: str = Field(max_length=16, index=True)  # queued, running, succeeded, failed
+    error: str | None = Field(default=None, max_length=2000)
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+
+class RunRow(JobColumns, table=True):
     __tablename__ = "allocation_run"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -28,13 +41,6 @@ class RunRow(SQLModel, table=True):
         default="moving", max_length=16, sa_column_kwargs={"server_default": "moving"}
     )
     seed: int
-    time_limit_s: int
-    status: str = Field(max_length=16, index=True)  # queued, running, succeeded, failed
-    error: str | None = Field(default=None, max_length=2000)
-    created_by: str = Field(max_length=64)
-    created_at: dt.datetime = Field(default_factory=utcnow)
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None
     manifest: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     metrics: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     result: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from placement.service.schemas import DbInt, Input
 
-__all__ = ["RunCreate", "RunPublic"]
+__all__ = ["JobPublic", "RunCreate", "RunPublic"]
 
 
 class RunCreate(Input):
@@ -22,13 +22,14 @@ class RunCreate(Input):
     time_limit_s: Annotated[int, Field(ge=1, le=3600)] | None = None
 
 
-class RunPublic(BaseModel):
+class JobPublic(BaseModel):
+    """What every job shows: its area, policy and seed, its state, who started it and when
+    it ran (an allocation run, a scenario run)."""
+
     id: int
     area_id: int
     area_revision: int
     policy_id: int | None
-    mechanism: str
-    scope: str
     seed: int
     time_limit_s: int
     status: str
@@ -37,5 +38,10 @@ class RunPublic(BaseModel):
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+
+
+class RunPublic(JobPublic):
+    mechanism: str
+    scope: str
     manifest: dict[str, Any] | None
     metrics: dict[str, Any] | None

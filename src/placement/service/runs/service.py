@@ -21,12 +21,12 @@ from placement.service.errors import (
     NotFoundError,
     UnavailableError,
 )
-from placement.service.jobs import Jobs
+from placement.service.jobs import JobKind, Jobs
 from placement.service.policies.models import PolicyRow
 from placement.service.runs.models import RunRow
 from placement.service.runs.schemas import RunCreate, RunPublic
 from placement.service.scenarios.models import ScenarioRunRow
-from placement.service.schemas import Page, PageParams
+from placement.service.schemas import Page, PageParams, public
 from placement.service.security import Principal
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "get_run",
     "list_runs",
     "policy_id_for",
+    "queue_job",
     "queue_run",
     "run_placements",
     "run_public",
@@ -43,25 +44,13 @@ __all__ = [
 
 
 def run_public(r: RunRow, *, suppress: bool) -> RunPublic:
-    assert r.id is not None
     metrics = json.loads(r.metrics) if r.metrics else None
     if metrics is not None and suppress:
         metrics = planner_metrics(metrics)
-    return RunPublic(
-        id=r.id,
-        area_id=r.area_id,
-        area_revision=r.area_revision,
-        policy_id=r.policy_id,
-        mechanism=r.mechanism,
-        scope=r.scope,
-        seed=r.seed,
-        time_limit_s=r.time_limit_s,
-        status=r.status,
+    return public(
+        RunPublic,
+        r,
         error=PLANNER_RUN_ERROR if suppress and r.error else r.error,
-        created_by=r.created_by,
-        created_at=r.created_at,
-        started_at=r.started_at,
-        finished_at=r.finished_at,
         manifest=json.loads(r.manifest) if r.manifest else None,
         metrics=metrics,
     )
@@ -100,6 +89,32 @@ def check_queue(session: Session, max_queued: int, jobs: Jobs) -> None:
         raise UnavailableError(f"{busy} runs are queued or running; try again later", slug="busy")
 
 
+def queue_job(
+    session: Session,
+    who: Principal,
+    row: RunRow | ScenarioRunRow,
+    *,
+    jobs: Jobs,
+    max_queued: int,
+    **details: Any,
+) -> None:
+    """Store a new job's row as queued, with its audit event (``details``), and hand it to
+    ``jobs`` after the commit (503 when too many are queued or running). The caller has
+    begun the write transaction and checked the caller's access."""
+    kind: JobKind = "run" if isinstance(row, RunRow) else "scenario"
+    check_queue(session, max_queued, jobs)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    record(session, who, f"{kind}.start", kind, str(row.id), area_id=row.area_id, **details)
+    jobs.enqueue(session, kind, row.id, row.time_limit_s)
+    session.commit()
+    if kind == "run":
+        jobs.submit(row.id, row.time_limit_s)
+    else:
+        jobs.submit_scenario(row.id, row.time_limit_s)
+
+
 def queue_run(
     session: Session,
     who: Principal,
@@ -114,7 +129,6 @@ def queue_run(
     commit). The caller has checked the caller's access to ``area``."""
     begin_write(session)
     policy_id = policy_id_for(session, who, body.policy_id)
-    check_queue(session, max_queued, jobs)
     assert area.id is not None
     run = RunRow(
         area_id=area.id,
@@ -127,17 +141,10 @@ def queue_run(
         status="queued",
         created_by=who.username,
     )
-    session.add(run)
-    session.flush()
-    assert run.id is not None
-    record(
-        session, who, "run.start", "run", str(run.id),
-        area_id=area.id, mechanism=body.mechanism, scope=body.scope, seed=body.seed,
-        policy_id=policy_id,
+    queue_job(
+        session, who, run, jobs=jobs, max_queued=max_queued,
+        mechanism=body.mechanism, scope=body.scope, seed=body.seed, policy_id=policy_id,
     )  # fmt: skip
-    jobs.enqueue(session, "run", run.id, limit)
-    session.commit()
-    jobs.submit(run.id, limit)
     return run
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import Column, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from placement.service.clock import utcnow
+from placement.service.runs.models import JobColumns
 
 __all__ = ["ScenarioRunRow"]
 
 
-class ScenarioRunRow(SQLModel, table=True):
+class ScenarioRunRow(JobColumns, table=True):
     """A planner's scenario run on a stored area: the scenario's TOML, its status and, when it
     has finished, its exports (already suppressed: counts of 1 to 9 are shown as "<10")."""
 
@@ -26,13 +24,6 @@ class ScenarioRunRow(SQLModel, table=True):
     scenario: str = Field(sa_column=Column(Text, nullable=False))  # the TOML as sent
     seed: int
     marginal: int
-    time_limit_s: int
-    status: str = Field(max_length=16, index=True)  # queued, running, succeeded, failed
-    error: str | None = Field(default=None, max_length=2000)
-    created_by: str = Field(max_length=64)
-    created_at: dt.datetime = Field(default_factory=utcnow)
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None
     summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     report_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     report_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from placement.service.runs.schemas import JobPublic
 from placement.service.schemas import DbInt, Input, TomlText
 
 __all__ = ["ScenarioCreate", "ScenarioRunPublic"]
@@ -24,21 +24,9 @@ class ScenarioCreate(Input):
     time_limit_s: Annotated[int, Field(ge=1, le=3600)] | None = None
 
 
-class ScenarioRunPublic(BaseModel):
-    id: int
-    area_id: int
-    area_revision: int
-    policy_id: int | None
+class ScenarioRunPublic(JobPublic):
     name: str
-    seed: int
     marginal: int
-    time_limit_s: int
-    status: str
-    error: str | None
-    created_by: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
     summary: dict[str, Any] | None = Field(
         description="the changes applied and every metric, baseline/scenario/change, per "
         "mechanism; counts of 1 to 9 shown as '<10'"

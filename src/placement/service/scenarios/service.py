@@ -14,18 +14,17 @@ from typing import Any, Literal
 from sqlmodel import Session, col, func, select
 
 from placement.files.errors import InputError
-from placement.scenarios.spec import AddPlaces, CloseSetting, OpenSetting, Redesignate, Scenario
+from placement.scenarios.changes import AddPlaces, CloseSetting, OpenSetting, Redesignate, Scenario
 from placement.service.access import REPORTS_DEFERRED, area_for, require, scenario_for
 from placement.service.areas.models import AreaRow, SettingRow
-from placement.service.audit.events import record
 from placement.service.context import Ctx
 from placement.service.db import begin_write
 from placement.service.errors import ConflictError, InvalidError
 from placement.service.jobs import service_scenario
-from placement.service.runs.service import check_queue, policy_id_for
+from placement.service.runs.service import policy_id_for, queue_job
 from placement.service.scenarios.models import ScenarioRunRow
 from placement.service.scenarios.schemas import ScenarioCreate, ScenarioRunPublic
-from placement.service.schemas import Page, PageParams
+from placement.service.schemas import Page, PageParams, public
 from placement.service.security import Principal
 
 __all__ = [
@@ -54,30 +53,13 @@ class Report:
 
 
 def scenario_public(r: ScenarioRunRow) -> ScenarioRunPublic:
-    assert r.id is not None
     links: dict[str, str] | None = None
     if r.status == "succeeded":
         base = f"/scenarios/{r.id}/report"
         links = {"html": f"{base}.html", "json": f"{base}.json"}
         links.update({t: f"{base}/{t}.csv" for t in CSV_TABLES})
-    return ScenarioRunPublic(
-        id=r.id,
-        area_id=r.area_id,
-        area_revision=r.area_revision,
-        policy_id=r.policy_id,
-        name=r.name,
-        seed=r.seed,
-        marginal=r.marginal,
-        time_limit_s=r.time_limit_s,
-        status=r.status,
-        error=r.error,
-        created_by=r.created_by,
-        created_at=r.created_at,
-        started_at=r.started_at,
-        finished_at=r.finished_at,
-        summary=json.loads(r.summary) if r.summary else None,
-        reports=links,
-    )
+    summary = json.loads(r.summary) if r.summary else None
+    return public(ScenarioRunPublic, r, summary=summary, reports=links)
 
 
 def _check_named_settings(session: Session, area_id: int, scenario: Scenario) -> None:
@@ -134,7 +116,6 @@ def _queue_scenario(
     begin_write(session)
     _check_named_settings(session, area.id, scenario)
     policy_id = policy_id_for(session, who, body.policy_id)
-    check_queue(session, ctx.settings.max_queued_runs, ctx.jobs)
     job = ScenarioRunRow(
         area_id=area.id,
         area_revision=area.revision,
@@ -147,17 +128,11 @@ def _queue_scenario(
         status="queued",
         created_by=who.username,
     )
-    session.add(job)
-    session.flush()
-    assert job.id is not None
-    record(
-        session, who, "scenario.start", "scenario", str(job.id),
-        area_id=area.id, name=job.name,
-        sha256=hashlib.sha256(body.scenario.encode()).hexdigest(), policy_id=policy_id,
+    queue_job(
+        session, who, job, jobs=ctx.jobs, max_queued=ctx.settings.max_queued_runs,
+        name=job.name, sha256=hashlib.sha256(body.scenario.encode()).hexdigest(),
+        policy_id=policy_id,
     )  # fmt: skip
-    ctx.jobs.enqueue(session, "scenario", job.id, limit)
-    session.commit()
-    ctx.jobs.submit_scenario(job.id, limit)
     return job
 
 
