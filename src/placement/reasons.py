@@ -60,6 +60,13 @@ class ReasonCode(StrEnum):
     POOL_FULL = "pool_full"
     SETTING_FULL = "setting_full"
     COST_DISPROPORTIONATE = "cost_disproportionate"
+    # Grounds that hold at a decision: no place free now (the places are taken by the roll and
+    # by placements already confirmed), and a setting's reply to its consultation objecting
+    # that it cannot meet the child's needs, or that admitting the child would be
+    # incompatible with the efficient education of others.
+    NO_PLACE_NOW = "no_place_now"
+    SETTING_OBJECTS_NEEDS = "setting_objects_needs"
+    SETTING_OBJECTS_OTHERS = "setting_objects_others"
     NOT_S41_UNREASONABLE_EXPENDITURE = "not_s41_unreasonable_expenditure"
     # Why a child is unplaced.
     NO_SUITABLE_SETTING = "no_suitable_setting"
@@ -96,6 +103,9 @@ GROUND_OF: Mapping[ReasonCode, Ground] = {
     ReasonCode.POOL_FULL: Ground.S39_4_B_OTHERS,
     ReasonCode.SETTING_FULL: Ground.S39_4_B_OTHERS,
     ReasonCode.COST_DISPROPORTIONATE: Ground.S39_4_B_RESOURCES,
+    ReasonCode.NO_PLACE_NOW: Ground.S39_4_B_OTHERS,
+    ReasonCode.SETTING_OBJECTS_NEEDS: Ground.S39_4_A,
+    ReasonCode.SETTING_OBJECTS_OTHERS: Ground.S39_4_B_OTHERS,
     ReasonCode.NOT_S41_UNREASONABLE_EXPENDITURE: Ground.S9_EA1996,
     ReasonCode.NO_SUITABLE_SETTING: Ground.NONE,
     ReasonCode.ALL_SUITABLE_FULL: Ground.NONE,
@@ -131,6 +141,9 @@ REFUSAL_CODES = frozenset(
         ReasonCode.SETTING_FULL,
         ReasonCode.COST_DISPROPORTIONATE,
         ReasonCode.NOT_S41_UNREASONABLE_EXPENDITURE,
+        ReasonCode.NO_PLACE_NOW,
+        ReasonCode.SETTING_OBJECTS_NEEDS,
+        ReasonCode.SETTING_OBJECTS_OTHERS,
     }
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -79,3 +80,27 @@ class Namer:
         name = f"{town} {suffixes[0]} {len(self.used) + 1}"
         self.used.add(name)
         return name
+
+
+# first names for synthetic children: common in England and Wales, none tied to a real child
+# (a synthetic area's children are made up; an imported SEN2 return has none of its names)
+_FIRST_NAMES = {
+    "F": (
+        "Amelia", "Ava", "Chloe", "Ella", "Emily", "Evie", "Freya", "Grace", "Hannah", "Isla",
+        "Ivy", "Jessica", "Lily", "Maya", "Mia", "Olivia", "Poppy", "Rosie", "Ruby", "Sophie",
+        "Aisha", "Fatima", "Maryam", "Zara", "Amira", "Layla", "Nia", "Priya", "Sienna", "Willow",
+    ),
+    "M": (
+        "Alfie", "Archie", "Arthur", "Charlie", "Daniel", "Ethan", "Finley", "George", "Harry",
+        "Henry", "Isaac", "Jack", "Jacob", "Joshua", "Leo", "Logan", "Max", "Noah", "Oliver",
+        "Oscar", "Adam", "Ali", "Ibrahim", "Kai", "Muhammad", "Omar", "Reuben", "Theo", "Yusuf",
+        "Zachary",
+    ),
+}  # fmt: skip
+
+
+def first_name(child_id: str, sex: str) -> str:
+    """A made-up first name for a synthetic child, the same for the same id and sex."""
+    names = _FIRST_NAMES.get(sex, _FIRST_NAMES["F"] + _FIRST_NAMES["M"])
+    h = int.from_bytes(hashlib.sha256(child_id.encode()).digest()[:4], "big")
+    return names[h % len(names)]

@@ -20,6 +20,7 @@ from placement.service.anchor import AnchorWriter
 from placement.service.areas.routes import router as areas_routes
 from placement.service.audit.routes import router as audit_routes
 from placement.service.children.routes import router as children_routes
+from placement.service.clock import parse_now, set_now
 from placement.service.context import Ctx
 from placement.service.db import (
     is_sqlite,
@@ -158,6 +159,8 @@ def create_api(settings: Settings | None = None) -> ServiceApp:
     """Build the service's API: engine, migrations, signing secret, cache, run workers,
     routes and error handlers."""
     settings = settings or get_settings()
+    if settings.now is not None:
+        set_now(parse_now(settings.now))
     jobs: Jobs
     if settings.jobs == "queue":
         refused = needs_postgresql(settings.database_url, "the job queue (PLACEMENT_JOBS=queue)")

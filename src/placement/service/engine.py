@@ -9,7 +9,6 @@ Nothing here decides anything the core does not: lists, reasons and allocations 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 from collections import OrderedDict
@@ -27,7 +26,6 @@ from placement.files.policy_files import load_policy
 from placement.policy import Policy, deep_merge
 from placement.problem import Problem, build_problem
 from placement.result import Allocation, finalise
-from placement.service import statutory
 from placement.service.areas.models import AreaRow, PoolRow, SettingRow
 from placement.service.children.models import ChildRow
 from placement.service.codec import child_from_dict, setting_from_dict
@@ -126,7 +124,7 @@ class WorklistBase:
     nc_year: int | None
     primary_need: str
     movement: str
-    deadline: dt.date | None
+    year_at_entry: int  # the national curriculum year the child enters (phase transfer)
     run_outcome: Literal["placed", "unplaced", "staying"] | None
     planned_setting_id: str | None
 
@@ -184,13 +182,12 @@ class Computed:
             return self._state
 
     def worklist(self) -> list[WorklistBase]:
-        """Each child's facts that follow from the problem and its run (who moves, the
-        phase-transfer deadline, the run's outcome and planned setting), in child-id order:
+        """Each child's facts that follow from the problem and its run (who moves, the year
+        the child enters, the run's outcome and planned setting), in child-id order:
         computed once per entry, so a worklist page costs a filter, not a pass over the area."""
         with self._state_lock:
             if self._worklist is None:
                 p = self.problem
-                ay = p.policy.academic_year_start
                 rows: list[WorklistBase] = []
                 for i, c in enumerate(p.children):
                     outcome: Literal["placed", "unplaced", "staying"] | None = None
@@ -208,7 +205,7 @@ class Computed:
                             nc_year=c.nc_year,
                             primary_need=c.primary_need.value,
                             movement=p.movement(i).value,
-                            deadline=statutory.phase_transfer_deadline(int(p.c_year[i]), ay),
+                            year_at_entry=int(p.c_year[i]),
                             run_outcome=outcome,
                             planned_setting_id=planned,
                         )

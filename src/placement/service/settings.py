@@ -20,6 +20,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from placement.service.clock import parse_now
+
 __all__ = ["SecretError", "Settings", "get_settings", "jwt_secret", "secret_weakness"]
 
 
@@ -64,6 +66,9 @@ class Settings(BaseSettings):
     audit_anchor_interval_s: float = Field(default=5.0, gt=0, le=3600)
     audit_anchor_token: SecretStr | None = None  # bearer token for an http(s) anchor
     docs: bool = True  # /docs and /openapi.json; set PLACEMENT_DOCS=false in production
+    # the service's clock set to this date (or date and time), time passing from there: a
+    # demonstration or a rehearsal of a year; never set in production
+    now: str | None = None
     # rate limits (placement.service.guards): a ``limits`` storage URI and tiers per key
     rate_limit_storage: str = "memory://"  # or redis://127.0.0.1:6379, shared by processes
     signin_limit_username: str = "5/minute;20/hour"  # failed sign-ins per username
@@ -81,6 +86,13 @@ class Settings(BaseSettings):
                 f" ({self.worker_heartbeat_s:g}), or a live worker's job would be taken from it"
             )
         return self
+
+    @field_validator("now")
+    @classmethod
+    def _a_date(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_now(v)  # a ValueError naming PLACEMENT_NOW
+        return v
 
     @field_validator("signin_limit_username", "signin_limit_client", "write_limit")
     @classmethod

@@ -198,6 +198,34 @@ _TEXT: dict[ReasonCode, tuple[Renderer, Renderer]] = {
         lambda f, n: f"{_all_places(f['places_free'])} taken in the area run" + _holders(f),
         lambda f, n: f"All the places at {n} are taken this year.",
     ),
+    ReasonCode.NO_PLACE_NOW: (
+        lambda f, n: (
+            f"no {f['need'] + ' ' if f.get('need') else ''}place free: "
+            f"{f['places']} places, {f['roll']} on the roll, {f['confirmed']} confirmed through "
+            "this service" + (f" ({', '.join(f['holders'])})" if f.get("holders") else "")
+        ),
+        lambda f, n: f"There is no place left at {n}: every place has been given to a child.",
+    ),
+    ReasonCode.SETTING_OBJECTS_NEEDS: (
+        lambda f, n: (
+            f"{n} replied to its consultation that it cannot meet the child's needs: "
+            f"{f['evidence']}"
+        ),
+        lambda f, n: (
+            f"{n} told the council it cannot give your child the help your child needs. "
+            f"It said: {f['evidence']}"
+        ),
+    ),
+    ReasonCode.SETTING_OBJECTS_OTHERS: (
+        lambda f, n: (
+            f"{n} replied to its consultation that admitting the child would be "
+            f"incompatible with the efficient education of others: {f['evidence']}"
+        ),
+        lambda f, n: (
+            f"{n} told the council that a place for your child would stop it teaching the "
+            f"other children well. It said: {f['evidence']}"
+        ),
+    ),
     ReasonCode.COST_DISPROPORTIONATE: (
         lambda f, n: (
             f"annual public cost {_money(f['cost_gbp'])} against "

@@ -19,10 +19,11 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True, index=True)
     password_hash: str = Field(max_length=255)
-    role: str = Field(max_length=16)  # officer, family, planner
+    role: str = Field(max_length=16)  # officer, family, planner, setting
     la_code: str = Field(max_length=16)
-    area_id: int | None = Field(default=None, foreign_key="area.id")  # family only
+    area_id: int | None = Field(default=None, foreign_key="area.id")  # family and setting
     child_id: str | None = Field(default=None, max_length=64)  # family only
+    setting_id: str | None = Field(default=None, max_length=64)  # setting only
     disabled: bool = False
     created_at: dt.datetime = Field(default_factory=utcnow)
     # in every token (claim ``ver``); bumped by logout, disable, enable, password reset and

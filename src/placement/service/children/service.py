@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from placement import statutory
 from placement.domain import Need
 from placement.explain import explain_setting
 from placement.service.access import area_for, audit_read, child_for, require
@@ -113,6 +114,14 @@ def _latest_placements(session: Session, area_id: int) -> dict[str, _Latest]:
     return {k: _Latest(**v) for k, v in out.items()}
 
 
+def _deadline(b: WorklistBase, latest: _Latest, now: dt.date) -> dt.date | None:
+    """The child's phase-transfer deadline: its placement's, else the round's (the statutory
+    calendar from today: :func:`placement.statutory.entry_year`)."""
+    if latest.deadline is not None:
+        return latest.deadline
+    return statutory.phase_transfer_deadline(b.year_at_entry, statutory.entry_year(now))
+
+
 def _matches(b: WorklistBase, f: WorklistFilters, latest: _Latest, now: dt.date) -> bool:
     """Whether the child passes every filter set."""
     if f.need is not None and b.primary_need != f.need.value:
@@ -127,7 +136,7 @@ def _matches(b: WorklistBase, f: WorklistFilters, latest: _Latest, now: dt.date)
         return False
     if f.consultation_overdue is not None and latest.overdue != f.consultation_overdue:
         return False
-    deadline = latest.deadline or b.deadline
+    deadline = _deadline(b, latest, now)
     return f.deadline_within_days is None or not (
         deadline is None
         or latest.status == "confirmed"
@@ -180,7 +189,7 @@ def worklist(
                     run_outcome=b.run_outcome,
                     planned_setting_id=b.planned_setting_id,
                     consultation_overdue=lt.overdue,
-                    phase_transfer_deadline=lt.deadline or b.deadline,
+                    phase_transfer_deadline=_deadline(b, lt, today()),
                     movement=b.movement,
                 )
             )

@@ -30,6 +30,11 @@ class PlacementRow(SQLModel, table=True):
     setting_response: str | None = Field(default=None, max_length=16)
     setting_response_note: str = Field(default="", max_length=2000)
     setting_responded_at: dt.datetime | None = None
+    # an objection's ground as the setting asserts it (s.39(4)(a) unsuitable, or (b) the
+    # efficient education of others), its evidence, and who replied (the setting's user, or
+    # an officer recording a reply sent another way)
+    setting_ground: str | None = Field(default=None, max_length=40)
+    setting_replied_by: str | None = Field(default=None, max_length=64)
     phase_transfer_deadline: dt.date | None = None
     list_rank: int | None = None  # position on the child's tailored list at decision time
     top_setting_id: str | None = Field(default=None, max_length=64)

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from placement import statutory
 from placement.domain import nc_year_from_birth, phase_of_year
 from placement.problem import Problem
 from placement.rules import why_unsuitable
-from placement.service import statutory
 from placement.service.access import area_for, child_for, placement_for, require
 from placement.service.areas.models import AreaRow, PoolRow, SettingRow
 from placement.service.audit import chain
@@ -142,7 +142,9 @@ def propose(
         run_id=run.id if run else None,
         note=body.note,
         proposed_by=who.username,
-        phase_transfer_deadline=statutory.phase_transfer_deadline(year, policy.academic_year_start),
+        phase_transfer_deadline=statutory.phase_transfer_deadline(
+            year, statutory.entry_year(today())
+        ),
     )
     session.add(row)
     session.flush()

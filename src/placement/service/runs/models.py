@@ -44,5 +44,8 @@ class RunRow(JobColumns, table=True):
     manifest: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     metrics: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     result: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # an officer's run that becomes the round's working run when it succeeds (every other
+    # run is a study: it never changes what officers and families are shown)
+    working: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     # the area dashboard (disclosure-controlled JSON), made when the run succeeds
     dashboard: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

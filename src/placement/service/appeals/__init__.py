@@ -1,0 +1,1 @@
+"""The appeals feature: models, schemas, service functions and API routes."""

@@ -1,0 +1,1 @@
+"""The decisions feature: models, schemas, service functions and API routes."""

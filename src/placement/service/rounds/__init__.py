@@ -1,0 +1,1 @@
+"""The rounds feature: models, schemas, service functions and API routes."""
