@@ -494,7 +494,61 @@ class Objective:
         )
 
 
-SECTIONS = ("funding", "travel", "suitability", "objective")
+WAITING_RULES = ("looked_after", "need_band", "sibling", "distance", "refused_first")
+CONTACTS = ("send_team", "mediation", "sendiass")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    name: str
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Casework:
+    """Whom a family can contact about a decision (its letter names them), and the order of a
+    setting's waiting list. ``placeholder``: the contacts are made up (a synthetic area), and
+    every letter says so."""
+
+    placeholder: bool
+    contacts: Mapping[str, Contact]
+    waiting_list_order: tuple[str, ...]
+
+    @staticmethod
+    def from_mapping(m: Mapping[str, Any]) -> Casework:
+        p = "casework."
+        _check_keys(m, ["version", "placeholder", "contacts", "waiting_list"], p)
+        c = m
+        placeholder = m.get("placeholder", True)
+        if not isinstance(placeholder, bool):
+            raise PolicyError(p + "placeholder", "must be true or false")
+        contacts = _sub(c, "contacts", p)
+        _check_keys(contacts, list(CONTACTS), p + "contacts.")
+        made: dict[str, Contact] = {}
+        for who in CONTACTS:
+            one = _sub(contacts, who, p + "contacts.")
+            _check_keys(one, ["name", "phone", "email"], f"{p}contacts.{who}.")
+            made[who] = Contact(*(_text(one.get(k, ""), f"{p}contacts.{who}.{k}") for k in (
+                "name", "phone", "email")))  # fmt: skip
+        order = _sub(c, "waiting_list", p).get("order", list(WAITING_RULES))
+        rules = tuple(_list(order, p + "waiting_list.order"))
+        for r in rules:
+            if r not in WAITING_RULES:
+                raise PolicyError(
+                    p + "waiting_list.order",
+                    f"unknown rule {_show(r)}{_suggest(str(r), list(WAITING_RULES))}",
+                )
+        return Casework(placeholder, made, rules)
+
+
+def _text(v: Any, path: str) -> str:
+    if not isinstance(v, str) or len(v) > 200:
+        raise PolicyError(path, "must be text of 200 characters or fewer")
+    return v
+
+
+SECTIONS = ("funding", "travel", "suitability", "objective", "casework")
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,6 +559,7 @@ class Policy:
     travel: Travel
     suitability: Suitability
     objective: Objective
+    casework: Casework
     versions: Mapping[str, str]
     academic_year_start: int
     digest: str
@@ -512,7 +567,7 @@ class Policy:
     @staticmethod
     def from_mapping(m: Mapping[str, Any]) -> Policy:
         """Build from ``{"funding": {...}, "travel": {...}, "suitability": {...},
-        "objective": {...}, "academic_year_start": 2026}``."""
+        "objective": {...}, "casework": {...}, "academic_year_start": 2026}``."""
         _check_keys(m, [*SECTIONS, "academic_year_start"], "")
         for s in SECTIONS:
             _table(m, s, "")
@@ -521,6 +576,7 @@ class Policy:
         travel = Travel.from_mapping(m["travel"])
         suitability = Suitability.from_mapping(m["suitability"])
         objective = Objective.from_mapping(m["objective"])
+        casework = Casework.from_mapping(m["casework"])
         year = _int(m.get("academic_year_start", 2026), "academic_year_start", 2000, 2100)
         # hashed once every key and value has been checked (nothing deep or unknown is left)
         digest = hashlib.sha256(json.dumps(m, sort_keys=True, default=str).encode()).hexdigest()
@@ -529,6 +585,7 @@ class Policy:
             travel=travel,
             suitability=suitability,
             objective=objective,
+            casework=casework,
             versions=versions,
             academic_year_start=year,
             digest=digest,

@@ -205,10 +205,12 @@ def confirmed(w: World, child_id: str, setting_id: str) -> int:
     return pid
 
 
-def finished_run(w: World, **body: Any) -> dict[str, Any]:
-    """Start an allocation run as the planner and poll (as an officer: exact figures) until it
-    ends; the bound only stops a broken test from hanging."""
-    r = w.client.post(f"/areas/{w.area_id}/runs", json=body, headers=w.as_("planner"))
+def finished_run(w: World, who: str | None = None, **body: Any) -> dict[str, Any]:
+    """Start an allocation run and poll (as an officer: exact figures) until it ends; the
+    bound only stops a broken test from hanging. By default an officer starts it (so it
+    becomes the working run), or the planner for a study from scratch."""
+    who = who or ("planner" if body.get("scope") == "from_scratch" else "officer")
+    r = w.client.post(f"/areas/{w.area_id}/runs", json=body, headers=w.as_(who))
     assert r.status_code == 202, r.text
     for _ in range(600):
         run: dict[str, Any] = w.client.get(

@@ -23,8 +23,8 @@ def decide(w: World, pid: int, **body: Any) -> Any:
 
 
 def test_a_setting_that_fails_a_rule_needs_each_rule_overridden_with_a_reason(world: World) -> None:
-    # C01 is ASD band 3: the mainstream school M1 meets ASD to band 2 only
-    pid = consulted(world, "C01", "M1")
+    # C02 is ASD band 3 (and asked for nothing): the mainstream school M1 meets ASD to band 2
+    pid = consulted(world, "C02", "M1")
     r = decide(world, pid, outcome="confirmed", reason="parent insisted")
     assert r.status_code == 422, r.text
     assert "need_level_above_designation" in r.text and "overrides" in r.text
@@ -84,6 +84,12 @@ def test_the_recommended_option_needs_no_reason_others_do(world: World) -> None:
         f"/areas/{world.area_id}/children?run_outcome=placed", headers=world.as_("officer")
     ).json()["items"]
     first, second = placed[0]["child_id"], placed[1]["child_id"]
+    for cid in (first, second):  # no open request needs a ground: this test is about the reason
+        world.client.put(
+            f"/areas/{world.area_id}/children/{cid}/requests",
+            json={"setting_ids": []},
+            headers=world.as_("officer"),
+        )
     lst = world.client.get(
         f"/areas/{world.area_id}/children/{first}/list", headers=world.as_("officer")
     ).json()
@@ -160,7 +166,8 @@ def test_requests_are_being_considered_until_an_officer_decides(world: World) ->
         f"/areas/{world.area_id}/children/C01/requests", headers=world.as_("officer")
     ).json()
     assert officer["changed_since_run"] is True  # S2 added since the run
-    # a decision: S2 confirmed; S1 refused with its grounds
+    # a decision: S2 confirmed; S1 refused with its grounds: its last place went to C03 first
+    confirmed(world, "C03", "S1")
     confirmed(world, "C01", "S2")
     view = world.client.get(
         f"/areas/{world.area_id}/children/C01/requests", headers=world.as_("family")

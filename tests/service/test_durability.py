@@ -51,7 +51,7 @@ def _start(db: Path, tmp: Path, port: int) -> subprocess.Popen[bytes]:
 def test_confirmation_survives_sigkill(tmp_path: Path) -> None:
     db = tmp_path / "kill.db"
     w = build_world(f"sqlite:///{db}", tmp_path)
-    pid = consulted(w, "C01", "S2")
+    pid = consulted(w, "C02", "S2")
     w.app.state.ctx.engine.dispose()
     port = _free_port()
     proc = _start(db, tmp_path, port)

@@ -68,17 +68,11 @@ def test_must_consult_before_deciding(world: World) -> None:
     assert code == 409 and body["type"].endswith("/wrong-state")
 
 
-def test_phase_transfer_deadline(world: World) -> None:
-    from placement.service.statutory import phase_transfer_deadline
-
-    assert phase_transfer_deadline(7, 2026) == dt.date(2026, 2, 15)
-    assert phase_transfer_deadline(0, 2026) == dt.date(2026, 2, 15)
-    assert phase_transfer_deadline(12, 2026) == dt.date(2026, 3, 31)
-    assert phase_transfer_deadline(8, 2026) is None
-
-
-def _race(w: World, setting_id: str, n: int) -> list[int]:
-    pids = [consulted(w, f"C{i:02d}", setting_id) for i in range(1, n + 1)]
+def _race(w: World, setting_id: str, n: int, step: int = 1) -> list[int]:
+    """``n`` children (every ``step``-th from C01, or from C02 when ``step`` is 2: children
+    whose families asked for nothing) confirmed at once at ``setting_id``."""
+    first = 2 if step == 2 else 1
+    pids = [consulted(w, f"C{i:02d}", setting_id) for i in range(first, first + n * step, step)]
     body = {"outcome": "confirmed", "reason": "last place race"}
     with ThreadPoolExecutor(max_workers=n) as pool:
         return list(pool.map(lambda pid: _decide(w, pid, body)[0], pids))
@@ -109,17 +103,17 @@ def test_last_place_postgres(pg_world: World, attempt: int) -> None:
 
 
 def test_pool_is_never_overfilled(world: World) -> None:
-    codes = _race(world, "S2", 8)  # S2 has 20 places but an ASD pool of 5
+    codes = _race(world, "S2", 8, step=2)  # S2 has 20 places but an ASD pool of 5
     assert sorted(codes) == [201] * 5 + [409] * 3
     s2 = world.client.get(f"/areas/{world.area_id}/settings/S2", headers=world.as_("officer"))
     assert s2.json()["pools"]["ASD"]["free"] == 0
 
 
 def _replays(w: World) -> None:
-    pid = consulted(w, "C05", "S2")
+    pid = consulted(w, "C06", "S2")
     body = {"outcome": "confirmed", "reason": "nearest school"}
     with ThreadPoolExecutor(max_workers=10) as pool:
-        results = list(pool.map(lambda _: _decide(w, pid, body, key="confirm-c05"), range(10)))
+        results = list(pool.map(lambda _: _decide(w, pid, body, key="confirm-c06"), range(10)))
     assert {c for c, _ in results} == {201}
     assert all(b == results[0][1] for _, b in results)  # the first result, replayed
     with Session(w.app.state.ctx.engine) as s:
@@ -131,10 +125,10 @@ def _replays(w: World) -> None:
         placed = s.exec(
             select(func.count())
             .select_from(PlacementRow)
-            .where(col(PlacementRow.child_id) == "C05", PlacementRow.status == "confirmed")
+            .where(col(PlacementRow.child_id) == "C06", PlacementRow.status == "confirmed")
         ).one()
     assert (n, placed) == (1, 1)
-    code, problem = _decide(w, pid, {"outcome": "confirmed", "reason": "other"}, key="confirm-c05")
+    code, problem = _decide(w, pid, {"outcome": "confirmed", "reason": "other"}, key="confirm-c06")
     assert code == 422 and problem["type"].endswith("/idempotency-key")
 
 

@@ -78,7 +78,7 @@ def test_the_service_works_as_a_dml_only_role(restricted: tuple[World, str, str]
     who.dispose()
     run = finished_run(w)
     assert run["status"] == "succeeded", run
-    confirmed(w, "C01", "S2")
+    confirmed(w, "C02", "S2")
     r = w.client.get(f"/areas/{w.area_id}/children/C01/list", headers=w.as_("officer"))
     assert r.status_code == 200
     assert w.client.get("/audit/verify", headers=w.as_("officer")).json()["ok"]

@@ -276,7 +276,7 @@ def test_two_api_processes_and_a_worker_share_jobs_and_lists(
         }
 
         # a run started through A is queued, not run by A, and done by the worker
-        r = httpx.post(f"{a}/areas/{area_id}/runs", json={}, headers=planner_a)
+        r = httpx.post(f"{a}/areas/{area_id}/runs", json={}, headers=officer_a)
         assert r.status_code == 202, r.text
         run_id = r.json()["id"]
 
@@ -331,8 +331,9 @@ def test_two_api_processes_and_a_worker_share_jobs_and_lists(
             ("C01", "confirmed")
         ]
 
-        # and a run started through B, after the confirmation, is A's lists' run at once
-        r = httpx.post(f"{b}/areas/{area_id}/runs", json={}, headers=_sign_in(b, "planner"))
+        # and a run an officer starts through B, after the confirmation, is A's lists' run
+        # at once (a planner's run would be a study: it changes no one's lists)
+        r = httpx.post(f"{b}/areas/{area_id}/runs", json={}, headers=officer_b)
         assert r.status_code == 202, r.text
         run_id = r.json()["id"]
         assert _wait("the second run done", finished, procs=cluster.procs)["status"] == (

@@ -21,6 +21,7 @@ _FILES = {
     "travel": "travel.toml",
     "suitability": "suitability.toml",
     "objective": "objective.toml",
+    "casework": "casework.toml",
 }
 
 

@@ -7,19 +7,21 @@ guessing ids tells nothing.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from placement.service.areas.models import AreaRow
 from placement.service.children.models import ChildRow
-from placement.service.context import Ctx
 from placement.service.errors import ForbiddenError, NotFoundError
 from placement.service.placements.models import PlacementRow
 from placement.service.runs.models import RunRow
 from placement.service.scenarios.models import ScenarioRunRow
 from placement.service.security import Principal, Role
+
+if TYPE_CHECKING:  # the context holds the job runner, whose jobs check access
+    from placement.service.context import Ctx
 
 __all__ = [
     "REPORTS_DEFERRED",

@@ -29,6 +29,7 @@ from placement.service.db import (
     needs_postgresql,
     write_session,
 )
+from placement.service.decisions.routes import router as decisions_routes
 from placement.service.engine import CoreCache
 from placement.service.errors import install_handlers, problem
 from placement.service.jobs import JOB_MODELS, QUEUE_TASK, Jobs, RunJobs
@@ -44,6 +45,7 @@ from placement.service.placements.routes import router as placements_routes
 from placement.service.policies.routes import router as policies_routes
 from placement.service.reads import ReadAudit
 from placement.service.requests.routes import router as requests_routes
+from placement.service.rounds.routes import router as rounds_routes
 from placement.service.runs.models import RunRow
 from placement.service.runs.routes import router as runs_routes
 from placement.service.scenarios.models import ScenarioRunRow
@@ -58,7 +60,9 @@ ROUTERS = (
     children_routes,
     requests_routes,
     placements_routes,
+    decisions_routes,
     runs_routes,
+    rounds_routes,
     policies_routes,
     scenarios_routes,
     audit_routes,

@@ -31,6 +31,7 @@ from placement.service.children.models import ChildRow
 from placement.service.codec import child_from_dict, setting_from_dict
 from placement.service.placements.models import PlacementRow
 from placement.service.policies.models import PolicyRow
+from placement.service.rounds.models import RoundRow
 from placement.service.runs.models import RunRow
 from placement.solve.priority import count_justified_envy, priority_keys
 from placement.tailored import AreaRun, ScoreTable, TailoredList, area_run, score_table
@@ -308,17 +309,20 @@ class CoreCache:
         self._building: dict[tuple[int, int, int, int], threading.Lock] = {}
 
     def latest_run(self, session: Session, area_id: int) -> RunRow | None:
-        return session.exec(
-            select(RunRow)
-            .options(*LIGHT_RUN)
-            .where(
-                RunRow.area_id == area_id,
-                RunRow.status == "succeeded",
-                RunRow.scope == "moving",  # a from-scratch study never feeds lists
-            )
-            .order_by(col(RunRow.id).desc())
+        """The area's working run (an officer designated it; every other run is a study that
+        never feeds lists or placements), or None."""
+        rid = session.exec(
+            select(RoundRow.working_run_id)
+            .where(RoundRow.area_id == area_id)
+            .order_by(col(RoundRow.number).desc())
             .limit(1)
         ).first()
+        if rid is None:
+            return None
+        got: RunRow | None = session.exec(
+            select(RunRow).options(*LIGHT_RUN).where(RunRow.id == rid, RunRow.status == "succeeded")
+        ).first()
+        return got
 
     def latest_policy_id(self, session: Session, la_code: str) -> int | None:
         return session.exec(

@@ -28,8 +28,10 @@ from placement.service.audit import chain
 from placement.service.clock import utcnow
 from placement.service.db import write_session
 from placement.service.engine import area_from_db, policy_overrides
+from placement.service.rounds.service import make_working
 from placement.service.runs.models import RunRow
 from placement.service.scenarios.models import ScenarioRunRow
+from placement.service.security import Principal
 from placement.solve import Mechanism, allocate
 
 __all__ = [
@@ -136,6 +138,9 @@ class JobRunner:
             for k, v in fields.items():
                 setattr(row, k, v)
             s.add(row)
+            if isinstance(row, RunRow) and status == "succeeded" and row.working and area:
+                who = Principal(0, row.created_by, "officer", area.la_code, None, None)
+                make_working(s, who, area, row)
             _system_event(
                 s, kind, status, job_id, area,
                 {"error": fields.get("error")} if status == "failed" else {},

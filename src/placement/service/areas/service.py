@@ -3,6 +3,8 @@ area's aggregate figures (planners: no child-level fields, small counts withheld
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -12,10 +14,11 @@ from sqlmodel import Session, col, func, select
 
 from placement import disclosure
 from placement.area import Area
-from placement.domain import DomainError, Need, phase_of_year
+from placement.domain import Child, DomainError, Need, phase_of_year
 from placement.files.errors import InputError
 from placement.files.policy_files import load_policy
 from placement.generate import generate_area as generate_core_area
+from placement.generate.names import first_name
 from placement.policy import PolicyError
 from placement.scenarios.report import DISCLOSURE_NOTE
 from placement.service.access import area_for, require
@@ -23,12 +26,14 @@ from placement.service.areas.models import AreaRow, PoolRow, SettingRow
 from placement.service.areas.schemas import AreaGenerate, AreaImport, AreaPublic, SettingPublic
 from placement.service.audit.events import record
 from placement.service.children.models import ChildRow
+from placement.service.clock import utcnow
 from placement.service.codec import child_to_dict, setting_to_dict
 from placement.service.context import Ctx
 from placement.service.db import begin_write
 from placement.service.disclosed import counts, planner_metrics, shown
 from placement.service.errors import InvalidError, NotFoundError
 from placement.service.placements.models import PlacementRow
+from placement.service.requests.models import RequestRow
 from placement.service.schemas import Page, PageParams, control_character_at, public
 from placement.service.security import Principal
 from placement.wording import describe_kind
@@ -103,7 +108,7 @@ def store_area(
     session.flush()
     assert row.id is not None
     _store_settings(session, row.id, area)
-    _store_children(session, row.id, area)
+    _store_children(session, who, row.id, area)
     record(
         session, who, "area.create", "area", str(row.id),
         source=source, children=len(area.children), settings=len(area.settings),
@@ -135,7 +140,19 @@ def _store_settings(session: Session, area_id: int, area: Area) -> None:
     )
 
 
-def _store_children(session: Session, area_id: int, area: Area) -> None:
+def _case_dates(c: Child, today: dt.date) -> dict[str, dt.date | None]:
+    """Made-up case dates for a stored area's child (no real child's data exists here): a new
+    plan's assessment requested up to 20 weeks ago; any other plan issued up to a year ago,
+    so that its annual review falls in the coming year. The same for the same child and day;
+    an officer can correct them."""
+    h = int.from_bytes(hashlib.sha256(c.child_id.encode()).digest()[:4], "big")
+    if c.new_plan:
+        return {"assessment_requested_on": today - dt.timedelta(days=h % 140)}
+    return {"plan_issued_on": today - dt.timedelta(days=h % 365)}
+
+
+def _store_children(session: Session, who: Principal, area_id: int, area: Area) -> None:
+    now = utcnow()
     session.bulk_insert_mappings(
         ChildRow,
         [
@@ -145,8 +162,26 @@ def _store_children(session: Session, area_id: int, area: Area) -> None:
                 "primary_need": c.primary_need.value,
                 "nc_year": c.nc_year,
                 "data": json.dumps(child_to_dict(c), sort_keys=True),
+                "first_name": first_name(c.child_id, c.sex.value),
+                **_case_dates(c, now.date()),
             }
             for c in area.children
+        ],
+    )
+    session.bulk_insert_mappings(
+        RequestRow,
+        [
+            {
+                "area_id": area_id,
+                "child_id": c.child_id,
+                "setting_id": p.setting_id,
+                "rank": p.rank,
+                "status": "open",
+                "made_at": now,
+                "made_by": who.username,
+            }
+            for c in area.children
+            for p in c.preferences
         ],
     )
 

@@ -18,7 +18,7 @@ class DecisionRow(SQLModel, table=True):
     requests it decided), refused (requests refused without a setting named yet), withdrawn
     (a proposal withdrawn before a decision), or panel (a panel's decision on a child hard to
     place). ``record`` is the canonical JSON the letter renders from, alone; ``letter_sha256``
-    the hash of the letter as issued (also in the audit trail)."""
+    the hash of the letter as issued (also in the audit trail), which is kept as ``letter``."""
 
     __tablename__ = "decision"
 
@@ -32,4 +32,5 @@ class DecisionRow(SQLModel, table=True):
     decided_by: str = Field(max_length=64)
     decided_at: dt.datetime = Field(default_factory=utcnow)
     record: str = Field(sa_column=Column(Text, nullable=False))
+    letter: str = Field(sa_column=Column(Text, nullable=False))  # as issued (HTML)
     letter_sha256: str = Field(max_length=64)

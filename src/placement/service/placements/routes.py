@@ -15,6 +15,7 @@ from placement.service.placements.schemas import (
     PlacementCreate,
     PlacementPublic,
     SettingResponseCreate,
+    WithdrawalCreate,
 )
 
 router = APIRouter(tags=["placements"])
@@ -90,3 +91,16 @@ def decide(
         ctx, session, who, placement_id, body, idempotency_key=idempotency_key
     )
     return JSONResponse(out, status_code=code)
+
+
+@router.post("/placements/{placement_id}/withdrawal")
+def withdraw(
+    ctx: CtxDep,
+    session: SessionDep,
+    who: PrincipalDep,
+    placement_id: PlacementId,
+    body: WithdrawalCreate,
+) -> PlacementPublic:
+    """Withdraw a proposal, a consultation or a confirmed placement (officers); withdrawing
+    a confirmed placement gives its place back and writes to the family."""
+    return service.withdraw(ctx, session, who, placement_id, body)

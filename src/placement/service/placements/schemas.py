@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from placement.service.schemas import Id, Input, Reason, Text
 
@@ -15,6 +15,7 @@ __all__ = [
     "PlacementPublic",
     "RuleCode",
     "SettingResponseCreate",
+    "WithdrawalCreate",
 ]
 
 
@@ -24,8 +25,23 @@ class PlacementCreate(Input):
 
 
 class SettingResponseCreate(Input):
+    """A setting's reply to its consultation: it agrees to admit the child, or it objects on
+    one of two grounds, with its evidence: it cannot meet the child's needs (``needs``,
+    s.39(4)(a)) or admitting the child would be incompatible with the efficient education of
+    others (``others``, s.39(4)(b)). The reply is evidence for the officer's decision, not a
+    veto."""
+
     response: Literal["agrees", "objects"]
+    ground: Literal["needs", "others"] | None = None
     note: Text = ""
+
+    @model_validator(mode="after")
+    def _objection_has_ground_and_evidence(self) -> SettingResponseCreate:
+        if self.response == "objects" and (self.ground is None or not self.note.strip()):
+            raise ValueError("an objection needs its ground (needs or others) and its evidence")
+        if self.response == "agrees" and self.ground is not None:
+            raise ValueError("a ground goes with an objection only")
+        return self
 
 
 RuleCode = Literal[
@@ -49,6 +65,13 @@ class DecisionCreate(Input):
     overrides: Annotated[list[RuleCode], Field(max_length=9)] = []  # noqa: RUF012 (pydantic copies it)
 
 
+class WithdrawalCreate(Input):
+    """Withdraw a placement: a proposal or consultation made by mistake, or a place named
+    that must be undone (a letter then tells the family why)."""
+
+    reason: Reason
+
+
 class PlacementPublic(BaseModel):
     id: int
     area_id: int
@@ -64,7 +87,10 @@ class PlacementPublic(BaseModel):
     consultation_due: dt.date | None
     consultation_overdue: bool
     setting_response: str | None
-    setting_response_note: str | None  # the setting's note: officers only
+    setting_ground: str | None  # an objection's ground: needs (s.39(4)(a)) or others (b)
+    setting_response_note: str | None  # the setting's evidence: officers only
+    setting_replied_at: dt.datetime | None
+    setting_reply_late: bool  # replied after the 15 days
     phase_transfer_deadline: dt.date | None
     list_rank: int | None
     top_setting_id: str | None

@@ -19,10 +19,12 @@ from placement.service.access import area_for, child_for, placement_for, require
 from placement.service.areas.models import AreaRow, PoolRow, SettingRow
 from placement.service.audit import chain
 from placement.service.audit.events import record
+from placement.service.children.models import ChildRow
 from placement.service.clock import today, utcnow
 from placement.service.codec import child_from_dict
 from placement.service.context import Ctx
 from placement.service.db import begin_write
+from placement.service.decisions.service import Decided, grounds_for_open_requests, issue
 from placement.service.engine import policy_for
 from placement.service.errors import ConflictError, InvalidError, NotFoundError
 from placement.service.placements.models import IdempotencyRecord, PlacementRow
@@ -31,7 +33,9 @@ from placement.service.placements.schemas import (
     PlacementCreate,
     PlacementPublic,
     SettingResponseCreate,
+    WithdrawalCreate,
 )
+from placement.service.rounds.service import round_number
 from placement.service.schemas import public
 from placement.service.security import Principal
 from placement.wording import render
@@ -46,7 +50,18 @@ __all__ = [
     "propose",
     "record_reply",
     "request_hash",
+    "store_reply",
+    "withdraw",
 ]
+
+
+def _late(r: PlacementRow) -> bool:
+    """The setting replied after its 15 days."""
+    return (
+        r.setting_responded_at is not None
+        and r.consultation_due is not None
+        and r.setting_responded_at.date() > r.consultation_due
+    )
 
 
 def placement_public(r: PlacementRow, who: Principal | None = None) -> PlacementPublic:
@@ -65,6 +80,8 @@ def placement_public(r: PlacementRow, who: Principal | None = None) -> Placement
         PlacementPublic,
         r,
         consultation_overdue=overdue,
+        setting_replied_at=r.setting_responded_at,
+        setting_reply_late=_late(r),
         override_rules=r.override_rules.split(",") if r.override_rules else [],
         **hidden,
     )
@@ -157,6 +174,12 @@ def propose(
     return placement_public(row)
 
 
+def _child_row(session: Session, row: PlacementRow) -> ChildRow:
+    return session.exec(
+        select(ChildRow).where(ChildRow.area_id == row.area_id, ChildRow.child_id == row.child_id)
+    ).one()
+
+
 def _locked_placement(session: Session, placement_id: int) -> PlacementRow:
     row = session.get(PlacementRow, placement_id, populate_existing=True)
     if row is None:  # pragma: no cover - checked before the lock
@@ -171,7 +194,12 @@ def consult(session: Session, who: Principal, placement_id: int) -> PlacementPub
     begin_write(session)
     row = _locked_placement(session, placement_id)
     if row.status != "proposed":
-        raise ConflictError(f"the placement is {row.status}, not proposed", slug="wrong-state")
+        raise ConflictError(
+            f"the setting is already being consulted (its reply is due by {row.consultation_due})"
+            if row.status == "consulted"
+            else f"the placement is {row.status}: only a proposal can go to consultation",
+            slug="wrong-state",
+        )
     now = utcnow()
     row.status = "consulted"
     row.consultation_started_at = now
@@ -185,25 +213,101 @@ def consult(session: Session, who: Principal, placement_id: int) -> PlacementPub
     return placement_public(row)
 
 
-def record_reply(
+def store_reply(
     session: Session, who: Principal, placement_id: int, body: SettingResponseCreate
-) -> PlacementPublic:
-    """The setting's reply to consultation: evidence for the decision, not a veto."""
-    require(who, "officer")
-    placement_for(session, who, placement_id)
+) -> PlacementRow:
+    """Store a setting's reply to its consultation (the caller has checked the caller may
+    reply for it): evidence for the decision, not a veto. A reply can be changed while the
+    consultation is open; each is audited."""
     begin_write(session)
     row = _locked_placement(session, placement_id)
     if row.status != "consulted":
         raise ConflictError(
-            f"the placement is {row.status}, not being consulted on", slug="wrong-state"
+            f"the placement is {row.status}: a reply is recorded only while the setting is being "
+            "consulted",
+            slug="wrong-state",
         )
     row.setting_response, row.setting_response_note = body.response, body.note
+    row.setting_ground, row.setting_replied_by = body.ground, who.username
     row.setting_responded_at = utcnow()
     session.add(row)
     record(
         session, who, "placement.setting_response", "placement", str(row.id),
-        response=body.response,
+        response=body.response, ground=body.ground, late=_late(row),
     )  # fmt: skip
+    session.commit()
+    return row
+
+
+def record_reply(
+    session: Session, who: Principal, placement_id: int, body: SettingResponseCreate
+) -> PlacementPublic:
+    """An officer records the setting's reply (sent another way than through the service)."""
+    require(who, "officer")
+    placement_for(session, who, placement_id)
+    return placement_public(store_reply(session, who, placement_id, body))
+
+
+def _free_place(session: Session, row: PlacementRow) -> None:
+    """Give back the place a confirmation took (the setting's and the pool's counters)."""
+    srow = session.exec(
+        select(SettingRow).where(
+            SettingRow.area_id == row.area_id, SettingRow.setting_id == row.setting_id
+        )
+    ).one()
+    session.execute(
+        update(SettingRow)
+        .where(col(SettingRow.id) == srow.id, col(SettingRow.confirmed) > 0)
+        .values(confirmed=col(SettingRow.confirmed) - 1)
+    )
+    if row.pool_need is not None:
+        session.execute(
+            update(PoolRow)
+            .where(
+                col(PoolRow.setting_row_id) == srow.id,
+                col(PoolRow.need) == row.pool_need,
+                col(PoolRow.confirmed) > 0,
+            )
+            .values(confirmed=col(PoolRow.confirmed) - 1)
+        )
+
+
+def withdraw(
+    ctx: Ctx, session: Session, who: Principal, placement_id: int, body: WithdrawalCreate
+) -> PlacementPublic:
+    """Withdraw a placement. A proposal or a consultation (a mistake, or the officer has
+    changed course) is closed, nothing decided. A confirmed placement's place is given back
+    and the withdrawal is a decision with its letter (the family is told why); the child is
+    then placed again (a later round)."""
+    require(who, "officer")
+    first = placement_for(session, who, placement_id)
+    area = session.get(AreaRow, first.area_id)
+    assert area is not None
+    p = ctx.cache.get(session, area).problem if first.status == "confirmed" else None
+    begin_write(session)
+    row = _locked_placement(session, placement_id)
+    if row.status not in ("proposed", "consulted", "confirmed"):
+        raise ConflictError(
+            f"the placement is already {row.status}: there is nothing to withdraw",
+            slug="wrong-state",
+        )
+    was = row.status
+    if was == "confirmed":
+        _free_place(session, row)
+    row.status, row.decided_by, row.decided_at = "withdrawn", who.username, utcnow()
+    row.decision_reason = body.reason
+    session.add(row)
+    record(
+        session, who, "placement.withdrawn", "placement", str(row.id),
+        child=f"{row.area_id}/{row.child_id}", setting_id=row.setting_id, was=was,
+        reason=body.reason,
+    )  # fmt: skip
+    if was == "confirmed" and p is not None:
+        issue(
+            session, who, kind="withdrawn", area=area, child=_child_row(session, row), p=p,
+            setting_id=row.setting_id, decided=[], reason=body.reason,
+            round_number=round_number(session, row.area_id), placement_id=row.id,
+        )  # fmt: skip
     session.commit()
     return placement_public(row)
 
@@ -228,6 +332,15 @@ def request_hash(method: str, path: str, body: dict[str, Any]) -> str:
 
 
 # -- decisions --------------------------------------------------------------------------------
+
+
+def _not_decidable(status: str) -> str:
+    """Why a placement in ``status`` cannot be decided, and what to do instead."""
+    if status == "proposed":
+        return "the setting has not been consulted yet: start the consultation first"
+    if status == "confirmed":
+        return "the placement is already confirmed: to change it, withdraw it first"
+    return f"the placement is {status}: propose the setting again to decide on it"
 
 
 def _replayed(
@@ -402,22 +515,28 @@ def decide(
         return replay
     row = _locked_placement(session, placement_id)
     if row.status != "consulted":
-        raise ConflictError(
-            f"the placement is {row.status}: only a placement whose setting has been consulted "
-            "can be decided",
-            slug="wrong-state",
-        )
+        raise ConflictError(_not_decidable(row.status), slug="wrong-state")
     if body.outcome == "declined" and not body.reason:
         raise InvalidError("a decline needs a reason", slug="reason-required")
     if body.outcome == "declined" and body.overrides:
         raise InvalidError("overrides apply only to a confirmation", slug="override")
     failed: list[str] = []
+    decided: list[Decided] = []
     if body.outcome == "confirmed":
         failed = _check_confirmation(ctx, session, row, area, body)
+        p = ctx.cache.get(session, area).problem
+        decided = grounds_for_open_requests(
+            session, p, area_id=row.area_id, child_id=row.child_id, named_setting_id=row.setting_id
+        )
         _take_place(session, row)
     _decided(session, who, row, body, failed, idempotency_key)
     if body.outcome == "confirmed":
         _withdraw_others(session, who, row)
+        issue(
+            session, who, kind="named", area=area, child=_child_row(session, row), p=p,
+            setting_id=row.setting_id, decided=decided, reason=body.reason,
+            round_number=round_number(session, row.area_id), placement_id=row.id,
+        )  # fmt: skip
     out: dict[str, Any] = placement_public(row).model_dump(mode="json")
     if idempotency_key is not None:
         session.add(

@@ -15,11 +15,14 @@ from placement.service.areas.models import AreaRow, SettingRow
 from placement.service.audit.events import record
 from placement.service.audit.models import AuditEvent
 from placement.service.children.models import ChildRow
+from placement.service.clock import utcnow
 from placement.service.codec import child_from_dict
 from placement.service.context import Ctx
 from placement.service.db import begin_write
+from placement.service.decisions.models import DecisionRow
 from placement.service.errors import InvalidError
 from placement.service.placements.models import PlacementRow
+from placement.service.requests.models import RequestRow
 from placement.service.runs.models import RunRow
 from placement.service.security import Principal
 
@@ -30,6 +33,7 @@ __all__ = [
     "requests_view",
     "save_requests",
     "set_requests",
+    "sync_requests",
 ]
 
 REQUEST_WORDS = {
@@ -50,26 +54,6 @@ NEXT_STEPS_AFTER_DECISION = (
 
 def _utc(t: dt.datetime) -> dt.datetime:
     return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
-
-
-def _confirmed(session: Session, area_id: int, child_id: str) -> PlacementRow | None:
-    return session.exec(
-        select(PlacementRow).where(
-            PlacementRow.area_id == area_id,
-            PlacementRow.child_id == child_id,
-            PlacementRow.status == "confirmed",
-        )
-    ).first()
-
-
-def _status(
-    confirmed: PlacementRow | None, sid: str, assessed: dict[str, Any]
-) -> Literal["being_considered", "named", "refused", "after_decision"]:
-    if confirmed is None:
-        return "being_considered"
-    if confirmed.setting_id == sid:
-        return "named"
-    return "refused" if sid in assessed else "after_decision"
 
 
 def _changed_since_run(session: Session, child: ChildRow) -> bool:
@@ -99,44 +83,109 @@ def _changed_since_run(session: Session, child: ChildRow) -> bool:
     )
 
 
+def _named_at(session: Session, area_id: int, child_id: str) -> dt.datetime | None:
+    """When the child's confirmed placement was decided (None: no place is named now)."""
+    got: dt.datetime | None = session.exec(
+        select(PlacementRow.decided_at).where(
+            PlacementRow.area_id == area_id,
+            PlacementRow.child_id == child_id,
+            PlacementRow.status == "confirmed",
+        )
+    ).first()
+    return _utc(got) if got is not None else None
+
+
+def _decided_tests(decision: DecisionRow, request_id: int | None) -> list[dict[str, Any]]:
+    """A decided request's grounds as its decision recorded them, in the tests' shape."""
+    for q in json.loads(decision.record).get("requests", []):
+        if q.get("request_id") == request_id:
+            return [
+                {
+                    "test": g["code"],
+                    "ground": g["ground"],
+                    "outcome": "not_met",
+                    "reasons": [{"text": g["family"], "officer": g["officer"]}],
+                }
+                for g in q.get("grounds", [])
+            ]
+    return []
+
+
+def _item(
+    req: RequestRow,
+    status: str,
+    names: dict[str, str],
+    decisions: dict[int, DecisionRow],
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "request_id": req.id,
+        "setting_id": req.setting_id,
+        "name": names.get(req.setting_id, req.setting_id),
+        "rank": req.rank,
+        "status": status,
+        "words": REQUEST_WORDS[status],
+        "made_at": req.made_at.isoformat(),
+    }
+    d = decisions.get(req.decision_id or 0)
+    if d is not None:
+        item["decision_id"] = d.id
+        item["decided_at"] = d.decided_at.isoformat()
+        if status == "refused":
+            item["tests"] = _decided_tests(d, req.id)
+    return item
+
+
 def requests_view(
     session: Session, who: Principal, *, child: ChildRow, listed: dict[str, Any]
 ) -> dict[str, Any]:
-    """The family's saved requests with their status, as the caller may see them.
+    """The family's requests with their status, as the caller may see them (each request a
+    row of its own, decided at most once).
 
-    Until an officer decides, every request is "being considered" (the area run's statutory
-    tests are a draft for officers, not a decision for the family). After a confirmation,
-    the setting named is "named", each other request the run assessed is "refused" with its
-    grounds, and one saved since is "after_decision" (looked at at the next review). Officers
-    also see the run's assessment and whether the requests changed since the run."""
-    prefs: list[str] = json.loads(child.data).get("preferences", [])
+    An open request is "being considered" until an officer decides it; one made after a
+    place was named for the child is "after_decision" (a new request: looked at at a review or in a
+    later round, never folded into the earlier letter). A decided request is "named" or
+    "refused", with the grounds its decision recorded (never the area run's draft). Officers
+    also see the run's assessment of the open requests and whether they changed since the
+    run."""
+    rows = session.exec(
+        select(RequestRow)
+        .where(
+            RequestRow.area_id == child.area_id,
+            RequestRow.child_id == child.child_id,
+            col(RequestRow.status).in_(("open", "named", "refused")),
+        )
+        .order_by(col(RequestRow.rank), col(RequestRow.id))
+    ).all()
+    ids = {r.setting_id for r in rows}
     names = dict(
         session.exec(
             select(SettingRow.setting_id, SettingRow.name).where(
-                SettingRow.area_id == child.area_id, col(SettingRow.setting_id).in_(prefs)
+                SettingRow.area_id == child.area_id, col(SettingRow.setting_id).in_(ids)
             )
         ).all()
     )
-    confirmed = _confirmed(session, child.area_id, child.child_id)
-    assessed = {r["setting_id"]: r for r in listed.get("requests", [])}
+    decisions = {
+        d.id or 0: d
+        for d in session.exec(
+            select(DecisionRow).where(
+                col(DecisionRow.id).in_({r.decision_id for r in rows if r.decision_id})
+            )
+        ).all()
+    }
+    after = _named_at(session, child.area_id, child.child_id)
     out = []
-    for rank, sid in enumerate(prefs, start=1):
-        status = _status(confirmed, sid, assessed)
-        item: dict[str, Any] = {
-            "setting_id": sid,
-            "name": names.get(sid, sid),
-            "rank": rank,
-            "status": status,
-            "words": REQUEST_WORDS[status],
-        }
-        if status == "refused" or who.role != "family":
-            item["tests"] = assessed.get(sid, {}).get("tests", [])
-        out.append(item)
+    for r in rows:
+        status = r.status
+        if status == "open":
+            late = after is not None and _utc(r.made_at) > after
+            status = "after_decision" if late else "being_considered"
+        out.append(_item(r, status, names, decisions))
+    out.sort(key=lambda x: (x["status"] not in ("being_considered", "after_decision"), x["rank"]))
     view: dict[str, Any] = {"child_id": child.child_id, "requests": out}
     if who.role != "family":
         view["changed_since_run"] = _changed_since_run(session, child)
         view["run_assessment"] = listed.get("requests", [])
-    if confirmed is not None and any(x["status"] == "after_decision" for x in out):
+    if any(x["status"] == "after_decision" for x in out):
         view["next_steps"] = NEXT_STEPS_AFTER_DECISION
     return view
 
@@ -156,6 +205,42 @@ def get_requests(
     view = requests_view(session, who, child=row, listed=d)
     view["advisory"] = d["advisory"]
     return view
+
+
+def sync_requests(
+    session: Session, who: Principal, *, area_id: int, child_id: str, setting_ids: list[str]
+) -> None:
+    """The family's ranked list as request rows: an open request not in the list is
+    withdrawn; one in it keeps its row (its rank updated); a setting the family asks for anew
+    (or again, after a decision refused it) is a new request made now. A decided request never
+    changes; asking again for the setting named for the child makes nothing new."""
+    now = utcnow()
+    rows = session.exec(
+        select(RequestRow).where(RequestRow.area_id == area_id, RequestRow.child_id == child_id)
+    ).all()
+    open_by = {r.setting_id: r for r in rows if r.status == "open"}
+    named_now = session.exec(
+        select(PlacementRow.setting_id).where(
+            PlacementRow.area_id == area_id,
+            PlacementRow.child_id == child_id,
+            PlacementRow.status == "confirmed",
+        )
+    ).first()
+    for sid, r in open_by.items():
+        if sid not in setting_ids:
+            r.status, r.closed_at = "withdrawn", now
+            session.add(r)
+    rank = 0
+    for sid in setting_ids:
+        if sid == named_now and sid not in open_by:
+            continue  # already named for the child: asking for it again decides nothing new
+        rank += 1
+        r = open_by.get(sid) or RequestRow(
+            area_id=area_id, child_id=child_id, setting_id=sid, rank=rank,
+            made_by=who.username, made_at=now,
+        )  # fmt: skip
+        r.rank = rank
+        session.add(r)
 
 
 def set_requests(
@@ -188,12 +273,15 @@ def set_requests(
         raise InvalidError(str(e)) from None
     row.data = json.dumps(d, sort_keys=True)
     session.add(row)
+    sync_requests(
+        session, who, area_id=child.area_id, child_id=child.child_id, setting_ids=setting_ids
+    )
     record(
         session, who, "child.requests", "child", f"{child.area_id}/{child.child_id}",
         before=before, after=list(setting_ids),
     )  # fmt: skip
     session.commit()
-    if _confirmed(session, child.area_id, child.child_id) is not None:
+    if _named_at(session, child.area_id, child.child_id) is not None and setting_ids:
         d["next_steps"] = NEXT_STEPS_AFTER_DECISION
     return d
 

@@ -20,6 +20,10 @@ class RunCreate(Input):
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     policy_id: DbInt | None = None
     time_limit_s: Annotated[int, Field(ge=1, le=3600)] | None = None
+    # the round's working run once it succeeds (officers; default: true for an officer's run
+    # of the children moving this round). A planner's runs are studies: they never change
+    # what officers and families are shown
+    working: bool | None = None
 
 
 class JobPublic(BaseModel):
@@ -43,5 +47,6 @@ class JobPublic(BaseModel):
 class RunPublic(JobPublic):
     mechanism: str
     scope: str
+    working: bool
     manifest: dict[str, Any] | None
     metrics: dict[str, Any] | None

@@ -18,6 +18,7 @@ from placement.service.disclosed import PLANNER_RUN_ERROR, planner_metrics
 from placement.service.errors import (
     ConflictError,
     ForbiddenError,
+    InvalidError,
     NotFoundError,
     UnavailableError,
 )
@@ -115,6 +116,21 @@ def queue_job(
         jobs.submit_scenario(row.id, row.time_limit_s)
 
 
+def _working(who: Principal, body: RunCreate) -> bool:
+    """Whether the run becomes the round's working run when it succeeds: an officer's run of
+    the children moving this round, unless the officer says it is a study; never a
+    planner's (403 if a planner asks) nor a study from scratch."""
+    if body.working and who.role != "officer":
+        raise ForbiddenError(
+            "only an officer designates the working run; a planner's runs are studies"
+        )
+    if body.scope != "moving":
+        if body.working:
+            raise InvalidError("a study from scratch cannot be the working run")
+        return False
+    return who.role == "officer" and body.working is not False
+
+
 def queue_run(
     session: Session,
     who: Principal,
@@ -140,10 +156,12 @@ def queue_run(
         time_limit_s=limit,
         status="queued",
         created_by=who.username,
+        working=_working(who, body),
     )
     queue_job(
         session, who, run, jobs=jobs, max_queued=max_queued,
         mechanism=body.mechanism, scope=body.scope, seed=body.seed, policy_id=policy_id,
+        working=run.working,
     )  # fmt: skip
     return run
 

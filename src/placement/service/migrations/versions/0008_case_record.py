@@ -55,6 +55,7 @@ def _new_tables() -> None:
         sa.Column("decided_by", sa.String(64), nullable=False),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("record", sa.Text(), nullable=False),
+        sa.Column("letter", sa.Text(), nullable=False),
         sa.Column("letter_sha256", sa.String(64), nullable=False),
     )
     op.create_index("ix_decision_area_id", "decision", ["area_id"])
