@@ -41,6 +41,7 @@ from placement.service.ops import (
     docs_router,
     install_access_log,
 )
+from placement.service.panel.routes import router as panel_routes
 from placement.service.placements.routes import router as placements_routes
 from placement.service.policies.routes import router as policies_routes
 from placement.service.reads import ReadAudit
@@ -63,6 +64,7 @@ ROUTERS = (
     decisions_routes,
     runs_routes,
     rounds_routes,
+    panel_routes,
     policies_routes,
     scenarios_routes,
     audit_routes,

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from placement.service.deps import PrincipalDep, SessionDep
+from placement.service.deps import CtxDep, PrincipalDep, SessionDep
 from placement.service.paths import AreaId, RunId
 from placement.service.rounds import service
-from placement.service.rounds.schemas import RoundPublic
+from placement.service.rounds.schemas import RoundPublic, WaitingListPublic, WaitingPublic
+from placement.service.rounds.waiting import waiting_lists
 
 router = APIRouter(tags=["runs"])
 
@@ -31,3 +32,22 @@ def open_round(session: SessionDep, who: PrincipalDep, area_id: AreaId) -> Round
     """Open the next round (officers): confirmed placements and decisions stay; the children
     still open are placed by the next working run."""
     return service.open_round(session, who, area_id)
+
+
+@router.get("/areas/{area_id}/waiting-lists")
+def get_waiting_lists(
+    ctx: CtxDep, session: SessionDep, who: PrincipalDep, area_id: AreaId
+) -> list[WaitingListPublic]:
+    """Each setting's waiting list (officers): the children refused it for want of a place,
+    in the order places are offered (the LA's casework policy), whom to offer a free place
+    to first, and the places free now."""
+    return [
+        WaitingListPublic(
+            setting_id=w.setting_id,
+            name=w.name,
+            free_now=w.free_now,
+            offer_first=w.offer_first.child_id if w.offer_first else None,
+            waiting=[WaitingPublic.model_validate(x, from_attributes=True) for x in w.waiting],
+        )
+        for w in waiting_lists(ctx, session, who, area_id)
+    ]

@@ -6,7 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel
 
-__all__ = ["RoundPublic"]
+__all__ = ["RoundPublic", "WaitingListPublic", "WaitingPublic"]
 
 
 class RoundPublic(BaseModel):
@@ -14,3 +14,23 @@ class RoundPublic(BaseModel):
     number: int
     working_run_id: int | None
     opened_at: dt.datetime | None
+
+
+class WaitingPublic(BaseModel):
+    child_id: str
+    first_name: str
+    rank: int
+    refused_at: dt.datetime
+    decision_id: int
+    looked_after: bool
+    need_band: int
+    sibling: bool
+    journey_min: int | None
+
+
+class WaitingListPublic(BaseModel):
+    setting_id: str
+    name: str
+    free_now: int
+    offer_first: str | None  # the child to offer a free place to first
+    waiting: list[WaitingPublic]  # in the order places are offered

@@ -1,0 +1,1 @@
+"""The panel feature: hard-to-place children and a panel's decisions."""
