@@ -624,6 +624,36 @@ def _with_database(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+def cmd_audit_decisions(args: argparse.Namespace) -> int:
+    """Check every decision in a database against the rules (exit 1 on any finding)."""
+    from sqlalchemy import inspect
+
+    from placement.service.db import make_engine
+    from placement.service.decisions.check import check_decisions
+
+    settings = _settings(args)
+    engine = make_engine(settings)
+    try:
+        if not inspect(engine).has_table("decision"):
+            sys.stderr.write("error: no decisions table (not a placement database, or older)\n")
+            return EXIT_INPUT
+        with Session(engine, expire_on_commit=False) as s:
+            n, found = check_decisions(s)
+    finally:
+        engine.dispose()
+    for f in found:
+        sys.stdout.write(f"{f}\n")
+    sys.stdout.write(
+        f"{n} decisions checked: "
+        + (
+            "every letter as issued, every refusal on a lawful ground\n"
+            if not found
+            else f"{len(found)} findings\n"
+        )
+    )
+    return EXIT_FAILED if found else EXIT_OK
+
+
 def _add_audit_and_db(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     asub = sub.add_parser("audit", help="the audit trail").add_subparsers(
         dest="audit_command", metavar="ACTION", required=True
@@ -640,6 +670,14 @@ def _add_audit_and_db(sub: argparse._SubParsersAction) -> None:  # type: ignore[
         "if set): a rewritten chain or an older backup fails",
     )
     av.set_defaults(func=_guarded(cmd_audit_verify))
+    ad = _with_database(
+        asub.add_parser(
+            "decisions",
+            help="check every decision: its letter as issued and in the audit trail, and every "
+            "refusal on a ground the law allows with evidence that holds (exit 1 if not)",
+        )
+    )
+    ad.set_defaults(func=_guarded(cmd_audit_decisions))
 
     dsub = sub.add_parser("db", help="the service's database").add_subparsers(
         dest="db_command", metavar="ACTION", required=True
