@@ -27,7 +27,7 @@ from placement.service.placements.models import PlacementRow
 from placement.service.requests.models import RequestRow
 from placement.service.security import Principal
 
-__all__ = ["NO_PLACE_CODES", "Waiting", "WaitingList", "waiting_lists"]
+__all__ = ["NO_PLACE_CODES", "Waiting", "WaitingList", "waiting_key", "waiting_lists"]
 
 # the grounds that put a child on a setting's waiting list
 NO_PLACE_CODES = frozenset({"no_place_now", "setting_full", "pool_full"})
@@ -78,7 +78,8 @@ def _no_place_refusals(session: Session, area_id: int) -> list[tuple[RequestRow,
     return out
 
 
-def _key(w: Waiting, order: Sequence[str]) -> tuple[Any, ...]:
+def waiting_key(w: Waiting, order: Sequence[str]) -> tuple[Any, ...]:
+    """The sort key of a waiting child under the LA's ``order`` of rules (lower first)."""
     parts: list[Any] = []
     for rule in order:
         if rule == "looked_after":
@@ -154,7 +155,7 @@ def build_lists(
             sid,
             names.get(sid, sid),
             max(0, places[sid].free) if sid in places else 0,
-            tuple(sorted(ws, key=lambda w: _key(w, order))),
+            tuple(sorted(ws, key=lambda w: waiting_key(w, order))),
         )
         for sid, ws in sorted(by_setting.items())
     ]
