@@ -51,6 +51,7 @@ __all__ = [
     "objections",
     "open_requests",
     "places_now",
+    "preview",
 ]
 
 DecisionKind = Literal["named", "refused", "withdrawn", "panel"]
@@ -146,6 +147,33 @@ def open_requests(session: Session, area_id: int, child_id: str) -> list[Request
     )
 
 
+def assess_open_requests(
+    session: Session,
+    p: Problem,
+    *,
+    area_id: int,
+    child_id: str,
+    named_setting_id: str | None,
+) -> list[tuple[RequestRow, list[Reason]]]:
+    """Each open request with the grounds that hold now to refuse it if ``named_setting_id``
+    is named (the request for the setting named itself: no grounds)."""
+    places, objected = places_now(session, area_id), objections(session, area_id, child_id)
+    out: list[tuple[RequestRow, list[Reason]]] = []
+    for req in open_requests(session, area_id, child_id):
+        held: list[Reason] = []
+        if (
+            req.setting_id != named_setting_id
+            and child_id in p.child_index
+            and req.setting_id in p.setting_index
+        ):
+            held = grounds_now(
+                p, child_id, req.setting_id, named_setting_id=named_setting_id,
+                places=places, objection=objected.get(req.setting_id),
+            )  # fmt: skip
+        out.append((req, held))
+    return out
+
+
 def grounds_for_open_requests(
     session: Session,
     p: Problem,
@@ -157,20 +185,14 @@ def grounds_for_open_requests(
     """Each open request decided as the named setting (if it is one) or refused on the
     grounds that hold now; :class:`InvalidError` (422) naming the first request for which none
     holds, so that nothing is refused without a ground."""
-    places, objected = places_now(session, area_id), objections(session, area_id, child_id)
     out: list[Decided] = []
-    for req in open_requests(session, area_id, child_id):
+    assessed = assess_open_requests(
+        session, p, area_id=area_id, child_id=child_id, named_setting_id=named_setting_id
+    )
+    for req, held in assessed:
         if req.setting_id == named_setting_id:
             out.append(Decided(req, "named"))
             continue
-        held = (
-            grounds_now(
-                p, child_id, req.setting_id, named_setting_id=named_setting_id,
-                places=places, objection=objected.get(req.setting_id),
-            )
-            if child_id in p.child_index and req.setting_id in p.setting_index
-            else []
-        )  # fmt: skip
         if not held:
             raise InvalidError(
                 f"the family's request for {req.setting_id} (choice {req.rank}) has no ground "
@@ -180,6 +202,55 @@ def grounds_for_open_requests(
                 extra={"request_id": req.id, "setting_id": req.setting_id},
             )
         out.append(Decided(req, "refused", tuple(held)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPreview:
+    """An open request as a decision would decide it now: named, or refused with the
+    grounds that hold (officer words), or stopping the decision (no ground holds)."""
+
+    request_id: int
+    setting_id: str
+    name: str
+    rank: int
+    outcome: Literal["named", "refused", "no_ground"]
+    grounds: tuple[str, ...]
+
+
+def preview(
+    ctx: Ctx,
+    session: Session,
+    who: Principal,
+    area_id: int,
+    child_id: str,
+    named_setting_id: str | None,
+) -> list[RequestPreview]:
+    """What a decision naming ``named_setting_id`` (None: refusing without naming) would do
+    to each open request now, shown to the officer before they decide."""
+    require(who, "officer")
+    child_for(session, who, area_id, child_id)
+    area = session.get(AreaRow, area_id)
+    assert area is not None
+    p = ctx.cache.get(session, area).problem
+    names = {st.setting_id: st.name for st in p.settings}
+    out = []
+    for req, held in assess_open_requests(
+        session, p, area_id=area_id, child_id=child_id, named_setting_id=named_setting_id
+    ):
+        outcome: Literal["named", "refused", "no_ground"] = (
+            "named" if req.setting_id == named_setting_id else ("refused" if held else "no_ground")
+        )
+        out.append(
+            RequestPreview(
+                req.id or 0,
+                req.setting_id,
+                names.get(req.setting_id, req.setting_id),
+                req.rank,
+                outcome,
+                tuple(render(r, "officer", names) for r in held),
+            )  # fmt: skip
+        )
     return out
 
 
