@@ -241,16 +241,9 @@ def preview(
         outcome: Literal["named", "refused", "no_ground"] = (
             "named" if req.setting_id == named_setting_id else ("refused" if held else "no_ground")
         )
-        out.append(
-            RequestPreview(
-                req.id or 0,
-                req.setting_id,
-                names.get(req.setting_id, req.setting_id),
-                req.rank,
-                outcome,
-                tuple(render(r, "officer", names) for r in held),
-            )  # fmt: skip
-        )
+        grounds = tuple(render(r, "officer", names) for r in held)
+        name = names.get(req.setting_id, req.setting_id)
+        out.append(RequestPreview(req.id or 0, req.setting_id, name, req.rank, outcome, grounds))
     return out
 
 
