@@ -66,6 +66,18 @@ _VOLATILE = {
 }
 
 
+_DATE_WORDS = (
+    r"\b(\d{1,2}) (January|February|March|April|May|June|July|August|September|October"
+    r"|November|December) (\d{4})\b"
+)
+
+
+def _relative_date(m: re.Match[str]) -> str:
+    """A date in words as days from today (it moves with the day the answers are played)."""
+    d = dt.datetime.strptime(f"{m.group(1)} {m.group(2)} {m.group(3)}", "%d %B %Y").date()
+    return f"<today{(d - dt.date.today()).days:+d}>"
+
+
 def _stable(value: Any, key: str = "") -> Any:
     """``value`` with volatile parts replaced by placeholders."""
     if isinstance(value, dict):
@@ -84,7 +96,8 @@ def _stable(value: Any, key: str = "") -> Any:
             return f"<today{days:+d}>"
         if _HEX.match(value):
             return "<hex>"
-        return re.sub(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?", "<time>", value)
+        value = re.sub(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?", "<time>", value)
+        return re.sub(_DATE_WORDS, _relative_date, value)
     return value
 
 
@@ -192,6 +205,9 @@ def play(w: World, import_root: Path) -> dict[str, Any]:
     rec.each_role("dashboard", "GET", f"/runs/{run_id}/dashboard")
     rec.each_role("dashboard html", "GET", f"/runs/{run_id}/dashboard.html")
     rec.each_role("aggregates after run", "GET", f"/areas/{a}/aggregates")
+    rec.each_role("round", "GET", f"/areas/{a}/round")
+    rec.each_role("waiting lists before", "GET", f"/areas/{a}/waiting-lists")
+    rec.each_role("panel", "GET", f"/areas/{a}/panel")
     rec.each_role("worklist after run", "GET", f"/areas/{a}/children?size=30")
     for q in (
         "run_outcome=placed&size=3",
@@ -254,6 +270,26 @@ def play(w: World, import_root: Path) -> dict[str, Any]:
              json={"outcome": "confirmed", "reason": "changed"},
              headers={"Idempotency-Key": "k-1"})  # fmt: skip
     rec.each_role("placement M1 after", "GET", f"/placements/{pid2}")
+    rec.each_role("decisions C01", "GET", f"/areas/{a}/children/C01/decisions")
+    first = w.client.get(f"/areas/{a}/children/C01/decisions", headers=w.as_("officer")).json()
+    did = first[0]["id"]
+    rec.each_role("decision", "GET", f"/decisions/{did}")
+    rec.each_role("letter", "GET", f"/decisions/{did}/letter")
+    # refusing one request: S1 is now full (a ground), S2 has places (none)
+    c03 = w.client.get(f"/areas/{a}/children/C03/requests", headers=w.as_("officer")).json()
+    ids = {x["setting_id"]: x["request_id"] for x in c03["requests"]}
+    for sid in ("S2", "S1"):
+        for who in ("family", "officer"):
+            rec.call(f"refuse C03 {sid} as {who}", "POST",
+                     f"/areas/{a}/children/C03/requests/{ids[sid]}/refusal", who,
+                     json={"reason": "no place"})  # fmt: skip
+    rec.each_role("waiting lists", "GET", f"/areas/{a}/waiting-lists")
+    # withdrawing a proposal made by mistake, twice
+    r = rec.call("propose C09 M1", "POST", f"/areas/{a}/children/C09/placements", "officer",
+                 json={"setting_id": "M1"})  # fmt: skip
+    for n in (1, 2):
+        rec.call(f"withdraw C09 {n}", "POST", f"/placements/{r.json()['id']}/withdrawal",
+                 "officer", json={"reason": "proposed by mistake"})  # fmt: skip
     rec.each_role("requests C01 after decision", "GET", f"/areas/{a}/children/C01/requests")
     rec.call("put requests after decision", "PUT", f"/areas/{a}/children/C01/requests",
              "family", json={"setting_ids": ["S2"]})  # fmt: skip
@@ -278,7 +314,7 @@ def play(w: World, import_root: Path) -> dict[str, Any]:
     pid4 = r.json()["id"]
     rec.call("consult C07", "POST", f"/placements/{pid4}/consultation", "officer")
     rec.call("reply C07", "POST", f"/placements/{pid4}/setting-response", "officer",
-             json={"response": "objects", "note": "full"})  # fmt: skip
+             json={"response": "objects", "ground": "others", "note": "full"})  # fmt: skip
     rec.call("decline C07", "POST", f"/placements/{pid4}/decision", "officer",
              json={"outcome": "declined", "reason": "the family changed its mind"})  # fmt: skip
     rec.each_role("worklist after decisions", "GET", f"/areas/{a}/children?size=6")
@@ -310,6 +346,18 @@ def play(w: World, import_root: Path) -> dict[str, Any]:
     rec.each_role("report html", "GET", f"/scenarios/{sid}/report.html")
     for t in ("metrics", "settings", "marginal", "nope"):
         rec.call(f"report csv {t}", "GET", f"/scenarios/{sid}/report/{t}.csv", "planner")
+    # the panel's decision; the working run and the next round
+    panel = w.client.get(f"/areas/{a}/panel", headers=w.as_("officer")).json()
+    hard = panel[0]["child_id"] if panel else "C02"
+    rec.call("panel decision", "POST", f"/areas/{a}/children/{hard}/panel-decision", "officer",
+             json={"decision": "two more ASD places at S2 from January"})  # fmt: skip
+    rec.call("panel decision empty", "POST", f"/areas/{a}/children/{hard}/panel-decision",
+             "officer", json={"decision": ""})  # fmt: skip
+    for who in ("planner", "officer_other", "officer"):
+        rec.call(f"designate as {who}", "POST", "/runs/1/working", who)
+    rec.call("open round as planner", "POST", f"/areas/{a}/rounds", "planner")
+    rec.call("open round", "POST", f"/areas/{a}/rounds", "officer")
+    rec.each_role("round after", "GET", f"/areas/{a}/round")
     # areas: import and generate
     rec.call("import outside", "POST", "/areas/import", "planner", json={"path": "../etc"})
     rec.call("import missing", "POST", "/areas/import", "planner", json={"path": "nope"})

@@ -30,10 +30,11 @@ def test_workflow_dates_and_reasons(world: World) -> None:
     assert p["phase_transfer_deadline"] is None  # Year 3: not a transfer year
     r = world.client.post(
         f"/placements/{pid}/setting-response",
-        json={"response": "objects", "note": "class sizes"},
+        json={"response": "objects", "ground": "others", "note": "class sizes"},
         headers=world.as_("officer"),
     )
     assert r.json()["setting_response"] == "objects"
+    assert r.json()["setting_ground"] == "others" and r.json()["setting_reply_late"] is False
     top = world.client.get(
         f"/areas/{world.area_id}/children/C01/list", headers=world.as_("officer")
     ).json()["options"][0]["setting_id"]

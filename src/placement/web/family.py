@@ -38,9 +38,11 @@ from placement.service.access import require
 from placement.service.areas import service as areas
 from placement.service.areas.models import AreaRow
 from placement.service.children import service as children
+from placement.service.decisions import service as decisions
 from placement.service.deps import CtxDep, SessionDep
+from placement.service.downloads import REPORT_CSP
 from placement.service.errors import InvalidError
-from placement.service.paths import ID
+from placement.service.paths import ID, DbId
 from placement.service.placements import service as placements
 from placement.service.requests import service as requests
 from placement.service.requests.schemas import RequestsUpdate
@@ -302,11 +304,19 @@ def family_home(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho
         }
         for o in d["options"]
     ]
+    area_id, child_id = _family(who)
+    named = next(
+        (p for p in placements.list_for_child(session, who, area_id, child_id)
+         if p.status == "confirmed"),
+        None,
+    )  # fmt: skip
     return page(
         request,
         "family/options.html",
         title="Your child's options",
         who=who,
+        named=settings.get(named.setting_id, {}).get("name", "") if named else None,
+        named_on=_date(named.decided_at) if named else "",
         near=NEAREST_LEFT_OFF,
         d=d,
         options=options,
@@ -573,7 +583,13 @@ def save(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho) -> Re
 @router.get("/family/choices/saved", response_class=HTMLResponse)
 def saved(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho) -> Response:
     view = _requests(ctx, session, who)
-    words = view.get("next_steps") or requests.REQUEST_WORDS["being_considered"]
+    pending = [r for r in view["requests"] if r["status"] in ("being_considered", "after_decision")]
+    words = view.get("next_steps") or (
+        requests.REQUEST_WORDS["being_considered"]
+        if pending
+        else "You have not asked for any school or college that is still to be decided. You "
+        "can ask for any school or college at any time."
+    )
     return page(
         request,
         "family/saved.html",
@@ -587,40 +603,40 @@ def saved(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho) -> R
 # -- the decision -----------------------------------------------------------------------------
 
 
+def _setting_name(settings: dict[str, dict[str, str]], setting_id: str) -> str:
+    return settings.get(setting_id, {}).get("name") or setting_id
+
+
+KIND_WORDS = {
+    "named": "We named a school or college for your child",
+    "refused": "We said no to a request",
+    "withdrawn": "We withdrew a place we had named",
+    "panel": "The placement panel decided",
+}
+
+
 @router.get("/family/decision", response_class=HTMLResponse)
 def decision(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho) -> Response:
+    """The decisions about your child, each with its letter exactly as it was sent; what you
+    have asked for since; and any school or college the council is still asking."""
     area_id, child_id = _family(who)
+    made = decisions.list_decisions(session, who, area_id, child_id)
     rows = placements.list_for_child(session, who, area_id, child_id)
     settings = _settings(session, who)
-    confirmed = next((p for p in rows if p.status == "confirmed"), None)
     view = _requests(ctx, session, who)
-    asked = []
-    for r in view["requests"]:
-        grounds = [
-            {
-                "words": GROUND_WORDS.get(t["test"], ""),
-                "evidence": [x["text"] for x in t["reasons"]],
-            }
-            for t in r.get("tests", [])
-            if t["outcome"] == "not_met"
-        ]
-        asked.append(r | {"tag": STATUS_TAGS[r["status"]], "grounds": grounds})
-    named = None
-    deadlines = None
-    if confirmed is not None:
-        s = settings.get(confirmed.setting_id, {})
-        decided = (confirmed.decided_at or confirmed.proposed_at).date()
-        named = {
-            "setting_id": confirmed.setting_id,
-            "name": s.get("name", ""),
-            "kind_words": s.get("kind_words", ""),
-            "decided": _date(decided),
-            "reason": confirmed.decision_reason,
+    named = next((p for p in rows if p.status == "confirmed"), None)
+    shown = [
+        {
+            "id": d.id,
+            "words": KIND_WORDS.get(d.kind, "A decision"),
+            "date": _date(d.decided_at),
+            "setting": (d.record.get("setting") or {}).get("name", ""),
+            "reference": d.reference,
         }
-        deadlines = {
-            "decided": _date(decided),
-            "two_months": _date(_add_months(decided, 2)),
-        }
+        for d in reversed(made)
+    ]
+    waiting = [r | {"tag": STATUS_TAGS[r["status"]]} for r in view["requests"]
+               if r["status"] in ("being_considered", "after_decision")]  # fmt: skip
     open_ = [
         {
             "text": PLACEMENT_WORDS[p.status].format(
@@ -634,13 +650,25 @@ def decision(request: Request, ctx: CtxDep, session: SessionDep, who: PageWho) -
     return page(
         request,
         "family/decision.html",
-        title="The decision" if named is None else "Decision about your child's school place",
+        title="Decisions about your child's school place",
         who=who,
-        named=named,
-        deadlines=deadlines,
-        asked=asked,
+        named=(settings.get(named.setting_id, {}).get("name") or named.setting_id)
+        if named
+        else None,
+        decisions=shown,
+        waiting=waiting,
         open=open_,
         area_name=_area_name(session, who),
+    )
+
+
+@router.get("/family/decisions/{decision_id}/letter", response_class=HTMLResponse)
+def decision_letter(session: SessionDep, who: PageWho, decision_id: DbId) -> Response:
+    """A decision letter exactly as it was sent (a page of its own, to read or print)."""
+    _family(who)
+    return HTMLResponse(
+        decisions.letter(session, who, decision_id),
+        headers={"Content-Security-Policy": REPORT_CSP, "Cache-Control": "private, no-store"},
     )
 
 

@@ -28,11 +28,13 @@ from placement.reasons import Reason, ReasonCode
 from placement.service.areas import service as areas
 from placement.service.areas.schemas import AreaPublic
 from placement.service.children import service as children
+from placement.service.decisions import service as decisions
 from placement.service.deps import CtxDep, SessionDep
 from placement.service.errors import NotFoundError, ServiceError
 from placement.service.paths import AreaId, RunId
 from placement.service.placements import service as placements
 from placement.service.requests import service as requests
+from placement.service.rounds import service as rounds
 from placement.service.runs import service as run_service
 from placement.service.runs.schemas import RunCreate
 from placement.service.schemas import PageParams
@@ -222,7 +224,8 @@ def child_page(
     c: OfficerChild,
 ) -> Response:
     area = areas.get_area(session, who, c.area_id)
-    child = children.get_child(ctx, session, who, c.area_id, c.child_id).child
+    record = children.get_child(ctx, session, who, c.area_id, c.child_id)
+    child = record.child
     lst = children.tailored_list_doc(ctx, session, who, c.area_id, c.child_id, "officer")
     reqs = requests.get_requests(ctx, session, who, c.area_id, c.child_id)
     placed = placements.list_for_child(session, who, c.area_id, c.child_id)
@@ -233,9 +236,11 @@ def child_page(
         request,
         who,
         "child.html",
-        title=f"Child {c.child_id}",
+        title=f"{record.first_name} ({c.child_id})" if record.first_name else f"Child {c.child_id}",
         area=area,
         child=child,
+        first_name=record.first_name,
+        decisions=decisions.list_decisions(session, who, c.area_id, c.child_id),
         lst=lst,
         reqs=reqs,
         assessed=assessed,
@@ -349,9 +354,10 @@ def runs_page(
 ) -> HTMLResponse:
     current = page_number(request) if request.method == "GET" else 1
     runs = run_service.list_runs(session, who, area.id, PageParams(current, RUN_PAGE_SIZE))
+    rnd = rounds.get_round(session, who, area.id)
     base = f"/officer/areas/{area.id}/runs"
     return show(
-        request, who, "runs.html", title=f"Runs: {area.name}", nav_path=RUNS_NAV,
+        request, who, "runs.html", title=f"Runs: {area.name}", nav_path=RUNS_NAV, round=rnd,
         status_code=(422 if errors else 200), errors=errors, area=area, runs=runs,
         base=base, mechanism=mechanism, mechanisms=list(MECHANISM_WORDS),
         pager=pagination(current, runs.total, RUN_PAGE_SIZE, lambda n: f"{base}?page={n}"),
@@ -455,3 +461,23 @@ def run_page(
         pager=pager, first=(current - 1) * PAGE_SIZE + 1,
         waiting=run.status in ("queued", "running"),
     )  # fmt: skip
+
+
+@router.post("/officer/areas/{area_id}/runs/{run_id}/working", response_class=HTMLResponse)
+def make_working(
+    request: Request, session: SessionDep, who: PageWho, area_id: AreaId, run_id: RunId
+) -> Response:
+    """Make a finished run of the children moving this round the working run."""
+    officer(who)
+    try:
+        rounds.designate(session, who, run_id)
+    except ServiceError as e:
+        session.rollback()
+        if e.status in (403, 404):
+            raise
+        return redirect(f"/officer/areas/{area_id}/runs", done=cap(e.detail), request=request)
+    return redirect(
+        f"/officer/areas/{area_id}/runs",
+        done=f"Run {run_id} is the working run: lists, the worklist and families' pages use it",
+        request=request,
+    )

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from placement.service.areas.models import AreaRow
 from placement.service.children import service as children
+from placement.service.decisions import service as decisions
 from placement.service.deps import CtxDep, SessionDep
 from placement.service.errors import ConflictError, NotFoundError, ServiceError
 from placement.service.paths import AreaId, ChildId, PlacementId
@@ -22,6 +23,7 @@ from placement.service.placements.schemas import (
     PlacementCreate,
     PlacementPublic,
     SettingResponseCreate,
+    WithdrawalCreate,
 )
 from placement.service.security import Principal
 from placement.web.officer_common import (
@@ -36,6 +38,7 @@ from placement.web.officer_common import (
     show,
 )
 from placement.web.officer_words import (
+    RULE_WORDS,
     date_words,
 )
 from placement.web.pages import (
@@ -202,13 +205,14 @@ def _reply_form(
     p: PlacementPublic,
     *,
     response: str,
+    ground: str = "",
     note: str,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
     return show(
         request, who, "reply.html", title="Record the setting's reply",
-        status_code=400 if errors else 200, errors=errors, p=p, response=response, note=note,
-        names=names_of(session, p.area_id), url=placement_url(p),
+        status_code=400 if errors else 200, errors=errors, p=p, response=response,
+        ground=ground, note=note, names=names_of(session, p.area_id), url=placement_url(p),
     )  # fmt: skip
 
 
@@ -221,7 +225,7 @@ def reply_form(
 ) -> Response:
     return _reply_form(
         request, who, session, p, response=p.setting_response or "",
-        note=p.setting_response_note or "",
+        ground=p.setting_ground or "", note=p.setting_response_note or "",
     )  # fmt: skip
 
 
@@ -232,16 +236,29 @@ def reply(
     who: PageWho,
     p: OfficerPlacement,
     response: Annotated[str, Form()] = "",
+    ground: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
     errors: dict[str, str] = {}
-    try:
-        body = SettingResponseCreate.model_validate({"response": response, "note": note})
-    except ValidationError as e:
-        errors = field_errors(e, {"response": "The setting's reply", "note": "The note"})
-        if "response" in errors:
-            errors["response"] = "Choose whether the setting agrees or objects"
-        return _reply_form(request, who, session, p, response=response, note=note, errors=errors)
+    if response not in ("agrees", "objects"):
+        errors["response"] = "Choose whether the setting agrees or objects"
+    elif response == "objects":
+        if ground not in ("needs", "others"):
+            errors["ground"] = "Choose the ground the setting gives for objecting"
+        if not note.strip():
+            errors["note"] = "Enter the setting's evidence for its objection"
+    body = None
+    if not errors:
+        try:
+            body = SettingResponseCreate.model_validate(
+                {"response": response, "ground": ground or None, "note": note}
+            )
+        except ValidationError as e:
+            errors = field_errors(e, {"response": "The setting's reply", "note": "The evidence"})
+    if body is None:
+        return _reply_form(
+            request, who, session, p, response=response, ground=ground, note=note, errors=errors
+        )
     try:
         placements.record_reply(session, who, p.id, body)
     except ConflictError as e:
@@ -268,9 +285,11 @@ def _confirm_form(
     lst = children.tailored_list_doc(ctx, session, who, p.area_id, p.child_id, "officer")
     listed = [o["setting_id"] for o in lst["options"]]
     names = names_of(session, p.area_id)
+    preview = decisions.preview(ctx, session, who, p.area_id, p.child_id, p.setting_id)
     return show(
         request, who, "confirm.html", title=f"Confirm {names.get(p.setting_id, p.setting_id)}",
         status_code=422 if errors else 200, errors=errors, p=p, lst=lst, names=names,
+        preview=preview, blocked=[x for x in preview if x.outcome == "no_ground"],
         rank=listed.index(p.setting_id) + 1 if p.setting_id in listed else None,
         reason=reason, key=key, overrides=overrides, failed=failed, url=placement_url(p),
     )  # fmt: skip
@@ -285,8 +304,9 @@ def confirm_form(
     p: OfficerPlacement,
 ) -> Response:
     return _confirm_form(
-        request, ctx, session, who, p, reason="", key=secrets.token_hex(16), overrides=[]
-    )
+        request, ctx, session, who, p, reason="", key=secrets.token_hex(16), overrides=[],
+        failed=_failures(ctx, session, p),
+    )  # fmt: skip
 
 
 def _failures(ctx: CtxDep, session: Session, p: PlacementPublic) -> list[tuple[str, str]]:
@@ -297,7 +317,7 @@ def _failures(ctx: CtxDep, session: Session, p: PlacementPublic) -> list[tuple[s
     codes, texts = placements.eligibility_failures(
         ctx.cache.get(session, area).problem, p.child_id, p.setting_id
     )
-    return [(c, texts[c]) for c in codes]
+    return [(c, f"{RULE_WORDS.get(c, c)}: {texts[c].split('] ', 1)[-1]}") for c in codes]
 
 
 @router.post(PLACEMENT + "/confirm", response_class=HTMLResponse)
@@ -323,7 +343,7 @@ def confirm(
     if not IDEM_RE.fullmatch(key):
         key = secrets.token_hex(16)  # a form without one still decides once
     errors: dict[str, str] = {}
-    failed = _failures(ctx, session, p) if overriding else None
+    failed = _failures(ctx, session, p)
     try:
         body = DecisionCreate.model_validate(
             {"outcome": "confirmed", "reason": reason, "overrides": ticked}
@@ -437,4 +457,61 @@ def decline(
         return _decline_form(request, who, session, p, reason=reason, errors={"reason": msg})
     return redirect(
         child_base(p.area_id, p.child_id), done="The placement is declined", request=request
+    )
+
+
+def _withdraw_form(
+    request: Request,
+    who: Principal,
+    session: Session,
+    p: PlacementPublic,
+    *,
+    reason: str,
+    errors: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return show(
+        request, who, "withdraw.html", title="Withdraw the placement",
+        status_code=422 if errors else 200, errors=errors, p=p, reason=reason,
+        names=names_of(session, p.area_id), url=placement_url(p),
+    )  # fmt: skip
+
+
+@router.get(PLACEMENT + "/withdraw", response_class=HTMLResponse)
+def withdraw_form(
+    request: Request, session: SessionDep, who: PageWho, p: OfficerPlacement
+) -> Response:
+    """Withdraw a proposal or consultation made by mistake, or a named place (with a letter)."""
+    if p.status not in ("proposed", "consulted", "confirmed"):
+        return redirect(placement_url(p))
+    return _withdraw_form(request, who, session, p, reason="")
+
+
+@router.post(PLACEMENT + "/withdraw", response_class=HTMLResponse)
+def withdraw(
+    request: Request,
+    ctx: CtxDep,
+    session: SessionDep,
+    who: PageWho,
+    p: OfficerPlacement,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    if not reason.strip():
+        return _withdraw_form(
+            request, who, session, p, reason=reason,
+            errors={"reason": "Enter why the placement is withdrawn"},
+        )  # fmt: skip
+    try:
+        body = WithdrawalCreate(reason=reason)
+    except ValidationError as e:
+        errors = field_errors(e, {"reason": "The reason"})
+        return _withdraw_form(request, who, session, p, reason=reason, errors=errors)
+    try:
+        placements.withdraw(ctx, session, who, p.id, body)
+    except ConflictError as e:
+        return changed(request, who, session, e, placement_url(p), "the placement")
+    return redirect(
+        child_base(p.area_id, p.child_id) + "#placements",
+        done="The placement is withdrawn"
+        + (": the family's letter is in the decisions below" if p.status == "confirmed" else ""),
+        request=request,
     )

@@ -39,8 +39,8 @@ OUTCOME_TAGS: dict[str, tuple[str, str]] = {
     "staying": ("Staying", "grey"),
 }
 OUTCOME_FILTER = {
-    "unplaced": "Unplaced in the latest run",
-    "placed": "Placed in the latest run",
+    "unplaced": "Unplaced in the working run",
+    "placed": "Placed in the working run",
     "staying": "Staying where the plan names",
 }
 RUN_TAGS = JOB_TAGS
@@ -117,6 +117,27 @@ CHANGE_WORDS = {
     "travel_min": "Total journey minutes",
 }
 RESPONSE_WORDS = {"agrees": "Agrees to admit", "objects": "Objects"}
+RULE_WORDS = {
+    "age_out_of_range": "Age range",
+    "sex_not_admitted": "Gender of entry",
+    "need_not_met": "Primary need",
+    "need_level_above_designation": "Level of need",
+    "secondary_need_not_met": "Other needs",
+    "feature_missing": "Provision the plan needs",
+    "excluded": "Ruled out by the plan",
+    "journey_over_limit": "Journey beyond the LA's limit",
+    "journey_over_plan_limit": "Journey beyond the plan's limit",
+}
+DECISION_WORDS = {
+    "named": "Setting named",
+    "refused": "Request refused",
+    "withdrawn": "Named place withdrawn",
+    "panel": "Panel decision",
+}
+GROUND_WORDS = {
+    "needs": "It cannot meet the child's needs (s.39(4)(a))",
+    "others": "Incompatible with the efficient education of others (s.39(4)(b))",
+}
 MECHANISM_WORDS = {
     "optimised": "Optimised: place as many children as possible, then the families' requests "
     "in rank order, mainstream where the family has not asked for specialist (s.33), then "
@@ -212,5 +233,7 @@ H = SimpleNamespace(
     movement=lambda s: MOVEMENT_WORDS.get(s or "", (s or "").replace("_", " ")),
     change=lambda s: CHANGE_WORDS.get(s, cap(s.replace("_", " "))),
     response=lambda s: RESPONSE_WORDS.get(s or "", s or ""),
+    decision=lambda s: DECISION_WORDS.get(s, s),
+    objection=lambda s: GROUND_WORDS.get(s or "", s or ""),
     mechanism=lambda s: MECHANISM_WORDS.get(s, s),
 )

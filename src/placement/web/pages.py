@@ -219,7 +219,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
         ("/family/decision", "The decision"),
         ("/family/what-we-used", "What we used"),
     ],
-    "officer": [("/officer", "Worklist"), ("/officer/runs", "Runs")],
+    "officer": [("/officer", "Worklist"), ("/officer/runs", "Runs"), ("/officer/panel", "Panel")],
     "planner": [("/planner", "Runs and scenarios")],
 }
 
@@ -487,11 +487,19 @@ def csrf_protection(secret: str) -> Callable[[ASGIApp], ASGIApp]:
 
 def install_pages(app: FastAPI) -> None:
     """Mount the static assets and every page router on ``app`` (after the API's handlers)."""
-    from placement.web import family, officer, officer_placements, planner
+    from placement.web import family, officer, officer_decisions, officer_placements, planner
 
     _multipart_csrf()
     app.mount("/static", _Static(directory=HERE / "static"), name="static")
-    for r in (router, family.router, officer.router, officer_placements.router, planner.router):
+    routers = (
+        router,
+        family.router,
+        officer.router,
+        officer_placements.router,
+        officer_decisions.router,
+        planner.router,
+    )
+    for r in routers:
         app.include_router(r)
     _html_errors(app)
 

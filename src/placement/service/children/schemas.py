@@ -25,3 +25,4 @@ class ChildSummary(BaseModel):
 class ChildPublic(BaseModel):
     area_id: int
     child: dict[str, Any]
+    first_name: str = ""  # made up for a synthetic area (no real child's data exists here)

@@ -202,7 +202,7 @@ def get_child(
     """The child's record (an officer's LA's child, or a family's own)."""
     row = child_for(session, who, area_id, child_id)
     audit_read(ctx, session, who, row, "child.read")
-    return ChildPublic(area_id=area_id, child=json.loads(row.data))
+    return ChildPublic(area_id=area_id, child=json.loads(row.data), first_name=row.first_name)
 
 
 def _audience(who: Principal, asked: Audience | None) -> Audience:

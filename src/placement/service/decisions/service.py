@@ -387,13 +387,9 @@ def issue(
     audit its issue with the letter's hash. In the caller's write transaction (not
     committed here)."""
     assert area.id is not None
-    n = session.exec(
-        select(func.count()).where(
-            DecisionRow.area_id == area.id, DecisionRow.child_id == child.child_id
-        )
-    ).one()
+    n = session.exec(select(func.count()).where(DecisionRow.area_id == area.id)).one()
     when = utcnow()
-    reference = f"{area.la_code}-{area.id}-{child.child_id}-{int(n) + 1}"
+    reference = f"{area.la_code}/{area.id}/{int(n) + 1}"  # the area's decisions, in order
     rec = build_record(
         reference=reference, kind=kind, area=area, child=child, p=p, setting_id=setting_id,
         decided=decided, reason=reason, round_number=round_number, when=when,

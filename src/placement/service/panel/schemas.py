@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, field_validator
 
 from placement.service.schemas import Id, Input, Reason
 
@@ -34,5 +32,12 @@ class PanelDecisionCreate(Input):
     """What the panel decided (required), and the setting it named, if it named one (the
     placement then goes through consultation and an officer's confirmation)."""
 
-    decision: Annotated[Reason, StringConstraints(min_length=1)]
+    decision: Reason
     setting_id: Id | None = None
+
+    @field_validator("decision")
+    @classmethod
+    def _said(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("say what the panel decided")
+        return v

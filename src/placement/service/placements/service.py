@@ -24,7 +24,12 @@ from placement.service.clock import today, utcnow
 from placement.service.codec import child_from_dict
 from placement.service.context import Ctx
 from placement.service.db import begin_write
-from placement.service.decisions.service import Decided, grounds_for_open_requests, issue
+from placement.service.decisions.service import (
+    Decided,
+    date_words,
+    grounds_for_open_requests,
+    issue,
+)
 from placement.service.engine import policy_for
 from placement.service.errors import ConflictError, InvalidError, NotFoundError
 from placement.service.placements.models import IdempotencyRecord, PlacementRow
@@ -195,7 +200,8 @@ def consult(session: Session, who: Principal, placement_id: int) -> PlacementPub
     row = _locked_placement(session, placement_id)
     if row.status != "proposed":
         raise ConflictError(
-            f"the setting is already being consulted (its reply is due by {row.consultation_due})"
+            "the setting is already being consulted (its reply is due by "
+            f"{date_words(row.consultation_due) if row.consultation_due else 'soon'})"
             if row.status == "consulted"
             else f"the placement is {row.status}: only a proposal can go to consultation",
             slug="wrong-state",

@@ -116,6 +116,7 @@ def _item(
     status: str,
     names: dict[str, str],
     decisions: dict[int, DecisionRow],
+    assessed: dict[str, Any] | None,
 ) -> dict[str, Any]:
     item: dict[str, Any] = {
         "request_id": req.id,
@@ -132,6 +133,8 @@ def _item(
         item["decided_at"] = d.decided_at.isoformat()
         if status == "refused":
             item["tests"] = _decided_tests(d, req.id)
+    elif assessed is not None:  # officers: the working run's draft tests of an open request
+        item["tests"] = assessed.get(req.setting_id, {}).get("tests", [])
     return item
 
 
@@ -173,13 +176,16 @@ def requests_view(
         ).all()
     }
     after = _named_at(session, child.area_id, child.child_id)
+    assessed = (
+        {a["setting_id"]: a for a in listed.get("requests", [])} if who.role != "family" else None
+    )
     out = []
     for r in rows:
         status = r.status
         if status == "open":
             late = after is not None and _utc(r.made_at) > after
             status = "after_decision" if late else "being_considered"
-        out.append(_item(r, status, names, decisions))
+        out.append(_item(r, status, names, decisions, assessed))
     out.sort(key=lambda x: (x["status"] not in ("being_considered", "after_decision"), x["rank"]))
     view: dict[str, Any] = {"child_id": child.child_id, "requests": out}
     if who.role != "family":
