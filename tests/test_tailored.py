@@ -374,6 +374,11 @@ def test_every_code_has_both_wordings(code: ReasonCode) -> None:
         "held_by_others": 2,
         "alternative_setting_id": "S2",
         "alternative_is": "named",
+        "places": 40,
+        "roll": 38,
+        "confirmed": 2,
+        "holders": ["C07", "C09"],
+        "evidence": "The class is at its limit of 8 pupils.",
     }
     r = Reason(code, "A", "S1", facts)
     fam = render(r, "family", {"S1": "Oakfield"})

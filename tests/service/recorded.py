@@ -75,7 +75,14 @@ _DATE_WORDS = (
 def _relative_date(m: re.Match[str]) -> str:
     """A date in words as days from today (it moves with the day the answers are played)."""
     d = dt.datetime.strptime(f"{m.group(1)} {m.group(2)} {m.group(3)}", "%d %B %Y").date()
-    return f"<today{(d - dt.date.today()).days:+d}>"
+    return _days_from_today(d)
+
+
+def _days_from_today(d: dt.date) -> str:
+    """A date as days from today; one months away (an appeal's 2 months: 59 to 62 days,
+    by the month) only as a date."""
+    days = (d - dt.date.today()).days
+    return f"<today{days:+d}>" if abs(days) <= 40 else "<date>"
 
 
 def _stable(value: Any, key: str = "") -> Any:
@@ -92,8 +99,7 @@ def _stable(value: Any, key: str = "") -> Any:
         if _TIME.match(value):
             return "<time>"
         if _DATE.match(value):
-            days = (dt.date.fromisoformat(value) - dt.date.today()).days
-            return f"<today{days:+d}>"
+            return _days_from_today(dt.date.fromisoformat(value))
         if _HEX.match(value):
             return "<hex>"
         value = re.sub(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?", "<time>", value)

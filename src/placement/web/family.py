@@ -69,37 +69,6 @@ def _max_choices() -> int:
 
 MAX_CHOICES = _max_choices()
 
-# each statutory test of a request in a family's words: the lawful ground it stands for
-# (CFA 2014 s.39(4); s.9 EA 1996 for an independent setting not on the s.41 list), and the
-# facts that are not grounds at all
-GROUND_WORDS = {
-    "suitability": (
-        "It is not suitable for your child's age, ability, aptitude or special educational "
-        "needs (Children and Families Act 2014, section 39(4)(a))."
-    ),
-    "efficient_education_of_others": (
-        "Your child going there would not fit with the good education of the other children "
-        "there, for example because it has no place left (section 39(4)(b))."
-    ),
-    "efficient_use_of_resources": (
-        "It would not be an efficient use of the council's money, compared with another "
-        "school or college that can meet your child's needs (section 39(4)(b))."
-    ),
-    "s9_efficient_instruction": (
-        "It cannot give your child a suitable education (Education Act 1996, section 9)."
-    ),
-    "s9_place_available": "It has no place for your child (Education Act 1996, section 9).",
-    "s9_public_expenditure": (
-        "It would cost the public much more than is reasonable, compared with another school "
-        "or college that can meet your child's needs (Education Act 1996, section 9)."
-    ),
-    "gender_of_entry": "The school takes only boys or only girls.",
-    "journey_beyond_la_limit": (
-        "The journey is longer than the council usually plans for. This is not a reason to "
-        "say no on its own, but you may need to arrange the journey."
-    ),
-    "mainstream_presumption": "Children with a plan usually go to a mainstream school.",
-}
 STATUS_TAGS = {  # request status -> (tag words, tag colour)
     "being_considered": ("Being considered", "blue"),
     "named": ("Named", "green"),
@@ -121,18 +90,6 @@ def _date(d: dt.date | dt.datetime | None) -> str:
     if d is None:
         return ""
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
-
-
-def _add_months(d: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (the last day of a shorter month)."""
-    m = d.month - 1 + months
-    y, m = d.year + m // 12, m % 12 + 1
-    for day in (d.day, 30, 29, 28):
-        try:
-            return dt.date(y, m, day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def _family(who: Principal) -> tuple[int, str]:
