@@ -27,7 +27,7 @@ from placement.service.decisions.check import check_decisions
 from placement.service.decisions.models import DecisionRow
 from placement.service.placements.models import PlacementRow
 
-from .conftest import World, build_world
+from .conftest import PASSWORD, World, build_world
 
 CHILDREN = [f"C{i:02d}" for i in range(1, 9)]
 SETTINGS = ["M1", "S1", "S2"]
@@ -194,6 +194,10 @@ class CaseRecord(RuleBasedStateMachine):
     @rule(days=st.integers(1, 60))
     def time_passes(self, days: int) -> None:
         clock.set_now(clock.utcnow() + dt.timedelta(days=days))
+        for name in self.w.tokens:  # their tokens have expired: everyone signs in again
+            r = self.w.client.post("/auth/token", data={"username": name, "password": PASSWORD})
+            assert r.status_code == 200, r.text
+            self.w.tokens[name] = {"Authorization": f"Bearer {r.json()['access_token']}"}
 
     # -- what must always hold -------------------------------------------------------------
 
